@@ -1,0 +1,245 @@
+"""Radiotherapy dose on a date, from the fraction log or the plan (app.clinical.dose)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.clinical.dose import (
+    DoseAtDate,
+    Fraction,
+    Phase,
+    cumulative_dose_on,
+    planned_fraction_dates,
+    planned_total_dose,
+)
+
+# Seed case: IMRT 400 cGy x 10 then a stereotactic boost 700 cGy x 3 = 6100 cGy.
+IMRT = Phase(technique="imrt", dose_per_fraction_cgy=400.0, fractions=10, start_date=None)
+SRT = Phase(technique="srt", dose_per_fraction_cgy=700.0, fractions=3, start_date=None)
+SEED_PHASES = (IMRT, SRT)
+MONDAY = date(2022, 5, 16)  # a Monday
+
+# Weekday fractions from Mon 16 May: IMRT 16-20 and 23-27 May; SRT 30, 31 May, 1 June.
+SEED_DAYS = [
+    *(date(2022, 5, d) for d in (16, 17, 18, 19, 20, 23, 24, 25, 26, 27)),
+    date(2022, 5, 30),
+    date(2022, 5, 31),
+    date(2022, 6, 1),
+]
+SEED_LOG = tuple(
+    Fraction(delivered_on=day, dose_cgy=400.0 if i < 10 else 700.0)
+    for i, day in enumerate(SEED_DAYS)
+)
+
+
+def test_planned_total_dose_of_seed_case() -> None:
+    # 400 x 10 + 700 x 3 = 4000 + 2100 = 6100
+    assert planned_total_dose(SEED_PHASES) == 6100.0
+    assert planned_total_dose(()) == 0.0
+
+
+def test_planned_dates_skip_weekends_and_chain_phases() -> None:
+    schedule = planned_fraction_dates(SEED_PHASES, MONDAY)
+    assert [day for day, _ in schedule] == SEED_DAYS
+    assert [dose for _, dose in schedule] == [400.0] * 10 + [700.0] * 3
+
+
+def test_weekend_start_moves_to_monday() -> None:
+    saturday = date(2022, 5, 14)
+    phase = Phase("electron", 200.0, 2, start_date=saturday)
+    assert [d for d, _ in planned_fraction_dates([phase], None)] == [
+        date(2022, 5, 16),
+        date(2022, 5, 17),
+    ]
+
+
+def test_explicit_phase_start_leaves_a_gap() -> None:
+    boost = Phase("srt", 700.0, 3, start_date=date(2022, 6, 6))
+    days = [d for d, _ in planned_fraction_dates([IMRT, boost], MONDAY)]
+    assert days[9] == date(2022, 5, 27)
+    assert days[10:] == [date(2022, 6, 6), date(2022, 6, 7), date(2022, 6, 8)]
+
+
+def test_schedule_without_any_start_cannot_be_estimated() -> None:
+    with pytest.raises(ValueError, match=r"phase 1 \(imrt\) has no start_date"):
+        planned_fraction_dates(SEED_PHASES, None)
+
+
+def test_seed_case_from_fraction_log_after_13th_fraction() -> None:
+    result = cumulative_dose_on(
+        date(2022, 6, 1),
+        fractions=SEED_LOG,
+        phases=SEED_PHASES,
+        course_start=MONDAY,
+        course_end=date(2022, 6, 1),
+    )
+    assert result.cumulative_dose_cgy == 6100.0
+    assert result.fraction_number == 13
+    assert result.source == "fraction_log"
+    assert result.during_course is True
+    assert result.after_course is False
+    assert result.note == "fraction 13 of 13 planned, from the fraction log"
+
+
+def test_fraction_log_during_course_counts_on_or_before_the_date() -> None:
+    # Out-of-order log; by Wed 25 May: 8 IMRT fractions = 3200 cGy
+    result = cumulative_dose_on(
+        date(2022, 5, 25),
+        fractions=tuple(reversed(SEED_LOG)),
+        phases=SEED_PHASES,
+        course_start=None,
+        course_end=None,
+    )
+    assert (result.cumulative_dose_cgy, result.fraction_number) == (3200.0, 8)
+    # start = first logged fraction; all 13 planned are logged, so the end = the last one
+    assert result.during_course is True
+    assert result.after_course is False
+
+
+def test_fraction_log_partial_with_unknown_end() -> None:
+    result = cumulative_dose_on(
+        date(2022, 5, 20),
+        fractions=SEED_LOG[:5],
+        phases=SEED_PHASES,
+        course_start=None,
+        course_end=None,
+    )
+    assert (result.cumulative_dose_cgy, result.fraction_number) == (2000.0, 5)
+    assert result.during_course is None
+    assert result.after_course is None
+    assert result.note is not None
+    assert "course start or end unknown" in result.note
+
+
+def test_fraction_log_after_course_uses_last_logged_fraction_as_end() -> None:
+    result = cumulative_dose_on(
+        date(2022, 6, 20),
+        fractions=SEED_LOG,
+        phases=SEED_PHASES,
+        course_start=None,
+        course_end=None,
+    )
+    assert result.cumulative_dose_cgy == 6100.0
+    assert result.during_course is False
+    assert result.after_course is True
+
+
+def test_fraction_log_before_course_is_zero() -> None:
+    result = cumulative_dose_on(
+        date(2022, 5, 1),
+        fractions=SEED_LOG,
+        phases=SEED_PHASES,
+        course_start=MONDAY,
+        course_end=None,
+    )
+    assert (result.cumulative_dose_cgy, result.fraction_number) == (0.0, 0)
+    assert (result.during_course, result.after_course) == (False, False)
+
+
+def test_fraction_log_without_a_plan() -> None:
+    result = cumulative_dose_on(
+        date(2022, 5, 17),
+        fractions=SEED_LOG[:2],
+        phases=(),
+        course_start=None,
+        course_end=None,
+    )
+    assert result.cumulative_dose_cgy == 800.0
+    assert result.note is not None
+    assert result.note.startswith("2 fractions from the fraction log; no plan recorded")
+
+
+@pytest.mark.parametrize(
+    ("on", "dose", "number", "during", "after"),
+    [
+        (date(2022, 5, 13), 0.0, 0, False, False),  # Friday before the course
+        (date(2022, 5, 16), 400.0, 1, True, False),  # first day
+        # Sat 21 May: 5 fractions x 400 = 2000, weekend adds nothing
+        (date(2022, 5, 21), 2000.0, 5, True, False),
+        # Tue 31 May: 10 x 400 + 2 x 700 = 4000 + 1400 = 5400
+        (date(2022, 5, 31), 5400.0, 12, True, False),
+        (date(2022, 6, 1), 6100.0, 13, True, False),
+        (date(2022, 6, 2), 6100.0, 13, False, True),
+    ],
+)
+def test_planned_schedule_estimate(
+    on: date, dose: float, number: int, during: bool, after: bool
+) -> None:
+    result = cumulative_dose_on(
+        on, fractions=(), phases=SEED_PHASES, course_start=MONDAY, course_end=None
+    )
+    assert result.source == "planned_schedule"
+    assert result.cumulative_dose_cgy == dose
+    assert result.fraction_number == number
+    assert (result.during_course, result.after_course) == (during, after)
+    assert result.note is not None
+    assert "one fraction per weekday" in result.note
+    assert f"fraction {number} of 13" in result.note
+
+
+def test_planned_schedule_respects_a_recorded_course_end() -> None:
+    # The course was recorded as ending later than the plan implies (e.g. a break).
+    result = cumulative_dose_on(
+        date(2022, 6, 3),
+        fractions=(),
+        phases=SEED_PHASES,
+        course_start=MONDAY,
+        course_end=date(2022, 6, 10),
+    )
+    assert result.during_course is True
+    assert result.cumulative_dose_cgy == 6100.0
+
+
+def test_planned_schedule_with_nothing_planned() -> None:
+    result = cumulative_dose_on(
+        date(2022, 6, 3), fractions=(), phases=(), course_start=None, course_end=None
+    )
+    assert (result.cumulative_dose_cgy, result.fraction_number) == (0.0, 0)
+    assert (result.during_course, result.after_course) == (None, None)
+
+
+def test_seed_onset_after_13th_fraction_planned_equals_logged() -> None:
+    # The ulcer opened after the 13th fraction; both sources agree on 6100 cGy.
+    onset = date(2022, 6, 1) + timedelta(days=3)
+    planned = cumulative_dose_on(
+        onset, fractions=(), phases=SEED_PHASES, course_start=MONDAY, course_end=None
+    )
+    logged = cumulative_dose_on(
+        onset, fractions=SEED_LOG, phases=SEED_PHASES, course_start=MONDAY, course_end=None
+    )
+    assert planned.cumulative_dose_cgy == logged.cumulative_dose_cgy == 6100.0
+    assert planned.after_course is logged.after_course is True
+
+
+def test_invalid_phase_and_fraction_values() -> None:
+    with pytest.raises(ValueError, match="dose_per_fraction_cgy"):
+        Phase("imrt", -1.0, 10, None)
+    with pytest.raises(ValueError, match="dose_per_fraction_cgy"):
+        Phase("imrt", float("nan"), 10, None)
+    with pytest.raises(ValueError, match="fractions"):
+        Phase("imrt", 200.0, -1, None)
+    with pytest.raises(ValueError, match="dose_cgy"):
+        Fraction(date(2022, 5, 16), -200.0)
+
+
+def test_to_dict_is_json_ready() -> None:
+    assert Phase("srt", 700.0, 3, date(2022, 5, 30)).to_dict() == {
+        "technique": "srt",
+        "dose_per_fraction_cgy": 700.0,
+        "fractions": 3,
+        "start_date": "2022-05-30",
+    }
+    assert IMRT.to_dict()["start_date"] is None
+    assert SEED_LOG[0].to_dict() == {"delivered_on": "2022-05-16", "dose_cgy": 400.0}
+    result = DoseAtDate(date(2022, 6, 1), 6100.0, 13, "fraction_log", True, False, None)
+    assert result.to_dict() == {
+        "on": "2022-06-01",
+        "cumulative_dose_cgy": 6100.0,
+        "fraction_number": 13,
+        "source": "fraction_log",
+        "during_course": True,
+        "after_course": False,
+        "note": None,
+    }
