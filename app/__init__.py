@@ -1,0 +1,160 @@
+"""WoundTrack: wound-care tracking for radiation dermatitis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+
+from config import load_config
+
+
+class WoundTrackFlask(Flask):
+    """Flask with the request boundary as the one place that commits.
+
+    Services flush; a view that returns a success response is committed here,
+    once. Anything that raises is handled by app/core/errors.py after the
+    session is rolled back, so a rejected request writes nothing.
+    """
+
+    def dispatch_request(self) -> Any:  # type: ignore[override]
+        from app.extensions import db
+
+        try:
+            response = self.make_response(super().dispatch_request())
+        except BaseException:
+            db.session.rollback()
+            raise
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = WoundTrackFlask(__name__, instance_relative_config=False)
+    app.config.from_mapping(load_config())
+    if overrides:
+        app.config.update(overrides)
+
+    from app.core import logs
+
+    logs.configure(app)
+
+    from app.extensions import api, db, limiter, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30},
+        }
+    db.init_app(app)
+    with app.app_context():
+        from app.core.sqlite import configure_sqlite
+
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    limiter.init_app(app)
+
+    from app.core.storage import make_storage
+
+    app.extensions["storage"] = make_storage(
+        app.config.get("STORAGE_URL") or app.config["STORAGE_DIR"]
+    )
+
+    _import_models()
+    api.init_app(app)
+    for blp in _blueprints():
+        api.register_blueprint(blp)
+    from app.core import docs
+
+    app.register_blueprint(docs.bp)
+    _register_web(app)
+
+    from app.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from app.core import security
+
+    security.init_app(app)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _import_models() -> None:
+    """Import every models module so the metadata is complete (Alembic, mappers)."""
+    import app.assessments.models
+    import app.auth.models
+    import app.clinics.models
+    import app.core.audit
+    import app.core.history
+    import app.exports.models
+    import app.patients.models
+    import app.photos.models
+    import app.procedures.models
+    import app.radiotherapy.models
+    import app.therapy.models
+    import app.wounds.models  # noqa: F401
+
+
+def _blueprints() -> list[Any]:
+    """The API, in the order it appears in the OpenAPI document."""
+    from app.audit.routes import blp as audit_blp
+    from app.auth.routes import blp as auth_blp
+    from app.clinics.routes import blp as clinics_blp
+    from app.core.health import blp as health_blp
+    from app.patients.routes import blp as patients_blp
+
+    blueprints = [health_blp, auth_blp, clinics_blp, patients_blp]
+    blueprints += _optional_blueprints()
+    blueprints.append(audit_blp)
+    return blueprints
+
+
+def _optional_blueprints() -> list[Any]:
+    """Domain APIs; listed explicitly, one import each."""
+    import importlib
+
+    found = []
+    for module in (
+        "app.radiotherapy.routes",
+        "app.wounds.routes",
+        "app.assessments.routes",
+        "app.procedures.routes",
+        "app.photos.routes",
+        "app.therapy.routes",
+        "app.summaries.routes",
+        "app.exports.routes",
+    ):
+        try:
+            found.append(importlib.import_module(module).blp)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return found
+
+
+def _register_web(app: Flask) -> None:
+    try:
+        from app.web.routes import bp
+    except ModuleNotFoundError as exc:
+        if exc.name != "app.web.routes":
+            raise
+        return
+    app.register_blueprint(bp)
+
+
+__all__ = ["Response", "create_app"]

@@ -1,0 +1,61 @@
+# Two commands for a fresh machine with Python 3.11 and make:
+#   make run    serve the API and pages on http://$(HOST):$(PORT) (SQLite, local storage, demo data)
+#   make test   the whole test suite
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+DEMO_DATA ?= 1
+WORKERS ?= 2
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test test-fast lint format bench load browser migrate clean
+
+$(BIN)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+migrate: $(BIN)/.installed
+	$(FLASK) db upgrade
+
+run: migrate
+	@if [ "$(DEMO_DATA)" != "0" ] && [ ! -f instance/.demo-loaded ]; then \
+		$(FLASK) seed-demo && touch instance/.demo-loaded; fi
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 \
+		--access-logfile - wsgi:app
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			(apt-get install -y -q chromium >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+			|| echo "chromium could not be installed: browser tests will be skipped"; \
+		else echo "no /usr/bin/chromium and no root apt-get: browser tests will be skipped"; fi; \
+	fi
+
+test: $(BIN)/.installed browser
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict app/clinical
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(BIN)/.installed
+	mkdir -p build
+	$(BIN)/python -m tests.bench.run
+
+load: $(BIN)/.installed
+	$(BIN)/python -m tests.load.run
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache

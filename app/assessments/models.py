@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, RecordMixin, new_id, utcnow
+
+EXUDATE_AMOUNTS = ("none", "scant", "small", "moderate", "large")
+EXUDATE_TYPES = ("none", "serous", "serosanguineous", "sanguineous", "purulent")
+AREA_METHODS = ("traced", "measured", "ellipse")
+
+
+class Assessment(RecordMixin, Base):
+    """One bedside assessment of a wound: measurements, tissue, findings, and the
+    grades and scores derived from them on every write."""
+
+    __tablename__ = "assessments"
+    __audit_type__ = "assessment"
+    __table_args__ = (
+        sa.Index("ix_assessments_wound_time", "wound_id", "assessed_at"),
+        sa.Index("ix_assessments_clinic_created", "clinic_id", "created_at"),
+        sa.Index("ix_assessments_clinic_updated", "clinic_id", "updated_at"),
+        sa.CheckConstraint("length_cm IS NULL OR length_cm >= 0", name="length_nonneg"),
+        sa.CheckConstraint("width_cm IS NULL OR width_cm >= 0", name="width_nonneg"),
+        sa.CheckConstraint("depth_cm IS NULL OR depth_cm >= 0", name="depth_nonneg"),
+    )
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"))
+    wound_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("wounds.id"))
+    assessed_at: Mapped[datetime]
+    length_cm: Mapped[float | None]
+    width_cm: Mapped[float | None]
+    depth_cm: Mapped[float | None]
+    measured_area_cm2: Mapped[float | None]
+    exudate_amount: Mapped[str | None] = mapped_column(sa.String(20))
+    exudate_type: Mapped[str | None] = mapped_column(sa.String(20))
+    epithelial_pct: Mapped[float | None]
+    granulation_pct: Mapped[float | None]
+    slough_pct: Mapped[float | None]
+    necrotic_pct: Mapped[float | None]
+    closed: Mapped[bool] = mapped_column(default=False)
+    pain_score: Mapped[int | None]
+    odor: Mapped[bool | None]
+    infection_signs: Mapped[bool | None]
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Dermatitis findings (the contract's `findings` object), one column each so
+    # dashboards can query them.
+    erythema: Mapped[str] = mapped_column(sa.String(20), default="none")
+    desquamation: Mapped[str] = mapped_column(sa.String(20), default="none")
+    moist_beyond_skin_folds: Mapped[bool] = mapped_column(default=False)
+    edema: Mapped[str] = mapped_column(sa.String(20), default="none")
+    bleeding: Mapped[str] = mapped_column(sa.String(20), default="none")
+    ulceration: Mapped[str] = mapped_column(sa.String(20), default="none")
+    necrosis: Mapped[bool] = mapped_column(default=False)
+    skin_graft_indicated: Mapped[bool] = mapped_column(default=False)
+    life_threatening: Mapped[bool] = mapped_column(default=False)
+    bwat_items: Mapped[dict[str, Any] | None]
+    # Derived on every write (app/assessments/services.py calls app/clinical).
+    area_cm2: Mapped[float | None]
+    area_method: Mapped[str | None] = mapped_column(sa.String(10))
+    traced_area_cm2: Mapped[float | None]
+    traced_perimeter_cm: Mapped[float | None]
+    ctcae_grade: Mapped[int | None]
+    ctcae_reasons: Mapped[list[Any] | None]
+    rtog_grade: Mapped[int | None]
+    rtog_reasons: Mapped[list[Any] | None]
+    push_area: Mapped[int | None]
+    push_exudate: Mapped[int | None]
+    push_tissue: Mapped[int | None]
+    push_total: Mapped[int | None]
+    bwat_total: Mapped[int | None]
+    assessed_by: Mapped[uuid.UUID | None]
+
+    overrides: Mapped[list[GradeOverride]] = relationship(
+        order_by="GradeOverride.created_at", lazy="selectin", viewonly=True
+    )
+
+    def current_override(self, scale: str) -> GradeOverride | None:
+        matching = [o for o in self.overrides if o.scale == scale]
+        return matching[-1] if matching else None
+
+
+class GradeOverride(Base):
+    """A clinician's grade, kept beside the derived one. Later overrides of the
+    same scale supersede earlier ones, which stay as history."""
+
+    __tablename__ = "grade_overrides"
+    __audit_type__ = "grade_override"
+    __versioned__ = False
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("scale").in_(("ctcae", "rtog")), name="scale"),
+        sa.CheckConstraint("value >= 0 AND value <= 5", name="value_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"))
+    assessment_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    scale: Mapped[str] = mapped_column(sa.String(10))
+    value: Mapped[int]
+    derived_value: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    by_user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,55 @@
+"""Users and their tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, TimestampMixin, new_id
+
+ROLES = ("admin", "clinic_admin", "clinician", "nurse", "researcher")
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(sa.column("role").in_(ROLES), name="role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    disabled_at: Mapped[datetime | None]
+
+    memberships = relationship("ClinicMembership", lazy="selectin", viewonly=True)
+
+    @property
+    def clinic_ids(self) -> list[uuid.UUID]:
+        return sorted((m.clinic_id for m in self.memberships), key=str)
+
+
+class AuthToken(Base):
+    """An opaque bearer or refresh token, stored only as its SHA-256.
+
+    Refresh tokens rotate: each use issues a new one in the same ``family_id``
+    and marks the old one used. A used refresh token presented again means it
+    was stolen, so the whole family is revoked.
+    """
+
+    __tablename__ = "auth_tokens"
+    __table_args__ = (sa.Index("ix_auth_tokens_family", "family_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    family_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(sa.String(10))  # access | refresh
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,50 @@
+"""Clinics, who belongs to them, and which researchers they let export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, TimestampMixin, new_id, utcnow
+
+
+class Clinic(TimestampMixin, Base):
+    __tablename__ = "clinics"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    # Printed marker edge length used when an upload does not say (photos).
+    default_marker_size_cm: Mapped[float | None]
+    overdue_assessment_days: Mapped[int | None]
+    par_threshold_pct: Mapped[float | None]
+
+
+class ClinicMembership(Base):
+    """A user's membership of a clinic. A user may belong to several clinics."""
+
+    __tablename__ = "clinic_memberships"
+    __table_args__ = (sa.UniqueConstraint("user_id", "clinic_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResearchGrant(Base):
+    """A clinic's permission for one researcher to export its de-identified data."""
+
+    __tablename__ = "research_grants"
+    __table_args__ = (
+        sa.Index("ix_research_grants_researcher_clinic", "researcher_id", "clinic_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"))
+    researcher_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    granted_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,99 @@
+"""Clinics, clinic users and research grants."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.clinics import services
+from app.clinics.models import ResearchGrant
+from app.clinics.schemas import (
+    ClinicListSchema,
+    ClinicSchema,
+    GrantCreateSchema,
+    GrantListSchema,
+    GrantSchema,
+    UserCreateSchema,
+    UserListSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from app.core.access import not_found, require
+from app.extensions import db
+
+blp = Blueprint("clinics", __name__, url_prefix="/api/v1", description="Clinics, users and grants")
+
+
+@blp.route("/clinics")
+class ClinicsResource(MethodView):
+    @blp.response(200, ClinicListSchema)
+    def get(self):
+        """Clinics the caller belongs to (all of them for an admin)."""
+        user = require("clinic:read")
+        return {"items": services.clinics_for(db.session, user)}
+
+    @blp.arguments(ClinicSchema)
+    @blp.response(201, ClinicSchema)
+    def post(self, data):
+        """Create a clinic (admin)."""
+        require("clinic:create")
+        return services.create_clinic(db.session, data)
+
+
+@blp.route("/clinics/<uuid:clinic_id>/users")
+class ClinicUsersResource(MethodView):
+    @blp.response(200, UserListSchema)
+    def get(self, clinic_id):
+        """Users of a clinic (admin, clinic_admin)."""
+        require("users:manage", clinic_id)
+        return {"items": services.clinic_users(db.session, clinic_id)}
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data, clinic_id):
+        """Create a user in a clinic (admin, clinic_admin of that clinic)."""
+        actor = require("users:manage", clinic_id)
+        return services.create_user(db.session, actor, clinic_id, data)
+
+
+@blp.route("/users/<uuid:user_id>")
+class UserResource(MethodView):
+    @blp.response(200, UserSchema)
+    def get(self, user_id):
+        """One user (admin; clinic_admin for its own clinics' users)."""
+        actor = require("users:manage")
+        return services.managed_user(db.session, actor, user_id)
+
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data, user_id):
+        """Rename, disable or re-enable a user. Disabling ends its tokens at once."""
+        actor = require("users:manage")
+        user = services.managed_user(db.session, actor, user_id)
+        return services.update_user(db.session, actor, user, data)
+
+
+@blp.route("/clinics/<uuid:clinic_id>/research-grants")
+class GrantsResource(MethodView):
+    @blp.response(200, GrantListSchema)
+    def get(self, clinic_id):
+        """Researchers this clinic lets export its de-identified data."""
+        require("grants:manage", clinic_id)
+        return {"items": services.grants_of(db.session, clinic_id)}
+
+    @blp.arguments(GrantCreateSchema)
+    @blp.response(201, GrantSchema)
+    def post(self, data, clinic_id):
+        """Grant a researcher export access to this clinic."""
+        actor = require("grants:manage", clinic_id)
+        return services.grant(db.session, actor, clinic_id, data["researcher_id"])
+
+
+@blp.route("/research-grants/<uuid:grant_id>")
+class GrantResource(MethodView):
+    @blp.response(200, GrantSchema)
+    def delete(self, grant_id):
+        """Revoke a grant (kept, marked revoked)."""
+        actor = require("grants:manage")
+        row = db.session.get(ResearchGrant, grant_id)
+        if row is None or not (actor.role == "admin" or row.clinic_id in actor.clinic_ids):
+            raise not_found("grant")
+        return services.revoke_grant(db.session, row)

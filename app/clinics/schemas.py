@@ -1,0 +1,70 @@
+from marshmallow import fields, validate
+
+from app.auth.models import ROLES
+from app.core.schemas import StrictSchema
+
+
+class ClinicSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    default_marker_size_cm = fields.Float(
+        allow_none=True,
+        validate=validate.Range(min=0.5, max=20),
+        metadata={"description": "Printed marker edge"},
+    )
+    overdue_assessment_days = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=90)
+    )
+    par_threshold_pct = fields.Float(allow_none=True, validate=validate.Range(min=1, max=100))
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class ClinicListSchema(StrictSchema):
+    items = fields.List(fields.Nested(ClinicSchema), required=True)
+
+
+class UserCreateSchema(StrictSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=12, max=1024)
+    )
+
+
+class UserSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    email = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    is_active = fields.Boolean(dump_only=True)
+    clinic_ids = fields.List(fields.UUID(), dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class UserListSchema(StrictSchema):
+    items = fields.List(fields.Nested(UserSchema), required=True)
+
+
+class UserUpdateSchema(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    is_active = fields.Boolean(
+        metadata={"description": "false disables the user and ends its tokens at once"}
+    )
+
+
+class GrantCreateSchema(StrictSchema):
+    researcher_id = fields.UUID(required=True)
+
+
+class GrantSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    clinic_id = fields.UUID(dump_only=True)
+    researcher_id = fields.UUID(dump_only=True)
+    granted_by = fields.UUID(dump_only=True)
+    granted_at = fields.AwareDateTime(dump_only=True)
+    revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class GrantListSchema(StrictSchema):
+    items = fields.List(fields.Nested(GrantSchema), required=True)

@@ -1,0 +1,145 @@
+"""Clinics, their users and research grants."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.auth.services import hash_password, set_active
+from app.clinics.models import Clinic, ClinicMembership, ResearchGrant
+from app.core.access import not_found
+from app.core.db import utcnow
+from app.core.errors import Problem, field_error
+
+# Roles a clinic_admin may hand out; only an admin makes admins.
+CLINIC_ADMIN_GRANTABLE = ("clinic_admin", "clinician", "nurse", "researcher")
+
+
+def create_clinic(session: Session, data: dict[str, Any]) -> Clinic:
+    exists = session.scalar(sa.select(Clinic.id).where(Clinic.name == data["name"]))
+    if exists:
+        raise field_error("name", "a clinic with this name exists already")
+    clinic = Clinic(**data)
+    session.add(clinic)
+    session.flush()
+    return clinic
+
+
+def clinics_for(session: Session, user: User) -> list[Clinic]:
+    stmt = sa.select(Clinic).order_by(Clinic.name)
+    if user.role != "admin":
+        stmt = stmt.where(Clinic.id.in_(user.clinic_ids))
+    return list(session.scalars(stmt))
+
+
+def create_user(session: Session, actor: User, clinic_id: uuid.UUID, data: dict[str, Any]) -> User:
+    if actor.role != "admin" and data["role"] not in CLINIC_ADMIN_GRANTABLE:
+        raise Problem(403, "Forbidden", f"A clinic_admin cannot create {data['role']} users.")
+    email = data["email"].strip().lower()
+    if session.scalar(sa.select(User.id).where(User.email == email)):
+        raise field_error("email", "a user with this email exists already")
+    user = User(
+        email=email,
+        name=data["name"],
+        role=data["role"],
+        password_hash=hash_password(data["password"]),
+    )
+    session.add(user)
+    session.flush()
+    session.add(ClinicMembership(user_id=user.id, clinic_id=clinic_id))
+    session.flush()
+    session.expire(user, ["memberships"])
+    return user
+
+
+def add_membership(session: Session, user: User, clinic_id: uuid.UUID) -> None:
+    if clinic_id not in user.clinic_ids:
+        session.add(ClinicMembership(user_id=user.id, clinic_id=clinic_id))
+        session.flush()
+        session.expire(user, ["memberships"])
+
+
+def clinic_users(session: Session, clinic_id: uuid.UUID) -> list[User]:
+    stmt = (
+        sa.select(User)
+        .join(ClinicMembership, ClinicMembership.user_id == User.id)
+        .where(ClinicMembership.clinic_id == clinic_id)
+        .order_by(User.email)
+    )
+    return list(session.scalars(stmt))
+
+
+def managed_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
+    """A user the actor may manage: any for admin, own clinics' for clinic_admin."""
+    user = session.get(User, user_id)
+    if user is None or (
+        actor.role != "admin"
+        and (user.role == "admin" or not set(user.clinic_ids) & set(actor.clinic_ids))
+    ):
+        raise not_found("user")
+    return user
+
+
+def update_user(session: Session, actor: User, user: User, data: dict[str, Any]) -> User:
+    if "name" in data:
+        user.name = data["name"]
+    if "is_active" in data:
+        if user.id == actor.id and not data["is_active"]:
+            raise field_error("is_active", "you cannot disable yourself")
+        set_active(session, user, data["is_active"])
+    session.flush()
+    return user
+
+
+def grant(
+    session: Session, actor: User, clinic_id: uuid.UUID, researcher_id: uuid.UUID
+) -> ResearchGrant:
+    researcher = session.get(User, researcher_id)
+    if researcher is None or researcher.role != "researcher":
+        raise field_error("researcher_id", "is not a researcher's user id")
+    existing = session.scalars(
+        sa.select(ResearchGrant).where(
+            ResearchGrant.clinic_id == clinic_id,
+            ResearchGrant.researcher_id == researcher_id,
+            ResearchGrant.revoked_at.is_(None),
+        )
+    ).first()
+    if existing:
+        return existing
+    g = ResearchGrant(clinic_id=clinic_id, researcher_id=researcher_id, granted_by=actor.id)
+    session.add(g)
+    session.flush()
+    return g
+
+
+def grants_of(session: Session, clinic_id: uuid.UUID) -> list[ResearchGrant]:
+    stmt = (
+        sa.select(ResearchGrant)
+        .where(ResearchGrant.clinic_id == clinic_id)
+        .order_by(ResearchGrant.granted_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def revoke_grant(session: Session, grant_row: ResearchGrant) -> ResearchGrant:
+    if grant_row.revoked_at is None:
+        grant_row.revoked_at = utcnow()
+        session.flush()
+    return grant_row
+
+
+def has_grant(session: Session, researcher_id: uuid.UUID, clinic_id: uuid.UUID) -> bool:
+    return (
+        session.scalar(
+            sa.select(ResearchGrant.id).where(
+                ResearchGrant.clinic_id == clinic_id,
+                ResearchGrant.researcher_id == researcher_id,
+                ResearchGrant.revoked_at.is_(None),
+            )
+        )
+        is not None
+    )

@@ -1,0 +1,1 @@
+"""Shared infrastructure: database base, errors, pagination, ETags, audit, permissions."""

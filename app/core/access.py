@@ -1,0 +1,147 @@
+"""Who may do what, in which clinic: the one permission check.
+
+Every route calls ``require(action)`` (or ``get_record`` / ``scoped``, which
+call it). Roles are checked against ``PERMISSIONS``; clinic membership is
+applied as a query filter on the denormalised ``clinic_id`` column, so a
+record of another clinic is simply not found (404, never 403, so its
+existence does not leak).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import g, request
+from sqlalchemy.orm import Session
+
+from app.core import audit
+from app.core.errors import Problem
+
+T = TypeVar("T")
+
+CLINICAL = ("admin", "clinic_admin", "clinician", "nurse")
+
+# action -> roles allowed. Researchers see no identifiable data at all.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "clinical:read": CLINICAL,
+    "clinical:write": ("admin", "clinician", "nurse"),
+    "grade:override": ("admin", "clinician"),
+    "record:restore": ("admin",),
+    "clinic:create": ("admin",),
+    "clinic:read": ("admin", "clinic_admin", "clinician", "nurse", "researcher"),
+    "users:manage": ("admin", "clinic_admin"),
+    "audit:read": ("admin", "clinic_admin"),
+    "grants:manage": ("admin", "clinic_admin"),
+    "export:create": ("admin", "clinic_admin", "researcher"),
+    "self:read": ("admin", "clinic_admin", "clinician", "nurse", "researcher"),
+}
+
+
+def unauthorized(detail: str = "Send a valid bearer token.") -> Problem:
+    return Problem(
+        401,
+        "Unauthorized",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="woundtrack"'},
+    )
+
+
+def not_found(record_type: str = "record") -> Problem:
+    return Problem(404, "Not Found", f"No such {record_type}, or it is not in your clinics.")
+
+
+def current_user() -> Any:
+    """The authenticated user of this request, or a 401."""
+    if getattr(g, "user", None) is not None:
+        return g.user
+    from app.auth.services import user_for_access_token  # auth depends on core, not back
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized()
+    user = user_for_access_token(token.strip())
+    if user is None:
+        raise unauthorized("The token is invalid, expired or revoked; sign in again.")
+    g.user = user
+    return user
+
+
+def can(user: Any, action: str) -> bool:
+    return user.role in PERMISSIONS[action]
+
+
+def require(action: str, clinic_id: uuid.UUID | None = None) -> Any:
+    """Authenticate, check the role may do ``action``, and (if given) that the
+    clinic is one of the caller's. Returns the user."""
+    user = current_user()
+    if not can(user, action):
+        raise Problem(
+            403,
+            "Forbidden",
+            f"Your role ({user.role}) may not do this ({action}).",
+        )
+    if clinic_id is not None and not in_clinic(user, clinic_id):
+        raise not_found("clinic")
+    return user
+
+
+def in_clinic(user: Any, clinic_id: uuid.UUID) -> bool:
+    return user.role == "admin" or clinic_id in user.clinic_ids
+
+
+def clinic_clause(model: Any, user: Any) -> Any:
+    """WHERE clause limiting ``model`` rows to the user's clinics."""
+    if user.role == "admin":
+        return sa.true()
+    return model.clinic_id.in_(user.clinic_ids)
+
+
+def scoped(model: Any, action: str = "clinical:read", *, include_deleted: bool = False) -> Any:
+    """A SELECT of ``model`` already limited to the caller's clinics."""
+    user = require(action)
+    stmt = sa.select(model).where(clinic_clause(model, user))
+    if not include_deleted and hasattr(model, "deleted_at"):
+        stmt = stmt.where(model.deleted_at.is_(None))
+    return stmt
+
+
+def get_record(
+    session: Session,
+    model: type[T],
+    record_id: uuid.UUID,
+    action: str = "clinical:read",
+    *,
+    include_deleted: bool = False,
+    audit_read: bool = True,
+    for_update: bool = False,
+) -> T:
+    """Load one record the caller may see, or answer 404; audit the read."""
+    stmt = scoped(model, action, include_deleted=include_deleted).where(
+        model.id == record_id  # type: ignore[attr-defined]
+    )
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    obj = session.scalars(stmt).first()
+    record_type = getattr(model, "__audit_type__", model.__name__.lower())
+    if obj is None:
+        raise not_found(record_type.replace("_", " "))
+    if audit_read and action == "clinical:read":
+        audit.record(session, "read", record_type, record_id, clinic_id=obj.clinic_id)  # type: ignore[attr-defined]
+    return obj
+
+
+def audit_list(
+    session: Session, record_type: str, parent_id: Any = None, clinic_id: Any = None, count: int = 0
+) -> None:
+    """Record that a list of patient data was read (the parent, not each row)."""
+    audit.record(
+        session,
+        "list",
+        record_type,
+        parent_id,
+        clinic_id=clinic_id,
+        details={"count": count},
+    )

@@ -1,0 +1,107 @@
+"""Typed declarative base, column types and the mixins every record shares."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime that is always UTC in and out.
+
+    SQLite has no timezone type and hands back naive values; PostgreSQL stores
+    timestamptz. This makes both behave the same for the rest of the code.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Constraint names are fixed so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            datetime: UTCDateTime(),
+            uuid.UUID: sa.Uuid(),
+            dict[str, Any]: sa.JSON(),
+            list[Any]: sa.JSON(),
+            str: sa.String(255),
+        },
+    )
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RecordMixin(TimestampMixin):
+    """What every clinical record carries.
+
+    - ``clinic_id`` is denormalised onto every record so one filter scopes any
+      query to the caller's clinics (app/core/access.py).
+    - ``version`` is SQLAlchemy's version counter: it is the ETag, and an UPDATE
+      that races another one fails instead of overwriting it.
+    - ``deleted_at`` is the soft-delete marker; nothing is hard-deleted.
+    - ``create_hash`` fingerprints the create request, so a replayed offline
+      create can be told apart from a different one reusing the id.
+    """
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    version: Mapped[int] = mapped_column(default=1)
+    deleted_at: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None]
+    updated_by: Mapped[uuid.UUID | None]
+    create_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

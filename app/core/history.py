@@ -1,0 +1,137 @@
+"""Amendment history: every version of a clinical record is kept.
+
+A ``before_flush`` listener writes a ``RecordVersion`` snapshot for each new
+or changed record whose model declares ``__audit_type__`` (opt out with
+``__versioned__ = False``). The snapshot is
+the record as it stands after the change, so the list of versions is the full
+story of the record: who changed which fields, when, and what they held.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.core.db import Base, new_id, utcnow
+
+# Bookkeeping columns that change on every write and say nothing clinical.
+_QUIET = {"updated_at", "version", "create_hash", "updated_by"}
+
+
+class RecordVersion(Base):
+    __tablename__ = "record_versions"
+    __table_args__ = (sa.UniqueConstraint("record_type", "record_id", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    record_type: Mapped[str] = mapped_column(sa.String(40))
+    record_id: Mapped[uuid.UUID]
+    version: Mapped[int]
+    action: Mapped[str] = mapped_column(sa.String(20))
+    changed_fields: Mapped[list[Any]]
+    data: Mapped[dict[str, Any]]
+    changed_by: Mapped[uuid.UUID | None]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    clinic_id: Mapped[uuid.UUID | None]
+
+
+@event.listens_for(RecordVersion, "before_update")
+@event.listens_for(RecordVersion, "before_delete")
+def _refuse_change(mapper: Any, connection: Any, target: RecordVersion) -> None:
+    raise RuntimeError("record history cannot be changed or deleted")
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    mapper = sa.inspect(obj).mapper
+    return {
+        attr.key: to_jsonable(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in {"create_hash"}
+    }
+
+
+def _changed_fields(obj: Any) -> list[str]:
+    state = sa.inspect(obj)
+    return sorted(
+        attr.key
+        for attr in state.mapper.column_attrs
+        if attr.key not in _QUIET and state.attrs[attr.key].history.has_changes()
+    )
+
+
+def _current_user_id() -> uuid.UUID | None:
+    if has_request_context() and getattr(g, "user", None) is not None:
+        return g.user.id
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _write_versions(session: Session, flush_context: Any, instances: Any) -> None:
+    user_id = _current_user_id()
+    for obj in list(session.new) + list(session.dirty):
+        if getattr(obj, "__audit_type__", None) is None or not getattr(obj, "__versioned__", True):
+            continue
+        is_new = obj in session.new
+        if not is_new and not session.is_modified(obj, include_collections=False):
+            continue
+        changed = _changed_fields(obj)
+        if not is_new and not changed:
+            continue
+        if obj.id is None:
+            obj.id = new_id()
+        if is_new:
+            version, action = 1, "create"
+        else:
+            version = (obj.version or 1) + 1
+            action = "update"
+            if "deleted_at" in changed:
+                action = "delete" if obj.deleted_at is not None else "restore"
+        if hasattr(obj, "updated_by") and not is_new:
+            obj.updated_by = user_id
+        data = snapshot(obj)
+        data["version"] = version
+        session.add(
+            RecordVersion(
+                record_type=obj.__audit_type__,
+                record_id=obj.id,
+                version=version,
+                action=action,
+                changed_fields=changed,
+                data=data,
+                changed_by=user_id,
+                changed_at=utcnow(),
+                clinic_id=getattr(obj, "clinic_id", None),
+            )
+        )
+
+
+def history_of(session: Session, record_type: str, record_id: uuid.UUID) -> list[RecordVersion]:
+    stmt = (
+        sa.select(RecordVersion)
+        .where(RecordVersion.record_type == record_type, RecordVersion.record_id == record_id)
+        .order_by(RecordVersion.version)
+    )
+    return list(session.scalars(stmt))

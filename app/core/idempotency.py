@@ -1,0 +1,76 @@
+"""Offline-safe creates: a client-chosen id makes every create idempotent.
+
+A phone on a poor connection retries; the same create must never make two
+records. The fingerprint of the validated create payload is stored with the
+record. Replaying the same create returns the stored record (200); reusing the
+id for different content is a 409 carrying the stored record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core.access import current_user, in_clinic
+from app.core.errors import Problem
+from app.core.history import to_jsonable
+
+T = TypeVar("T")
+
+
+def fingerprint(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(to_jsonable(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(existing: Any, fp: str, dump: Callable[[Any], Any]) -> Any:
+    user = current_user()
+    if not in_clinic(user, existing.clinic_id):
+        raise Problem(409, "Conflict", "This id is already used; generate a new UUID.")
+    if existing.create_hash == fp:
+        return existing
+    raise Problem(
+        409,
+        "Conflict",
+        "This id was already used for a record with different content.",
+        type_="https://woundtrack.example/problems/id-reused",
+        stored=dump(existing),
+    )
+
+
+def create_once(
+    session: Session,
+    model: type[T],
+    payload: dict[str, Any],
+    build: Callable[[uuid.UUID, str], T],
+    dump: Callable[[Any], Any],
+) -> tuple[T, bool]:
+    """Create the record built by ``build(id, fingerprint)`` unless a replay.
+
+    Returns (record, created). Concurrent replays race on the primary key; the
+    loser's insert fails inside a savepoint and it returns the winner's row.
+    """
+    client_id = payload.get("id")
+    fp = fingerprint(payload)
+    if client_id is not None:
+        existing = session.get(model, client_id)
+        if existing is not None:
+            return _replay(existing, fp, dump), False
+    record_id = client_id or uuid.uuid4()
+    try:
+        with session.begin_nested():
+            obj = build(record_id, fp)
+            session.add(obj)
+            session.flush()
+    except IntegrityError:
+        existing = session.get(model, record_id, populate_existing=True)
+        if existing is None:
+            raise
+        return _replay(existing, fp, dump), False
+    return obj, True

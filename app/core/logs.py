@@ -1,0 +1,75 @@
+"""Structured logs with a request id, and no patient data.
+
+Log lines carry method, path template, status, duration and the request id;
+never bodies, query strings or names. JSON in production (LOG_FORMAT=json).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from flask.wrappers import Response
+
+_RESERVED = set(vars(logging.makeLogRecord({})))
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        body: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        body.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        if record.exc_info:
+            body["exc"] = self.formatException(record.exc_info)
+        return json.dumps(body, default=str)
+
+
+def configure(app: Flask) -> None:
+    root = logging.getLogger("app")
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        if app.config.get("LOG_FORMAT") == "json":
+            handler.setFormatter(JsonFormatter())
+        else:
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+            )
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        root.propagate = False
+    access = logging.getLogger("app.access")
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a caller's id only if it is short and plain, else make one.
+        ok = 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+        g.request_id = incoming if ok else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        rule = request.url_rule.rule if request.url_rule else "<unmatched>"
+        access.info(
+            "request",
+            extra={
+                "request_id": getattr(g, "request_id", None),
+                "method": request.method,
+                "route": rule,
+                "status": response.status_code,
+                "ms": round(
+                    (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
+                ),
+                "user_id": str(g.user.id) if getattr(g, "user", None) is not None else None,
+            },
+        )
+        return response

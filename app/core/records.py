@@ -1,0 +1,109 @@
+"""The life cycle every clinical record shares: create once, amend with a
+precondition, soft-delete, restore, and read its history.
+
+Domain services call these with their own validation around them, so each
+behaviour of the contract (offline-safe ids, If-Match, tombstones, history)
+lives in one place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.core.access import current_user, get_record
+from app.core.db import utcnow
+from app.core.errors import Problem, field_error
+from app.core.etags import require_if_match
+from app.core.history import RecordVersion, history_of
+from app.core.idempotency import create_once
+
+T = TypeVar("T")
+
+
+def create_record(
+    session: Session,
+    model: type[T],
+    payload: dict[str, Any],
+    dump: Callable[[Any], Any],
+    **server_fields: Any,
+) -> tuple[T, bool]:
+    """Create ``model`` from a validated payload (plus server-owned fields such
+    as clinic_id and parent ids). Returns (record, created)."""
+    user = current_user()
+    fields = {k: v for k, v in payload.items() if k != "id"}
+
+    def build(record_id: uuid.UUID, fp: str) -> T:
+        return model(
+            id=record_id,
+            create_hash=fp,
+            created_by=user.id,
+            updated_by=user.id,
+            **fields,
+            **server_fields,
+        )
+
+    fingerprinted = {**payload, **{k: v for k, v in server_fields.items() if k.endswith("_id")}}
+    return create_once(session, model, fingerprinted, build, dump)
+
+
+def amend(session: Session, obj: Any, changes: dict[str, Any], dump: Callable[[Any], Any]) -> Any:
+    """Apply a PATCH after checking If-Match. History is written by the flush hook."""
+    require_if_match(obj, dump)
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    session.flush()
+    return obj
+
+
+def soft_delete(session: Session, obj: Any, dump: Callable[[Any], Any]) -> Any:
+    require_if_match(obj, dump)
+    obj.deleted_at = utcnow()
+    session.flush()
+    return obj
+
+
+def restore(session: Session, model: type[T], record_id: uuid.UUID) -> T:
+    obj: Any = get_record(session, model, record_id, "record:restore", include_deleted=True)
+    if obj.deleted_at is None:
+        raise Problem(409, "Conflict", "This record is not deleted.")
+    obj.deleted_at = None
+    session.flush()
+    return obj
+
+
+def history(session: Session, obj: Any) -> list[RecordVersion]:
+    return history_of(session, obj.__audit_type__, obj.id)
+
+
+def load_parent(
+    session: Session, model: type[T], parent_id: uuid.UUID, field: str | None = None
+) -> T:
+    """Load a parent record for a create/list; a parent in a body that the caller
+    cannot see is a 422 on that field (path parents answer 404)."""
+    if field is None:
+        return get_record(session, model, parent_id, audit_read=False)
+    try:
+        return get_record(session, model, parent_id, audit_read=False)
+    except Problem as exc:
+        if exc.status == 404:
+            raise field_error(field, "refers to no record you can see") from exc
+        raise
+
+
+def not_in_future(field: str, value: date | datetime | None) -> None:
+    """Refuse device timestamps beyond the tolerated clock skew."""
+    if value is None:
+        return
+    skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
+    now = datetime.now(UTC)
+    if isinstance(value, datetime):
+        if value > now + skew:
+            raise field_error(field, "is in the future; check the device clock")
+    elif value > (now + skew).date():
+        raise field_error(field, "is in the future")

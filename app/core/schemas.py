@@ -1,0 +1,91 @@
+"""Base schemas shared by every resource: records, list arguments, pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, post_dump, validate
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error (422 naming them), never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class RecordSchema(StrictSchema):
+    """Fields every clinical record has. Server-owned fields are dump-only, so a
+    client sending them (mass assignment) gets a 422 naming the field."""
+
+    id = fields.UUID(
+        metadata={"description": "Client-generated UUID for offline-safe creates (optional)"}
+    )
+    version = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+    deleted = fields.Method("_is_deleted", dump_only=True)
+
+    def _is_deleted(self, obj: Any) -> bool:
+        return getattr(obj, "deleted_at", None) is not None
+
+    @post_dump
+    def _tombstone(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # A deleted record in a delta-sync list is reduced to its tombstone.
+        if data.get("deleted"):
+            return {
+                "id": data.get("id"),
+                "deleted": True,
+                "version": data.get("version"),
+                "updated_at": data.get("updated_at"),
+            }
+        return data
+
+
+class ListArgsSchema(StrictSchema):
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "Page size, 1-500 (default 50)"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"description": "Opaque cursor from the previous page's next_cursor"},
+    )
+    updated_since = fields.AwareDateTime(
+        metadata={
+            "description": "Delta sync: records changed at or after this instant, oldest "
+            "change first, deleted ones as tombstones {id, deleted: true}"
+        }
+    )
+
+
+_page_schemas: dict[str, type[Schema]] = {}
+
+
+def page_schema(item: type[Schema]) -> type[Schema]:
+    """A ``{items: [...], next_cursor}`` schema for ``item``, made once per item schema."""
+    name = item.__name__.removesuffix("Schema") + "PageSchema"
+    if name not in _page_schemas:
+        _page_schemas[name] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item), required=True),
+                "next_cursor": fields.String(allow_none=True, required=True),
+            },
+        )
+    return _page_schemas[name]
+
+
+class RecordVersionSchema(Schema):
+    version = fields.Integer()
+    action = fields.String(metadata={"description": "create | update | delete | restore"})
+    changed_fields = fields.List(fields.String())
+    changed_by = fields.UUID(allow_none=True)
+    changed_at = fields.AwareDateTime()
+    data = fields.Dict(metadata={"description": "The record as it stood after this change"})
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(RecordVersionSchema), required=True)

@@ -1,0 +1,72 @@
+"""Patients: create, amend, delete, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.core import records
+from app.core.access import audit_list, current_user, in_clinic, scoped
+from app.core.errors import field_error
+from app.core.pagination import paginate
+from app.patients.models import Patient
+from app.patients.schemas import PatientSchema
+
+_dump = PatientSchema().dump
+
+
+def resolve_clinic(user: Any, requested: Any) -> Any:
+    """The clinic a new record goes to: the one named, or the caller's only one."""
+    if requested is not None:
+        if not in_clinic(user, requested):
+            raise field_error("clinic_id", "is not one of your clinics")
+        return requested
+    if len(user.clinic_ids) == 1:
+        return user.clinic_ids[0]
+    raise field_error("clinic_id", "is required: you belong to several clinics (or none)")
+
+
+def create_patient(session: Session, data: dict[str, Any]) -> tuple[Patient, bool]:
+    user = current_user()
+    records.not_in_future("birth_date", data["birth_date"])
+    clinic_id = resolve_clinic(user, data.pop("clinic_id", None))
+    return records.create_record(session, Patient, data, _dump, clinic_id=clinic_id)
+
+
+def update_patient(session: Session, patient: Patient, changes: dict[str, Any]) -> Patient:
+    records.not_in_future("birth_date", changes.get("birth_date"))
+    return records.amend(session, patient, changes, _dump)
+
+
+def list_patients(session: Session, args: dict[str, Any]) -> dict[str, Any]:
+    stmt = scoped(Patient, include_deleted=True)
+    if "mrn" in args:
+        stmt = stmt.where(Patient.mrn == args["mrn"])
+    if "clinic_id" in args:
+        stmt = stmt.where(Patient.clinic_id == args["clinic_id"])
+    page = paginate(
+        session,
+        stmt,
+        Patient,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(Patient.created_at,),
+    )
+    audit_list(session, "patient", None, args.get("clinic_id"), len(page["items"]))
+    return page
+
+
+def delete_patient(session: Session, patient: Patient) -> Patient:
+    return records.soft_delete(session, patient, _dump)
+
+
+def count_in_clinic(session: Session, clinic_id: Any) -> int:
+    return (
+        session.scalar(
+            sa.select(sa.func.count()).select_from(Patient).where(Patient.clinic_id == clinic_id)
+        )
+        or 0
+    )

@@ -1,0 +1,108 @@
+"""Configuration from environment variables, with safe defaults for a laptop.
+
+Every setting can be overridden by create_app(overrides) in tests. Nothing secret
+is committed: the development SECRET_KEY is generated on first run and kept
+under instance/.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _dev_secret_key() -> str:
+    """Return a per-checkout development key, created once under instance/."""
+    path = INSTANCE_DIR / "dev-secret-key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Accept the libpq-style URL people paste; SQLAlchemy needs the driver named.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'woundtrack.sqlite3'}"
+
+
+def load_config() -> dict[str, object]:
+    """Build the Flask config mapping from the environment."""
+    env = os.environ.get("APP_ENV", "development")
+    secret = os.environ.get("SECRET_KEY")
+    if not secret:
+        if env == "production":
+            raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
+        secret = _dev_secret_key()
+    return {
+        "APP_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Request bodies: JSON is small; photo uploads have their own limit.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 64 * 1024,
+        "MAX_JSON_BYTES": _env_int("MAX_JSON_BYTES", 1024 * 1024),
+        "PHOTO_MAX_BYTES": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        "PHOTO_MAX_PIXELS": _env_int("MAX_UPLOAD_PIXELS", 50_000_000),
+        # Tokens: opaque, hashed at rest.
+        "ACCESS_TOKEN_IDLE_SECONDS": _env_int("ACCESS_TOKEN_IDLE_SECONDS", 30 * 60),
+        "ACCESS_TOKEN_MAX_SECONDS": _env_int("ACCESS_TOKEN_MAX_SECONDS", 12 * 3600),
+        "REFRESH_TOKEN_IDLE_SECONDS": _env_int("REFRESH_TOKEN_IDLE_SECONDS", 14 * 86400),
+        "REFRESH_TOKEN_MAX_SECONDS": _env_int("REFRESH_TOKEN_MAX_SECONDS", 30 * 86400),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Clock skew tolerated on device timestamps before "in the future" is refused.
+        "CLOCK_SKEW_SECONDS": _env_int("CLOCK_SKEW_SECONDS", 10 * 60),
+        # Clinical rules that a clinic may tune (see app/clinical/trajectory.py).
+        "PAR_THRESHOLD_PCT": _env_float("PAR_THRESHOLD_PCT", 40.0),
+        "PAR_WEEK": _env_int("PAR_WEEK", 4),
+        "DETERIORATING_MARGIN_PCT": _env_float("DETERIORATING_MARGIN_PCT", 10.0),
+        "OVERDUE_ASSESSMENT_DAYS": _env_int("OVERDUE_ASSESSMENT_DAYS", 7),
+        "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),
+        "METRICS_ENABLED": _env_bool("METRICS_ENABLED", False),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # flask-smorest / OpenAPI
+        "API_TITLE": "WoundTrack API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Served from this app (app/core/docs.py) because the machine has no CDN access.
+        "OPENAPI_SWAGGER_UI_URL": None,
+        "OPENAPI_REDOC_PATH": None,
+        "JSON_SORT_KEYS": False,
+    }

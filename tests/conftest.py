@@ -1,0 +1,189 @@
+"""Test fixtures: a fresh database per run (SQLite by default, PostgreSQL when
+DATABASE_URL says so), built with `alembic upgrade head`, emptied after each test.
+
+Why emptying instead of rolling back an outer transaction: the service's
+request boundary really commits, exports run in background threads, idempotency
+is tested with concurrent connections and the browser tests hit a live server.
+Those all need committed data on real connections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import Actor, Factory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fresh_database(tmp_dir: Path) -> tuple[str, callable]:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgresql", "postgres")):
+        from config import database_url
+
+        base = sa.engine.make_url(database_url())
+        name = f"woundtrack_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+        return base.set(database=name).render_as_string(hide_password=False), drop
+    return f"sqlite:///{tmp_dir / 'test.sqlite3'}", lambda: None
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    tmp = tmp_path_factory.mktemp("run")
+    url, drop = _fresh_database(tmp)
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "STORAGE_DIR": str(tmp / "storage"),
+            "STORAGE_URL": None,
+            "REDIS_URL": None,
+            "LOG_FORMAT": "text",
+        }
+    )
+    with application.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
+    yield application
+    with application.app_context():
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+def _truncate(engine: sa.Engine) -> None:
+    from app.extensions import db
+
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    from app.extensions import db, limiter
+
+    with application.app_context():
+        db.session.remove()
+        _truncate(db.engine)
+    limiter.reset()
+
+
+@pytest.fixture
+def ctx(app) -> Iterator:
+    """An app context for calling services directly."""
+    with app.app_context():
+        yield app
+        from app.extensions import db
+
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(app) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def clinic(factory):
+    return factory.clinic("North Wound Clinic")
+
+
+@pytest.fixture
+def other_clinic(factory):
+    return factory.clinic("South Wound Clinic")
+
+
+@pytest.fixture
+def nurse(factory, clinic) -> Actor:
+    return factory.actor("nurse", clinic)
+
+
+@pytest.fixture
+def clinician(factory, clinic) -> Actor:
+    return factory.actor("clinician", clinic)
+
+
+@pytest.fixture
+def clinic_admin(factory, clinic) -> Actor:
+    return factory.actor("clinic_admin", clinic)
+
+
+@pytest.fixture
+def researcher(factory, clinic) -> Actor:
+    return factory.actor("researcher", clinic)
+
+
+@pytest.fixture
+def admin(factory) -> Actor:
+    return factory.actor("admin", None)
+
+
+@pytest.fixture
+def outsider(factory, other_clinic) -> Actor:
+    """A nurse of another clinic: must never see the first clinic's records."""
+    return factory.actor("nurse", other_clinic)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.count += 1
+        self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting the SQL statements issued inside it."""
+    from app.extensions import db
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counter)
+
+    return counting
