@@ -58,10 +58,9 @@ def _gray(image: ImageInput) -> npt.NDArray[np.uint8]:
     if isinstance(image, np.ndarray):
         if image.ndim == 2:
             return np.ascontiguousarray(image, dtype=np.uint8)
-        # RGB (as from Pillow/numpy), not OpenCV's BGR; for grey it barely matters
-        return cv2.cvtColor(
-            np.ascontiguousarray(image[:, :, :3], dtype=np.uint8), cv2.COLOR_RGB2GRAY
-        )
+        # RGB (as from Pillow/numpy), not OpenCV's BGR
+        rgb = np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
+        return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     if isinstance(image, Image.Image):
         return np.asarray(image.convert("L"), dtype=np.uint8)
     with Image.open(image) as img:
