@@ -484,3 +484,16 @@ def test_capture_time_ignores_garbage_values() -> None:
     img.save(buf, "JPEG", exif=exif)
     with Image.open(buf) as reopened:
         assert capture_time(reopened) is None
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_heif_avif_orientation_applied_exactly_once(
+    fmt: str, tmp_path: Path, workdir: Path
+) -> None:
+    # libheif applies irot/imir itself; EXIF orientation must not rotate again
+    src = tmp_path / f"rotated.{fmt.lower()}"
+    with Image.open(CORPUS / "hopper_orientation_6.jpg") as rotated:
+        rotated.save(src, fmt, exif=rotated.getexif().tobytes(), quality=90)
+    result = process_upload(src, ImageLimits(), workdir)
+    reference = load_rgb(CORPUS / "hopper.jpg")
+    assert np.abs(load_rgb(result.files["original"]) - reference).mean() < 12
