@@ -1,0 +1,582 @@
+"""Healing trajectory of a wound from its area measurements.
+
+Measures (see shared/design/clinical-reference.md, "Healing trajectory"):
+- Percent area reduction, PAR = (A0 - At) / A0 x 100; its value at week 4 is the
+  best-studied early predictor of healing: diabetic foot ulcers, midpoint 53%
+  between healers and non-healers (Sheehan 2003, Diabetes Care 26:1879); venous
+  leg ulcers, >= 40% by week 3 (Phillips 2000). Nothing is established for
+  radiation wounds, so the threshold and week are configurable (default 40% at
+  week 4) and the rule applied is named in the result.
+- Gilman's linear advance of the wound margin, d = (A0 - At) / ((P0 + Pt) / 2),
+  in cm, per week (Gilman 1990); needs perimeters from traced photos.
+- Exponential model At = A0 e^(-kt), followed by 72% of venous ulcers
+  (Cardinal 2009); k fitted by least squares on ln(area).
+- Closure is projected only from >= 5 measurements (Cukjati 2001).
+
+Time is measured in days from the first assessment (the baseline). Pure
+functions, standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+HEALED = "healed"
+ON_TRACK = "on_track"
+STALLED = "stalled"
+DETERIORATING = "deteriorating"
+INSUFFICIENT_DATA = "insufficient_data"
+STATUSES: tuple[str, ...] = (HEALED, ON_TRACK, STALLED, DETERIORATING, INSUFFICIENT_DATA)
+
+_PAR_SOURCE = "configurable; Sheehan 2003 / Phillips 2000 adapted"
+_SECONDS_PER_DAY = 86400.0
+
+
+def _require_finite_non_negative(name: str, value: float) -> None:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One area measurement of a wound.
+
+    ``at`` must be timezone-aware. ``area_cm2`` is the traced area when there is
+    one, else the ellipse estimate pi/4 x L x W (clinical-reference.md).
+    ``closed`` marks an assessment that found the wound closed/resurfaced.
+    """
+
+    at: datetime
+    area_cm2: float
+    perimeter_cm: float | None = None
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValueError("Measurement.at must be timezone-aware")
+        _require_finite_non_negative("area_cm2", self.area_cm2)
+        if self.perimeter_cm is not None:
+            _require_finite_non_negative("perimeter_cm", self.perimeter_cm)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``at`` in UTC, ISO 8601)."""
+        return {
+            "at": _iso(self.at),
+            "area_cm2": self.area_cm2,
+            "perimeter_cm": self.perimeter_cm,
+            "closed": self.closed,
+        }
+
+
+@dataclass(frozen=True)
+class TrajectoryRules:
+    """Thresholds for compute_trajectory; every default and its source.
+
+    - par_threshold_pct 40.0 and par_week 4: PAR at week 4 of at least 40% means
+      on track. Adapted from Sheehan 2003 (4-week PAR, DFU midpoint 53%) and
+      Phillips 2000 (>= 40% by week 3, venous ulcers); no threshold is published
+      for radiation wounds, so this is configurable.
+    - week_window_days 7: when PAR at week 4 cannot be interpolated (no
+      assessment after day 28 yet), an assessment within 7 days of day 28 may
+      stand in for it; it is also the distance beyond which an interpolation is
+      flagged as resting on far-apart assessments. One week is the usual
+      assessment interval (judgement).
+    - deteriorating_margin_pct 10.0: area at least 10% above baseline, or at
+      least 10% above the previous assessment, is deteriorating. Judgement: it
+      exceeds the typical repeat-measurement error of ruler/tracing methods
+      (around 5-10%), so noise alone rarely triggers it.
+    - min_points_for_projection 5: closure projections are unreliable before
+      about five weekly measurements (Cukjati 2001).
+    - max_projection_days 365: a closure date more than a year past the latest
+      assessment is not given: extrapolating weeks of data that far means
+      nothing (judgement); the note says the trend is too flat instead.
+    - min_days_for_trend 7: before week 4, a trend is read only after at least
+      one week of follow-up (judgement: one assessment interval).
+    - stall_window_days 28 and stall_min_reduction_pct 10.0 (stall rule): a
+      wound that met the week-4 threshold but whose area fell less than 10% over
+      the last 28 days, once that window lies wholly after week 4, is stalled.
+      Judgement, not a published rule: it re-applies the week-4 idea (a month
+      without progress) to later follow-up.
+    """
+
+    par_threshold_pct: float = 40.0
+    par_week: int = 4
+    week_window_days: int = 7
+    deteriorating_margin_pct: float = 10.0
+    min_points_for_projection: int = 5
+    max_projection_days: int = 365
+    min_days_for_trend: int = 7
+    stall_window_days: int = 28
+    stall_min_reduction_pct: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.par_threshold_pct <= 100:
+            raise ValueError("par_threshold_pct must be in (0, 100]")
+        if self.par_week < 1:
+            raise ValueError("par_week must be at least 1")
+        if self.week_window_days < 0:
+            raise ValueError("week_window_days must be 0 or more")
+        if self.deteriorating_margin_pct < 0:
+            raise ValueError("deteriorating_margin_pct must be 0 or more")
+        if self.min_points_for_projection < 2:
+            raise ValueError("min_points_for_projection must be at least 2")
+        if self.max_projection_days < 1:
+            raise ValueError("max_projection_days must be at least 1")
+        if self.min_days_for_trend < 1:
+            raise ValueError("min_days_for_trend must be at least 1")
+        if self.stall_window_days < 1:
+            raise ValueError("stall_window_days must be at least 1")
+        if self.stall_min_reduction_pct < 0:
+            raise ValueError("stall_min_reduction_pct must be 0 or more")
+
+    @property
+    def par_day(self) -> int:
+        """The day PAR is judged on (par_week x 7)."""
+        return self.par_week * 7
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The trajectory summary of one wound (see compute_trajectory)."""
+
+    status: str
+    rule: str
+    baseline: dict[str, Any] | None
+    latest: dict[str, Any] | None
+    par_pct: float | None
+    par_week4_pct: float | None
+    par_week4_note: str | None
+    weekly_area_change_cm2: float | None
+    gilman_cm_per_week: float | None
+    k_per_day: float | None
+    projected_closure_on: date | None
+    projection_note: str | None
+    days_to_closure: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO strings)."""
+        result = asdict(self)
+        if self.projected_closure_on is not None:
+            result["projected_closure_on"] = self.projected_closure_on.isoformat()
+        return result
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def _point(m: Measurement) -> dict[str, Any]:
+    return {"at": _iso(m.at), "area_cm2": m.area_cm2}
+
+
+def _day(m: Measurement, baseline: Measurement) -> float:
+    """Days from the baseline assessment (fractional)."""
+    return (m.at - baseline.at).total_seconds() / _SECONDS_PER_DAY
+
+
+def _fmt(value: float) -> str:
+    """A number as shown in rules: one decimal, no trailing zero."""
+    return f"{round(value, 1):g}"
+
+
+def _fmt_area(value: float) -> str:
+    return f"{value:.2f} cm2"
+
+
+def percent_area_reduction(a0: float, at: float) -> float | None:
+    """PAR = (A0 - At) / A0 x 100, in percent; None when A0 is 0 (undefined).
+
+    Negative when the wound grew. Source: clinical-reference.md; used as the
+    week-4 predictor by Sheehan 2003 and Phillips 2000.
+    """
+    if a0 == 0:
+        return None
+    return (a0 - at) / a0 * 100.0
+
+
+def least_squares_slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Ordinary least-squares slope of ys on xs; None with < 2 points or no x spread.
+
+    Used for the weekly area change (slope of area against time) and, on
+    ln(area), for the exponential rate (Cardinal 2009). Raises ValueError when
+    the sequences differ in length.
+    """
+    if len(xs) != len(ys):
+        raise ValueError("xs and ys must have the same length")
+    n = len(xs)
+    if n < 2:
+        return None
+    if all(y == ys[0] for y in ys):
+        # Exactly flat; the general formula can leave float noise such as -1e-17.
+        return 0.0 if any(x != xs[0] for x in xs) else None
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    return sxy / sxx
+
+
+def _sorted(points: Sequence[Measurement]) -> list[Measurement]:
+    return sorted(points, key=lambda m: m.at)
+
+
+def exponential_rate(points: Sequence[Measurement]) -> float | None:
+    """Rate k (per day) of the exponential model At = A0 e^(-kt) (Cardinal 2009).
+
+    Fitted by least squares on ln(area) against days, over the measurements with
+    a positive area (ln 0 is undefined; a closed wound has left the model).
+    Positive k means shrinking, negative k growth. None with fewer than two
+    positive-area measurements at distinct times. For two points this is
+    k = ln(A0/At) / t, the reference formula.
+    """
+    positive = [m for m in _sorted(points) if m.area_cm2 > 0]
+    if len(positive) < 2:
+        return None
+    first = positive[0]
+    slope = least_squares_slope(
+        [_day(m, first) for m in positive], [math.log(m.area_cm2) for m in positive]
+    )
+    return None if slope is None else -slope
+
+
+def gilman_advance(
+    a0_cm2: float, at_cm2: float, p0_cm: float, pt_cm: float, elapsed_days: float
+) -> float | None:
+    """Gilman's linear advance of the margin, in cm per week (Gilman 1990).
+
+    d = (A0 - At) / ((P0 + Pt) / 2) cm, divided by the elapsed weeks. None when
+    no time has elapsed or both perimeters are 0. Positive means the margin
+    moved inwards (healing).
+    """
+    mean_perimeter = (p0_cm + pt_cm) / 2
+    if elapsed_days <= 0 or mean_perimeter <= 0:
+        return None
+    return (a0_cm2 - at_cm2) / mean_perimeter / (elapsed_days / 7.0)
+
+
+def _area_at_day(timed: list[tuple[float, Measurement]], day: float) -> float | None:
+    """Area on ``day`` interpolated linearly between the bracketing assessments."""
+    before = [(d, m) for d, m in timed if d <= day]
+    after = [(d, m) for d, m in timed if d >= day]
+    if not before or not after:
+        return None
+    (d0, m0), (d1, m1) = before[-1], after[0]
+    if d1 == d0:
+        return m0.area_cm2
+    return m0.area_cm2 + (m1.area_cm2 - m0.area_cm2) * (day - d0) / (d1 - d0)
+
+
+def par_at_day(
+    points: Sequence[Measurement], day: float, *, window_days: float = 7.0
+) -> tuple[float | None, str | None]:
+    """PAR on ``day`` (days after the first assessment) and a note on how it was got.
+
+    The area on ``day`` is interpolated linearly between the assessments on
+    either side (PAR as in Sheehan 2003, read at week 4 for day 28). When the
+    nearer of them is more than ``window_days`` away, the value is returned with
+    a note saying so. When there is no assessment on one side, an assessment
+    within ``window_days`` of the day stands in (said in the note); otherwise
+    the value is None with a note. None also when the baseline area is 0.
+    """
+    ordered = _sorted(points)
+    if not ordered:
+        return None, "no assessments"
+    baseline = ordered[0]
+    if baseline.area_cm2 == 0:
+        return None, "baseline area is 0 cm2: PAR is undefined"
+    timed = [(_day(m, baseline), m) for m in ordered]
+    area = _area_at_day(timed, day)
+    if area is not None:
+        par = percent_area_reduction(baseline.area_cm2, area)
+        below = max(d for d, _ in timed if d <= day)
+        above = min(d for d, _ in timed if d >= day)
+        gap = min(day - below, above - day)
+        note = None
+        if gap > window_days:
+            note = (
+                f"interpolated between the assessments on day {_fmt(below)} and day"
+                f" {_fmt(above)}; the nearest is {_fmt(gap)} days from day {_fmt(day)},"
+                f" beyond the {_fmt(window_days)}-day window"
+            )
+        return par, note
+    # Only one side exists: all assessments are before the day, or all after it.
+    side, (nearest_day, nearest) = (
+        ("after", timed[-1]) if timed[-1][0] < day else ("before", timed[0])
+    )
+    distance = abs(nearest_day - day)
+    if distance <= window_days:
+        return percent_area_reduction(baseline.area_cm2, nearest.area_cm2), (
+            f"no assessment {side} day {_fmt(day)}; the assessment on day {_fmt(nearest_day)}"
+            f" ({_fmt(distance)} days away, within the {_fmt(window_days)}-day window) is used"
+        )
+    return None, (
+        f"no assessment {side} day {_fmt(day)} yet; the nearest is on day {_fmt(nearest_day)},"
+        f" {_fmt(distance)} days away (beyond the {_fmt(window_days)}-day window)"
+    )
+
+
+def _rise_pct(earlier: float, later: float) -> float:
+    """Percent change from earlier to later; infinite growth from a zero area."""
+    if earlier == 0:
+        return math.inf if later > 0 else 0.0
+    return (later - earlier) / earlier * 100.0
+
+
+def _deterioration(ordered: list[Measurement], rules: TrajectoryRules) -> str | None:
+    """Reason the wound is deteriorating, or None."""
+    margin = rules.deteriorating_margin_pct
+    baseline, previous, latest = ordered[0], ordered[-2], ordered[-1]
+    reasons = []
+    # round(): 1.1 over 1.0 is 10.000000000000009%, which must count as 10%
+    over_baseline = _rise_pct(baseline.area_cm2, latest.area_cm2)
+    if latest.area_cm2 > baseline.area_cm2 and round(over_baseline, 9) >= margin:
+        reasons.append(
+            f"area {_fmt_area(latest.area_cm2)} is {_growth(over_baseline)} above baseline"
+            f" {_fmt_area(baseline.area_cm2)} (>= {_fmt(margin)}% margin)"
+        )
+    over_previous = _rise_pct(previous.area_cm2, latest.area_cm2)
+    # With two assessments the previous one is the baseline: already judged above.
+    if (
+        len(ordered) > 2
+        and latest.area_cm2 > previous.area_cm2
+        and round(over_previous, 9) >= margin
+    ):
+        reasons.append(
+            f"area rose {_growth(over_previous)} since the previous assessment"
+            f" ({_fmt_area(previous.area_cm2)} -> {_fmt_area(latest.area_cm2)};"
+            f" >= {_fmt(margin)}% margin)"
+        )
+    return "; ".join(reasons) or None
+
+
+def _growth(pct: float) -> str:
+    return "from nothing" if math.isinf(pct) else f"{_fmt(pct)}%"
+
+
+def _healed(ordered: list[Measurement], healed_on: date | None) -> tuple[str, int | None] | None:
+    """(rule, days_to_closure) when the wound is healed, else None."""
+    baseline = ordered[0] if ordered else None
+    if healed_on is not None:
+        rule = f"wound recorded healed on {healed_on.isoformat()}"
+        if baseline is None:
+            return rule, None
+        days = (healed_on - baseline.at.date()).days
+        if days < 0:
+            return rule + " (before the first assessment: days to closure not computed)", None
+        return rule, days
+    if not ordered or not (ordered[-1].closed or ordered[-1].area_cm2 == 0):
+        return None
+    # Closure was first observed at the start of the trailing run of closed assessments.
+    closure = ordered[-1]
+    for m in reversed(ordered):
+        if not (m.closed or m.area_cm2 == 0):
+            break
+        closure = m
+    assert baseline is not None  # ordered is not empty here
+    how = "marked closed" if closure.closed else "area 0 cm2"
+    return (
+        f"closed at the assessment on {closure.at.date().isoformat()} ({how})",
+        (closure.at.date() - baseline.at.date()).days,
+    )
+
+
+def _status(
+    ordered: list[Measurement],
+    par_week4: float | None,
+    par_week4_note: str | None,
+    rules: TrajectoryRules,
+) -> tuple[str, str]:
+    """(status, rule) for an open wound with at least two assessments."""
+    deteriorating = _deterioration(ordered, rules)
+    if deteriorating is not None:
+        return DETERIORATING, deteriorating
+    baseline, latest = ordered[0], ordered[-1]
+    latest_day = _day(latest, baseline)
+    threshold = rules.par_threshold_pct
+    week = rules.par_week
+    if par_week4 is not None:
+        head = f"PAR at week {week} = {_fmt(par_week4)}%"
+        tail = f" ({_PAR_SOURCE})" + (f"; {par_week4_note}" if par_week4_note else "")
+        if par_week4 < threshold:
+            return STALLED, f"{head} < {_fmt(threshold)}% threshold{tail}"
+        stall = _recent_stall(ordered, latest_day, rules)
+        if stall is not None:
+            return STALLED, f"{head} met the {_fmt(threshold)}% threshold, but {stall}"
+        return ON_TRACK, f"{head} >= {_fmt(threshold)}% threshold{tail}"
+    # Younger than par_week: nothing near day 28 yet.
+    young = f"followed for {_fmt(latest_day)} days, less than {week} weeks"
+    if latest_day < rules.min_days_for_trend:
+        return INSUFFICIENT_DATA, (
+            f"{young}; a trend needs at least {rules.min_days_for_trend} days of follow-up"
+        )
+    # Extrapolate with the exponential model (Cardinal 2009): the fraction of area
+    # left at day t, At/A0, becomes (At/A0)^(28/t) at day 28. Unlike a straight
+    # line this does not overstate later progress from a fast start.
+    remaining = latest.area_cm2 / baseline.area_cm2
+    projected = (1.0 - remaining ** (rules.par_day / latest_day)) * 100.0
+    so_far = (1.0 - remaining) * 100.0
+    trend = (
+        f"{young}; PAR so far {_fmt(so_far)}% at day {_fmt(latest_day)} extrapolates"
+        f" (exponential model, Cardinal 2009) to {_fmt(projected)}% at week {week}"
+    )
+    if projected >= threshold:
+        return ON_TRACK, f"{trend} >= {_fmt(threshold)}% threshold ({_PAR_SOURCE})"
+    return INSUFFICIENT_DATA, (
+        f"{trend} < {_fmt(threshold)}% threshold; too early to call it stalled ({_PAR_SOURCE})"
+    )
+
+
+def _recent_stall(
+    ordered: list[Measurement], latest_day: float, rules: TrajectoryRules
+) -> str | None:
+    """Why a wound past week 4 has stopped progressing (stall rule), or None."""
+    window_start = latest_day - rules.stall_window_days
+    if window_start < rules.par_day:
+        return None
+    baseline = ordered[0]
+    timed = [(_day(m, baseline), m) for m in ordered]
+    then = _area_at_day(timed, window_start)
+    assert then is not None  # window_start lies within [0, latest_day]
+    reduction = percent_area_reduction(then, ordered[-1].area_cm2)
+    minimum = rules.stall_min_reduction_pct
+    if reduction is not None and reduction >= minimum:
+        return None
+    shown = "it reopened from 0 cm2" if reduction is None else f"fell {_fmt(reduction)}%"
+    return (
+        f"over the last {rules.stall_window_days} days the area {shown}"
+        f" (< {_fmt(minimum)}%; stall rule, clinical judgement, configurable)"
+    )
+
+
+def _projection(
+    ordered: list[Measurement], status: str, slope_per_day: float | None, rules: TrajectoryRules
+) -> tuple[date | None, str]:
+    """Projected closure date and a note saying how, or why not."""
+    if status == HEALED:
+        return None, "healed: no projection needed"
+    if status == DETERIORATING:
+        return None, "area is rising: no closure projection"
+    if len(ordered) < rules.min_points_for_projection:
+        return None, (
+            f"only {len(ordered)} assessment(s); a closure projection needs at least"
+            f" {rules.min_points_for_projection} (Cukjati 2001)"
+        )
+    if slope_per_day is None or slope_per_day >= 0:
+        shown = "none" if slope_per_day is None else f"{slope_per_day * 7:+.3f} cm2/week"
+        return None, f"area trend is not downward (least-squares slope {shown}): no projection"
+    latest = ordered[-1]
+    exact_days = latest.area_cm2 / -slope_per_day
+    if exact_days > rules.max_projection_days:
+        return None, (
+            f"area trend too flat (least-squares slope {slope_per_day * 7:.3f} cm2/week):"
+            f" closure would be more than {rules.max_projection_days} days away; no projection"
+        )
+    days = math.ceil(round(exact_days, 6))  # 6972.0000001 from float noise is 6972 days
+    return latest.at.date() + timedelta(days=days), (
+        f"linear model: the least-squares slope {slope_per_day * 7:.3f} cm2/week applied to"
+        f" the latest area {_fmt_area(latest.area_cm2)} closes it in {days} days"
+        " (the exponential model is not used for the date: it never reaches 0)"
+    )
+
+
+def compute_trajectory(
+    points: Sequence[Measurement],
+    *,
+    healed_on: date | None = None,
+    rules: TrajectoryRules = TrajectoryRules(),
+) -> Trajectory:
+    """Summarise a wound's healing trajectory; the status and the rule applied.
+
+    Points may come in any order. Status, first match wins:
+    1. healed: ``healed_on`` given, or the latest assessment is closed or has area
+       0; days_to_closure from the first assessment's date to healed_on (or to
+       the first assessment of the closing run).
+    2. insufficient_data: fewer than two assessments.
+    3. deteriorating: area >= deteriorating_margin_pct above baseline, or (with
+       three or more assessments) above the previous one; growth from 0 counts.
+    4. with PAR at week 4 (par_at_day, day par_week x 7): stalled when below
+       par_threshold_pct (Sheehan 2003 / Phillips 2000 adapted, default 40%),
+       or when the stall rule finds no progress over the last stall_window_days;
+       otherwise on_track.
+    5. younger than par_week (no assessment near day 28): insufficient_data
+       before min_days_for_trend days; otherwise PAR so far is extrapolated to
+       day 28 with the exponential model (Cardinal 2009): on_track when that
+       meets the threshold, else insufficient_data (too early to call stalled).
+    Projection (not for healed/deteriorating wounds): only with at least
+    min_points_for_projection assessments (Cukjati 2001) and a downward
+    least-squares area slope; linear, from the latest area at that slope, and
+    not beyond max_projection_days.
+    """
+    ordered = _sorted(points)
+    baseline = ordered[0] if ordered else None
+    latest = ordered[-1] if ordered else None
+    enough = len(ordered) >= 2
+
+    par_pct = par_week4 = weekly = gilman = k = slope_per_day = None
+    par_week4_note: str | None = "no assessments"
+    if baseline is not None and latest is not None:
+        par_week4, par_week4_note = par_at_day(
+            ordered, rules.par_day, window_days=rules.week_window_days
+        )
+        k = exponential_rate(ordered)
+        slope_per_day = least_squares_slope(
+            [_day(m, baseline) for m in ordered], [m.area_cm2 for m in ordered]
+        )
+        if enough:
+            par_pct = percent_area_reduction(baseline.area_cm2, latest.area_cm2)
+        if slope_per_day is not None:
+            weekly = slope_per_day * 7
+        if baseline.perimeter_cm is not None and latest.perimeter_cm is not None:
+            gilman = gilman_advance(
+                baseline.area_cm2,
+                latest.area_cm2,
+                baseline.perimeter_cm,
+                latest.perimeter_cm,
+                _day(latest, baseline),
+            )
+
+    healed = _healed(ordered, healed_on)
+    days_to_closure = None
+    if healed is not None:
+        status = HEALED
+        rule, days_to_closure = healed
+    elif not enough:
+        status = INSUFFICIENT_DATA
+        rule = (
+            f"{len(ordered)} assessment(s): a trajectory needs a baseline and at least"
+            " one follow-up"
+        )
+    else:
+        status, rule = _status(ordered, par_week4, par_week4_note, rules)
+    projected, projection_note = _projection(ordered, status, slope_per_day, rules)
+
+    return Trajectory(
+        status=status,
+        rule=rule,
+        baseline=_point(baseline) if baseline else None,
+        latest=_point(latest) if latest else None,
+        par_pct=_round(par_pct, 1),
+        par_week4_pct=_round(par_week4, 1),
+        par_week4_note=par_week4_note,
+        weekly_area_change_cm2=_round(weekly, 3),
+        gilman_cm_per_week=_round(gilman, 3),
+        k_per_day=_round(k, 5),
+        projected_closure_on=projected,
+        projection_note=projection_note,
+        days_to_closure=days_to_closure,
+    )
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    """Round for reporting; +0.0 rather than -0.0."""
+    return None if value is None else round(value, digits) + 0.0

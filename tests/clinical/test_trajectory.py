@@ -1,0 +1,551 @@
+"""Healing trajectory: PAR, slopes, Gilman, exponential rate, status, projection.
+
+Expected numbers are worked by hand in the comments next to them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.clinical.trajectory import (
+    STATUSES,
+    Measurement,
+    TrajectoryRules,
+    compute_trajectory,
+    exponential_rate,
+    gilman_advance,
+    least_squares_slope,
+    par_at_day,
+    percent_area_reduction,
+)
+
+T0 = datetime(2022, 6, 6, 10, tzinfo=UTC)  # a Monday morning
+
+
+def at(day: float) -> datetime:
+    return T0 + timedelta(days=day)
+
+
+def series(*pairs: tuple[float, float]) -> list[Measurement]:
+    """Measurements from (day, area_cm2) pairs."""
+    return [Measurement(at(d), a) for d, a in pairs]
+
+
+# --- building blocks ---------------------------------------------------------
+
+
+def test_percent_area_reduction() -> None:
+    # (10 - 4) / 10 x 100 = 60
+    assert percent_area_reduction(10.0, 4.0) == pytest.approx(60.0)
+    # growth: (4 - 5) / 4 x 100 = -25
+    assert percent_area_reduction(4.0, 5.0) == pytest.approx(-25.0)
+    assert percent_area_reduction(4.0, 0.0) == 100.0
+    assert percent_area_reduction(0.0, 1.0) is None
+
+
+def test_least_squares_slope() -> None:
+    # exact line y = 1 + 2x
+    assert least_squares_slope([0, 1, 2], [1, 3, 5]) == pytest.approx(2.0)
+    # x mean 1, y mean 2; sxy = (-1)(-1) + 0 + (1)(1)... with ys 1, 1, 4:
+    # ys mean 2; sxy = (-1)(-1) + 0(-1) + (1)(2) = 3; sxx = 2 -> 1.5
+    assert least_squares_slope([0, 1, 2], [1, 1, 4]) == pytest.approx(1.5)
+    assert least_squares_slope([3], [1]) is None
+    assert least_squares_slope([2, 2], [1, 5]) is None
+    # exactly flat data gives exactly 0, not float noise; no x spread still None
+    assert least_squares_slope([0, 7, 14], [0.1, 0.1, 0.1]) == 0.0
+    assert least_squares_slope([2, 2], [1, 1]) is None
+    with pytest.raises(ValueError, match="same length"):
+        least_squares_slope([1, 2], [1])
+
+
+def test_exponential_rate_halving_weekly() -> None:
+    # 4 -> 2 -> 1 cm2 at days 0, 7, 14: ln(area) falls ln 2 per 7 days,
+    # k = ln 2 / 7 = 0.693147 / 7 = 0.0990210 per day
+    k = exponential_rate(series((0, 4.0), (7, 2.0), (14, 1.0)))
+    assert k == pytest.approx(math.log(2) / 7)
+    assert k == pytest.approx(0.099021, abs=1e-6)
+
+
+def test_exponential_rate_two_points_is_the_reference_formula() -> None:
+    # k = ln(A0 / At) / t = ln(3 / 1.5) / 10 = 0.0693147
+    assert exponential_rate(series((0, 3.0), (10, 1.5))) == pytest.approx(0.0693147, abs=1e-6)
+
+
+def test_exponential_rate_ignores_zero_areas_and_needs_two_points() -> None:
+    assert exponential_rate(series((0, 4.0), (7, 2.0), (14, 0.0))) == pytest.approx(math.log(2) / 7)
+    assert exponential_rate(series((0, 4.0), (7, 0.0))) is None
+    assert exponential_rate(series((0, 4.0), (0, 2.0))) is None  # no time spread
+    # growth gives a negative k: 2 -> 4 in 7 days, k = -ln 2 / 7
+    assert exponential_rate(series((0, 2.0), (7, 4.0))) == pytest.approx(-math.log(2) / 7)
+
+
+def test_gilman_advance() -> None:
+    # 2x2 square (A 4, P 8) to 1x1 (A 1, P 4) in 14 days:
+    # d = (4 - 1) / ((8 + 4) / 2) = 3 / 6 = 0.5 cm over 2 weeks = 0.25 cm/week
+    assert gilman_advance(4.0, 1.0, 8.0, 4.0, 14.0) == pytest.approx(0.25)
+    assert gilman_advance(4.0, 1.0, 8.0, 4.0, 0.0) is None
+    assert gilman_advance(4.0, 1.0, 0.0, 0.0, 14.0) is None
+
+
+# --- PAR at a day -------------------------------------------------------------
+
+
+def test_par_at_day_exact_assessment() -> None:
+    # day 28 measured: (10 - 2) / 10 = 80%
+    value, note = par_at_day(series((0, 10.0), (14, 6.0), (28, 2.0)), 28)
+    assert value == pytest.approx(80.0)
+    assert note is None
+
+
+def test_par_at_day_interpolates_linearly() -> None:
+    # days 21 (7) and 35 (4): area at 28 = 7 + (4 - 7) x 7/14 = 5.5 -> PAR 45%
+    value, note = par_at_day(series((0, 10.0), (21, 7.0), (35, 4.0)), 28)
+    assert value == pytest.approx(45.0)
+    assert note is None  # the nearest assessment is 7 days away: inside the window
+
+
+def test_par_at_day_says_when_assessments_are_far() -> None:
+    # days 14 (6) and 42 (2): area at 28 = 6 + (2 - 6) x 14/28 = 4 -> PAR 60%
+    value, note = par_at_day(series((0, 10.0), (14, 6.0), (42, 2.0)), 28)
+    assert value == pytest.approx(60.0)
+    assert note == (
+        "interpolated between the assessments on day 14 and day 42; the nearest is 14 days"
+        " from day 28, beyond the 7-day window"
+    )
+
+
+def test_par_at_day_uses_a_near_assessment_when_nothing_comes_after() -> None:
+    # latest on day 24 (4 days before 28): PAR (10 - 7) / 10 = 30% stands in
+    value, note = par_at_day(series((0, 10.0), (24, 7.0)), 28)
+    assert value == pytest.approx(30.0)
+    assert note == (
+        "no assessment after day 28; the assessment on day 24 (4 days away, within the"
+        " 7-day window) is used"
+    )
+
+
+def test_par_at_day_none_when_too_early() -> None:
+    value, note = par_at_day(series((0, 10.0), (14, 7.0)), 28)
+    assert value is None
+    assert note == (
+        "no assessment after day 28 yet; the nearest is on day 14, 14 days away"
+        " (beyond the 7-day window)"
+    )
+
+
+def test_par_at_day_before_the_first_assessment() -> None:
+    points = series((0, 10.0), (14, 7.0))
+    value, note = par_at_day(points, -10)
+    assert value is None
+    assert note is not None
+    assert note.startswith("no assessment before day -10 yet")
+    # within the window the baseline itself stands in: PAR 0
+    value, note = par_at_day(points, -3)
+    assert value == 0.0
+    assert note is not None
+
+
+def test_par_at_day_custom_window_and_degenerate_input() -> None:
+    value, _ = par_at_day(series((0, 10.0), (24, 7.0)), 28, window_days=3)
+    assert value is None
+    assert par_at_day([], 28) == (None, "no assessments")
+    assert par_at_day(series((0, 0.0), (28, 1.0)), 28) == (
+        None,
+        "baseline area is 0 cm2: PAR is undefined",
+    )
+
+
+# --- compute_trajectory: the seed case ----------------------------------------
+
+# 2 x 2 cm ulcer: ellipse pi/4 x 2 x 2 = pi = 3.14 cm2, weekly assessments,
+# closed at week 5 after four rounds of debridement + PRP.
+SEED_AREAS = (math.pi, 2.4, 1.6, 0.9, 0.3, 0.0)
+SEED = [Measurement(at(7 * i), a) for i, a in enumerate(SEED_AREAS)]
+
+
+def test_seed_case_healed() -> None:
+    result = compute_trajectory(SEED, healed_on=date(2022, 7, 11))
+    assert result.status == "healed"
+    assert result.rule == "wound recorded healed on 2022-07-11"
+    # 6 June -> 11 July 2022 = 24 + 11 = 35 days
+    assert result.days_to_closure == 35
+    assert result.baseline == {"at": "2022-06-06T10:00:00+00:00", "area_cm2": math.pi}
+    assert result.latest == {"at": "2022-07-11T10:00:00+00:00", "area_cm2": 0.0}
+    assert result.par_pct == 100.0
+    # week 4 (day 28) area 0.3: (3.1416 - 0.3) / 3.1416 = 0.90451 -> 90.5%
+    assert result.par_week4_pct == 90.5
+    assert result.projected_closure_on is None
+    assert result.projection_note == "healed: no projection needed"
+
+
+def test_seed_case_healed_from_measurement_alone() -> None:
+    result = compute_trajectory(SEED)
+    assert result.status == "healed"
+    assert result.rule == "closed at the assessment on 2022-07-11 (area 0 cm2)"
+    assert result.days_to_closure == 35
+
+
+def test_seed_case_at_week_4_is_on_track_and_projected() -> None:
+    result = compute_trajectory(SEED[:5])
+    assert result.status == "on_track"
+    assert result.rule == (
+        "PAR at week 4 = 90.5% >= 40% threshold"
+        " (configurable; Sheehan 2003 / Phillips 2000 adapted)"
+    )
+    # least squares over days 0..28 (mean 14; sxx = 196+49+0+49+196 = 490):
+    # mean area = (3.14159 + 2.4 + 1.6 + 0.9 + 0.3) / 5 = 1.66832
+    # sxy = -14(1.47327) - 7(0.73168) + 0 + 7(-0.76832) + 14(-1.36832)
+    #     = -20.62578 - 5.12176 - 5.37824 - 19.15648 = -50.28226
+    # slope = -50.28226 / 490 = -0.102617 cm2/day = -0.718 cm2/week
+    assert result.weekly_area_change_cm2 == -0.718
+    # closure: 0.3 / 0.102617 = 2.92 days -> 3 days after 4 July = 7 July
+    assert result.projected_closure_on == date(2022, 7, 7)
+    assert result.projection_note is not None
+    assert result.projection_note.startswith("linear model")
+    assert result.days_to_closure is None
+
+
+def test_out_of_order_input_gives_the_same_result() -> None:
+    shuffled = list(SEED[:5])
+    random.Random(4).shuffle(shuffled)
+    assert shuffled != SEED[:5]
+    assert compute_trajectory(shuffled) == compute_trajectory(SEED[:5])
+
+
+# --- each status --------------------------------------------------------------
+
+
+def test_on_track_linear_series() -> None:
+    # 10, 8, 6, 4, 2 cm2 weekly: PAR at day 28 = (10 - 2) / 10 = 80%,
+    # slope exactly -2 cm2/week; closure 2 / (2/7) = 7 days after day 28 (4 Jul) = 11 Jul
+    result = compute_trajectory(series((0, 10), (7, 8), (14, 6), (21, 4), (28, 2)))
+    assert result.status == "on_track"
+    assert result.par_pct == 80.0
+    assert result.par_week4_pct == 80.0
+    assert result.weekly_area_change_cm2 == -2.0
+    assert result.projected_closure_on == date(2022, 7, 11)
+    assert result.days_to_closure is None
+
+
+def test_on_track_by_interpolated_week_4() -> None:
+    # area at 28 = 7 + (4 - 7) x 7/14 = 5.5 -> PAR 45% >= 40
+    result = compute_trajectory(series((0, 10), (21, 7), (35, 4)))
+    assert result.status == "on_track"
+    assert result.par_week4_pct == 45.0
+    assert result.par_pct == 60.0  # (10 - 4) / 10
+    assert result.projection_note == (
+        "only 3 assessment(s); a closure projection needs at least 5 (Cukjati 2001)"
+    )
+
+
+def test_stalled_below_threshold_at_week_4() -> None:
+    # PAR at 28 = (10 - 8) / 10 = 20% < 40%
+    result = compute_trajectory(series((0, 10), (14, 9), (28, 8), (35, 8)))
+    assert result.status == "stalled"
+    assert result.rule == (
+        "PAR at week 4 = 20% < 40% threshold (configurable; Sheehan 2003 / Phillips 2000 adapted)"
+    )
+
+
+def test_stalled_rule_mentions_a_week_4_note() -> None:
+    # only a day-24 assessment near week 4: PAR 30% taken from it, and said
+    result = compute_trajectory(series((0, 10), (24, 7)))
+    assert result.status == "stalled"
+    assert "no assessment after day 28; the assessment on day 24" in result.rule
+
+
+def test_configurable_threshold_changes_the_call() -> None:
+    points = series((0, 10), (14, 9), (28, 8))  # PAR at week 4 = 20%
+    assert compute_trajectory(points).status == "stalled"
+    lenient = TrajectoryRules(par_threshold_pct=15.0)
+    result = compute_trajectory(points, rules=lenient)
+    assert result.status == "on_track"
+    assert "20% >= 15% threshold" in result.rule
+
+
+def test_stall_rule_after_week_4() -> None:
+    # PAR at 28 = 60%, but from day 28 (4.0) to day 56 (3.8): (4 - 3.8) / 4 = 5% < 10%
+    result = compute_trajectory(series((0, 10), (28, 4), (56, 3.8)))
+    assert result.status == "stalled"
+    assert result.rule == (
+        "PAR at week 4 = 60% met the 40% threshold, but over the last 28 days the area fell"
+        " 5% (< 10%; stall rule, clinical judgement, configurable)"
+    )
+    # 4 -> 3 over the same window is 25%: still on track
+    assert compute_trajectory(series((0, 10), (28, 4), (56, 3))).status == "on_track"
+    # before the window lies after week 4 (latest day 49 < 28 + 28), no stall call
+    assert compute_trajectory(series((0, 10), (28, 4), (49, 3.9))).status == "on_track"
+
+
+def test_stall_rule_when_the_wound_reopened() -> None:
+    # closed (0) on day 35, reopened to 0.5 by day 50, still 0.5 on day 63;
+    # the 28-day window starts on day 35 at 0 cm2
+    result = compute_trajectory(series((0, 10), (28, 2.5), (35, 0), (50, 0.5), (63, 0.5)))
+    assert result.status == "stalled"
+    assert "it reopened from 0 cm2" in result.rule
+
+
+def test_deteriorating_over_baseline() -> None:
+    # (11 - 10) / 10 = 10% >= 10% margin (the edge counts)
+    result = compute_trajectory(series((0, 10), (7, 11)))
+    assert result.status == "deteriorating"
+    assert result.rule == "area 11.00 cm2 is 10% above baseline 10.00 cm2 (>= 10% margin)"
+    assert result.projection_note == "area is rising: no closure projection"
+    assert result.par_pct == -10.0
+
+
+def test_deteriorating_over_the_previous_assessment() -> None:
+    # 5 -> 5.5 = +10% since the previous, though 45% below baseline
+    result = compute_trajectory(series((0, 10), (7, 5), (14, 5.5)))
+    assert result.status == "deteriorating"
+    assert result.rule == (
+        "area rose 10% since the previous assessment (5.00 cm2 -> 5.50 cm2; >= 10% margin)"
+    )
+
+
+def test_deteriorating_both_ways_lists_both() -> None:
+    result = compute_trajectory(series((0, 10), (7, 10), (14, 13)))
+    assert result.status == "deteriorating"
+    assert "above baseline" in result.rule
+    assert "since the previous assessment" in result.rule
+
+
+def test_growth_below_margin_is_not_deteriorating() -> None:
+    # +9% over baseline at day 7: too early to call stalled, not deteriorating
+    result = compute_trajectory(series((0, 10), (7, 10.9)))
+    assert result.status == "insufficient_data"
+
+
+def test_young_wound_on_track_by_exponential_extrapolation() -> None:
+    # day 14, 10 -> 7: remaining 0.7; at day 28: 0.7^(28/14) = 0.49 -> PAR 51% >= 40%
+    result = compute_trajectory(series((0, 10), (14, 7)))
+    assert result.status == "on_track"
+    assert result.par_week4_pct is None
+    assert result.rule == (
+        "followed for 14 days, less than 4 weeks; PAR so far 30% at day 14 extrapolates"
+        " (exponential model, Cardinal 2009) to 51% at week 4 >= 40% threshold"
+        " (configurable; Sheehan 2003 / Phillips 2000 adapted)"
+    )
+
+
+def test_young_wound_too_early_to_call_stalled() -> None:
+    # day 14, 10 -> 9: 0.9^2 = 0.81 -> 19% at week 4 < 40%: insufficient, not stalled
+    result = compute_trajectory(series((0, 10), (14, 9)))
+    assert result.status == "insufficient_data"
+    assert "19% at week 4 < 40% threshold; too early to call it stalled" in result.rule
+
+
+def test_young_wound_needs_a_week_of_follow_up() -> None:
+    result = compute_trajectory(series((0, 10), (3, 5)))
+    assert result.status == "insufficient_data"
+    assert result.rule == (
+        "followed for 3 days, less than 4 weeks; a trend needs at least 7 days of follow-up"
+    )
+
+
+def test_single_point_and_no_points() -> None:
+    one = compute_trajectory(series((0, 3.14)))
+    assert one.status == "insufficient_data"
+    assert one.rule == "1 assessment(s): a trajectory needs a baseline and at least one follow-up"
+    assert one.par_pct is None
+    assert one.weekly_area_change_cm2 is None
+    assert one.k_per_day is None
+    assert one.baseline == one.latest
+    none = compute_trajectory([])
+    assert none.status == "insufficient_data"
+    assert none.baseline is None
+    assert none.latest is None
+    assert none.par_week4_note == "no assessments"
+    assert none.projection_note is not None
+
+
+def test_zero_baseline() -> None:
+    grew = compute_trajectory(series((0, 0), (7, 1.0)))
+    assert grew.status == "deteriorating"
+    assert "from nothing" in grew.rule
+    assert grew.par_pct is None
+    assert grew.par_week4_note == "baseline area is 0 cm2: PAR is undefined"
+    still_closed = compute_trajectory(series((0, 0), (7, 0)))
+    assert still_closed.status == "healed"
+    assert still_closed.days_to_closure == 0
+
+
+def test_healed_variants() -> None:
+    # marked closed with a residual measured area
+    closed = [Measurement(at(0), 2.0), Measurement(at(10), 0.1, closed=True)]
+    result = compute_trajectory(closed)
+    assert result.status == "healed"
+    assert result.rule == "closed at the assessment on 2022-06-16 (marked closed)"
+    assert result.days_to_closure == 10
+    # closure first seen on day 14 and confirmed on day 21: 14 days
+    assert compute_trajectory(series((0, 2), (14, 0), (21, 0))).days_to_closure == 14
+    # recorded healed with no assessments
+    bare = compute_trajectory([], healed_on=date(2022, 7, 1))
+    assert (bare.status, bare.days_to_closure) == ("healed", None)
+    # recorded healed before the first assessment: no negative count
+    odd = compute_trajectory(series((0, 2)), healed_on=date(2022, 6, 1))
+    assert odd.days_to_closure is None
+    assert "before the first assessment" in odd.rule
+
+
+def test_no_projection_without_a_downward_trend() -> None:
+    rising_slowly = series((0, 10), (7, 9), (14, 9.5), (21, 9.8), (28, 10.2), (35, 10.5))
+    result = compute_trajectory(rising_slowly)
+    assert result.status == "stalled"
+    assert result.projected_closure_on is None
+    assert result.projection_note is not None
+    assert result.projection_note.startswith("area trend is not downward (least-squares slope +")
+    same_time = compute_trajectory(series((0, 3), (0, 3), (0, 3), (0, 3), (0, 3)))
+    assert same_time.projection_note == (
+        "area trend is not downward (least-squares slope none): no projection"
+    )
+
+
+def test_no_projection_when_the_trend_is_too_flat() -> None:
+    # -0.01 cm2/week: 9.96 / (0.01 / 7) = 6972 days > 365
+    points = series((0, 10), (7, 9.99), (14, 9.98), (21, 9.97), (28, 9.96))
+    result = compute_trajectory(points)
+    assert result.status == "stalled"
+    assert result.projected_closure_on is None
+    assert result.projection_note == (
+        "area trend too flat (least-squares slope -0.010 cm2/week): closure would be more"
+        " than 365 days away; no projection"
+    )
+    longer = compute_trajectory(points, rules=TrajectoryRules(max_projection_days=10000))
+    # ceil(6972.0) days after 4 July 2022
+    assert longer.projected_closure_on == date(2022, 7, 4) + timedelta(days=6972)
+
+
+def test_gilman_and_k_in_the_trajectory() -> None:
+    # 4 cm2 (P 8 cm) -> 2 -> 1 cm2 (P 4 cm) over 14 days: Gilman 0.25 cm/week
+    # (see test_gilman_advance); k = ln 2 / 7 = 0.099021 -> 0.09902
+    points = [
+        Measurement(at(0), 4.0, perimeter_cm=8.0),
+        Measurement(at(7), 2.0),
+        Measurement(at(14), 1.0, perimeter_cm=4.0),
+    ]
+    result = compute_trajectory(points)
+    assert result.gilman_cm_per_week == 0.25
+    assert result.k_per_day == 0.09902
+    # without the latest perimeter there is no Gilman figure
+    assert compute_trajectory(points[:2]).gilman_cm_per_week is None
+
+
+def test_times_are_reported_in_utc_and_dates_in_local_time() -> None:
+    shanghai = timezone(timedelta(hours=8))
+    points = [
+        Measurement(datetime(2022, 6, 6, 7, tzinfo=shanghai), 2.0),
+        Measurement(datetime(2022, 6, 20, 7, tzinfo=shanghai), 0.0),
+    ]
+    result = compute_trajectory(points)
+    assert result.baseline == {"at": "2022-06-05T23:00:00+00:00", "area_cm2": 2.0}
+    assert result.days_to_closure == 14  # local 6 June -> 20 June
+
+
+def test_to_dict_is_json_ready() -> None:
+    result = compute_trajectory(series((0, 10), (7, 8), (14, 6), (21, 4), (28, 2)))
+    data = result.to_dict()
+    assert data["projected_closure_on"] == "2022-07-11"
+    assert data["status"] == "on_track"
+    assert data["baseline"] == {"at": "2022-06-06T10:00:00+00:00", "area_cm2": 10}
+    assert compute_trajectory([]).to_dict()["projected_closure_on"] is None
+    assert Measurement(at(0), 1.5, 4.4).to_dict() == {
+        "at": "2022-06-06T10:00:00+00:00",
+        "area_cm2": 1.5,
+        "perimeter_cm": 4.4,
+        "closed": False,
+    }
+    rules = TrajectoryRules()
+    assert rules.to_dict()["par_threshold_pct"] == 40.0
+    assert rules.par_day == 28
+
+
+def test_statuses_constant() -> None:
+    assert STATUSES == ("healed", "on_track", "stalled", "deteriorating", "insufficient_data")
+
+
+# --- validation -----------------------------------------------------------------
+
+
+def test_measurement_validation() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Measurement(datetime(2022, 6, 6), 1.0)
+    with pytest.raises(ValueError, match="area_cm2"):
+        Measurement(T0, -1.0)
+    with pytest.raises(ValueError, match="area_cm2"):
+        Measurement(T0, math.nan)
+    with pytest.raises(ValueError, match="perimeter_cm"):
+        Measurement(T0, 1.0, perimeter_cm=math.inf)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "rule"),
+    [
+        ({"par_threshold_pct": 0.0}, "par_threshold_pct"),
+        ({"par_threshold_pct": 101.0}, "par_threshold_pct"),
+        ({"par_week": 0}, "par_week"),
+        ({"week_window_days": -1}, "week_window_days"),
+        ({"deteriorating_margin_pct": -5.0}, "deteriorating_margin_pct"),
+        ({"min_points_for_projection": 1}, "min_points_for_projection"),
+        ({"min_days_for_trend": 0}, "min_days_for_trend"),
+        ({"max_projection_days": 0}, "max_projection_days"),
+        ({"stall_window_days": 0}, "stall_window_days"),
+        ({"stall_min_reduction_pct": -1.0}, "stall_min_reduction_pct"),
+    ],
+)
+def test_rules_validation(kwargs: dict[str, float], rule: str) -> None:
+    with pytest.raises(ValueError, match=rule):
+        TrajectoryRules(**kwargs)  # type: ignore[arg-type]
+
+
+# --- properties -------------------------------------------------------------------
+
+areas = st.floats(min_value=0.01, max_value=500.0, allow_nan=False, allow_infinity=False)
+
+
+@given(area=areas)
+def test_par_of_an_unchanged_area_is_zero(area: float) -> None:
+    assert percent_area_reduction(area, area) == 0.0
+
+
+@given(
+    area=areas,
+    days=st.sets(st.integers(min_value=1, max_value=120), min_size=1, max_size=8).filter(
+        lambda ds: max(ds) >= 28
+    ),
+)
+def test_unchanged_series_after_week_4_is_stalled_not_deteriorating(
+    area: float, days: set[int]
+) -> None:
+    points = [Measurement(at(0), area)] + [Measurement(at(d), area) for d in days]
+    result = compute_trajectory(points)
+    assert result.status == "stalled"
+    assert result.par_pct == 0.0
+    assert result.par_week4_pct == 0.0
+    assert result.projected_closure_on is None
+
+
+@given(
+    start=areas,
+    factors=st.lists(st.floats(min_value=0.0, max_value=3.0), min_size=0, max_size=8),
+    gaps=st.lists(st.integers(min_value=0, max_value=30), min_size=8, max_size=8),
+)
+def test_any_series_gets_a_known_status_and_a_rule(
+    start: float, factors: list[float], gaps: list[int]
+) -> None:
+    points = [Measurement(at(0), start)]
+    day = 0
+    for factor, gap in zip(factors, gaps, strict=False):
+        day += gap
+        points.append(Measurement(at(day), start * factor))
+    result = compute_trajectory(points)
+    assert result.status in STATUSES
+    assert result.rule
+    if result.projected_closure_on is not None:
+        assert result.projected_closure_on >= points[-1].at.date()
