@@ -52,8 +52,8 @@ def test_percent_area_reduction() -> None:
 def test_least_squares_slope() -> None:
     # exact line y = 1 + 2x
     assert least_squares_slope([0, 1, 2], [1, 3, 5]) == pytest.approx(2.0)
-    # x mean 1, y mean 2; sxy = (-1)(-1) + 0 + (1)(1)... with ys 1, 1, 4:
-    # ys mean 2; sxy = (-1)(-1) + 0(-1) + (1)(2) = 3; sxx = 2 -> 1.5
+    # xs 0, 1, 2 (mean 1), ys 1, 1, 4 (mean 2):
+    # sxy = (-1)(-1) + (0)(-1) + (1)(2) = 3; sxx = 1 + 0 + 1 = 2 -> slope 1.5
     assert least_squares_slope([0, 1, 2], [1, 1, 4]) == pytest.approx(1.5)
     assert least_squares_slope([3], [1]) is None
     assert least_squares_slope([2, 2], [1, 5]) is None
