@@ -43,6 +43,8 @@ from typing import Final
 import pillow_heif
 from PIL import Image, ImageCms
 
+from app.core.storage import StorageError
+
 log = logging.getLogger(__name__)
 
 # HEIF/HEIC through the pillow-heif plug-in; AVIF is native in Pillow >= 11.3.
@@ -406,7 +408,9 @@ def process_upload(
 
     Produces three metadata-free sRGB JPEGs in ``workdir`` ("original" at full
     size, "large" <= 1600 px, "thumb" <= 320 px on the longest side). On any
-    rejection no file is left in ``workdir``. Raises ImageRejected.
+    rejection no file is left in ``workdir``. Raises ImageRejected for bad
+    input, and app.core.storage.StorageError when ``workdir`` cannot be
+    written (disk full: a 507, not the client's fault).
     """
     limits = limits or ImageLimits()
     workdir = os.fspath(workdir) if workdir is not None else tempfile.gettempdir()
@@ -440,10 +444,12 @@ def process_upload(
         files["large"] = _save_jpeg(large, workdir, "large", subsampling=0, optimize=True)
         thumb = _scaled(large, SIZES["thumb"])
         files["thumb"] = _save_jpeg(thumb, workdir, "thumb", subsampling=2, optimize=True)
-    except BaseException:
+    except BaseException as exc:
         for path in files.values():
             with contextlib.suppress(OSError):
                 os.remove(path)
+        if isinstance(exc, OSError):  # the work directory, not the upload, failed
+            raise StorageError(f"could not write processed photo: {exc}") from exc
         raise
     return ProcessedImage(
         width=width,

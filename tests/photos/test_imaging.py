@@ -497,3 +497,12 @@ def test_heif_avif_orientation_applied_exactly_once(
     result = process_upload(src, ImageLimits(), workdir)
     reference = load_rgb(CORPUS / "hopper.jpg")
     assert np.abs(load_rgb(result.files["original"]) - reference).mean() < 12
+
+
+def test_unwritable_workdir_is_a_storage_error(tmp_path: Path) -> None:
+    from app.core.storage import StorageError
+
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_bytes(b"")
+    with pytest.raises(StorageError):
+        process_upload(CORPUS / "hopper.jpg", ImageLimits(), not_a_dir)
