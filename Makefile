@@ -44,7 +44,7 @@ test: $(BIN)/.installed browser
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict app/clinical
+	$(BIN)/mypy --strict --follow-imports=silent app/clinical
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

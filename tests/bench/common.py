@@ -1,0 +1,43 @@
+"""Helpers for benchmarks: an app on a fresh database, built with the migrations."""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_app(database_url: str | None = None, **overrides):
+    """A migrated app on a temporary SQLite file (or ``database_url``)."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "STORAGE_DIR": str(tmp / "storage"),
+            "RATELIMIT_ENABLED": False,
+            "LOG_FORMAT": "text",
+            **overrides,
+        }
+    )
+    import logging
+
+    logging.getLogger("app.access").setLevel(logging.WARNING)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
+    return app
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
