@@ -1,0 +1,137 @@
+"""Radiotherapy courses, the fraction log and the cumulative dose on a date."""
+
+from datetime import date
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.core import records
+from app.core.access import get_record, require
+from app.core.etags import etag_header
+from app.core.schemas import HistorySchema, page_schema
+from app.extensions import db
+from app.patients.models import Patient
+from app.radiotherapy import services
+from app.radiotherapy.models import RadiotherapyCourse
+from app.radiotherapy.schemas import (
+    CourseListArgsSchema,
+    CourseSchema,
+    CourseUpdateSchema,
+    DoseArgsSchema,
+    DoseSchema,
+    FractionListArgsSchema,
+    FractionSchema,
+)
+
+blp = Blueprint(
+    "radiotherapy",
+    __name__,
+    url_prefix="/api/v1",
+    description="Radiotherapy courses, fraction log, cumulative dose",
+)
+
+
+@blp.route("/patients/<uuid:patient_id>/radiotherapy-courses")
+class PatientCoursesResource(MethodView):
+    @blp.arguments(CourseListArgsSchema, location="query")
+    @blp.response(200, page_schema(CourseSchema))
+    def get(self, args, patient_id):
+        """The patient's courses, by start date; `updated_since` for delta sync."""
+        patient = get_record(db.session, Patient, patient_id, audit_read=False)
+        return services.list_courses(db.session, patient, args)
+
+    @blp.arguments(CourseSchema)
+    @blp.response(201, CourseSchema)
+    @blp.alt_response(200, schema=CourseSchema, description="Replay of an earlier create")
+    @blp.alt_response(
+        409, description="The id was used for different content; the stored record is in `stored`"
+    )
+    def post(self, data, patient_id):
+        """Create a course with its phases; total_dose_cgy is derived.
+        Send a client-generated `id` to make retries safe."""
+        require("clinical:write")
+        patient = get_record(db.session, Patient, patient_id, "clinical:write")
+        course, created = services.create_course(db.session, patient, data)
+        return course, 201 if created else 200, etag_header(course)
+
+
+@blp.route("/radiotherapy-courses/<uuid:course_id>")
+class CourseResource(MethodView):
+    @blp.response(200, CourseSchema)
+    def get(self, course_id):
+        """One course. The ETag is needed to amend or delete it."""
+        course = get_record(db.session, RadiotherapyCourse, course_id)
+        return services.with_delivered_count(db.session, course), 200, etag_header(course)
+
+    @blp.arguments(CourseUpdateSchema)
+    @blp.response(200, CourseSchema)
+    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, course_id):
+        """Amend a course (If-Match required). `phases`, when sent, replaces all
+        phases; earlier versions (with their phases) stay in its history."""
+        course = get_record(
+            db.session, RadiotherapyCourse, course_id, "clinical:write", for_update=True
+        )
+        course = services.update_course(db.session, course, changes)
+        return course, 200, etag_header(course)
+
+    @blp.response(200, CourseSchema)
+    def delete(self, course_id):
+        """Mark a course deleted (If-Match required). An admin can restore it."""
+        course = get_record(db.session, RadiotherapyCourse, course_id, "clinical:write")
+        course = services.delete_course(db.session, course)
+        return course, 200, etag_header(course)
+
+
+@blp.route("/radiotherapy-courses/<uuid:course_id>/history")
+class CourseHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, course_id):
+        """Every version of the course, each snapshot with its phases."""
+        course = get_record(db.session, RadiotherapyCourse, course_id, include_deleted=True)
+        return {"items": records.history(db.session, course)}
+
+
+@blp.route("/radiotherapy-courses/<uuid:course_id>/restore")
+class CourseRestoreResource(MethodView):
+    @blp.response(200, CourseSchema)
+    def post(self, course_id):
+        """Undo a delete (admin)."""
+        course = records.restore(db.session, RadiotherapyCourse, course_id)
+        return services.with_delivered_count(db.session, course), 200, etag_header(course)
+
+
+@blp.route("/radiotherapy-courses/<uuid:course_id>/fractions")
+class FractionsResource(MethodView):
+    @blp.arguments(FractionListArgsSchema, location="query")
+    @blp.response(200, page_schema(FractionSchema))
+    def get(self, args, course_id):
+        """The fraction log of a course, by delivery date."""
+        course = get_record(db.session, RadiotherapyCourse, course_id, audit_read=False)
+        return services.list_fractions(db.session, course, args)
+
+    @blp.arguments(FractionSchema)
+    @blp.response(201, FractionSchema)
+    @blp.alt_response(200, schema=FractionSchema, description="Replay of an earlier create")
+    @blp.alt_response(
+        409, description="The id was used for different content; the stored record is in `stored`"
+    )
+    def post(self, data, course_id):
+        """Log a delivered fraction; delivered_on must lie within the course and not
+        in the future. Send a client-generated `id` to make retries safe."""
+        require("clinical:write")
+        course = get_record(db.session, RadiotherapyCourse, course_id, "clinical:write")
+        fraction, created = services.log_fraction(db.session, course, data)
+        return fraction, 201 if created else 200, etag_header(fraction)
+
+
+@blp.route("/radiotherapy-courses/<uuid:course_id>/dose")
+class DoseResource(MethodView):
+    @blp.arguments(DoseArgsSchema, location="query")
+    @blp.response(200, DoseSchema)
+    def get(self, args, course_id):
+        """Cumulative dose delivered by the end of `on` (default today). `source`
+        says whether it came from the fraction log or the planned weekday schedule."""
+        course = get_record(db.session, RadiotherapyCourse, course_id)
+        return services.dose_on(db.session, course, args.get("on") or date.today())

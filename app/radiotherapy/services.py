@@ -1,0 +1,355 @@
+"""Radiotherapy courses: create, amend (phases replaced wholesale), delete, list;
+the fraction log; and the cumulative dose on a date.
+
+History of phases: phases are rows of their own table, so the generic history
+hook (app/core/history.py), which snapshots a record's own columns, would not
+see them. Two pieces close that gap, both here:
+
+- a ``before_insert`` hook on ``RecordVersion`` adds a ``phases`` key to every
+  course snapshot (create, update, delete, restore), read from the course in
+  the session, so each version shows the phases as they stood;
+- an amendment that changes only the phases touches no course column, so the
+  hook would write no version at all; ``update_course`` then bumps the course
+  itself (``updated_at``, which makes the ORM increment ``version``) and writes
+  the version row with ``changed_fields == ["phases"]``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
+
+from app.clinical import dose
+from app.core import records
+from app.core.access import audit_list, current_user, scoped
+from app.core.db import utcnow
+from app.core.errors import Problem, field_error
+from app.core.history import RecordVersion, snapshot, to_jsonable
+from app.core.idempotency import create_once
+from app.core.pagination import paginate
+from app.patients.models import Patient
+from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
+from app.radiotherapy.schemas import CourseSchema, FractionSchema
+
+_dump_course = CourseSchema().dump
+_dump_fraction = FractionSchema().dump
+
+
+# --- history of phases -----------------------------------------------------
+
+
+def _phase_snapshot(course: RadiotherapyCourse) -> list[dict[str, Any]]:
+    return [
+        {
+            "technique": p.technique,
+            "dose_per_fraction_cgy": p.dose_per_fraction_cgy,
+            "fractions": p.fractions,
+            "start_date": to_jsonable(p.start_date),
+        }
+        for p in course.phases
+    ]
+
+
+def _course_in_session(session: Session, course_id: uuid.UUID) -> RadiotherapyCourse | None:
+    key = session.identity_key(RadiotherapyCourse, course_id)
+    found = session.identity_map.get(key)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    for obj in session.new:
+        if isinstance(obj, RadiotherapyCourse) and obj.id == course_id:
+            return obj
+    return None
+
+
+@event.listens_for(RecordVersion, "before_insert")
+def _add_phases_to_snapshot(mapper: Any, connection: Any, target: RecordVersion) -> None:
+    """Course versions carry their phases (see the module docstring)."""
+    if target.record_type != RadiotherapyCourse.__audit_type__:
+        return
+    session = object_session(target)
+    course = _course_in_session(session, target.record_id) if session is not None else None
+    if course is None:
+        return
+    target.data = {**target.data, "phases": _phase_snapshot(course)}
+    if getattr(course, "_phases_changed", False) and "phases" not in target.changed_fields:
+        target.changed_fields = sorted([*target.changed_fields, "phases"])
+
+
+# --- validation ------------------------------------------------------------
+
+
+def _check_dates(start: date, end: date | None, phases: list[dict[str, Any]] | None) -> None:
+    if end is not None and end < start:
+        raise field_error("end_date", "must be on or after start_date")
+    for i, phase in enumerate(phases or []):
+        phase_start = phase.get("start_date")
+        if phase_start is None:
+            continue
+        if phase_start < start:
+            raise field_error(f"phases.{i}.start_date", "must be on or after the course start_date")
+        if end is not None and phase_start > end:
+            raise field_error(f"phases.{i}.start_date", "must be on or before the course end_date")
+
+
+def _build_phases(phases: list[dict[str, Any]]) -> list[RadiotherapyPhase]:
+    return [
+        RadiotherapyPhase(
+            id=uuid.uuid4(),
+            position=i,
+            technique=p["technique"],
+            dose_per_fraction_cgy=float(p["dose_per_fraction_cgy"]),
+            fractions=int(p["fractions"]),
+            start_date=p.get("start_date"),
+        )
+        for i, p in enumerate(phases)
+    ]
+
+
+# --- courses -----------------------------------------------------------------
+
+
+def with_delivered_counts(
+    session: Session, courses: list[RadiotherapyCourse]
+) -> list[RadiotherapyCourse]:
+    """Set ``fraction_count_delivered`` on each course with ONE grouped query."""
+    ids = [c.id for c in courses if c.deleted_at is None]
+    counts: dict[uuid.UUID, int] = {}
+    if ids:
+        rows = session.execute(
+            sa.select(FractionDelivery.course_id, sa.func.count())
+            .where(FractionDelivery.course_id.in_(ids), FractionDelivery.deleted_at.is_(None))
+            .group_by(FractionDelivery.course_id)
+        )
+        counts = {course_id: n for course_id, n in rows}
+    for c in courses:
+        c.fraction_count_delivered = counts.get(c.id, 0)  # type: ignore[attr-defined]
+    return courses
+
+
+def with_delivered_count(session: Session, course: RadiotherapyCourse) -> RadiotherapyCourse:
+    return with_delivered_counts(session, [course])[0]
+
+
+def create_course(
+    session: Session, patient: Patient, data: dict[str, Any]
+) -> tuple[RadiotherapyCourse, bool]:
+    """Create a course (offline-safe client id). The fingerprint covers the phases."""
+    user = current_user()
+    _check_dates(data["start_date"], data.get("end_date"), data["phases"])
+    payload = {**data, "patient_id": patient.id}
+    fields = {k: v for k, v in data.items() if k not in {"id", "phases"}}
+
+    def build(record_id: uuid.UUID, fp: str) -> RadiotherapyCourse:
+        return RadiotherapyCourse(
+            id=record_id,
+            create_hash=fp,
+            created_by=user.id,
+            updated_by=user.id,
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            phases=_build_phases(data["phases"]),
+            **fields,
+        )
+
+    # patient_id is in the fingerprint: the same id under another patient is a 409.
+    course, created = create_once(session, RadiotherapyCourse, payload, build, _dump_course)
+    return with_delivered_count(session, course), created
+
+
+def update_course(
+    session: Session, course: RadiotherapyCourse, changes: dict[str, Any]
+) -> RadiotherapyCourse:
+    """Amend a course (If-Match checked by records.amend). ``phases``, when sent,
+    replaces all phases; the version bumps and its snapshot shows the new phases."""
+    new_phases = changes.pop("phases", None)
+    start = changes.get("start_date", course.start_date)
+    end = changes.get("end_date", course.end_date)
+    _check_dates(start, end, new_phases if new_phases is not None else _phase_dicts(course))
+    _check_logged_fractions_fit(session, course, start, end)
+    phases_changed = new_phases is not None and _phase_dicts_json(new_phases) != _phase_snapshot(
+        course
+    )
+    columns_changed = any(getattr(course, k) != v for k, v in changes.items())
+    if phases_changed:
+        changes["phases"] = _build_phases(new_phases or [])
+        course._phases_changed = True  # type: ignore[attr-defined]
+    if phases_changed and not columns_changed:
+        # Only the phases change: no course column is dirty, so the generic
+        # history hook would skip the course. Bump it here and write the version.
+        user = current_user()
+        records.amend(session, course, changes, _dump_course)  # If-Match, phases replaced
+        version = course.version + 1
+        course.updated_at = utcnow()
+        course.updated_by = user.id
+        data = snapshot(course)
+        data["version"] = version
+        session.add(
+            RecordVersion(
+                record_type=RadiotherapyCourse.__audit_type__,
+                record_id=course.id,
+                version=version,
+                action="update",
+                changed_fields=["phases"],
+                data=data,
+                changed_by=user.id,
+                changed_at=utcnow(),
+                clinic_id=course.clinic_id,
+            )
+        )
+        session.flush()
+    else:
+        records.amend(session, course, changes, _dump_course)
+    course._phases_changed = False  # type: ignore[attr-defined]
+    return with_delivered_count(session, course)
+
+
+def _phase_dicts(course: RadiotherapyCourse) -> list[dict[str, Any]]:
+    return [
+        {
+            "technique": p.technique,
+            "dose_per_fraction_cgy": p.dose_per_fraction_cgy,
+            "fractions": p.fractions,
+            "start_date": p.start_date,
+        }
+        for p in course.phases
+    ]
+
+
+def _phase_dicts_json(phases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "technique": p["technique"],
+            "dose_per_fraction_cgy": float(p["dose_per_fraction_cgy"]),
+            "fractions": int(p["fractions"]),
+            "start_date": to_jsonable(p.get("start_date")),
+        }
+        for p in phases
+    ]
+
+
+def _check_logged_fractions_fit(
+    session: Session, course: RadiotherapyCourse, start: date, end: date | None
+) -> None:
+    """New course dates must still contain every logged fraction."""
+    bounds = session.execute(
+        sa.select(
+            sa.func.min(FractionDelivery.delivered_on), sa.func.max(FractionDelivery.delivered_on)
+        ).where(FractionDelivery.course_id == course.id, FractionDelivery.deleted_at.is_(None))
+    ).one()
+    first, last = bounds
+    if first is not None and first < start:
+        raise field_error("start_date", f"must be on or before the first logged fraction ({first})")
+    if last is not None and end is not None and last > end:
+        raise field_error("end_date", f"must be on or after the last logged fraction ({last})")
+
+
+def delete_course(session: Session, course: RadiotherapyCourse) -> RadiotherapyCourse:
+    records.soft_delete(session, course, _dump_course)
+    return with_delivered_count(session, course)
+
+
+def list_courses(session: Session, patient: Patient, args: dict[str, Any]) -> dict[str, Any]:
+    stmt = scoped(RadiotherapyCourse, include_deleted=True).where(
+        RadiotherapyCourse.patient_id == patient.id
+    )
+    page = paginate(
+        session,
+        stmt,
+        RadiotherapyCourse,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(RadiotherapyCourse.start_date, RadiotherapyCourse.created_at),
+    )
+    with_delivered_counts(session, page["items"])
+    audit_list(session, "radiotherapy_course", patient.id, patient.clinic_id, len(page["items"]))
+    return page
+
+
+# --- fraction log ------------------------------------------------------------
+
+
+def log_fraction(
+    session: Session, course: RadiotherapyCourse, data: dict[str, Any]
+) -> tuple[FractionDelivery, bool]:
+    """Log one delivered fraction (offline-safe client id).
+
+    delivered_on must fall within the course: on or after start_date and on or
+    before end_date (or today when the course has no end yet), never in the future.
+    """
+    delivered_on = data["delivered_on"]
+    records.not_in_future("delivered_on", delivered_on)
+    if delivered_on < course.start_date:
+        raise field_error(
+            "delivered_on", f"must be on or after the course start_date ({course.start_date})"
+        )
+    if course.end_date is not None and delivered_on > course.end_date:
+        raise field_error(
+            "delivered_on", f"must be on or before the course end_date ({course.end_date})"
+        )
+    # course_id is in the fingerprint: the same id under another course is a 409.
+    return records.create_record(
+        session,
+        FractionDelivery,
+        data,
+        _dump_fraction,
+        clinic_id=course.clinic_id,
+        course_id=course.id,
+    )
+
+
+def list_fractions(
+    session: Session, course: RadiotherapyCourse, args: dict[str, Any]
+) -> dict[str, Any]:
+    stmt = scoped(FractionDelivery, include_deleted=True).where(
+        FractionDelivery.course_id == course.id
+    )
+    page = paginate(
+        session,
+        stmt,
+        FractionDelivery,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(FractionDelivery.delivered_on, FractionDelivery.created_at),
+    )
+    audit_list(session, "fraction", course.id, course.clinic_id, len(page["items"]))
+    return page
+
+
+# --- dose ----------------------------------------------------------------------
+
+
+def dose_on(session: Session, course: RadiotherapyCourse, on: date) -> dict[str, Any]:
+    """Cumulative dose delivered by the end of ``on`` (app/clinical/dose.py):
+    from the fraction log when it has entries, else the planned weekday schedule."""
+    logged = session.scalars(
+        sa.select(FractionDelivery).where(
+            FractionDelivery.course_id == course.id, FractionDelivery.deleted_at.is_(None)
+        )
+    ).all()
+    phases = [
+        dose.Phase(p.technique, p.dose_per_fraction_cgy, p.fractions, p.start_date)
+        for p in course.phases
+    ]
+    try:
+        result = dose.cumulative_dose_on(
+            on,
+            fractions=[dose.Fraction(f.delivered_on, f.dose_cgy) for f in logged],
+            phases=phases,
+            course_start=course.start_date,
+            course_end=course.end_date,
+        )
+    except ValueError as exc:  # schedule cannot be placed; the course always has a start
+        raise Problem(422, "Dose not computable", str(exc)) from exc
+    return {
+        **result.to_dict(),
+        "on": result.on,
+        "course_id": course.id,
+        "planned_total_cgy": dose.planned_total_dose(phases),
+    }
