@@ -1,0 +1,110 @@
+"""Assessments of a wound, and clinician grade overrides."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.assessments import services
+from app.assessments.models import Assessment
+from app.assessments.schemas import (
+    AssessmentListArgsSchema,
+    AssessmentSchema,
+    AssessmentUpdateSchema,
+    GradeOverrideInSchema,
+)
+from app.core import records
+from app.core.access import get_record, require
+from app.core.etags import etag_header
+from app.core.schemas import HistorySchema, page_schema
+from app.extensions import db
+from app.wounds.models import Wound
+
+blp = Blueprint(
+    "assessments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Wound assessments: measurements, findings, derived grades and scores",
+)
+
+
+@blp.route("/wounds/<uuid:wound_id>/assessments")
+class WoundAssessmentsResource(MethodView):
+    @blp.arguments(AssessmentListArgsSchema, location="query")
+    @blp.response(200, page_schema(AssessmentSchema))
+    def get(self, args, wound_id):
+        """Assessments of a wound in assessed_at order; `from`/`to` bound assessed_at
+        (inclusive); `updated_since` for delta sync (tombstones for deleted ones)."""
+        require("clinical:read")
+        wound = records.load_parent(db.session, Wound, wound_id)
+        return services.list_assessments(db.session, wound, args)
+
+    @blp.arguments(AssessmentSchema)
+    @blp.response(201, AssessmentSchema)
+    @blp.alt_response(200, schema=AssessmentSchema, description="Replay of an earlier create")
+    @blp.alt_response(
+        409, description="The id was used for different content; the stored record is in `stored`"
+    )
+    def post(self, data, wound_id):
+        """Record an assessment. Grades, PUSH, BWAT total and area are derived on
+        write. Send a client-generated `id` to make retries safe."""
+        require("clinical:write")
+        wound = records.load_parent(db.session, Wound, wound_id)
+        assessment, created = services.create_assessment(db.session, wound, data)
+        return assessment, 201 if created else 200, etag_header(assessment)
+
+
+@blp.route("/assessments/<uuid:assessment_id>")
+class AssessmentResource(MethodView):
+    @blp.response(200, AssessmentSchema)
+    def get(self, assessment_id):
+        """One assessment. The ETag is needed to amend or delete it."""
+        assessment = get_record(db.session, Assessment, assessment_id)
+        return assessment, 200, etag_header(assessment)
+
+    @blp.arguments(AssessmentUpdateSchema)
+    @blp.response(200, AssessmentSchema)
+    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, assessment_id):
+        """Amend an assessment (If-Match required); derived values are recomputed.
+        Earlier versions stay in its history."""
+        assessment = get_record(db.session, Assessment, assessment_id, "clinical:write")
+        assessment = services.update_assessment(db.session, assessment, changes)
+        return assessment, 200, etag_header(assessment)
+
+    @blp.response(200, AssessmentSchema)
+    def delete(self, assessment_id):
+        """Mark an assessment deleted (If-Match required). An admin can restore it."""
+        assessment = get_record(db.session, Assessment, assessment_id, "clinical:write")
+        assessment = services.delete_assessment(db.session, assessment)
+        return assessment, 200, etag_header(assessment)
+
+
+@blp.route("/assessments/<uuid:assessment_id>/history")
+class AssessmentHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, assessment_id):
+        """Every version of the assessment: who changed which fields, when."""
+        assessment = get_record(db.session, Assessment, assessment_id, include_deleted=True)
+        return {"items": records.history(db.session, assessment)}
+
+
+@blp.route("/assessments/<uuid:assessment_id>/restore")
+class AssessmentRestoreResource(MethodView):
+    @blp.response(200, AssessmentSchema)
+    def post(self, assessment_id):
+        """Undo a delete (admin)."""
+        assessment = records.restore(db.session, Assessment, assessment_id)
+        return assessment, 200, etag_header(assessment)
+
+
+@blp.route("/assessments/<uuid:assessment_id>/grade-override")
+class GradeOverrideResource(MethodView):
+    @blp.arguments(GradeOverrideInSchema)
+    @blp.response(201, AssessmentSchema)
+    def post(self, data, assessment_id):
+        """Override a derived grade (clinicians), with a reason. The derived grade is
+        kept; the response shows both (`ctcae_grade`/`rtog_grade` derived,
+        `grade_override` and `effective_grades`)."""
+        assessment = get_record(db.session, Assessment, assessment_id, "grade:override")
+        assessment = services.override_grade(db.session, assessment, data)
+        return assessment, 201, etag_header(assessment)

@@ -1,0 +1,296 @@
+"""Assessment schemas: nested `tissue` / `findings` / `bwat` on the wire, flat
+columns in the model (app/assessments/models.py).
+
+Input is strict: unknown fields, server-owned fields (clinic_id, wound_id,
+version, derived grades and scores) and wrong JSON types are a 422 naming the
+field. Numbers must be JSON numbers (not strings), booleans JSON booleans.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+from marshmallow.utils import missing  # type: ignore[attr-defined]
+
+from app.assessments.models import EXUDATE_AMOUNTS, EXUDATE_TYPES
+from app.clinical.grading import BLEEDING, DESQUAMATION, EDEMA, ERYTHEMA, ULCERATION
+from app.clinical.scores import BWAT_ITEMS, bwat_score
+from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema
+
+# Sane upper bounds (cm, cm^2): beyond these a value is a typo (mm for cm, a
+# misplaced decimal), not a wound on one body site.
+MAX_LENGTH_CM = 100.0
+MAX_DEPTH_CM = 30.0
+MAX_AREA_CM2 = 2000.0
+MAX_NOTES = 10_000
+
+
+class StrictFloat(fields.Float):
+    """A JSON number only: "3.5" (a string) and true are refused, not coerced."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str | bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBool(fields.Boolean):
+    """JSON true/false only: 1, "yes" or "on" are refused, not coerced."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class ColumnGroup(fields.Nested):
+    """A nested object on the wire whose members are flat columns of the model.
+
+    On dump, member ``name`` is read from the column ``prefix + name``; when
+    ``present`` is given and that column is empty the whole group dumps as null
+    (e.g. no debridement block on a dressing). On load it is an ordinary nested
+    object; the service flattens it (``flatten``).
+    """
+
+    def __init__(self, nested: Any, *, prefix: str = "", present: str | None = None, **kw: Any):
+        super().__init__(nested, **kw)
+        self.prefix = prefix
+        self.present = present
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        if isinstance(obj, dict):
+            return super().get_value(obj, attr, accessor, default)
+        values = {name: getattr(obj, self.prefix + name) for name in self.schema.fields}
+        if self.present is not None and values[self.present] is None:
+            return None
+        return values
+
+
+def pct() -> StrictFloat:
+    return StrictFloat(allow_none=True, validate=validate.Range(min=0, max=100))
+
+
+def length(maximum: float) -> StrictFloat:
+    return StrictFloat(allow_none=True, validate=validate.Range(min=0, max=maximum))
+
+
+class TissueSchema(StrictSchema):
+    """Percent of the wound bed by tissue type; each 0-100, sum <= 100; null = not recorded."""
+
+    epithelial_pct = pct()
+    granulation_pct = pct()
+    slough_pct = pct()
+    necrotic_pct = pct()
+
+
+class FindingsSchema(StrictSchema):
+    """Structured dermatitis findings (CTCAE v5.0 / RTOG criteria); omitted = none."""
+
+    erythema = fields.String(validate=validate.OneOf(ERYTHEMA))
+    desquamation = fields.String(validate=validate.OneOf(DESQUAMATION))
+    moist_beyond_skin_folds = StrictBool()
+    edema = fields.String(validate=validate.OneOf(EDEMA))
+    bleeding = fields.String(validate=validate.OneOf(BLEEDING))
+    ulceration = fields.String(validate=validate.OneOf(ULCERATION))
+    necrosis = StrictBool()
+    skin_graft_indicated = StrictBool()
+    life_threatening = StrictBool()
+
+
+BwatSchema = StrictSchema.from_dict(
+    {
+        name: fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+        for name in BWAT_ITEMS
+    },
+    name="BwatSchema",
+)
+BwatSchema.__doc__ = (
+    "Bates-Jensen Wound Assessment Tool items, each 1-5. The total needs all 13; "
+    "`size` is derived from length x width when omitted."
+)
+
+
+class _AssessmentInput(StrictSchema):
+    """The fields a client writes (create and PATCH)."""
+
+    assessed_at = fields.AwareDateTime()
+    length_cm = length(MAX_LENGTH_CM)
+    width_cm = length(MAX_LENGTH_CM)
+    depth_cm = length(MAX_DEPTH_CM)
+    # `area_cm2` in a request is the measured area; in a response it is the
+    # area in use (see area_method), so the input lands in measured_area_cm2.
+    measured_area_cm2 = StrictFloat(
+        load_only=True,
+        data_key="area_cm2",
+        allow_none=True,
+        validate=validate.Range(min=0, max=MAX_AREA_CM2),
+        metadata={"description": "Measured area (cm^2), optional; responses give the area in use"},
+    )
+    exudate_amount = fields.String(allow_none=True, validate=validate.OneOf(EXUDATE_AMOUNTS))
+    exudate_type = fields.String(allow_none=True, validate=validate.OneOf(EXUDATE_TYPES))
+    tissue = ColumnGroup(TissueSchema, allow_none=True)
+    closed = StrictBool(
+        metadata={"description": "Wound closed (resurfaced); then no area may be positive"}
+    )
+    pain_score = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=10)
+    )
+    odor = StrictBool(allow_none=True)
+    infection_signs = StrictBool(allow_none=True)
+    notes = fields.String(allow_none=True, validate=validate.Length(max=MAX_NOTES))
+    findings = ColumnGroup(FindingsSchema)
+    bwat = fields.Nested(
+        BwatSchema,
+        allow_none=True,
+        metadata={"description": "BWAT items (1-5); the response adds the total"},
+    )
+
+
+class OverrideSchema(StrictSchema):
+    scale = fields.String(dump_only=True)
+    value = fields.Integer(dump_only=True)
+    derived_value = fields.Integer(dump_only=True, allow_none=True)
+    reason = fields.String(dump_only=True)
+    by = fields.UUID(dump_only=True, attribute="by_user_id")
+    at = fields.AwareDateTime(dump_only=True, attribute="created_at")
+
+
+def _grade(value: int | None, reasons: list[Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"value": value, "reasons": reasons or []}
+
+
+class AssessmentSchema(RecordSchema, _AssessmentInput):
+    """An assessment as created and returned. Derived members are read-only."""
+
+    assessed_at = fields.AwareDateTime(required=True)
+    clinic_id = fields.UUID(dump_only=True)
+    wound_id = fields.UUID(dump_only=True)
+    measured_area = fields.Float(
+        dump_only=True, attribute="measured_area_cm2", data_key="measured_area_cm2"
+    )
+    area_cm2 = fields.Float(
+        dump_only=True,
+        metadata={"description": "Area in use: traced, else measured, else ellipse pi/4 L W"},
+    )
+    area_method = fields.String(
+        dump_only=True, metadata={"description": "traced | measured | ellipse"}
+    )
+    traced_area_cm2 = fields.Float(dump_only=True)
+    traced_perimeter_cm = fields.Float(dump_only=True)
+    ctcae_grade = fields.Method(
+        "_ctcae",
+        dump_only=True,
+        metadata={"description": "Derived CTCAE v5.0 grade {value, reasons}"},
+    )
+    rtog_grade = fields.Method(
+        "_rtog", dump_only=True, metadata={"description": "Derived RTOG grade {value, reasons}"}
+    )
+    push = fields.Method(
+        "_push",
+        dump_only=True,
+        metadata={"description": "PUSH 3.0 {area, exudate, tissue, total}; null if incomplete"},
+    )
+    bwat = fields.Method(  # type: ignore[assignment]
+        "_bwat",
+        "_load_bwat",
+        allow_none=True,
+        metadata={"description": "BWAT items 1-5 in; {items, total} out (total null if partial)"},
+    )
+    grade_override = fields.Method(
+        "_overrides",
+        dump_only=True,
+        metadata={
+            "description": "Current clinician override per scale: {ctcae?: {scale, value, "
+            "derived_value, reason, by, at}, rtog?: {...}}; null when none"
+        },
+    )
+    effective_grades = fields.Method(
+        "_effective",
+        dump_only=True,
+        metadata={
+            "description": "Grades to use: {ctcae: {value, source}, rtog: {...}}, source "
+            "'override' or 'derived'"
+        },
+    )
+    assessed_by = fields.UUID(dump_only=True)
+
+    def _ctcae(self, obj: Any) -> Any:
+        return _grade(obj.ctcae_grade, obj.ctcae_reasons)
+
+    def _rtog(self, obj: Any) -> Any:
+        return _grade(obj.rtog_grade, obj.rtog_reasons)
+
+    def _push(self, obj: Any) -> Any:
+        if obj.push_total is None:
+            return None
+        return {
+            "area": obj.push_area,
+            "exudate": obj.push_exudate,
+            "tissue": obj.push_tissue,
+            "total": obj.push_total,
+        }
+
+    def _bwat(self, obj: Any) -> Any:
+        if obj.bwat_items is None:
+            return None
+        items = dict(obj.bwat_items)
+        try:
+            score = bwat_score(items, length_cm=obj.length_cm, width_cm=obj.width_cm)
+        except ValueError:
+            score = None
+        return {"items": score.items if score else items, "total": obj.bwat_total}
+
+    def _load_bwat(self, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return BwatSchema().load(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+
+    def _overrides(self, obj: Any) -> Any:
+        current = {
+            scale: OverrideSchema().dump(o)
+            for scale in ("ctcae", "rtog")
+            if (o := obj.current_override(scale)) is not None
+        }
+        return current or None
+
+    def _effective(self, obj: Any) -> Any:
+        out: dict[str, Any] = {}
+        for scale in ("ctcae", "rtog"):
+            override = obj.current_override(scale)
+            if override is not None:
+                out[scale] = {"value": override.value, "source": "override"}
+            else:
+                out[scale] = {"value": getattr(obj, f"{scale}_grade"), "source": "derived"}
+        return out
+
+
+class AssessmentUpdateSchema(_AssessmentInput):
+    """PATCH: any input field; `tissue` and `findings` members change one by one."""
+
+
+class AssessmentListArgsSchema(ListArgsSchema):
+    from_ = fields.AwareDateTime(
+        data_key="from", metadata={"description": "assessed_at at or after this instant"}
+    )
+    to = fields.AwareDateTime(metadata={"description": "assessed_at at or before this instant"})
+
+
+class GradeOverrideInSchema(StrictSchema):
+    scale = fields.String(required=True, validate=validate.OneOf(("ctcae", "rtog")))
+    value = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=5),
+        metadata={"description": "0-4; 5 (death) only on CTCAE"},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "Why the derived grade is wrong (required)"},
+    )

@@ -1,0 +1,318 @@
+"""Assessments: create, amend, delete, list, grade overrides, and THE place
+where grades, scores and areas are derived (``derive``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.assessments.models import Assessment, GradeOverride
+from app.assessments.schemas import AssessmentSchema, FindingsSchema, TissueSchema
+from app.clinical import geometry, grading, scores
+from app.core import records
+from app.core.access import audit_list, current_user, scoped
+from app.core.errors import field_error, validation_problem
+from app.core.etags import require_if_match
+from app.core.idempotency import create_once
+from app.core.pagination import paginate
+from app.wounds.models import Wound
+
+_dump = AssessmentSchema().dump
+
+TISSUE_COLUMNS: tuple[str, ...] = tuple(TissueSchema().fields)
+FINDING_COLUMNS: tuple[str, ...] = tuple(FindingsSchema().fields)
+
+# Every column ``derive`` writes. Nothing else may write them (the schemas make
+# them read-only), so they always agree with the stored inputs.
+DERIVED_COLUMNS: tuple[str, ...] = (
+    "area_cm2",
+    "area_method",
+    "ctcae_grade",
+    "ctcae_reasons",
+    "rtog_grade",
+    "rtog_reasons",
+    "push_area",
+    "push_exudate",
+    "push_tissue",
+    "push_total",
+    "bwat_total",
+)
+
+
+# --- derivation -------------------------------------------------------------
+
+
+def _area(a: Assessment) -> tuple[float | None, str | None]:
+    """The area in use and how it was obtained.
+
+    Traced outline first (photos), then an area measured at the bedside, then
+    the ellipse estimate pi/4 x L x W (clinical-reference.md, "Healing
+    trajectory": L x W overstates a true ellipse by 4/pi, Rogers 2010). A closed
+    wound with nothing measured has area 0 (recorded closure, "measured").
+    """
+    if a.traced_area_cm2 is not None:
+        return a.traced_area_cm2, "traced"
+    if a.measured_area_cm2 is not None:
+        return a.measured_area_cm2, "measured"
+    if a.length_cm is not None and a.width_cm is not None:
+        return geometry.ellipse_area(a.length_cm, a.width_cm), "ellipse"
+    if a.closed:
+        return 0.0, "measured"
+    return None, None
+
+
+def _tissue(a: Assessment) -> scores.Tissue | None:
+    values = {name: getattr(a, name) for name in TISSUE_COLUMNS}
+    if all(v is None for v in values.values()):
+        return None
+    return scores.Tissue(**{k: (v if v is not None else 0.0) for k, v in values.items()})
+
+
+def check_consistency(a: Assessment) -> None:
+    """Cross-field rules a single field cannot express; 422 naming the field.
+
+    - tissue percentages sum to at most 100 (each is checked 0-100 by the schema);
+    - a closed wound has no open area: closed=true with a positive length,
+      width, depth, measured or traced area is contradictory and refused (the
+      clinician either re-opens the wound or enters zeros/omits them), rather
+      than silently zeroing a measurement someone took.
+    """
+    tissue = _tissue(a)
+    if tissue is not None:
+        try:
+            tissue.validate()
+        except ValueError as exc:
+            raise field_error("tissue", "percentages must sum to at most 100") from exc
+    if a.closed:
+        for name in (
+            "length_cm",
+            "width_cm",
+            "depth_cm",
+            "measured_area_cm2",
+            "traced_area_cm2",
+        ):
+            value = getattr(a, name)
+            if value is not None and value > 0:
+                wire = "area_cm2" if name == "measured_area_cm2" else name
+                raise validation_problem(
+                    {
+                        "closed": [f"a closed wound has no open area, but {wire} is {value:g}"],
+                        wire: ["must be 0 or omitted when closed is true"],
+                    },
+                    f"closed: contradicts {wire} = {value:g}",
+                )
+
+
+def derive(assessment: Assessment, wound: Wound) -> Assessment:
+    """Recompute every derived column of ``assessment`` from its stored inputs.
+
+    Contract (stable; the photos service calls it after setting
+    ``traced_area_cm2`` / ``traced_perimeter_cm``):
+
+    - Reads only the assessment's input columns (measurements, measured and
+      traced area, exudate, tissue percentages, closed, findings, bwat_items)
+      and ``wound.in_skin_fold``. Never touches the session, never flushes;
+      the caller flushes (and the request boundary commits).
+    - Writes exactly ``DERIVED_COLUMNS``: area_cm2/area_method (traced >
+      measured > ellipse), ctcae_grade/ctcae_reasons and rtog_grade/rtog_reasons
+      (app/clinical/grading.py, skin-fold rule from the wound), push_* (PUSH
+      3.0 on L x W, app/clinical/scores.py; all None when PUSH cannot be
+      computed without guessing), bwat_total (None unless all 13 items).
+    - Idempotent: calling it twice gives the same values.
+    - Raises Problem 422 (field named) when the inputs contradict each other
+      (``check_consistency``) or the clinical engine refuses a value.
+    Returns the same assessment for chaining.
+    """
+    check_consistency(assessment)
+    try:
+        findings = grading.Findings.from_mapping(
+            {name: getattr(assessment, name) for name in FINDING_COLUMNS}
+        )
+        fold = bool(wound.in_skin_fold)
+        ctcae = grading.grade_ctcae(findings, in_skin_fold=fold)
+        rtog = grading.grade_rtog(findings, in_skin_fold=fold)
+        push = scores.push_score(
+            assessment.length_cm,
+            assessment.width_cm,
+            assessment.exudate_amount,
+            _tissue(assessment),
+            closed=bool(assessment.closed),
+        )
+        bwat = (
+            scores.bwat_score(
+                assessment.bwat_items,
+                length_cm=assessment.length_cm,
+                width_cm=assessment.width_cm,
+            )
+            if assessment.bwat_items is not None
+            else None
+        )
+        area, method = _area(assessment)
+    except ValueError as exc:
+        # The schema validates every field first, so this is a last line of
+        # defence: the engine's message names the field ("name: rule").
+        field, _, rule = str(exc).partition(": ")
+        raise field_error(field if rule else "_schema", rule or str(exc)) from exc
+
+    assessment.area_cm2 = area
+    assessment.area_method = method
+    ctcae_dict, rtog_dict = ctcae.to_dict(), rtog.to_dict()
+    assessment.ctcae_grade = ctcae_dict["value"]
+    assessment.ctcae_reasons = ctcae_dict["reasons"]
+    assessment.rtog_grade = rtog_dict["value"]
+    assessment.rtog_reasons = rtog_dict["reasons"]
+    assessment.push_area = push.area if push else None
+    assessment.push_exudate = push.exudate if push else None
+    assessment.push_tissue = push.tissue if push else None
+    assessment.push_total = push.total if push else None
+    assessment.bwat_total = bwat.total if bwat else None
+    return assessment
+
+
+# --- input handling -----------------------------------------------------------
+
+
+def flatten(data: dict[str, Any]) -> dict[str, Any]:
+    """Wire shape -> model columns: nested tissue/findings become flat columns,
+    `bwat` becomes bwat_items. A null tissue clears every percentage."""
+    flat = {k: v for k, v in data.items() if k not in {"tissue", "findings", "bwat"}}
+    if "tissue" in data:
+        tissue = data["tissue"]
+        if tissue is None:
+            flat.update(dict.fromkeys(TISSUE_COLUMNS))
+        else:
+            flat.update(tissue)
+    if "findings" in data:
+        flat.update(data["findings"])
+    if "bwat" in data:
+        flat["bwat_items"] = dict(data["bwat"]) if data["bwat"] is not None else None
+    return flat
+
+
+def _check_time(wound: Wound, assessed_at: datetime) -> datetime:
+    """assessed_at not in the future (clock skew tolerated) nor before the wound's
+    onset. The onset is a calendar date, so it is compared with the date in the
+    offset the device sent (its local date). Returns the instant in UTC."""
+    records.not_in_future("assessed_at", assessed_at)
+    if assessed_at.date() < wound.onset_date:
+        raise field_error(
+            "assessed_at", f"is before the wound's onset ({wound.onset_date.isoformat()})"
+        )
+    return assessed_at.astimezone(UTC)
+
+
+def create_assessment(
+    session: Session, wound: Wound, data: dict[str, Any]
+) -> tuple[Assessment, bool]:
+    """Create (or replay) an assessment of ``wound``; derived values computed before
+    the first flush, so version 1 already carries them."""
+    user = current_user()
+    flat = flatten(data)
+    flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
+    fields = {k: v for k, v in flat.items() if k != "id"}
+
+    def build(record_id: uuid.UUID, fp: str) -> Assessment:
+        obj = Assessment(
+            id=record_id,
+            create_hash=fp,
+            created_by=user.id,
+            updated_by=user.id,
+            assessed_by=user.id,
+            clinic_id=wound.clinic_id,
+            wound_id=wound.id,
+            **fields,
+        )
+        # Column defaults apply only at flush; derive needs them now.
+        for name in ("closed", *FINDING_COLUMNS):
+            if getattr(obj, name) is None:
+                setattr(obj, name, Assessment.__table__.c[name].default.arg)
+        return derive(obj, wound)
+
+    # As records.create_record: the fingerprint covers the body and the parent.
+    fingerprinted = {**flat, "wound_id": wound.id, "clinic_id": wound.clinic_id}
+    return create_once(session, Assessment, fingerprinted, build, _dump)
+
+
+def update_assessment(
+    session: Session, assessment: Assessment, changes: dict[str, Any]
+) -> Assessment:
+    """Amend (If-Match required), then re-derive everything in the same flush, so
+    the new version in the history carries inputs and derived values together."""
+    require_if_match(assessment, _dump)
+    wound = session.get(Wound, assessment.wound_id)
+    assert wound is not None
+    flat = flatten(changes)
+    if "assessed_at" in flat:
+        flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
+    for key, value in flat.items():
+        setattr(assessment, key, value)
+    derive(assessment, wound)
+    session.flush()
+    return assessment
+
+
+def delete_assessment(session: Session, assessment: Assessment) -> Assessment:
+    records.soft_delete(session, assessment, _dump)
+    return assessment
+
+
+def list_assessments(session: Session, wound: Wound, args: dict[str, Any]) -> dict[str, Any]:
+    """Assessments of one wound in assessed_at order (from/to inclusive)."""
+    start, end = args.get("from_"), args.get("to")
+    if start is not None and end is not None and start > end:
+        raise field_error("to", "must not be before from")
+    stmt = scoped(Assessment, include_deleted=True).where(Assessment.wound_id == wound.id)
+    if start is not None:
+        stmt = stmt.where(Assessment.assessed_at >= start)
+    if end is not None:
+        stmt = stmt.where(Assessment.assessed_at <= end)
+    page = paginate(
+        session,
+        stmt,
+        Assessment,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(Assessment.assessed_at,),
+    )
+    audit_list(session, "assessment", wound.id, wound.clinic_id, len(page["items"]))
+    return page
+
+
+# --- grade overrides ------------------------------------------------------------
+
+MAX_GRADE = {"ctcae": 5, "rtog": 4}
+
+
+def override_grade(session: Session, assessment: Assessment, data: dict[str, Any]) -> Assessment:
+    """Store a clinician's grade beside the derived one (both stay visible).
+
+    CTCAE v5.0 grades 0-5 (5 = death, which only a clinician can record; it is
+    never derived); RTOG acute skin grades 0-4 (Cox 1995). A later override of
+    the same scale supersedes the earlier one, which is kept. The write is
+    audited by the flush hook (record type grade_override).
+    """
+    user = current_user()
+    scale, value = data["scale"], data["value"]
+    if value > MAX_GRADE[scale]:
+        raise field_error("value", f"{scale} grades run 0-{MAX_GRADE[scale]}")
+    reason = data["reason"].strip()
+    if not reason:
+        raise field_error("reason", "must say why the derived grade is overridden")
+    session.add(
+        GradeOverride(
+            clinic_id=assessment.clinic_id,
+            assessment_id=assessment.id,
+            scale=scale,
+            value=value,
+            derived_value=getattr(assessment, f"{scale}_grade"),
+            reason=reason,
+            by_user_id=user.id,
+        )
+    )
+    session.flush()
+    session.expire(assessment, ["overrides"])
+    return assessment
