@@ -90,6 +90,11 @@ def load_config() -> dict[str, object]:
         "PAR_WEEK": _env_int("PAR_WEEK", 4),
         "DETERIORATING_MARGIN_PCT": _env_float("DETERIORATING_MARGIN_PCT", 10.0),
         "OVERDUE_ASSESSMENT_DAYS": _env_int("OVERDUE_ASSESSMENT_DAYS", 7),
+        "ANTI_ANGIOGENIC_EXTRA": os.environ.get("ANTI_ANGIOGENIC_EXTRA", ""),  # comma-separated
+        "LAB_LLN_HEMOGLOBIN": _env_float("LAB_LLN_HEMOGLOBIN", 12.0),  # g/dL; labs.ReferenceLimits
+        "LAB_LLN_PLATELETS": _env_float("LAB_LLN_PLATELETS", 150.0),  # 10^9/L
+        "LAB_LLN_NEUTROPHILS": _env_float("LAB_LLN_NEUTROPHILS", 2.0),  # 10^9/L
+        "LAB_LLN_ALBUMIN": _env_float("LAB_LLN_ALBUMIN", 3.5),  # g/dL
         "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),
         "METRICS_ENABLED": _env_bool("METRICS_ENABLED", False),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),

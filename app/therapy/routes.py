@@ -1,0 +1,294 @@
+"""Therapy context: systemic therapy courses and their changes, topical
+treatments of a wound, laboratory results."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.core import records
+from app.core.access import get_record, require
+from app.core.etags import etag_header
+from app.core.schemas import HistorySchema, ListArgsSchema, page_schema
+from app.extensions import db
+from app.patients.models import Patient
+from app.therapy import services
+from app.therapy.models import LabResult, SystemicTherapy, TopicalTreatment
+from app.therapy.schemas import (
+    ExposureArgsSchema,
+    ExposureSchema,
+    LabListArgsSchema,
+    LabResultSchema,
+    LabResultUpdateSchema,
+    SystemicTherapySchema,
+    SystemicTherapyUpdateSchema,
+    TherapyChangeSchema,
+    TopicalTreatmentSchema,
+    TopicalTreatmentUpdateSchema,
+)
+from app.wounds.models import Wound
+
+blp = Blueprint(
+    "therapy",
+    __name__,
+    url_prefix="/api/v1",
+    description="Therapy context: systemic therapy, topical treatments, lab results",
+)
+
+_REPLAY = "Replay of an earlier create"
+_REUSED = "The id was used for different content; the stored record is in `stored`"
+_STALE = "Stale If-Match; the current record is in `current`"
+
+
+def _write_parent(model, parent_id):
+    """The path parent of a create, for a caller who may write (404 across clinics)."""
+    require("clinical:write")
+    return records.load_parent(db.session, model, parent_id)
+
+
+# --- systemic therapies ---------------------------------------------------------
+
+
+@blp.route("/patients/<uuid:patient_id>/systemic-therapies")
+class TherapiesResource(MethodView):
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, page_schema(SystemicTherapySchema))
+    def get(self, args, patient_id):
+        """The patient's systemic therapy courses, by start date."""
+        patient = records.load_parent(db.session, Patient, patient_id)
+        return services.list_therapies(db.session, patient, args)
+
+    @blp.arguments(SystemicTherapySchema)
+    @blp.response(201, SystemicTherapySchema)
+    @blp.alt_response(200, schema=SystemicTherapySchema, description=_REPLAY)
+    @blp.alt_response(409, description=_REUSED)
+    def post(self, data, patient_id):
+        """Start a course, e.g. anlotinib 12 mg daily, 14 days on / 7 off.
+
+        422 naming the rule for: an overlapping course of the same agent
+        (overlapping_course), dose <= 0 (dose_positive), days_on of 0
+        (days_on_positive), stop_date before start_date (stop_before_start).
+        """
+        patient = _write_parent(Patient, patient_id)
+        therapy, created = services.create_therapy(db.session, patient, data)
+        return therapy, 201 if created else 200, etag_header(therapy)
+
+
+@blp.route("/systemic-therapies/<uuid:therapy_id>")
+class TherapyResource(MethodView):
+    @blp.response(200, SystemicTherapySchema)
+    def get(self, therapy_id):
+        """One course with its changes and today's derived state (on drug, dose, cycle)."""
+        therapy = get_record(db.session, SystemicTherapy, therapy_id)
+        return therapy, 200, etag_header(therapy)
+
+    @blp.arguments(SystemicTherapyUpdateSchema)
+    @blp.response(200, SystemicTherapySchema)
+    @blp.alt_response(412, description=_STALE)
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, therapy_id):
+        """Amend a course (If-Match). It must stay consistent with its recorded changes."""
+        therapy = get_record(db.session, SystemicTherapy, therapy_id, "clinical:write")
+        therapy = services.update_therapy(db.session, therapy, changes)
+        return therapy, 200, etag_header(therapy)
+
+    @blp.response(200, SystemicTherapySchema)
+    def delete(self, therapy_id):
+        """Mark a course deleted (If-Match). An admin can restore it."""
+        therapy = get_record(db.session, SystemicTherapy, therapy_id, "clinical:write")
+        therapy = services.delete_therapy(db.session, therapy)
+        return therapy, 200, etag_header(therapy)
+
+
+@blp.route("/systemic-therapies/<uuid:therapy_id>/history")
+class TherapyHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, therapy_id):
+        """Every version of the course record."""
+        therapy = get_record(db.session, SystemicTherapy, therapy_id, include_deleted=True)
+        return {"items": records.history(db.session, therapy)}
+
+
+@blp.route("/systemic-therapies/<uuid:therapy_id>/restore")
+class TherapyRestoreResource(MethodView):
+    @blp.response(200, SystemicTherapySchema)
+    def post(self, therapy_id):
+        """Undo a delete (admin); refused (422) if another course of the agent now overlaps."""
+        therapy = services.restore_therapy(db.session, therapy_id)
+        return therapy, 200, etag_header(therapy)
+
+
+@blp.route("/systemic-therapies/<uuid:therapy_id>/changes")
+class TherapyChangesResource(MethodView):
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, page_schema(TherapyChangeSchema))
+    def get(self, args, therapy_id):
+        """The course's dated changes, in date order."""
+        therapy = records.load_parent(db.session, SystemicTherapy, therapy_id)
+        return services.list_changes(db.session, therapy, args)
+
+    @blp.arguments(TherapyChangeSchema)
+    @blp.response(201, TherapyChangeSchema)
+    @blp.alt_response(200, schema=TherapyChangeSchema, description=_REPLAY)
+    @blp.alt_response(409, description=_REUSED)
+    def post(self, data, therapy_id):
+        """Record a change from `effective_on` on: dose_reduced (with the new, lower
+        dose), held, resumed (optionally at a new dose) or stopped, with its reason.
+
+        422 naming the rule for a change before the course start
+        (change_before_start), a reduction without a lower dose
+        (dose_reduced_needs_dose, dose_reduced_lower) or an impossible sequence
+        (change_sequence: resumed without a hold, anything after stopped).
+        """
+        therapy = _write_parent(SystemicTherapy, therapy_id)
+        change, created = services.add_change(db.session, therapy, data)
+        return change, 201 if created else 200, etag_header(change)
+
+
+@blp.route("/systemic-therapies/<uuid:therapy_id>/exposure")
+class TherapyExposureResource(MethodView):
+    @blp.arguments(ExposureArgsSchema, location="query")
+    @blp.response(200, ExposureSchema)
+    def get(self, args, therapy_id):
+        """Days on drug, on/off bands with the dose, and cycle numbers over [from, to]
+        (both inclusive). Cycles run on the calendar from the start date; a hold does
+        not shift them."""
+        therapy = get_record(db.session, SystemicTherapy, therapy_id)
+        return services.exposure(therapy, args.get("from_"), args.get("to"))
+
+
+# --- topical treatments -----------------------------------------------------------
+
+
+@blp.route("/wounds/<uuid:wound_id>/topical-treatments")
+class TopicalsResource(MethodView):
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, page_schema(TopicalTreatmentSchema))
+    def get(self, args, wound_id):
+        """Topical and supportive treatments of the wound, by start date."""
+        wound = records.load_parent(db.session, Wound, wound_id)
+        return services.list_topicals(db.session, wound, args)
+
+    @blp.arguments(TopicalTreatmentSchema)
+    @blp.response(201, TopicalTreatmentSchema)
+    @blp.alt_response(200, schema=TopicalTreatmentSchema, description=_REPLAY)
+    @blp.alt_response(409, description=_REUSED)
+    def post(self, data, wound_id):
+        """Record a topical treatment; stop_date must not be before start_date."""
+        wound = _write_parent(Wound, wound_id)
+        topical, created = services.create_topical(db.session, wound, data)
+        return topical, 201 if created else 200, etag_header(topical)
+
+
+@blp.route("/topical-treatments/<uuid:topical_id>")
+class TopicalResource(MethodView):
+    @blp.response(200, TopicalTreatmentSchema)
+    def get(self, topical_id):
+        """One topical treatment."""
+        topical = get_record(db.session, TopicalTreatment, topical_id)
+        return topical, 200, etag_header(topical)
+
+    @blp.arguments(TopicalTreatmentUpdateSchema)
+    @blp.response(200, TopicalTreatmentSchema)
+    @blp.alt_response(412, description=_STALE)
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, topical_id):
+        """Amend a topical treatment (If-Match), e.g. set its stop date."""
+        topical = get_record(db.session, TopicalTreatment, topical_id, "clinical:write")
+        topical = services.update_topical(db.session, topical, changes)
+        return topical, 200, etag_header(topical)
+
+    @blp.response(200, TopicalTreatmentSchema)
+    def delete(self, topical_id):
+        """Mark a topical treatment deleted (If-Match)."""
+        topical = get_record(db.session, TopicalTreatment, topical_id, "clinical:write")
+        topical = services.delete_topical(db.session, topical)
+        return topical, 200, etag_header(topical)
+
+
+@blp.route("/topical-treatments/<uuid:topical_id>/history")
+class TopicalHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, topical_id):
+        """Every version of the topical treatment record."""
+        topical = get_record(db.session, TopicalTreatment, topical_id, include_deleted=True)
+        return {"items": records.history(db.session, topical)}
+
+
+@blp.route("/topical-treatments/<uuid:topical_id>/restore")
+class TopicalRestoreResource(MethodView):
+    @blp.response(200, TopicalTreatmentSchema)
+    def post(self, topical_id):
+        """Undo a delete (admin)."""
+        topical = records.restore(db.session, TopicalTreatment, topical_id)
+        return topical, 200, etag_header(topical)
+
+
+# --- laboratory results ---------------------------------------------------------------
+
+
+@blp.route("/patients/<uuid:patient_id>/lab-results")
+class LabsResource(MethodView):
+    @blp.arguments(LabListArgsSchema, location="query")
+    @blp.response(200, page_schema(LabResultSchema))
+    def get(self, args, patient_id):
+        """The patient's lab results, oldest first; `test` filters one test."""
+        patient = records.load_parent(db.session, Patient, patient_id)
+        return services.list_labs(db.session, patient, args)
+
+    @blp.arguments(LabResultSchema)
+    @blp.response(201, LabResultSchema)
+    @blp.alt_response(200, schema=LabResultSchema, description=_REPLAY)
+    @blp.alt_response(409, description=_REUSED)
+    def post(self, data, patient_id):
+        """Record a result; it is converted to the canonical unit and graded by
+        CTCAE v5.0 against the configured lower limits of normal.
+
+        422 on `unit` for an unknown unit (listing the accepted ones, rule
+        accepted_unit), on `value` for an impossible magnitude (plausible_range).
+        """
+        patient = _write_parent(Patient, patient_id)
+        lab, created = services.create_lab(db.session, patient, data)
+        return lab, 201 if created else 200, etag_header(lab)
+
+
+@blp.route("/lab-results/<uuid:lab_id>")
+class LabResource(MethodView):
+    @blp.response(200, LabResultSchema)
+    def get(self, lab_id):
+        """One lab result with its canonical value and CTCAE grade."""
+        lab = get_record(db.session, LabResult, lab_id)
+        return lab, 200, etag_header(lab)
+
+    @blp.arguments(LabResultUpdateSchema)
+    @blp.response(200, LabResultSchema)
+    @blp.alt_response(412, description=_STALE)
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, lab_id):
+        """Amend a result (If-Match); it is converted and graded again."""
+        lab = get_record(db.session, LabResult, lab_id, "clinical:write")
+        lab = services.update_lab(db.session, lab, changes)
+        return lab, 200, etag_header(lab)
+
+    @blp.response(200, LabResultSchema)
+    def delete(self, lab_id):
+        """Mark a result deleted (If-Match)."""
+        lab = get_record(db.session, LabResult, lab_id, "clinical:write")
+        lab = services.delete_lab(db.session, lab)
+        return lab, 200, etag_header(lab)
+
+
+@blp.route("/lab-results/<uuid:lab_id>/history")
+class LabHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, lab_id):
+        """Every version of the lab result record."""
+        lab = get_record(db.session, LabResult, lab_id, include_deleted=True)
+        return {"items": records.history(db.session, lab)}
+
+
+@blp.route("/lab-results/<uuid:lab_id>/restore")
+class LabRestoreResource(MethodView):
+    @blp.response(200, LabResultSchema)
+    def post(self, lab_id):
+        """Undo a delete (admin)."""
+        lab = records.restore(db.session, LabResult, lab_id)
+        return lab, 200, etag_header(lab)

@@ -1,0 +1,746 @@
+"""Therapy context: systemic courses and their changes, topical treatments,
+laboratory results; and the read helpers other features build on.
+
+Functions for other features (summaries, exports, dashboard). Names and return
+shapes are stable. They do NOT check permissions or write audit events: call
+them after loading the patient / wound with ``get_record`` (or inside a job that
+already scoped its clinic). Every value returned is JSON-ready (dates and
+datetimes as ISO 8601 strings, ids as strings).
+
+- ``therapy_context(session, patient_id, start: date, end: date) -> dict``::
+
+      {"window": {"start", "end"},
+       "therapies": [{"id", "agent", "agent_code", "anti_angiogenic", "dose_unit",
+                      "start_date", "stop_date", "days_on", "days_off",
+                      "exposure_days", "bands": [{"start", "end", "dose"}]}],
+       "anti_angiogenic_bands": [{"therapy_id", "agent", "start", "end", "dose",
+                                  "dose_unit"}],
+       "dose_changes": [{"therapy_id", "agent", "effective_on", "kind", "dose",
+                         "dose_unit", "reason"}],
+       "anti_angiogenic_exposure_days": int}
+
+  Courses overlapping [start, end] (both inclusive); ``bands`` are the on-drug
+  bands only (days off are the gaps), clipped to the window.
+- ``topicals_for_wound(session, wound_id) -> list[dict]``: the wound's topical
+  treatments, oldest first, ``{"id", "category", "product", "start_date",
+  "stop_date"}`` (no free-text notes, so exports can use it as is).
+- ``lab_grades_before(session, patient_id, at: datetime) -> dict``:
+  ``{test: {"id", "value", "unit", "grade", "term", "taken_at"}}`` for the most
+  recent result of each test taken at or before ``at`` (value and unit are the
+  canonical ones; grade is the CTCAE v5.0 grade 0-4). Tests without a result
+  are absent.
+- ``anti_angiogenic_exposure_days(session, patient_id, start, end) -> int``:
+  calendar days in [start, end] on which the patient took at least one
+  anti-angiogenic drug (two agents on one day count once).
+- ``worst_lab_grades(session, patient_id, start: datetime, end: datetime) -> dict``:
+  ``{test: grade}`` worst CTCAE grade per test among results taken in the window.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
+
+from app.clinical import labs
+from app.clinical import therapy as sched
+from app.core import records
+from app.core.access import audit_list, scoped
+from app.core.errors import field_error
+from app.core.pagination import paginate
+from app.patients.models import Patient
+from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
+from app.therapy.schemas import (
+    LabResultSchema,
+    SystemicTherapySchema,
+    TherapyChangeSchema,
+    TopicalTreatmentSchema,
+)
+from app.wounds.models import Wound
+
+_dump_therapy = SystemicTherapySchema().dump
+_dump_change = TherapyChangeSchema().dump
+_dump_topical = TopicalTreatmentSchema().dump
+_dump_lab = LabResultSchema().dump
+
+# Longest window the exposure endpoint walks day by day (about ten years).
+MAX_WINDOW_DAYS = 3660
+
+
+def _rule(message: str, rule: str) -> str:
+    return f"{message} (rule: {rule})"
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _replayed(session: Session, model: Any, data: dict[str, Any]) -> bool:
+    """Whether this create names a client id already stored (a replay or a 409):
+    then the content rules were checked the first time and create_record answers."""
+    return data.get("id") is not None and session.get(model, data["id"]) is not None
+
+
+# --- systemic therapy: schedule rules ----------------------------------------
+
+
+def anti_angiogenic_extra() -> list[str]:
+    """Clinic-configured extra anti-angiogenic agent names (ANTI_ANGIOGENIC_EXTRA)."""
+    raw: Any = current_app.config.get("ANTI_ANGIOGENIC_EXTRA", "") if has_app_context() else ""
+    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    return [name.strip() for name in items if name and name.strip()]
+
+
+def active_changes(therapy: SystemicTherapy) -> list[TherapyChange]:
+    """The course's changes that are not deleted, by date then by recording order."""
+    return sorted(
+        (c for c in therapy.changes if c.deleted_at is None),
+        key=lambda c: (c.effective_on, c.created_at),
+    )
+
+
+def _schedule(fields: dict[str, Any], changes: Iterable[Any]) -> sched.Schedule:
+    return sched.Schedule(
+        start_date=fields["start_date"],
+        stop_date=fields.get("stop_date"),
+        days_on=fields["days_on"],
+        days_off=fields["days_off"],
+        dose=fields["dose"],
+        changes=tuple(sched.Change(c.effective_on, c.kind, c.dose) for c in changes),
+    )
+
+
+def schedule_of(therapy: SystemicTherapy) -> sched.Schedule:
+    """The pure schedule (app.clinical.therapy) of a stored course."""
+    return _schedule(_fields(therapy), active_changes(therapy))
+
+
+def _fields(therapy: SystemicTherapy) -> dict[str, Any]:
+    return {
+        "start_date": therapy.start_date,
+        "stop_date": therapy.stop_date,
+        "days_on": therapy.days_on,
+        "days_off": therapy.days_off,
+        "dose": therapy.dose,
+    }
+
+
+def derived_today(therapy: SystemicTherapy) -> dict[str, Any]:
+    """on_drug_today, dose_today, cycle_today (calendar day in UTC)."""
+    today = _today()
+    try:
+        s = schedule_of(therapy)
+        return {
+            "on_drug_today": sched.on_drug(s, today),
+            "dose_today": sched.dose_on(s, today),
+            "cycle_today": sched.cycle_number(s, today),
+        }
+    except ValueError:  # a stored course that breaks a rule: say nothing rather than fail
+        return {"on_drug_today": False, "dose_today": None, "cycle_today": None}
+
+
+def _check_reductions(start_dose: float, changes: Sequence[Any]) -> Any | None:
+    """The first dose_reduced change whose dose is not below the dose in force."""
+    dose = start_dose
+    for change in changes:
+        if change.kind == "dose_reduced" and change.dose is not None and change.dose >= dose:
+            return change, dose
+        if change.dose is not None and change.kind in ("dose_reduced", "resumed"):
+            dose = change.dose
+    return None
+
+
+def _validate_course(fields: dict[str, Any], changes: Sequence[Any], *, new_change: bool) -> None:
+    """Apply the schedule rules of app.clinical.therapy.validate_schedule plus
+    "a reduction lowers the dose"; raise a 422 naming the field and the rule.
+
+    With ``new_change`` the last of ``changes`` is the one being added, and
+    errors about changes point at its fields; otherwise they point at the
+    course's start_date / dose (an amendment that contradicts stored changes).
+    """
+    try:
+        sched.validate_schedule(_schedule(fields, changes))
+    except ValueError as exc:
+        msg = str(exc)
+        if msg.startswith("days_on"):
+            raise field_error("days_on", _rule(msg, "days_on_positive")) from exc
+        if msg.startswith("days_off"):
+            raise field_error("days_off", _rule(msg, "days_off_nonneg")) from exc
+        if msg.startswith("dose must"):
+            raise field_error("dose", _rule(msg, "dose_positive")) from exc
+        if msg.startswith("stop_date"):
+            raise field_error("stop_date", _rule(msg, "stop_before_start")) from exc
+        if "before the start_date" in msg:
+            field = "effective_on" if new_change else "start_date"
+            raise field_error(field, _rule(msg, "change_before_start")) from exc
+        if "needs a positive dose" in msg:
+            raise field_error("dose", _rule(msg, "dose_reduced_needs_dose")) from exc
+        field = "kind" if new_change else "start_date"
+        raise field_error(field, _rule(msg, "change_sequence")) from exc
+    bad = _check_reductions(fields["dose"], changes)
+    if bad is not None:
+        change, in_force = bad
+        raise field_error(
+            "dose",
+            _rule(
+                f"dose_reduced on {change.effective_on.isoformat()} must be lower than the"
+                f" dose in force ({in_force:g})",
+                "dose_reduced_lower",
+            ),
+        )
+
+
+def _same_agent(a: SystemicTherapy | dict[str, Any], b: SystemicTherapy) -> bool:
+    """Same drug: same agent_code when both have one, else the same generic name
+    (first word, case-insensitive: "Anlotinib hydrochloride" is anlotinib)."""
+    agent = a["agent"] if isinstance(a, dict) else a.agent
+    code = a.get("agent_code") if isinstance(a, dict) else a.agent_code
+    if code and b.agent_code:
+        return str(code).strip().lower() == b.agent_code.strip().lower()
+
+    def key(name: str) -> str:
+        return " ".join(name.lower().split()).split(" ")[0] if name.strip() else ""
+
+    return key(agent) == key(b.agent)
+
+
+def _check_overlap(
+    session: Session,
+    patient_id: uuid.UUID,
+    fields: dict[str, Any],
+    changes: Sequence[Any],
+    exclude_id: uuid.UUID | None,
+) -> None:
+    """Refuse a second course of the same agent overlapping an existing one."""
+    stmt = sa.select(SystemicTherapy).where(
+        SystemicTherapy.patient_id == patient_id, SystemicTherapy.deleted_at.is_(None)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(SystemicTherapy.id != exclude_id)
+    mine = _schedule(fields, changes)
+    for other in session.scalars(stmt):
+        if not _same_agent(fields, other):
+            continue
+        if sched.find_overlap([mine, schedule_of(other)]) is not None:
+            end = other.stop_date.isoformat() if other.stop_date else "open-ended"
+            raise field_error(
+                "start_date",
+                _rule(
+                    f"overlaps the {other.agent} course {other.start_date.isoformat()} to {end}"
+                    f" ({other.id}); record a dose change on that course instead",
+                    "overlapping_course",
+                ),
+            )
+
+
+# --- systemic therapy: services ------------------------------------------------
+
+
+def create_therapy(
+    session: Session, patient: Patient, data: dict[str, Any]
+) -> tuple[SystemicTherapy, bool]:
+    """Create a course; anti_angiogenic is preset from the agent when not given."""
+    if data.get("anti_angiogenic") is None:
+        data["anti_angiogenic"] = sched.is_anti_angiogenic(data["agent"], anti_angiogenic_extra())
+    if not _replayed(session, SystemicTherapy, data):
+        _validate_course(data, [], new_change=False)
+        _check_overlap(session, patient.id, data, [], data.get("id"))
+    return records.create_record(
+        session,
+        SystemicTherapy,
+        data,
+        _dump_therapy,
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+    )
+
+
+def update_therapy(
+    session: Session, therapy: SystemicTherapy, changes: dict[str, Any]
+) -> SystemicTherapy:
+    """Amend a course (If-Match). The result must still satisfy every rule with
+    the course's recorded changes."""
+    merged = {**_fields(therapy), **{k: v for k, v in changes.items() if k in _fields(therapy)}}
+    current = active_changes(therapy)
+    _validate_course(merged, current, new_change=False)
+    candidate = {
+        **merged,
+        "agent": changes.get("agent", therapy.agent),
+        "agent_code": changes.get("agent_code", therapy.agent_code),
+    }
+    _check_overlap(session, therapy.patient_id, candidate, current, therapy.id)
+    if "agent" in changes and "anti_angiogenic" not in changes:
+        # A renamed agent takes its preset again unless the client says otherwise.
+        changes["anti_angiogenic"] = sched.is_anti_angiogenic(
+            changes["agent"], anti_angiogenic_extra()
+        )
+    return records.amend(session, therapy, changes, _dump_therapy)
+
+
+def delete_therapy(session: Session, therapy: SystemicTherapy) -> SystemicTherapy:
+    return records.soft_delete(session, therapy, _dump_therapy)
+
+
+def restore_therapy(session: Session, therapy_id: uuid.UUID) -> SystemicTherapy:
+    """Undo a delete (admin) unless another course of the agent now overlaps it."""
+    therapy = records.restore(session, SystemicTherapy, therapy_id)
+    _check_overlap(
+        session,
+        therapy.patient_id,
+        {**_fields(therapy), "agent": therapy.agent, "agent_code": therapy.agent_code},
+        active_changes(therapy),
+        therapy.id,
+    )
+    return therapy
+
+
+def list_therapies(session: Session, patient: Patient, args: dict[str, Any]) -> dict[str, Any]:
+    stmt = scoped(SystemicTherapy, include_deleted=True).where(
+        SystemicTherapy.patient_id == patient.id
+    )
+    page = paginate(
+        session,
+        stmt,
+        SystemicTherapy,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(SystemicTherapy.start_date, SystemicTherapy.created_at),
+    )
+    audit_list(session, "systemic_therapy", patient.id, patient.clinic_id, len(page["items"]))
+    return page
+
+
+def add_change(
+    session: Session, therapy: SystemicTherapy, data: dict[str, Any]
+) -> tuple[TherapyChange, bool]:
+    """Record a dated change (offline-safe) after checking the course stays valid."""
+    if not _replayed(session, TherapyChange, data):
+        if data["kind"] == "dose_reduced" and data.get("dose") is None:
+            raise field_error(
+                "dose", _rule("dose_reduced needs the new, lower dose", "dose_reduced_needs_dose")
+            )
+        new = TherapyChange(
+            effective_on=data["effective_on"], kind=data["kind"], dose=data.get("dose")
+        )
+        existing = active_changes(therapy)
+        # Same-day changes apply in recording order, so the new one goes last that day.
+        ordered = sorted([*existing, new], key=lambda c: c.effective_on)
+        _validate_course(_fields(therapy), ordered, new_change=True)
+    change, created = records.create_record(
+        session,
+        TherapyChange,
+        data,
+        _dump_change,
+        clinic_id=therapy.clinic_id,
+        therapy_id=therapy.id,
+    )
+    session.expire(therapy, ["changes"])
+    return change, created
+
+
+def list_changes(
+    session: Session, therapy: SystemicTherapy, args: dict[str, Any]
+) -> dict[str, Any]:
+    stmt = scoped(TherapyChange, include_deleted=True).where(TherapyChange.therapy_id == therapy.id)
+    page = paginate(
+        session,
+        stmt,
+        TherapyChange,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(TherapyChange.effective_on, TherapyChange.created_at),
+    )
+    audit_list(session, "therapy_change", therapy.id, therapy.clinic_id, len(page["items"]))
+    return page
+
+
+def _last_day(s: sched.Schedule) -> date | None:
+    ends = [c.effective_on - timedelta(days=1) for c in s.changes if c.kind == "stopped"]
+    if s.stop_date is not None:
+        ends.append(s.stop_date)
+    return min(ends) if ends else None
+
+
+def _cycles(s: sched.Schedule, start: date, end: date) -> list[dict[str, Any]]:
+    """Cycles of the course touching [start, end], each clipped to the window
+    and to the course."""
+    last = _last_day(s)
+    lo = max(start, s.start_date)
+    hi = end if last is None else min(end, last)
+    if hi < lo:
+        return []
+    length = s.days_on + s.days_off
+    out = []
+    number = (lo - s.start_date).days // length + 1
+    while True:
+        c_start = s.start_date + timedelta(days=(number - 1) * length)
+        if c_start > hi:
+            break
+        c_end = c_start + timedelta(days=length - 1)
+        out.append({"number": number, "start": max(c_start, lo), "end": min(c_end, hi)})
+        number += 1
+    return out
+
+
+def exposure(therapy: SystemicTherapy, start: date | None, end: date | None) -> dict[str, Any]:
+    """Days on drug, on/off bands (with the dose) and cycle numbers over a window.
+
+    Defaults: from the course start to its last day (or today for an open course).
+    Computed by app.clinical.therapy (on_drug, on_off_bands).
+    """
+    s = schedule_of(therapy)
+    start = start or s.start_date
+    end = end or _last_day(s) or max(_today(), start)
+    if end < start:
+        raise field_error("to", _rule("must not be before from", "window_order"))
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise field_error(
+            "to", _rule(f"the window is longer than {MAX_WINDOW_DAYS} days", "window_too_long")
+        )
+    bands = [
+        {"start": b_start, "end": b_end, "on_drug": dose is not None, "dose": dose}
+        for b_start, b_end, dose in sched.on_off_bands(s, start, end)
+    ]
+    return {
+        "therapy_id": therapy.id,
+        "from_": start,
+        "to": end,
+        "days_on_drug": sum((b["end"] - b["start"]).days + 1 for b in bands if b["on_drug"]),
+        "bands": bands,
+        "cycles": _cycles(s, start, end),
+    }
+
+
+# --- topical treatments --------------------------------------------------------
+
+
+def _check_topical_dates(fields: dict[str, Any]) -> None:
+    stop = fields.get("stop_date")
+    if stop is not None and stop < fields["start_date"]:
+        raise field_error("stop_date", _rule("must not be before start_date", "stop_before_start"))
+
+
+def create_topical(
+    session: Session, wound: Wound, data: dict[str, Any]
+) -> tuple[TopicalTreatment, bool]:
+    _check_topical_dates(data)
+    return records.create_record(
+        session,
+        TopicalTreatment,
+        data,
+        _dump_topical,
+        clinic_id=wound.clinic_id,
+        wound_id=wound.id,
+    )
+
+
+def update_topical(
+    session: Session, topical: TopicalTreatment, changes: dict[str, Any]
+) -> TopicalTreatment:
+    _check_topical_dates(
+        {
+            "start_date": changes.get("start_date", topical.start_date),
+            "stop_date": changes.get("stop_date", topical.stop_date),
+        }
+    )
+    return records.amend(session, topical, changes, _dump_topical)
+
+
+def delete_topical(session: Session, topical: TopicalTreatment) -> TopicalTreatment:
+    return records.soft_delete(session, topical, _dump_topical)
+
+
+def list_topicals(session: Session, wound: Wound, args: dict[str, Any]) -> dict[str, Any]:
+    stmt = scoped(TopicalTreatment, include_deleted=True).where(
+        TopicalTreatment.wound_id == wound.id
+    )
+    page = paginate(
+        session,
+        stmt,
+        TopicalTreatment,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(TopicalTreatment.start_date, TopicalTreatment.created_at),
+    )
+    audit_list(session, "topical_treatment", wound.id, wound.clinic_id, len(page["items"]))
+    return page
+
+
+# --- laboratory results ----------------------------------------------------------
+
+# Config keys of the lower limits of normal, with the ReferenceLimits field each sets.
+LLN_CONFIG_KEYS: dict[str, str] = {
+    "LAB_LLN_HEMOGLOBIN": "hemoglobin_lln_g_dl",
+    "LAB_LLN_PLATELETS": "platelets_lln",
+    "LAB_LLN_NEUTROPHILS": "neutrophils_lln",
+    "LAB_LLN_ALBUMIN": "albumin_lln",
+}
+
+
+def reference_limits() -> labs.ReferenceLimits:
+    """The configured lower limits of normal (CTCAE grade 1 is "< LLN")."""
+    defaults = labs.ReferenceLimits()
+    config = current_app.config if has_app_context() else {}
+    return labs.ReferenceLimits(
+        **{
+            attr: float(config.get(key, getattr(defaults, attr)))
+            for key, attr in LLN_CONFIG_KEYS.items()
+        }
+    )
+
+
+def _graded(fields: dict[str, Any]) -> dict[str, Any]:
+    """Canonical value, unit and CTCAE v5.0 grade (app.clinical.labs) of a result,
+    or a 422: unknown unit on ``unit`` (listing the accepted ones), impossible
+    magnitude on ``value``."""
+    test, value, unit = fields["test"], fields["value"], fields["unit"]
+    try:
+        canonical = labs.to_canonical(test, value, unit)
+    except labs.UnitError as exc:
+        raise field_error("unit", _rule(str(exc), "accepted_unit")) from exc
+    except ValueError as exc:
+        raise field_error("value", _rule(str(exc), "plausible_range")) from exc
+    grade = labs.grade_lab(test, canonical, reference_limits())
+    return {
+        "canonical_value": canonical,
+        "canonical_unit": labs.CANONICAL_UNITS[test],
+        "ctcae_term": grade.term,
+        "ctcae_grade": grade.value,
+        "ctcae_reasons": list(grade.reasons),
+    }
+
+
+def create_lab(session: Session, patient: Patient, data: dict[str, Any]) -> tuple[LabResult, bool]:
+    """Record a result; the grade is taken against the limits configured now
+    (a later change of limits does not regrade stored results)."""
+    records.not_in_future("taken_at", data["taken_at"])
+    derived = _graded(data)
+    return records.create_record(
+        session,
+        LabResult,
+        data,
+        _dump_lab,
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        **derived,
+    )
+
+
+def update_lab(session: Session, lab: LabResult, changes: dict[str, Any]) -> LabResult:
+    """Amend a result (If-Match); canonical value and grade are derived again."""
+    records.not_in_future("taken_at", changes.get("taken_at"))
+    merged = {
+        "test": changes.get("test", lab.test),
+        "value": changes.get("value", lab.value),
+        "unit": changes.get("unit", lab.unit),
+    }
+    return records.amend(session, lab, {**changes, **_graded(merged)}, _dump_lab)
+
+
+def delete_lab(session: Session, lab: LabResult) -> LabResult:
+    return records.soft_delete(session, lab, _dump_lab)
+
+
+def list_labs(session: Session, patient: Patient, args: dict[str, Any]) -> dict[str, Any]:
+    stmt = scoped(LabResult, include_deleted=True).where(LabResult.patient_id == patient.id)
+    if "test" in args:
+        stmt = stmt.where(LabResult.test == args["test"])
+    page = paginate(
+        session,
+        stmt,
+        LabResult,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(LabResult.taken_at,),
+    )
+    audit_list(session, "lab_result", patient.id, patient.clinic_id, len(page["items"]))
+    return page
+
+
+# --- helpers for other features (see the module docstring) -------------------------
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _courses_in(
+    session: Session, patient_id: uuid.UUID, start: date, end: date
+) -> list[SystemicTherapy]:
+    stmt = (
+        sa.select(SystemicTherapy)
+        .where(
+            SystemicTherapy.patient_id == patient_id,
+            SystemicTherapy.deleted_at.is_(None),
+            SystemicTherapy.start_date <= end,
+            sa.or_(SystemicTherapy.stop_date.is_(None), SystemicTherapy.stop_date >= start),
+        )
+        .order_by(SystemicTherapy.start_date, SystemicTherapy.created_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def _check_window(start: date, end: date) -> None:
+    if end < start:
+        raise ValueError("end must not be before start")
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise ValueError(f"window longer than {MAX_WINDOW_DAYS} days")
+
+
+def therapy_context(
+    session: Session, patient_id: uuid.UUID, start: date, end: date
+) -> dict[str, Any]:
+    """Systemic therapy over [start, end]: per-course on-drug bands, the
+    anti-angiogenic bands, dated changes in the window, and anti-angiogenic
+    exposure days. Shape in the module docstring. ValueError if end < start or
+    the window exceeds MAX_WINDOW_DAYS."""
+    _check_window(start, end)
+    therapies: list[dict[str, Any]] = []
+    aa_bands: list[dict[str, Any]] = []
+    dose_changes: list[dict[str, Any]] = []
+    for course in _courses_in(session, patient_id, start, end):
+        s = schedule_of(course)
+        on_bands = [
+            {"start": _iso(b0), "end": _iso(b1), "dose": dose}
+            for b0, b1, dose in sched.on_off_bands(s, start, end)
+            if dose is not None
+        ]
+        therapies.append(
+            {
+                "id": str(course.id),
+                "agent": course.agent,
+                "agent_code": course.agent_code,
+                "anti_angiogenic": course.anti_angiogenic,
+                "dose_unit": course.dose_unit,
+                "start_date": _iso(course.start_date),
+                "stop_date": _iso(course.stop_date),
+                "days_on": course.days_on,
+                "days_off": course.days_off,
+                "exposure_days": sched.exposure_days(s, start, end),
+                "bands": on_bands,
+            }
+        )
+        if course.anti_angiogenic:
+            aa_bands += [
+                {"therapy_id": str(course.id), "agent": course.agent, "dose_unit": course.dose_unit}
+                | band
+                for band in on_bands
+            ]
+        for change in active_changes(course):
+            if start <= change.effective_on <= end:
+                dose_changes.append(
+                    {
+                        "therapy_id": str(course.id),
+                        "agent": course.agent,
+                        "effective_on": _iso(change.effective_on),
+                        "kind": change.kind,
+                        "dose": change.dose,
+                        "dose_unit": course.dose_unit,
+                        "reason": change.reason,
+                    }
+                )
+    aa_bands.sort(key=lambda b: b["start"])
+    dose_changes.sort(key=lambda c: c["effective_on"])
+    return {
+        "window": {"start": _iso(start), "end": _iso(end)},
+        "therapies": therapies,
+        "anti_angiogenic_bands": aa_bands,
+        "dose_changes": dose_changes,
+        "anti_angiogenic_exposure_days": anti_angiogenic_exposure_days(
+            session, patient_id, start, end
+        ),
+    }
+
+
+def anti_angiogenic_exposure_days(
+    session: Session, patient_id: uuid.UUID, start: date, end: date
+) -> int:
+    """Calendar days in [start, end] (inclusive) on at least one anti-angiogenic
+    drug, by the courses' schedules and changes (app.clinical.therapy.on_drug)."""
+    _check_window(start, end)
+    schedules = [
+        schedule_of(c) for c in _courses_in(session, patient_id, start, end) if c.anti_angiogenic
+    ]
+    if not schedules:
+        return 0
+    days = 0
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        if any(sched.on_drug(s, day) for s in schedules):
+            days += 1
+    return days
+
+
+def topicals_for_wound(session: Session, wound_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The wound's topical treatments (not deleted), oldest first, without notes."""
+    stmt = (
+        sa.select(TopicalTreatment)
+        .where(TopicalTreatment.wound_id == wound_id, TopicalTreatment.deleted_at.is_(None))
+        .order_by(TopicalTreatment.start_date, TopicalTreatment.created_at)
+    )
+    return [
+        {
+            "id": str(t.id),
+            "category": t.category,
+            "product": t.product,
+            "start_date": _iso(t.start_date),
+            "stop_date": _iso(t.stop_date),
+        }
+        for t in session.scalars(stmt)
+    ]
+
+
+def lab_grades_before(
+    session: Session, patient_id: uuid.UUID, at: datetime
+) -> dict[str, dict[str, Any]]:
+    """Most recent result of each test taken at or before ``at`` (e.g. the
+    platelet count before a PRP session), with its stored CTCAE grade."""
+    out: dict[str, dict[str, Any]] = {}
+    for test in labs.TESTS:
+        lab = session.scalars(
+            sa.select(LabResult)
+            .where(
+                LabResult.patient_id == patient_id,
+                LabResult.test == test,
+                LabResult.deleted_at.is_(None),
+                LabResult.taken_at <= at,
+            )
+            .order_by(LabResult.taken_at.desc(), LabResult.created_at.desc())
+            .limit(1)
+        ).first()
+        if lab is not None:
+            out[test] = {
+                "id": str(lab.id),
+                "value": lab.canonical_value,
+                "unit": lab.canonical_unit,
+                "grade": lab.ctcae_grade,
+                "term": lab.ctcae_term,
+                "taken_at": _iso(lab.taken_at),
+            }
+    return out
+
+
+def worst_lab_grades(
+    session: Session, patient_id: uuid.UUID, start: datetime, end: datetime
+) -> dict[str, int]:
+    """Worst (highest) CTCAE grade per test among results taken in [start, end]."""
+    rows = session.execute(
+        sa.select(LabResult.test, sa.func.max(LabResult.ctcae_grade))
+        .where(
+            LabResult.patient_id == patient_id,
+            LabResult.deleted_at.is_(None),
+            LabResult.taken_at >= start,
+            LabResult.taken_at <= end,
+        )
+        .group_by(LabResult.test)
+    )
+    return {test: grade for test, grade in rows if grade is not None}

@@ -1,0 +1,355 @@
+"""Systemic therapy courses through the HTTP API: conventions, rules, exposure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.therapy.conftest import anlotinib
+
+
+def _course(nurse, patient, **overrides):
+    r = nurse.post(f"/api/v1/patients/{patient}/systemic-therapies", json=anlotinib(**overrides))
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def _rule_error(r, field, rule):
+    assert r.status_code == 422, r.json
+    assert field in r.json["errors"], r.json
+    assert f"rule: {rule}" in " ".join(r.json["errors"][field]), r.json
+
+
+def test_seed_course_create_read_and_preset(nurse, patient):
+    course = _course(nurse, patient)
+    assert course["anti_angiogenic"] is True  # anlotinib preset, salt name matched
+    assert course["patient_id"] == patient and course["changes"] == []
+    assert set(course["derived"]) == {"on_drug_today", "dose_today", "cycle_today"}
+    r = nurse.get(f"/api/v1/systemic-therapies/{course['id']}")
+    assert r.status_code == 200 and r.headers["ETag"] == '"v1"'
+    assert r.json["dose"] == 12 and r.json["days_on"] == 14 and r.json["days_off"] == 7
+    listed = nurse.get(f"/api/v1/patients/{patient}/systemic-therapies").json["items"]
+    assert [c["id"] for c in listed] == [course["id"]]
+
+
+def test_anti_angiogenic_preset_explicit_and_configurable(nurse, patient, app, monkeypatch):
+    other = _course(nurse, patient, agent="Metformin", dose=500)
+    assert other["anti_angiogenic"] is False
+    explicit = _course(nurse, patient, agent="bevacizumab-awwb", anti_angiogenic=False)
+    assert explicit["anti_angiogenic"] is False
+    monkeypatch.setitem(app.config, "ANTI_ANGIOGENIC_EXTRA", "tumstatin, endostar")
+    configured = _course(nurse, patient, agent="Endostar", dose=15)
+    assert configured["anti_angiogenic"] is True
+
+
+def test_derived_today(nurse, patient):
+    today = datetime.now(UTC).date()
+    # Day 4 of cycle 1 (still day 4 or 5 if the clock passes midnight meanwhile).
+    running = _course(nurse, patient, start_date=(today - timedelta(days=3)).isoformat())
+    assert running["derived"] == {"on_drug_today": True, "dose_today": 12.0, "cycle_today": 1}
+    past = _course(
+        nurse, patient, agent="pazopanib", dose=800, start_date="2021-01-01", stop_date="2021-03-01"
+    )
+    assert past["derived"] == {"on_drug_today": False, "dose_today": None, "cycle_today": None}
+
+
+def test_exposure_on_cycle_boundaries(nurse, patient):
+    """14 on / 7 off from 1 June: day 14 (14 June) on, day 15 off, day 22 on again."""
+    course = _course(nurse, patient)
+    r = nurse.get(
+        f"/api/v1/systemic-therapies/{course['id']}/exposure",
+        query_string={"from": "2022-06-14", "to": "2022-06-22"},
+    )
+    assert r.status_code == 200, r.json
+    assert r.json["days_on_drug"] == 2
+    assert r.json["bands"] == [
+        {"start": "2022-06-14", "end": "2022-06-14", "on_drug": True, "dose": 12.0},
+        {"start": "2022-06-15", "end": "2022-06-21", "on_drug": False, "dose": None},
+        {"start": "2022-06-22", "end": "2022-06-22", "on_drug": True, "dose": 12.0},
+    ]
+    assert r.json["cycles"] == [
+        {"number": 1, "start": "2022-06-14", "end": "2022-06-21"},
+        {"number": 2, "start": "2022-06-22", "end": "2022-06-22"},
+    ]
+    assert r.json["from"] == "2022-06-14" and r.json["to"] == "2022-06-22"
+
+    # Three whole cycles: 42 days on drug, cycles 1-3.
+    r = nurse.get(
+        f"/api/v1/systemic-therapies/{course['id']}/exposure",
+        query_string={"from": "2022-06-01", "to": "2022-08-02"},
+    )
+    assert r.json["days_on_drug"] == 42 and [c["number"] for c in r.json["cycles"]] == [1, 2, 3]
+    # Before the course: nothing.
+    r = nurse.get(
+        f"/api/v1/systemic-therapies/{course['id']}/exposure",
+        query_string={"from": "2022-05-01", "to": "2022-05-31"},
+    )
+    assert r.json["days_on_drug"] == 0 and r.json["cycles"] == []
+
+
+def test_exposure_defaults_and_bad_window(nurse, patient):
+    course = _course(nurse, patient, stop_date="2022-06-21")
+    r = nurse.get(f"/api/v1/systemic-therapies/{course['id']}/exposure")
+    assert (r.json["from"], r.json["to"], r.json["days_on_drug"]) == (
+        "2022-06-01",
+        "2022-06-21",
+        14,
+    )
+    url = f"/api/v1/systemic-therapies/{course['id']}/exposure"
+    _rule_error(
+        nurse.get(url, query_string={"from": "2022-06-10", "to": "2022-06-01"}),
+        "to",
+        "window_order",
+    )
+    _rule_error(
+        nurse.get(url, query_string={"from": "1900-01-01", "to": "2022-06-01"}),
+        "to",
+        "window_too_long",
+    )
+    assert nurse.get(url, query_string={"from": "not-a-date"}).status_code == 422
+
+
+def test_dose_change_mid_cycle_and_hold_resume(nurse, patient):
+    course = _course(nurse, patient)
+    url = f"/api/v1/systemic-therapies/{course['id']}"
+    r = nurse.post(
+        f"{url}/changes",
+        json={
+            "effective_on": "2022-06-08",
+            "kind": "dose_reduced",
+            "dose": 10,
+            "reason": "grade 3 platelet count decreased",
+        },
+    )
+    assert r.status_code == 201, r.json
+    assert r.json["therapy_id"] == course["id"] and r.headers["ETag"] == '"v1"'
+    r = nurse.get(f"{url}/exposure", query_string={"from": "2022-06-01", "to": "2022-06-22"})
+    assert r.json["bands"] == [
+        {"start": "2022-06-01", "end": "2022-06-07", "on_drug": True, "dose": 12.0},
+        {"start": "2022-06-08", "end": "2022-06-14", "on_drug": True, "dose": 10.0},
+        {"start": "2022-06-15", "end": "2022-06-21", "on_drug": False, "dose": None},
+        {"start": "2022-06-22", "end": "2022-06-22", "on_drug": True, "dose": 10.0},
+    ]
+    # Held on day 8 of cycle 2, resumed on day 1 of cycle 3: the cycle clock does not move.
+    for body in (
+        {"effective_on": "2022-06-29", "kind": "held", "reason": "grade 2 anemia"},
+        {"effective_on": "2022-07-13", "kind": "resumed", "reason": "recovered"},
+    ):
+        assert nurse.post(f"{url}/changes", json=body).status_code == 201
+    r = nurse.get(f"{url}/exposure", query_string={"from": "2022-06-22", "to": "2022-07-13"})
+    assert r.json["days_on_drug"] == 7 + 1
+    assert [c["number"] for c in r.json["cycles"]] == [2, 3]
+    changes = nurse.get(f"{url}/changes").json["items"]
+    assert [c["kind"] for c in changes] == ["dose_reduced", "held", "resumed"]
+    assert nurse.get(url).json["changes"] == changes
+
+    # A stop ends the course: no drug from that day, and nothing may follow it.
+    stop = {"effective_on": "2022-07-20", "kind": "stopped", "reason": "wound not healing"}
+    assert nurse.post(f"{url}/changes", json=stop).status_code == 201
+    r = nurse.get(f"{url}/exposure", query_string={"from": "2022-07-13", "to": "2022-07-31"})
+    assert r.json["days_on_drug"] == 7 and r.json["cycles"][-1]["end"] == "2022-07-19"
+    after = {"effective_on": "2022-07-25", "kind": "held", "reason": "x"}
+    _rule_error(nurse.post(f"{url}/changes", json=after), "kind", "change_sequence")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"dose": -12}, "dose", "dose_positive"),
+        ({"dose": 0}, "dose", "dose_positive"),
+        ({"days_on": 0}, "days_on", "days_on_positive"),
+        ({"days_off": -1}, "days_off", "days_off_nonneg"),
+        ({"stop_date": "2022-05-31"}, "stop_date", "stop_before_start"),
+    ],
+)
+def test_course_rules_are_422_naming_the_rule(nurse, patient, overrides, field, rule):
+    r = nurse.post(f"/api/v1/patients/{patient}/systemic-therapies", json=anlotinib(**overrides))
+    _rule_error(r, field, rule)
+    assert nurse.get(f"/api/v1/patients/{patient}/systemic-therapies").json["items"] == []
+
+
+def test_course_field_validation(nurse, patient):
+    url = f"/api/v1/patients/{patient}/systemic-therapies"
+    for bad in ({"dose": "twelve"}, {"agent": ""}, {"start_date": "2022-13-01"}, {"version": 3}):
+        r = nurse.post(url, json=anlotinib(**bad))
+        assert r.status_code == 422 and set(bad) <= set(r.json["errors"]), r.json
+    body = anlotinib()
+    del body["days_off"]
+    assert "days_off" in nurse.post(url, json=body).json["errors"]
+
+
+def test_overlapping_courses_of_one_agent(nurse, patient):
+    first = _course(nurse, patient)  # open-ended from 2022-06-01
+    url = f"/api/v1/patients/{patient}/systemic-therapies"
+    r = nurse.post(url, json=anlotinib(agent="anlotinib", start_date="2022-09-01"))
+    _rule_error(r, "start_date", "overlapping_course")
+    assert first["id"] in r.json["errors"]["start_date"][0]
+    # Same drug named by code counts too; a different agent at the same time is fine.
+    assert nurse.post(url, json=anlotinib(agent="Pazopanib", dose=800)).status_code == 201
+    # End the first course; the next one may start the day after, not on its last day.
+    r = nurse.patch(
+        f"/api/v1/systemic-therapies/{first['id']}", json={"stop_date": "2022-08-31"}, etag='"v1"'
+    )
+    assert r.status_code == 200, r.json
+    _rule_error(
+        nurse.post(url, json=anlotinib(start_date="2022-08-31")), "start_date", "overlapping_course"
+    )
+    second = nurse.post(url, json=anlotinib(start_date="2022-09-01"))
+    assert second.status_code == 201
+    # Moving the first course's stop back over the second is refused too.
+    r = nurse.patch(
+        f"/api/v1/systemic-therapies/{first['id']}", json={"stop_date": None}, etag='"v2"'
+    )
+    _rule_error(r, "start_date", "overlapping_course")
+    # A deleted course does not block; restoring it when it would overlap is refused.
+    nurse.delete(f"/api/v1/systemic-therapies/{second.json['id']}", etag='"v1"')
+    third = nurse.post(url, json=anlotinib(start_date="2022-09-02"))
+    assert third.status_code == 201
+
+
+def test_overlap_blocks_restore(nurse, admin, patient):
+    url = f"/api/v1/patients/{patient}/systemic-therapies"
+    first = _course(nurse, patient)
+    nurse.delete(f"/api/v1/systemic-therapies/{first['id']}", etag='"v1"')
+    _course(nurse, patient, start_date="2022-07-01")
+    r = admin.post(f"/api/v1/systemic-therapies/{first['id']}/restore")
+    _rule_error(r, "start_date", "overlapping_course")
+    assert nurse.get(f"/api/v1/systemic-therapies/{first['id']}").status_code == 404
+    assert len(nurse.get(url).json["items"]) == 1
+
+
+def test_change_rules(nurse, patient):
+    course = _course(nurse, patient)
+    url = f"/api/v1/systemic-therapies/{course['id']}/changes"
+
+    def change(**kw):
+        body = {"effective_on": "2022-06-10", "kind": "dose_reduced", "dose": 10, "reason": "r"}
+        body.update(kw)
+        return nurse.post(url, json=body)
+
+    _rule_error(change(effective_on="2022-05-31"), "effective_on", "change_before_start")
+    _rule_error(change(dose=None), "dose", "dose_reduced_needs_dose")
+    r = change()
+    del_dose = nurse.post(
+        url, json={"effective_on": "2022-06-10", "kind": "dose_reduced", "reason": "r"}
+    )
+    _rule_error(del_dose, "dose", "dose_reduced_needs_dose")
+    assert r.status_code == 201
+    # Not lower than the dose in force (10 mg after the first reduction).
+    _rule_error(change(effective_on="2022-07-01", dose=10), "dose", "dose_reduced_lower")
+    _rule_error(change(effective_on="2022-07-01", dose=14), "dose", "dose_reduced_lower")
+    _rule_error(change(dose=-8), "dose", "dose_positive")
+    _rule_error(change(kind="resumed", dose=None), "kind", "change_sequence")
+    assert change(kind="paused").status_code == 422
+    assert change(reason="").status_code == 422
+    # A course amendment that contradicts its changes is refused.
+    r = nurse.patch(
+        f"/api/v1/systemic-therapies/{course['id']}",
+        json={"start_date": "2022-06-15"},
+        etag='"v1"',
+    )
+    _rule_error(r, "start_date", "change_before_start")
+    r = nurse.patch(f"/api/v1/systemic-therapies/{course['id']}", json={"dose": 8}, etag='"v1"')
+    _rule_error(r, "dose", "dose_reduced_lower")
+    assert len(nurse.get(url).json["items"]) == 1
+
+
+def test_offline_replay_of_course_and_change(nurse, patient):
+    body = anlotinib(id=str(uuid.uuid4()))
+    url = f"/api/v1/patients/{patient}/systemic-therapies"
+    first, again = nurse.post(url, json=body), nurse.post(url, json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    conflict = nurse.post(url, json={**body, "dose": 10})
+    assert conflict.status_code == 409 and conflict.json["stored"]["dose"] == 12
+    assert len(nurse.get(url).json["items"]) == 1
+
+    curl = f"/api/v1/systemic-therapies/{body['id']}/changes"
+    held = {"id": str(uuid.uuid4()), "effective_on": "2022-06-05", "kind": "held", "reason": "r"}
+    # A replayed hold is not a second hold (that would break the sequence rule).
+    assert [nurse.post(curl, json=held).status_code for _ in range(2)] == [201, 200]
+    r = nurse.post(curl, json={**held, "reason": "other"})
+    assert r.status_code == 409 and r.json["stored"]["reason"] == "r"
+    assert len(nurse.get(curl).json["items"]) == 1
+
+
+def test_etag_history_delete_restore(nurse, admin, patient):
+    course = _course(nurse, patient)
+    url = f"/api/v1/systemic-therapies/{course['id']}"
+    assert nurse.patch(url, json={"dose": 10}).status_code == 428
+    r = nurse.patch(url, json={"dose": 10, "agent_code": "L01EX"}, etag='"v1"')
+    assert r.status_code == 200 and r.json["version"] == 2 and r.json["anti_angiogenic"] is True
+    r = nurse.patch(url, json={"dose": 8}, etag='"v1"')
+    assert r.status_code == 412 and r.json["current"]["dose"] == 10
+    history = nurse.get(f"{url}/history").json["items"]
+    assert [v["version"] for v in history] == [1, 2]
+    assert history[1]["changed_fields"] == ["agent_code", "dose"]
+    assert history[0]["data"]["dose"] == 12
+
+    assert nurse.delete(url).status_code == 428
+    r = nurse.delete(url, etag='"v2"')
+    assert r.status_code == 200 and r.json["deleted"] is True
+    assert nurse.get(url).status_code == 404
+    assert nurse.get(f"/api/v1/patients/{patient}/systemic-therapies").json["items"] == []
+    assert nurse.post(f"{url}/restore").status_code == 403
+    r = admin.post(f"{url}/restore")
+    assert r.status_code == 200 and r.json["version"] == 4
+    assert nurse.get(url).status_code == 200
+    assert admin.post(f"{url}/restore").status_code == 409
+
+
+def test_delta_sync_tombstones(nurse, patient):
+    course = _course(nurse, patient)
+    since = course["created_at"]
+    nurse.delete(f"/api/v1/systemic-therapies/{course['id']}", etag='"v1"')
+    feed = nurse.get(
+        f"/api/v1/patients/{patient}/systemic-therapies", query_string={"updated_since": since}
+    ).json["items"]
+    assert feed[0]["id"] == course["id"] and feed[0]["deleted"] is True
+
+
+def test_other_clinic_404_and_researcher_403(nurse, outsider, researcher, patient):
+    course = _course(nurse, patient)
+    cid = course["id"]
+    change = nurse.post(
+        f"/api/v1/systemic-therapies/{cid}/changes",
+        json={"effective_on": "2022-06-05", "kind": "held", "reason": "r"},
+    ).json
+    requests = [
+        ("get", f"/api/v1/patients/{patient}/systemic-therapies", None),
+        (
+            "post",
+            f"/api/v1/patients/{patient}/systemic-therapies",
+            anlotinib(start_date="2030-01-01"),
+        ),
+        ("get", f"/api/v1/systemic-therapies/{cid}", None),
+        ("patch", f"/api/v1/systemic-therapies/{cid}", {"dose": 1}),
+        ("delete", f"/api/v1/systemic-therapies/{cid}", None),
+        ("get", f"/api/v1/systemic-therapies/{cid}/history", None),
+        ("get", f"/api/v1/systemic-therapies/{cid}/changes", None),
+        (
+            "post",
+            f"/api/v1/systemic-therapies/{cid}/changes",
+            {"effective_on": "2022-06-09", "kind": "resumed", "reason": "r"},
+        ),
+        ("get", f"/api/v1/systemic-therapies/{cid}/exposure", None),
+    ]
+    for method, url, body in requests:
+        kw = {"json": body} if body is not None else {}
+        if method in ("patch", "delete"):
+            kw["etag"] = '"v1"'
+        assert getattr(outsider, method)(url, **kw).status_code == 404, (method, url)
+        assert getattr(researcher, method)(url, **kw).status_code == 403, (method, url)
+    # Nothing changed.
+    r = nurse.get(f"/api/v1/systemic-therapies/{cid}")
+    assert r.json["version"] == 1 and [c["id"] for c in r.json["changes"]] == [change["id"]]
+
+
+def test_reads_and_writes_are_audited(nurse, clinic_admin, patient):
+    course = _course(nurse, patient)
+    nurse.get(f"/api/v1/systemic-therapies/{course['id']}")
+    events = clinic_admin.get(
+        "/api/v1/audit-events", query_string={"record_id": course["id"]}
+    ).json["items"]
+    assert [e["action"] for e in events] == ["create", "read"]
