@@ -29,6 +29,7 @@ from app.core import records
 from app.core.access import audit_list, current_user, scoped
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
+from app.core.etags import require_if_match
 from app.core.history import RecordVersion, snapshot, to_jsonable
 from app.core.idempotency import create_once
 from app.core.pagination import paginate
@@ -59,7 +60,7 @@ def _course_in_session(session: Session, course_id: uuid.UUID) -> RadiotherapyCo
     key = session.identity_key(RadiotherapyCourse, course_id)
     found = session.identity_map.get(key)
     if found is not None:
-        return found  # type: ignore[return-value]
+        return found  # type: ignore[no-any-return]
     for obj in session.new:
         if isinstance(obj, RadiotherapyCourse) and obj.id == course_id:
             return obj
@@ -166,6 +167,7 @@ def update_course(
 ) -> RadiotherapyCourse:
     """Amend a course (If-Match checked by records.amend). ``phases``, when sent,
     replaces all phases; the version bumps and its snapshot shows the new phases."""
+    require_if_match(course, _dump_course)  # a stale client hears 412 before rule checks
     new_phases = changes.pop("phases", None)
     start = changes.get("start_date", course.start_date)
     end = changes.get("end_date", course.end_date)

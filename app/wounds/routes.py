@@ -1,0 +1,97 @@
+"""Wounds."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.core import records
+from app.core.access import get_record, require
+from app.core.etags import etag_header
+from app.core.schemas import HistorySchema, page_schema
+from app.extensions import db
+from app.patients.models import Patient
+from app.wounds import services
+from app.wounds.models import Wound
+from app.wounds.schemas import (
+    ClinicWoundListArgsSchema,
+    WoundListArgsSchema,
+    WoundSchema,
+    WoundUpdateSchema,
+)
+
+blp = Blueprint("wounds", __name__, url_prefix="/api/v1", description="Wounds")
+
+
+@blp.route("/patients/<uuid:patient_id>/wounds")
+class PatientWoundsResource(MethodView):
+    @blp.arguments(WoundListArgsSchema, location="query")
+    @blp.response(200, page_schema(WoundSchema))
+    def get(self, args, patient_id):
+        """The patient's wounds, oldest first; filter by status and etiology."""
+        patient = get_record(db.session, Patient, patient_id, audit_read=False)
+        return services.list_wounds(db.session, patient, args)
+
+    @blp.arguments(WoundSchema)
+    @blp.response(201, WoundSchema)
+    @blp.alt_response(200, schema=WoundSchema, description="Replay of an earlier create")
+    @blp.alt_response(
+        409, description="The id was used for different content; the stored record is in `stored`"
+    )
+    def post(self, data, patient_id):
+        """Create a wound. Send a client-generated `id` to make retries safe."""
+        require("clinical:write")
+        patient = get_record(db.session, Patient, patient_id, "clinical:write")
+        wound, created = services.create_wound(db.session, patient, data)
+        return wound, 201 if created else 200, etag_header(wound)
+
+
+@blp.route("/wounds")
+class WoundsResource(MethodView):
+    @blp.arguments(ClinicWoundListArgsSchema, location="query")
+    @blp.response(200, page_schema(WoundSchema))
+    def get(self, args):
+        """Wounds across the caller's clinics; filter by clinic, patient, status, etiology."""
+        return services.list_clinic_wounds(db.session, args)
+
+
+@blp.route("/wounds/<uuid:wound_id>")
+class WoundResource(MethodView):
+    @blp.response(200, WoundSchema)
+    def get(self, wound_id):
+        """One wound. The ETag is needed to amend or delete it."""
+        wound = get_record(db.session, Wound, wound_id)
+        return wound, 200, etag_header(wound)
+
+    @blp.arguments(WoundUpdateSchema)
+    @blp.response(200, WoundSchema)
+    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, wound_id):
+        """Amend a wound (If-Match required). Earlier versions stay in its history."""
+        wound = get_record(db.session, Wound, wound_id, "clinical:write")
+        wound = services.update_wound(db.session, wound, changes)
+        return wound, 200, etag_header(wound)
+
+    @blp.response(200, WoundSchema)
+    def delete(self, wound_id):
+        """Mark a wound deleted (If-Match required). An admin can restore it."""
+        wound = get_record(db.session, Wound, wound_id, "clinical:write")
+        wound = services.delete_wound(db.session, wound)
+        return wound, 200, etag_header(wound)
+
+
+@blp.route("/wounds/<uuid:wound_id>/history")
+class WoundHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, wound_id):
+        """Every version of the wound record: who changed which fields, when."""
+        wound = get_record(db.session, Wound, wound_id, include_deleted=True)
+        return {"items": records.history(db.session, wound)}
+
+
+@blp.route("/wounds/<uuid:wound_id>/restore")
+class WoundRestoreResource(MethodView):
+    @blp.response(200, WoundSchema)
+    def post(self, wound_id):
+        """Undo a delete (admin)."""
+        wound = records.restore(db.session, Wound, wound_id)
+        return wound, 200, etag_header(wound)

@@ -1,0 +1,130 @@
+"""Wounds: create, amend, delete, list (per patient and clinic-wide).
+
+Rules a clinician expects (each failure is a 422 naming the field):
+- onset_date is not in the future;
+- status "healed" needs healed_on, on or after onset_date and not in the future;
+- status "open" has no healed_on (a PATCH reopening a wound clears it);
+- radiotherapy_course_id names a course of the same patient.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core import records
+from app.core.access import audit_list, require, scoped
+from app.core.errors import field_error
+from app.core.etags import require_if_match
+from app.core.pagination import paginate
+from app.patients.models import Patient
+from app.radiotherapy.models import RadiotherapyCourse
+from app.wounds.models import Wound
+from app.wounds.schemas import WoundSchema
+
+_dump = WoundSchema().dump
+
+
+def _check_course(session: Session, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> None:
+    if course_id is None:
+        return
+    stmt = scoped(RadiotherapyCourse).where(
+        RadiotherapyCourse.id == course_id, RadiotherapyCourse.patient_id == patient_id
+    )
+    if session.scalars(stmt.with_only_columns(RadiotherapyCourse.id)).first() is None:
+        raise field_error(
+            "radiotherapy_course_id", "must be a radiotherapy course of the same patient"
+        )
+
+
+def _check_rules(onset: date, status: str, healed_on: date | None) -> None:
+    records.not_in_future("onset_date", onset)
+    if status == "healed":
+        if healed_on is None:
+            raise field_error("healed_on", "is required when status is healed")
+        if healed_on < onset:
+            raise field_error("healed_on", "must be on or after onset_date")
+        records.not_in_future("healed_on", healed_on)
+    elif healed_on is not None:
+        raise field_error("healed_on", "must be empty while the wound is open; set status healed")
+
+
+def create_wound(session: Session, patient: Patient, data: dict[str, Any]) -> tuple[Wound, bool]:
+    """Create a wound (offline-safe client id; patient_id is in the fingerprint)."""
+    _check_rules(data["onset_date"], data["status"], data.get("healed_on"))
+    _check_course(session, patient.id, data.get("radiotherapy_course_id"))
+    return records.create_record(
+        session, Wound, data, _dump, clinic_id=patient.clinic_id, patient_id=patient.id
+    )
+
+
+def update_wound(session: Session, wound: Wound, changes: dict[str, Any]) -> Wound:
+    """Amend a wound (If-Match required). Reopening (status open) clears healed_on."""
+    require_if_match(wound, _dump)  # a stale client hears 412 before rule checks
+    if changes.get("status") == "open" and "healed_on" not in changes:
+        changes["healed_on"] = None
+    merged = {
+        "onset_date": changes.get("onset_date", wound.onset_date),
+        "status": changes.get("status", wound.status),
+        "healed_on": changes.get("healed_on", wound.healed_on),
+    }
+    _check_rules(merged["onset_date"], merged["status"], merged["healed_on"])
+    if "radiotherapy_course_id" in changes:
+        _check_course(session, wound.patient_id, changes["radiotherapy_course_id"])
+    amended: Wound = records.amend(session, wound, changes, _dump)
+    return amended
+
+
+def delete_wound(session: Session, wound: Wound) -> Wound:
+    deleted: Wound = records.soft_delete(session, wound, _dump)
+    return deleted
+
+
+def _filtered(stmt: Any, args: dict[str, Any]) -> Any:
+    if "status" in args:
+        stmt = stmt.where(Wound.status == args["status"])
+    if "etiology" in args:
+        stmt = stmt.where(Wound.etiology == args["etiology"])
+    return stmt
+
+
+def list_wounds(session: Session, patient: Patient, args: dict[str, Any]) -> dict[str, Any]:
+    stmt = _filtered(
+        scoped(Wound, include_deleted=True).where(Wound.patient_id == patient.id), args
+    )
+    page = paginate(
+        session,
+        stmt,
+        Wound,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(Wound.created_at,),
+    )
+    audit_list(session, "wound", patient.id, patient.clinic_id, len(page["items"]))
+    return page
+
+
+def list_clinic_wounds(session: Session, args: dict[str, Any]) -> dict[str, Any]:
+    """Wounds across the caller's clinics (or one named clinic), one query per page."""
+    stmt = _filtered(scoped(Wound, include_deleted=True), args)
+    clinic_id = args.get("clinic_id")
+    if clinic_id is not None:
+        require("clinical:read", clinic_id)  # a clinic not the caller's: 404
+        stmt = stmt.where(Wound.clinic_id == clinic_id)
+    if "patient_id" in args:
+        stmt = stmt.where(Wound.patient_id == args["patient_id"])
+    page = paginate(
+        session,
+        stmt,
+        Wound,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(Wound.created_at,),
+    )
+    audit_list(session, "wound", None, clinic_id, len(page["items"]))
+    return page

@@ -1,0 +1,264 @@
+"""Wounds through the HTTP API."""
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from tests.factories import patient_body
+
+ONSET = date.today() - timedelta(days=40)
+
+
+def wound_body(**overrides):
+    body = {
+        "body_site": "popliteal fossa",
+        "laterality": "left",
+        "in_skin_fold": True,
+        "etiology": "radiation_ulcer",
+        "onset_date": ONSET.isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+def course_body():
+    return {
+        "target_site": "left popliteal fossa",
+        "start_date": (ONSET - timedelta(days=20)).isoformat(),
+        "phases": [{"technique": "imrt", "dose_per_fraction_cgy": 400, "fractions": 10}],
+    }
+
+
+@pytest.fixture
+def patient(nurse):
+    return nurse.post("/api/v1/patients", json=patient_body()).json["id"]
+
+
+@pytest.fixture
+def wound(nurse, patient):
+    r = nurse.post(f"/api/v1/patients/{patient}/wounds", json=wound_body())
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def test_offline_sync_in_order_create_read_amend_history(nurse, admin):
+    # The device made the patient, the course and the wound offline; it syncs
+    # them in order, retrying each once as a flaky connection would.
+    pid, cid, wid = (str(uuid.uuid4()) for _ in range(3))
+    for url, body in (
+        ("/api/v1/patients", patient_body(id=pid)),
+        (f"/api/v1/patients/{pid}/radiotherapy-courses", {**course_body(), "id": cid}),
+        (
+            f"/api/v1/patients/{pid}/wounds",
+            wound_body(id=wid, radiotherapy_course_id=cid),
+        ),
+    ):
+        assert nurse.post(url, json=body).status_code == 201
+        assert nurse.post(url, json=body).status_code == 200
+
+    r = nurse.get(f"/api/v1/wounds/{wid}")
+    assert r.status_code == 200 and r.headers["ETag"] == '"v1"'
+    assert r.json["patient_id"] == pid and r.json["radiotherapy_course_id"] == cid
+    assert r.json["status"] == "open" and r.json["healed_on"] is None
+    assert r.json["in_skin_fold"] is True
+
+    r = nurse.post(
+        f"/api/v1/patients/{pid}/wounds", json=wound_body(id=wid, body_site="other site")
+    )
+    assert r.status_code == 409 and r.json["stored"]["body_site"] == "popliteal fossa"
+
+    healed = (ONSET + timedelta(days=35)).isoformat()
+    assert nurse.patch(f"/api/v1/wounds/{wid}", json={"status": "healed"}).status_code == 428
+    r = nurse.patch(
+        f"/api/v1/wounds/{wid}", json={"status": "healed", "healed_on": healed}, etag='"v1"'
+    )
+    assert r.status_code == 200 and r.json["version"] == 2 and r.json["healed_on"] == healed
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"status": "open"}, etag='"v1"')
+    assert r.status_code == 412 and r.json["current"]["status"] == "healed"
+
+    # Reopening clears healed_on.
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"status": "open"}, etag='"v2"')
+    assert r.status_code == 200 and r.json["healed_on"] is None and r.json["version"] == 3
+
+    versions = nurse.get(f"/api/v1/wounds/{wid}/history").json["items"]
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert versions[1]["changed_fields"] == ["healed_on", "status"]
+    assert versions[1]["data"]["healed_on"] == healed
+    assert versions[1]["changed_by"] == str(nurse.user_id)
+
+
+def test_delete_restore_and_tombstones(nurse, admin, patient, wound):
+    url = f"/api/v1/wounds/{wound}"
+    since = nurse.get(url).json["created_at"]
+    keep = nurse.post(f"/api/v1/patients/{patient}/wounds", json=wound_body()).json["id"]
+    assert nurse.delete(url).status_code == 428
+    assert nurse.delete(url, etag='"v9"').status_code == 412
+    r = nurse.delete(url, etag='"v1"')
+    assert r.status_code == 200 and r.json["deleted"] is True
+    assert nurse.get(url).status_code == 404
+    for list_url in (f"/api/v1/patients/{patient}/wounds", "/api/v1/wounds"):
+        assert [w["id"] for w in nurse.get(list_url).json["items"]] == [keep]
+        feed = nurse.get(list_url, query_string={"updated_since": since}).json["items"]
+        tomb = [w for w in feed if w["id"] == wound]
+        assert tomb == [
+            {"id": wound, "deleted": True, "version": 2, "updated_at": tomb[0]["updated_at"]}
+        ]
+    assert nurse.get(f"{url}/history").json["items"][-1]["action"] == "delete"
+    assert nurse.post(f"{url}/restore").status_code == 403
+    r = admin.post(f"{url}/restore")
+    assert r.status_code == 200 and r.json["version"] == 3
+    assert nurse.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"status": "healed"}, "healed_on"),
+        ({"status": "healed", "healed_on": (ONSET - timedelta(days=1)).isoformat()}, "healed_on"),
+        (
+            {"status": "healed", "healed_on": (date.today() + timedelta(days=2)).isoformat()},
+            "healed_on",
+        ),
+        ({"healed_on": ONSET.isoformat()}, "healed_on"),
+        ({"onset_date": (date.today() + timedelta(days=2)).isoformat()}, "onset_date"),
+        ({"onset_date": "2024-02-30"}, "onset_date"),
+        ({"laterality": "upper"}, "laterality"),
+        ({"etiology": "burn"}, "etiology"),
+        ({"status": "closed"}, "status"),
+        ({"body_site": ""}, "body_site"),
+        ({"body_site": "x" * 201}, "body_site"),
+        ({"in_skin_fold": "maybe"}, "in_skin_fold"),
+        ({"radiotherapy_course_id": str(uuid.uuid4())}, "radiotherapy_course_id"),
+        ({"radiotherapy_course_id": "not-a-uuid"}, "radiotherapy_course_id"),
+        ({"patient_id": str(uuid.uuid4())}, "patient_id"),
+        ({"clinic_id": str(uuid.uuid4())}, "clinic_id"),
+        ({"version": 2}, "version"),
+    ],
+)
+def test_validation_names_the_field(nurse, patient, overrides, field):
+    url = f"/api/v1/patients/{patient}/wounds"
+    r = nurse.post(url, json=wound_body(**overrides))
+    assert r.status_code == 422, r.json
+    assert field in r.json["errors"], r.json
+    assert nurse.get(url).json["items"] == []
+
+
+def test_course_must_belong_to_the_same_patient(nurse, outsider, patient):
+    other = nurse.post("/api/v1/patients", json=patient_body()).json["id"]
+    other_course = nurse.post(
+        f"/api/v1/patients/{other}/radiotherapy-courses", json=course_body()
+    ).json["id"]
+    r = nurse.post(
+        f"/api/v1/patients/{patient}/wounds", json=wound_body(radiotherapy_course_id=other_course)
+    )
+    assert r.status_code == 422 and "radiotherapy_course_id" in r.json["errors"]
+
+    own = nurse.post(f"/api/v1/patients/{patient}/radiotherapy-courses", json=course_body()).json[
+        "id"
+    ]
+    wid = nurse.post(f"/api/v1/patients/{patient}/wounds", json=wound_body()).json["id"]
+    r = nurse.patch(
+        f"/api/v1/wounds/{wid}", json={"radiotherapy_course_id": other_course}, etag='"v1"'
+    )
+    assert r.status_code == 422 and "radiotherapy_course_id" in r.json["errors"]
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"radiotherapy_course_id": own}, etag='"v1"')
+    assert r.status_code == 200 and r.json["radiotherapy_course_id"] == own
+
+    # A course of another clinic is not visible either.
+    op = outsider.post("/api/v1/patients", json=patient_body()).json["id"]
+    oc = outsider.post(f"/api/v1/patients/{op}/radiotherapy-courses", json=course_body()).json["id"]
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"radiotherapy_course_id": oc}, etag='"v2"')
+    assert r.status_code == 422 and "radiotherapy_course_id" in r.json["errors"]
+
+
+def test_patch_rules(nurse, wound):
+    url = f"/api/v1/wounds/{wound}"
+    r = nurse.patch(url, json={"healed_on": ONSET.isoformat()}, etag='"v1"')
+    assert r.status_code == 422 and "healed_on" in r.json["errors"]
+    r = nurse.patch(url, json={"status": "healed"}, etag='"v1"')
+    assert r.status_code == 422 and "healed_on" in r.json["errors"]
+    r = nurse.patch(
+        url,
+        json={"status": "healed", "healed_on": (ONSET + timedelta(days=5)).isoformat()},
+        etag='"v1"',
+    )
+    assert r.status_code == 200
+    # Moving the onset after the healing date is refused.
+    r = nurse.patch(url, json={"onset_date": (ONSET + timedelta(days=6)).isoformat()}, etag='"v2"')
+    assert r.status_code == 422 and "healed_on" in r.json["errors"]
+    r = nurse.patch(url, json={"status": None}, etag='"v2"')
+    assert r.status_code == 422 and "status" in r.json["errors"]
+    assert nurse.get(url).json["version"] == 2
+
+
+def test_list_filters_and_pagination(nurse, clinic, patient):
+    url = f"/api/v1/patients/{patient}/wounds"
+    healed = (ONSET + timedelta(days=30)).isoformat()
+    ids = [
+        nurse.post(url, json=wound_body()).json["id"],
+        nurse.post(url, json=wound_body(etiology="pressure")).json["id"],
+        nurse.post(url, json=wound_body(status="healed", healed_on=healed)).json["id"],
+    ]
+    got = nurse.get(url, query_string={"status": "open"}).json["items"]
+    assert [w["id"] for w in got] == ids[:2]
+    got = nurse.get(url, query_string={"etiology": "pressure"}).json["items"]
+    assert [w["id"] for w in got] == [ids[1]]
+    got = nurse.get(
+        "/api/v1/wounds",
+        query_string={"status": "open", "etiology": "radiation_ulcer", "clinic_id": clinic},
+    ).json["items"]
+    assert [w["id"] for w in got] == [ids[0]]
+    page1 = nurse.get(url, query_string={"limit": 2}).json
+    page2 = nurse.get(url, query_string={"limit": 2, "cursor": page1["next_cursor"]}).json
+    assert [w["id"] for w in page1["items"] + page2["items"]] == ids
+    assert page2["next_cursor"] is None
+    assert nurse.get(url, query_string={"status": "closed"}).status_code == 422
+    assert nurse.get(url, query_string={"cursor": "junk"}).status_code == 422
+
+
+def test_other_clinic_gets_404_on_every_route(nurse, outsider, clinic, patient, wound):
+    url = f"/api/v1/wounds/{wound}"
+    assert outsider.get(f"/api/v1/patients/{patient}/wounds").status_code == 404
+    assert outsider.post(f"/api/v1/patients/{patient}/wounds", json=wound_body()).status_code == 404
+    assert outsider.get(url).status_code == 404
+    assert outsider.patch(url, json={"body_site": "x"}, etag='"v1"').status_code == 404
+    assert outsider.delete(url, etag='"v1"').status_code == 404
+    assert outsider.get(f"{url}/history").status_code == 404
+    assert outsider.get("/api/v1/wounds").json["items"] == []
+    assert outsider.get("/api/v1/wounds", query_string={"clinic_id": clinic}).status_code == 404
+    assert outsider.post(f"{url}/restore").status_code == 403  # admin-only, before lookup
+    assert nurse.get(url).json["version"] == 1
+
+
+def test_researcher_gets_403(researcher, patient, wound):
+    assert researcher.get(f"/api/v1/patients/{patient}/wounds").status_code == 403
+    assert (
+        researcher.post(f"/api/v1/patients/{patient}/wounds", json=wound_body()).status_code == 403
+    )
+    assert researcher.get("/api/v1/wounds").status_code == 403
+    assert researcher.get(f"/api/v1/wounds/{wound}").status_code == 403
+    assert researcher.get(f"/api/v1/wounds/{wound}/history").status_code == 403
+
+
+def test_clinic_admin_reads_but_does_not_write(clinic_admin, patient, wound):
+    assert clinic_admin.get(f"/api/v1/wounds/{wound}").status_code == 200
+    r = clinic_admin.patch(f"/api/v1/wounds/{wound}", json={"body_site": "x"}, etag='"v1"')
+    assert r.status_code == 403
+
+
+def test_wound_list_query_count_does_not_grow_with_rows(nurse, patient, count_queries):
+    url = f"/api/v1/patients/{patient}/wounds"
+
+    def count_for(n):
+        while len(nurse.get(url, query_string={"limit": 500}).json["items"]) < n:
+            nurse.post(url, json=wound_body())
+        counts = []
+        for list_url in (url, "/api/v1/wounds"):
+            with count_queries() as counter:
+                items = nurse.get(list_url, query_string={"limit": 500}).json["items"]
+            assert len(items) == n
+            counts.append(counter.count)
+        return counts
+
+    assert count_for(3) == count_for(30)
