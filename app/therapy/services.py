@@ -503,7 +503,8 @@ def _graded(fields: dict[str, Any]) -> dict[str, Any]:
     magnitude on ``value``."""
     test, value, unit = fields["test"], fields["value"], fields["unit"]
     try:
-        canonical = labs.to_canonical(test, value, unit)
+        # Rounded so float noise of the conversion (70 g/L -> 7.000000000000001) is not shown.
+        canonical = round(labs.to_canonical(test, value, unit), 6)
     except labs.UnitError as exc:
         raise field_error("unit", _rule(str(exc), "accepted_unit")) from exc
     except ValueError as exc:
@@ -522,6 +523,7 @@ def create_lab(session: Session, patient: Patient, data: dict[str, Any]) -> tupl
     """Record a result; the grade is taken against the limits configured now
     (a later change of limits does not regrade stored results)."""
     records.not_in_future("taken_at", data["taken_at"])
+    data["taken_at"] = data["taken_at"].astimezone(UTC)  # UTC out, also in this response
     derived = _graded(data)
     return records.create_record(
         session,
@@ -537,6 +539,8 @@ def create_lab(session: Session, patient: Patient, data: dict[str, Any]) -> tupl
 def update_lab(session: Session, lab: LabResult, changes: dict[str, Any]) -> LabResult:
     """Amend a result (If-Match); canonical value and grade are derived again."""
     records.not_in_future("taken_at", changes.get("taken_at"))
+    if changes.get("taken_at") is not None:
+        changes["taken_at"] = changes["taken_at"].astimezone(UTC)
     merged = {
         "test": changes.get("test", lab.test),
         "value": changes.get("value", lab.value),
