@@ -7,12 +7,20 @@ import os
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
 from app.extensions import db
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
+    from app.exports.jobs import worker_command
+
+    app.cli.add_command(worker_command)
+    app.cli.add_command(seed_demo_command)
+    from app.photos.cli import storage_check
+
+    app.cli.add_command(storage_check)
 
 
 @click.command("create-admin")
@@ -36,3 +44,21 @@ def create_admin(email: str, name: str) -> None:
     )
     db.session.commit()
     click.echo(f"Admin {email} created.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Load the demo clinic, its users, the seed case and a synthetic cohort (idempotent)."""
+    from flask import current_app
+
+    from app.demo import DEMO_CLINIC, DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+    report = seed_demo(current_app._get_current_object())  # type: ignore[attr-defined]
+    created = ", ".join(f"{n} {kind}" for kind, n in sorted(report.created.items()))
+    click.echo(f"{DEMO_CLINIC}: {created or 'nothing new (already loaded)'}.")
+    for what in report.skipped:
+        click.echo(f"Skipped {what}.")
+    click.echo(f"Demo users (password {DEMO_PASSWORD}):")
+    for email, _name, role in DEMO_USERS:
+        click.echo(f"  {email:28} {role}")

@@ -36,9 +36,10 @@ import io
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Final
+from typing import Any, Final
 
 import pillow_heif
 from PIL import Image, ImageCms
@@ -125,6 +126,7 @@ class ProcessedImage:
     taken_at: datetime | None
     sha256: str
     files: dict[str, str] = field(default_factory=dict)
+    analysis: Any = None
 
 
 def sniff_format(path: str | os.PathLike[str]) -> str:
@@ -403,6 +405,8 @@ def process_upload(
     src_path: str | os.PathLike[str],
     limits: ImageLimits | None = None,
     workdir: str | os.PathLike[str] | None = None,
+    analyse: Callable[[Image.Image, Image.Image], Any] | None = None,
+    sha256: str | None = None,
 ) -> ProcessedImage:
     """Validate, decode and re-encode an uploaded photo.
 
@@ -411,6 +415,11 @@ def process_upload(
     rejection no file is left in ``workdir``. Raises ImageRejected for bad
     input, and app.core.storage.StorageError when ``workdir`` cannot be
     written (disk full: a 507, not the client's fault).
+
+    ``analyse(upright, large)`` runs while the full-size upright image is still
+    in memory (e.g. marker detection), so nothing has to decode the photo
+    again; its return value is ``ProcessedImage.analysis``. ``sha256``: the
+    caller's digest of the file, if it already hashed it while receiving it.
     """
     limits = limits or ImageLimits()
     workdir = os.fspath(workdir) if workdir is not None else tempfile.gettempdir()
@@ -421,7 +430,7 @@ def process_upload(
             f"{limits.max_bytes / 1048576:.0f} MB. Send a smaller photo."
         )
     fmt = sniff_format(src_path)
-    digest = sha256_file(src_path)
+    digest = sha256 or sha256_file(src_path)
     files: dict[str, str] = {}
     try:
         # Everything happens inside the block: closing the decoded image frees
@@ -440,6 +449,7 @@ def process_upload(
             width, height = upright.size
             files["original"] = _save_jpeg(upright, workdir, "original", subsampling=0)
             large = _scaled(upright, SIZES["large"])
+            analysis = analyse(upright, large) if analyse is not None else None
             upright.close()
         files["large"] = _save_jpeg(large, workdir, "large", subsampling=0, optimize=True)
         thumb = _scaled(large, SIZES["thumb"])
@@ -458,4 +468,5 @@ def process_upload(
         taken_at=taken_at,
         sha256=digest,
         files=files,
+        analysis=analysis,
     )

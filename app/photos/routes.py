@@ -1,0 +1,280 @@
+"""Wound photos: upload, list, metadata, content, calibration, tracing, marker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask.wrappers import Response
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from app.clinics.models import Clinic
+from app.core import records
+from app.core.access import get_record, require
+from app.core.errors import Problem, field_error, validation_problem
+from app.core.etags import etag_header
+from app.core.schemas import HistorySchema, page_schema
+from app.core.storage import KeyNotFound, StorageError
+from app.extensions import db
+from app.photos import calibration, services
+from app.photos.models import Photo
+from app.photos.schemas import (
+    ContentArgsSchema,
+    ManualCalibrationSchema,
+    MarkerArgsSchema,
+    PhotoListArgsSchema,
+    PhotoSchema,
+    PhotoUploadSchema,
+    TracingInputSchema,
+)
+
+blp = Blueprint("photos", __name__, url_prefix="/api/v1", description="Wound photos")
+
+# Room for the multipart framing and the text parts around the photo itself.
+_MULTIPART_OVERHEAD = 64 * 1024
+_UPLOAD_ENDPOINT = "photos.WoundPhotosResource"
+
+
+@blp.before_request
+def _guard_upload() -> None:
+    """Before a byte of an upload is read: authenticate, check the role, and
+    refuse a declared length over the limit (413). The same limit is set on
+    the request so werkzeug stops reading a chunked body that exceeds it."""
+    if request.endpoint != _UPLOAD_ENDPOINT or request.method != "POST":
+        return
+    require("clinical:write")
+    limit = current_app.config["PHOTO_MAX_BYTES"] + _MULTIPART_OVERHEAD
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise services.too_large(current_app.config["PHOTO_MAX_BYTES"])
+
+
+@blp.after_request
+def _discard_files_of_failed_upload(response: Response) -> Response:
+    # Runs after the commit (or the rollback) in WoundTrackFlask.dispatch_request.
+    services.discard_unsaved_files(response.status_code)
+    return response
+
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The photo: JPEG, PNG, WebP or HEIC/HEIF",
+                    },
+                    "id": {"type": "string", "format": "uuid", "description": "Client id"},
+                    "assessment_id": {"type": "string", "format": "uuid"},
+                    "taken_at": {"type": "string", "format": "date-time"},
+                    "marker_size_cm": {"type": "number", "minimum": 0.5, "maximum": 30},
+                },
+            }
+        }
+    },
+}
+
+
+def _single_values() -> dict[str, str]:
+    """The text parts; a field sent twice is a 422 rather than a silent pick."""
+    out: dict[str, str] = {}
+    for key, values in request.form.lists():
+        if len(values) > 1:
+            raise field_error(key, "was sent more than once")
+        out[key] = values[0]
+    return out
+
+
+def _messages(messages: Any) -> dict[str, list[str]]:
+    if isinstance(messages, dict):
+        return {str(k): v if isinstance(v, list) else [str(v)] for k, v in messages.items()}
+    return {"_schema": [str(messages)]}
+
+
+def _the_file() -> Any:
+    """Exactly one part named `file`; anything else is a 422 saying what to send."""
+    parts = request.files.getlist("file")
+    others = sorted(k for k in request.files if k != "file")
+    if others:
+        raise field_error(others[0], "unknown file part; send the photo as the part `file`")
+    if not parts:
+        raise field_error("file", "is required: send the photo as the multipart part `file`")
+    if len(parts) > 1:
+        raise field_error("file", "send exactly one photo per request")
+    return parts[0]
+
+
+@blp.route("/wounds/<uuid:wound_id>/photos")
+class WoundPhotosResource(MethodView):
+    @blp.arguments(PhotoListArgsSchema, location="query")
+    @blp.response(200, page_schema(PhotoSchema))
+    def get(self, args, wound_id):
+        """Photos of a wound in capture order; `updated_since` for delta sync."""
+        return services.list_photos(db.session, wound_id, args)
+
+    @blp.doc(requestBody=_UPLOAD_BODY)
+    @blp.response(201, PhotoSchema)
+    @blp.alt_response(200, schema=PhotoSchema, description="Same bytes (or same id) again")
+    @blp.alt_response(409, description="The id was used for another photo")
+    @blp.alt_response(413, description="File or pixel count over the limit")
+    @blp.alt_response(415, description="Not a JPEG, PNG, WebP or HEIC/HEIF")
+    @blp.alt_response(422, description="Undecodable, empty, or a bad field")
+    @blp.alt_response(507, description="Photo store full; nothing saved")
+    def post(self, wound_id):
+        """Upload a wound photo (multipart). Stored upright, as JPEG, without
+        metadata; a printed marker in view calibrates it (`marker_detection`
+        says whether one was found). The same bytes again return the first photo."""
+        try:
+            form = PhotoUploadSchema().load(_single_values())
+        except ValidationError as exc:
+            raise validation_problem(_messages(exc.messages)) from exc
+        upload = services.Upload(
+            client_id=form.get("id"),
+            assessment_id=form.get("assessment_id"),
+            taken_at=form.get("taken_at"),
+            marker_size_cm=form.get("marker_size_cm"),
+        )
+        part = _the_file()
+        photo, created = services.upload_photo(db.session, wound_id, upload, part.stream)
+        return photo, 201 if created else 200, etag_header(photo)
+
+
+@blp.route("/photos/<uuid:photo_id>")
+class PhotoResource(MethodView):
+    @blp.response(200, PhotoSchema)
+    def get(self, photo_id):
+        """A photo's metadata. The ETag is needed to delete it."""
+        photo = get_record(db.session, Photo, photo_id)
+        return photo, 200, etag_header(photo)
+
+    @blp.response(200, PhotoSchema)
+    def delete(self, photo_id):
+        """Mark a photo deleted (If-Match required); an admin can restore it."""
+        photo = get_record(db.session, Photo, photo_id, "clinical:write")
+        photo = services.delete_photo(db.session, photo)
+        return photo, 200, etag_header(photo)
+
+
+@blp.route("/photos/<uuid:photo_id>/restore")
+class PhotoRestoreResource(MethodView):
+    @blp.response(200, PhotoSchema)
+    def post(self, photo_id):
+        """Undo a delete (admin)."""
+        photo = records.restore(db.session, Photo, photo_id)
+        return photo, 200, etag_header(photo)
+
+
+@blp.route("/photos/<uuid:photo_id>/history")
+class PhotoHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, photo_id):
+        """Every version of the photo record (calibrations, tracings)."""
+        photo = get_record(db.session, Photo, photo_id, include_deleted=True)
+        return {"items": records.history(db.session, photo)}
+
+
+@blp.route("/photos/<uuid:photo_id>/content")
+class PhotoContentResource(MethodView):
+    @blp.arguments(ContentArgsSchema, location="query")
+    @blp.response(200, description="The JPEG bytes", content_type="image/jpeg")
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
+    def get(self, args, photo_id):
+        """The photo's bytes (original, large <= 1600 px, thumb <= 320 px), for
+        users of its clinic only. Cacheable privately; revalidate with the ETag."""
+        photo = get_record(db.session, Photo, photo_id)
+        size = args["size"]
+        key = (photo.storage_keys or {}).get(size)
+        # The files under a photo id never change, so id + size is a strong validator.
+        etag = f"{photo.id}.{size}"
+        headers = {
+            "Cache-Control": "private, no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="wound-photo-{photo.id}-{size}.jpg"',
+        }
+        if request.if_none_match.contains(etag) or request.if_none_match.star_tag:
+            resp = Response(status=304, headers=headers)
+            resp.set_etag(etag)
+            return resp
+        store = services.storage()
+        try:
+            if key is None:
+                raise KeyNotFound(size)
+            length = store.size(key)
+            body = store.open(key)
+        except KeyNotFound as exc:
+            current_app.logger.error("photo %s: file %s is missing", photo.id, key)
+            raise Problem(
+                404,
+                "Not Found",
+                "The file of this photo is missing from storage (reported to the administrators).",
+            ) from exc
+        except StorageError as exc:
+            raise services.storage_problem(exc) from exc
+        resp = Response(body, mimetype="image/jpeg", headers=headers, direct_passthrough=True)
+        resp.content_length = length
+        resp.set_etag(etag)
+        return resp
+
+
+@blp.route("/photos/<uuid:photo_id>/calibration")
+class PhotoCalibrationResource(MethodView):
+    @blp.arguments(ManualCalibrationSchema)
+    @blp.response(200, PhotoSchema)
+    def put(self, data, photo_id):
+        """Set the scale by hand (px per cm), replacing a marker calibration; an
+        existing tracing is re-measured. If-Match is honoured when sent."""
+        photo = get_record(db.session, Photo, photo_id, "clinical:write")
+        photo = services.set_manual_calibration(db.session, photo, data["px_per_cm"])
+        return photo, 200, etag_header(photo)
+
+
+@blp.route("/photos/<uuid:photo_id>/tracing")
+class PhotoTracingResource(MethodView):
+    @blp.arguments(TracingInputSchema)
+    @blp.response(200, PhotoSchema)
+    def put(self, data, photo_id):
+        """Trace the wound edge (pixels of the stored upright image). Returns the
+        photo with `tracing` {area_cm2, perimeter_cm, length_cm, width_cm};
+        the linked assessment then uses the traced area."""
+        photo = get_record(db.session, Photo, photo_id, "clinical:write")
+        photo = services.set_tracing(db.session, photo, data["points"])
+        return photo, 200, etag_header(photo)
+
+
+@blp.route("/calibration-marker")
+class CalibrationMarkerResource(MethodView):
+    @blp.arguments(MarkerArgsSchema, location="query")
+    @blp.response(200, description="Printable marker", content_type="application/pdf")
+    def get(self, args):
+        """The printable calibration marker (ArUco DICT_4X4_50, id 0) at true size:
+        PDF (A4 page) or PNG (300 dpi). Print at 100 %; check with a ruler."""
+        user = require("self:read")
+        size = args.get("size_cm")
+        if size is None:
+            for clinic_id in user.clinic_ids:
+                clinic = db.session.get(Clinic, clinic_id)
+                if clinic is not None and clinic.default_marker_size_cm:
+                    size = clinic.default_marker_size_cm
+                    break
+        size = float(size or 2.0)
+        if args["format"] == "png":
+            data, mimetype = calibration.marker_png(size), "image/png"
+        else:
+            data, mimetype = calibration.marker_pdf(size), "application/pdf"
+        return Response(
+            data,
+            mimetype=mimetype,
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="wound-marker-{size:g}cm.{args["format"]}"'
+                ),
+                "Cache-Control": "private, max-age=86400",
+            },
+        )

@@ -1,0 +1,135 @@
+"""Photo request and response shapes (see the API contract, "Photos")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from marshmallow import Schema, fields, validate
+
+from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema
+
+SIZES = ("original", "large", "thumb")
+
+# A printed marker is a few cm; anything outside this is a typo (mm for cm, ...).
+MARKER_SIZE_RANGE = validate.Range(min=0.5, max=30, error="must be between 0.5 and 30 cm")
+# 0.5 px/cm (a 2 m wide frame at 100 px) to 20000 px/cm (a macro shot): beyond is nonsense.
+PX_PER_CM_RANGE = validate.Range(min=0.5, max=20000, error="must be between 0.5 and 20000")
+MAX_TRACING_POINTS = 10_000
+
+
+class PhotoUploadSchema(StrictSchema):
+    """The text parts of the multipart upload (the photo itself is the part `file`)."""
+
+    id = fields.UUID(
+        metadata={"description": "Client-generated UUID for offline-safe creates (optional)"}
+    )
+    assessment_id = fields.UUID(
+        metadata={"description": "Assessment of the same wound this photo documents"}
+    )
+    taken_at = fields.AwareDateTime(
+        metadata={"description": "Capture time with offset; default: EXIF capture time"}
+    )
+    marker_size_cm = fields.Float(
+        validate=MARKER_SIZE_RANGE,
+        metadata={"description": "Edge of the printed marker's black square; default: clinic's"},
+    )
+
+
+class CalibrationSchema(Schema):
+    px_per_cm = fields.Float()
+    source = fields.String(metadata={"description": "marker | manual"})
+
+
+class MarkerDetectionSchema(Schema):
+    found = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    marker_id = fields.Integer(allow_none=True)
+    marker_size_cm = fields.Float(allow_none=True)
+    corners_px = fields.List(fields.List(fields.Float()), allow_none=True)
+
+
+class TracingResultSchema(Schema):
+    area_cm2 = fields.Float()
+    perimeter_cm = fields.Float()
+    length_cm = fields.Float()
+    width_cm = fields.Float()
+
+
+class TracingSchema(TracingResultSchema):
+    points = fields.List(fields.List(fields.Float()))
+
+
+class PhotoUrlsSchema(Schema):
+    original = fields.String()
+    large = fields.String()
+    thumb = fields.String()
+
+
+class PhotoSchema(RecordSchema):
+    """A stored photo's metadata (the bytes are at `urls`)."""
+
+    wound_id = fields.UUID(dump_only=True)
+    clinic_id = fields.UUID(dump_only=True)
+    assessment_id = fields.UUID(dump_only=True, allow_none=True)
+    width = fields.Integer(dump_only=True)
+    height = fields.Integer(dump_only=True)
+    sha256 = fields.String(dump_only=True)
+    format_in = fields.String(dump_only=True, metadata={"description": "Uploaded format"})
+    taken_at = fields.AwareDateTime(dump_only=True)
+    taken_at_source = fields.String(
+        dump_only=True, metadata={"description": "client | exif | server (upload time)"}
+    )
+    calibration = fields.Method("_calibration", dump_only=True, allow_none=True)
+    marker_detection = fields.Nested(MarkerDetectionSchema, dump_only=True, allow_none=True)
+    tracing = fields.Method("_tracing", dump_only=True, allow_none=True)
+    urls = fields.Method("_urls", dump_only=True)
+
+    def _calibration(self, obj: Any) -> dict[str, Any] | None:
+        if obj.px_per_cm is None:
+            return None
+        return {"px_per_cm": obj.px_per_cm, "source": obj.calibration_source}
+
+    def _tracing(self, obj: Any) -> dict[str, Any] | None:
+        if obj.tracing_points is None:
+            return None
+        return {
+            "points": obj.tracing_points,
+            "area_cm2": obj.traced_area_cm2,
+            "perimeter_cm": obj.traced_perimeter_cm,
+            "length_cm": obj.traced_length_cm,
+            "width_cm": obj.traced_width_cm,
+        }
+
+    def _urls(self, obj: Any) -> dict[str, str]:
+        base = url_for("photos.PhotoContentResource", photo_id=obj.id)
+        return {size: f"{base}?size={size}" for size in SIZES}
+
+
+class PhotoListArgsSchema(ListArgsSchema):
+    pass
+
+
+class ContentArgsSchema(StrictSchema):
+    size = fields.String(load_default="large", validate=validate.OneOf(SIZES))
+
+
+class ManualCalibrationSchema(StrictSchema):
+    px_per_cm = fields.Float(required=True, validate=PX_PER_CM_RANGE)
+
+
+class TracingInputSchema(StrictSchema):
+    points = fields.List(
+        fields.List(fields.Float(allow_nan=False), validate=validate.Length(equal=2)),
+        required=True,
+        validate=validate.Length(min=3, max=MAX_TRACING_POINTS),
+        metadata={"description": "[[x, y], ...] in pixels of the stored upright image"},
+    )
+
+
+class MarkerArgsSchema(StrictSchema):
+    format = fields.String(load_default="pdf", validate=validate.OneOf(("png", "pdf")))
+    size_cm = fields.Float(
+        validate=MARKER_SIZE_RANGE,
+        metadata={"description": "Edge of the black square; default: clinic's, else 2 cm"},
+    )

@@ -1,0 +1,522 @@
+"""Wound photos: receive, process, store, serve, calibrate and trace.
+
+The bytes live in storage (``current_app.extensions["storage"]``), the row in
+the database. A row and its files appear together or not at all:
+
+1. the upload is copied (hashed on the way, limit enforced) into a private
+   temporary directory and processed there (app/photos/imaging.py);
+2. the derivatives are written to storage under server-made keys;
+3. the row is flushed inside a savepoint.
+
+Any failure after step 2 deletes the files again, in the request (exceptions
+here) or after it (``discard_unsaved_files``, run by the route for every error
+response, including a failed commit). A crash in between leaves orphan files
+only, which ``flask --app wsgi storage-check --fix`` removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+import sqlalchemy as sa
+from flask import current_app, g
+from PIL import Image
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.assessments.models import Assessment
+from app.clinical.geometry import GeometryError, measure_outline
+from app.clinics.models import Clinic
+from app.core import records
+from app.core.access import audit_list, current_user, get_record, in_clinic, scoped
+from app.core.db import utcnow
+from app.core.errors import Problem, field_error
+from app.core.etags import require_if_match
+from app.core.idempotency import fingerprint
+from app.core.pagination import paginate
+from app.core.storage import Storage, StorageError
+from app.photos import calibration, imaging
+from app.photos.models import Photo
+from app.photos.schemas import PhotoSchema
+from app.wounds.models import Wound
+
+log = logging.getLogger(__name__)
+
+_dump = PhotoSchema().dump
+_COPY_CHUNK = 1024 * 1024
+_PROBLEMS = "https://woundtrack.example/problems/"
+# EXIF clocks are often unset (2000-01-01, 1970); older capture times are not believed.
+_EXIF_EARLIEST = datetime(2005, 1, 1, tzinfo=UTC)
+
+
+def storage() -> Storage:
+    """The app's blob store."""
+    store: Storage = current_app.extensions["storage"]
+    return store
+
+
+def storage_problem(exc: StorageError) -> Problem:
+    """507 when the disk is full (retrying will not help until someone frees space),
+    503 otherwise (storage unreachable: retry later). Nothing was saved either way."""
+    cause = exc.__cause__
+    full = isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT)
+    if full or "No space left" in str(exc):
+        return Problem(
+            507,
+            "Insufficient Storage",
+            "The photo store is full; nothing was saved. Tell your administrator, then retry.",
+            type_=_PROBLEMS + "storage-full",
+        )
+    return Problem(
+        503,
+        "Service Unavailable",
+        "The photo store is not reachable right now; nothing was saved. Retry shortly.",
+        type_=_PROBLEMS + "storage-unavailable",
+        headers={"Retry-After": "10"},
+    )
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "Photo too large",
+        f"The upload is larger than the limit of {limit / 1048576:.0f} MB. Send a smaller photo.",
+        type_=_PROBLEMS + "photo-too-large",
+    )
+
+
+# --- receiving --------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    """An upload copied to a private temporary file, with its size and SHA-256."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+def receive(stream: IO[bytes], workdir: str, max_bytes: int) -> Received:
+    """Copy an uploaded part to a file in ``workdir``, hashing it on the way.
+
+    Chunked, so the upload is never held in memory (werkzeug has already
+    spooled a large part to disk); 413 as soon as more than ``max_bytes`` arrive.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    fd, path = tempfile.mkstemp(prefix="upload-", dir=workdir)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(_COPY_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large(max_bytes)
+                digest.update(chunk)
+                out.write(chunk)
+    except OSError as exc:
+        raise storage_problem(StorageError(f"could not receive upload: {exc}")) from exc
+    return Received(path=path, size=size, sha256=digest.hexdigest())
+
+
+# --- files written but not yet committed -------------------------------------
+
+
+def _pending() -> list[str]:
+    keys: list[str] = g.setdefault("photo_unsaved_keys", [])
+    return keys
+
+
+def _delete_quietly(keys: list[str]) -> None:
+    store = storage()
+    for key in keys:
+        try:
+            store.delete(key)
+        except Exception:  # storage-check reports whatever could not be removed
+            log.exception("could not remove photo file %s after a failed upload", key)
+
+
+def discard_unsaved_files(status: int) -> None:
+    """After the response is decided: if it is an error (the transaction was
+    rolled back, or the commit failed), remove the files this request wrote."""
+    keys = g.pop("photo_unsaved_keys", None)
+    if keys and status >= 400:
+        _delete_quietly(keys)
+
+
+def storage_key(photo: Photo | Any, size: str) -> str:
+    """Server-made key: nothing from the client (file name, type) is in it."""
+    return f"photos/{photo.clinic_id}/{photo.wound_id}/{photo.id}/{size}.jpg"
+
+
+# --- upload ------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    """The validated text parts of an upload."""
+
+    client_id: uuid.UUID | None = None
+    assessment_id: uuid.UUID | None = None
+    taken_at: datetime | None = None
+    marker_size_cm: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _marker_analysis(marker_size_cm: float | None) -> Any:
+    """The callback process_upload runs on the upright image: marker detection.
+
+    Detection never fails an upload; whatever goes wrong becomes
+    ``{"found": false, "reason": ...}``.
+    """
+
+    def analyse(upright: Image.Image, large: Image.Image) -> dict[str, Any]:
+        if marker_size_cm is None:
+            return {
+                "found": False,
+                "reason": "No marker size: send marker_size_cm, or set the clinic's default "
+                "marker size, to calibrate from a printed marker; or set the scale manually.",
+            }
+        try:
+            det = calibration.detect_marker_two_pass(upright, marker_size_cm, preview=large)
+        except Exception as exc:  # OpenCV on odd input: report, do not fail the upload
+            log.warning("marker detection failed: %s: %s", type(exc).__name__, exc)
+            return {"found": False, "reason": "Marker detection failed on this image."}
+        if not det.found:
+            return {"found": False, "reason": det.reason}
+        return {
+            "found": True,
+            "reason": None,
+            "marker_id": det.marker_id,
+            "marker_size_cm": marker_size_cm,
+            "corners_px": det.corners_px,
+            "px_per_cm": det.px_per_cm,
+            "homography": det.homography,
+        }
+
+    return analyse
+
+
+def _capture_time(client: datetime | None, exif: datetime | None) -> tuple[datetime, str]:
+    """The photo's capture time and where it came from (client, exif or server).
+
+    EXIF times without an offset are camera-local with no zone; they are read as
+    UTC (the app sends taken_at with an offset, which wins). Implausible EXIF
+    times (before 2005, or in the future) are ignored.
+    """
+    if client is not None:
+        return client.astimezone(UTC), "client"
+    if exif is not None:
+        aware = exif if exif.tzinfo is not None else exif.replace(tzinfo=UTC)
+        skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
+        if _EXIF_EARLIEST <= aware <= datetime.now(UTC) + skew:
+            return aware.astimezone(UTC), "exif"
+    return utcnow(), "server"
+
+
+def _replay(existing: Photo, wound: Wound, sha256: str) -> Photo:
+    """Same client id again: the same bytes for the same wound is a replay (200)."""
+    if not in_clinic(current_user(), existing.clinic_id):
+        raise Problem(409, "Conflict", "This id is already used; generate a new UUID.")
+    if existing.wound_id == wound.id and existing.sha256 == sha256:
+        return existing
+    raise Problem(
+        409,
+        "Conflict",
+        "This id was already used for a different photo.",
+        type_=_PROBLEMS + "id-reused",
+        stored=_dump(existing),
+    )
+
+
+def _duplicate(session: Session, wound: Wound, sha256: str) -> Photo | None:
+    """The photo with these bytes already on this wound (200), if any."""
+    existing = session.scalars(
+        sa.select(Photo).where(Photo.wound_id == wound.id, Photo.sha256 == sha256)
+    ).first()
+    if existing is not None and existing.deleted_at is not None:
+        raise Problem(
+            409,
+            "Conflict",
+            "This photo was uploaded to this wound before and then deleted. "
+            "An admin can restore it; it cannot be uploaded twice.",
+            type_=_PROBLEMS + "photo-deleted",
+            photo_id=str(existing.id),
+        )
+    return existing
+
+
+def _existing(session: Session, wound: Wound, upload: Upload, sha256: str) -> Photo | None:
+    if upload.client_id is not None:
+        by_id = session.get(Photo, upload.client_id, populate_existing=True)
+        if by_id is not None:
+            return _replay(by_id, wound, sha256)
+    return _duplicate(session, wound, sha256)
+
+
+def upload_photo(
+    session: Session, wound_id: uuid.UUID, upload: Upload, stream: IO[bytes]
+) -> tuple[Photo, bool]:
+    """Store one uploaded photo for a wound. Returns (photo, created).
+
+    Raises Problem: 404 wound not visible, 413/415/422 for the file (see
+    imaging.py), 422 for a bad assessment_id or taken_at, 409 for a reused id,
+    507/503 when storage fails.
+    """
+    user = current_user()
+    wound = get_record(session, Wound, wound_id, "clinical:write", audit_read=False)
+    if upload.assessment_id is not None:
+        assessment = records.load_parent(session, Assessment, upload.assessment_id, "assessment_id")
+        if assessment.wound_id != wound.id:
+            raise field_error("assessment_id", "belongs to another wound")
+    records.not_in_future("taken_at", upload.taken_at)
+    marker_size = upload.marker_size_cm
+    if marker_size is None:
+        clinic = session.get(Clinic, wound.clinic_id)
+        marker_size = clinic.default_marker_size_cm if clinic is not None else None
+    limits = imaging.ImageLimits(
+        max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+        max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
+    )
+    workdir = tempfile.mkdtemp(prefix="photo-upload-")
+    try:
+        received = receive(stream, workdir, limits.max_bytes)
+        existing = _existing(session, wound, upload, received.sha256)
+        if existing is not None:
+            return existing, False
+        try:
+            processed = imaging.process_upload(
+                received.path,
+                limits,
+                workdir,
+                analyse=_marker_analysis(marker_size),
+                sha256=received.sha256,
+            )
+        except imaging.ImageRejected as exc:
+            raise Problem(
+                exc.status, exc.title, exc.detail, type_=_PROBLEMS + f"photo-{exc.status}"
+            ) from exc
+        except StorageError as exc:
+            raise storage_problem(exc) from exc
+        taken_at, taken_source = _capture_time(upload.taken_at, processed.taken_at)
+        detection: dict[str, Any] = processed.analysis or {"found": False, "reason": None}
+        photo = Photo(
+            id=upload.client_id or uuid.uuid4(),
+            clinic_id=wound.clinic_id,
+            wound_id=wound.id,
+            assessment_id=upload.assessment_id,
+            sha256=processed.sha256,
+            width=processed.width,
+            height=processed.height,
+            format_in=processed.format_in,
+            bytes_in=received.size,
+            taken_at=taken_at,
+            taken_at_source=taken_source,
+            marker_size_cm=marker_size,
+            marker_detection={k: v for k, v in detection.items() if k != "homography"},
+            uploaded_by=user.id,
+            created_by=user.id,
+            updated_by=user.id,
+            create_hash=fingerprint({"wound_id": wound.id, "sha256": processed.sha256}),
+        )
+        if detection.get("found"):
+            photo.px_per_cm = detection["px_per_cm"]
+            photo.homography = detection["homography"]
+            photo.calibration_source = "marker"
+        photo.storage_keys = {size: storage_key(photo, size) for size in processed.files}
+        _store_files(photo, processed.files)
+        return _insert(session, photo, wound, upload), True
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _store_files(photo: Photo, files: dict[str, str]) -> None:
+    store = storage()
+    written = _pending()
+    try:
+        for size, path in files.items():
+            key = photo.storage_keys[size]
+            written.append(key)
+            store.put_file(key, path, "image/jpeg")
+    except StorageError as exc:
+        raise storage_problem(exc) from exc
+
+
+def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> Photo:
+    """Flush the row in a savepoint; a concurrent twin (same id or same bytes)
+    wins the race and this request answers like a replay."""
+    try:
+        with session.begin_nested():
+            session.add(photo)
+            session.flush()
+    except IntegrityError:
+        _delete_quietly(list(photo.storage_keys.values()))
+        g.pop("photo_unsaved_keys", None)
+        existing = _existing(session, wound, upload, photo.sha256)
+        if existing is None:
+            raise
+        return existing
+    return photo
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def list_photos(session: Session, wound_id: uuid.UUID, args: dict[str, Any]) -> dict[str, Any]:
+    """Photos of a wound in capture order (taken_at, then id)."""
+    wound = get_record(session, Wound, wound_id, audit_read=False)
+    stmt = scoped(Photo, include_deleted=True).where(Photo.wound_id == wound.id)
+    page = paginate(
+        session,
+        stmt,
+        Photo,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=(Photo.taken_at,),
+    )
+    audit_list(session, "photo", wound.id, wound.clinic_id, len(page["items"]))
+    return page
+
+
+def delete_photo(session: Session, photo: Photo) -> Photo:
+    """Soft delete (If-Match); the files stay, so an admin can restore it."""
+    return records.soft_delete(session, photo, _dump)
+
+
+# --- calibration and tracing ---------------------------------------------------
+
+
+def _if_match_when_sent(photo: Photo) -> None:
+    """PUTs honour If-Match when the client sends it (412 when stale)."""
+    from flask import request
+
+    if request.headers.get("If-Match"):
+        require_if_match(photo, _dump)
+
+
+def set_manual_calibration(session: Session, photo: Photo, px_per_cm: float) -> Photo:
+    """A scale measured by hand (e.g. a ruler in the photo). Replaces a marker
+    calibration, including its homography; an existing tracing is re-measured."""
+    _if_match_when_sent(photo)
+    photo.px_per_cm = px_per_cm
+    photo.calibration_source = "manual"
+    photo.homography = None
+    if photo.tracing_points:
+        _measure(session, photo, photo.tracing_points)
+    session.flush()
+    return photo
+
+
+def set_tracing(session: Session, photo: Photo, points: list[list[float]]) -> Photo:
+    """Measure a traced outline; the linked assessment then uses the traced area."""
+    _if_match_when_sent(photo)
+    for i, (x, y) in enumerate(points):
+        if not (0 <= x <= photo.width and 0 <= y <= photo.height):
+            raise field_error(
+                "points",
+                f"point {i} ({x:g}, {y:g}) lies outside the image "
+                f"({photo.width} x {photo.height} px, upright as stored)",
+            )
+    _measure(session, photo, points)
+    session.flush()
+    return photo
+
+
+def _measure(session: Session, photo: Photo, points: list[list[float]]) -> None:
+    if photo.homography is None and photo.px_per_cm is None:
+        raise field_error(
+            "points",
+            "cannot be measured: the photo is not calibrated (no marker was found). "
+            "Set the scale with PUT /photos/{id}/calibration first.",
+        )
+    try:
+        m = measure_outline(points, px_per_cm=photo.px_per_cm, homography=photo.homography)
+    except GeometryError as exc:
+        raise field_error("points", str(exc)) from exc
+    photo.tracing_points = [[float(x), float(y)] for x, y in points]
+    photo.traced_area_cm2 = m.area_cm2
+    photo.traced_perimeter_cm = m.perimeter_cm
+    photo.traced_length_cm = m.length_cm
+    photo.traced_width_cm = m.width_cm
+    if photo.assessment_id is not None:
+        _update_assessment(session, photo)
+
+
+def _update_assessment(session: Session, photo: Photo) -> None:
+    assessment = session.get(Assessment, photo.assessment_id)
+    if assessment is None or assessment.deleted_at is not None:
+        return
+    wound = session.get(Wound, photo.wound_id)
+    assessment.traced_area_cm2 = photo.traced_area_cm2
+    assessment.traced_perimeter_cm = photo.traced_perimeter_cm
+    try:
+        from app.assessments.services import derive
+    except ImportError:  # assessments service not in this build yet: the minimum by hand
+        log.warning("app.assessments.services.derive missing; setting traced area only")
+        assessment.area_cm2 = photo.traced_area_cm2
+        assessment.area_method = "traced"
+        return
+    derive(assessment, wound)
+
+
+# --- storage check -----------------------------------------------------------
+
+
+@dataclass
+class StorageReport:
+    missing: list[tuple[str, str, str]] = field(default_factory=list)  # photo id, size, key
+    orphans: list[str] = field(default_factory=list)
+    young: list[str] = field(default_factory=list)  # orphan-looking, maybe an upload in flight
+    removed: list[str] = field(default_factory=list)
+
+
+def _age_seconds(store: Storage, key: str) -> float | None:
+    root = getattr(store, "root", None)
+    if root is None:
+        return None
+    with contextlib.suppress(OSError):
+        return time.time() - os.stat(os.path.join(root, key)).st_mtime
+    return None
+
+
+def check_storage(
+    session: Session, store: Storage, *, fix: bool = False, min_age_s: float = 3600
+) -> StorageReport:
+    """Compare photo rows (deleted ones included) with the keys under photos/.
+
+    ``missing``: a row's file is absent. ``orphans``: a stored file no row
+    names; with ``fix`` they are deleted (rows never are). Files younger than
+    ``min_age_s`` (local storage) are only listed, as an upload may be between
+    writing its files and committing its row.
+    """
+    report = StorageReport()
+    referenced: dict[str, tuple[str, str]] = {}
+    for photo_id, keys in session.execute(sa.select(Photo.id, Photo.storage_keys)):
+        for size, key in (keys or {}).items():
+            referenced[key] = (str(photo_id), size)
+    stored = set(store.list_keys("photos/"))
+    for key, (photo_id, size) in sorted(referenced.items()):
+        if key not in stored:
+            report.missing.append((photo_id, size, key))
+    for key in sorted(stored - referenced.keys()):
+        age = _age_seconds(store, key)
+        if age is not None and age < min_age_s:
+            report.young.append(key)
+            continue
+        report.orphans.append(key)
+        if fix:
+            store.delete(key)
+            report.removed.append(key)
+    return report
