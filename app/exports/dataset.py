@@ -1,0 +1,905 @@
+"""The de-identified research dataset, read in batches.
+
+Each ``*_batches`` generator runs ONE streaming query for its table (rows come
+from the database ``BATCH_SIZE`` at a time, never all at once), fetches the
+context that batch needs (procedures, fractions, overrides, therapy, labs) with
+a few ``IN (...)`` queries bounded by the batch, and yields lists of
+de-identified row tuples in the column order of ``TABLES``. Memory is bounded by
+the batch size, not by the size of the clinic.
+
+Selection: ``date_from``/``date_to`` select wounds by onset date (inclusive);
+each selected wound is exported with its whole follow-up so that healing times
+are never truncated by the window. Soft-deleted records are never exported.
+
+No column that can identify a person is ever selected: names, MRN, birth date
+(read only to compute the age, never written), notes, free-text preparations,
+product names, user ids, photos.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES, Assessment
+from app.assessments.models import GradeOverride as Override
+from app.clinical import dose as dosemath
+from app.clinical import therapy as tx
+from app.exports import deid
+from app.patients.models import SEXES, Patient
+from app.procedures.models import (
+    DEBRIDEMENT_METHODS,
+    PROCEDURE_KINDS,
+    PRP_ACTIVATORS,
+    PRP_FORMS,
+    Procedure,
+)
+from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
+from app.therapy.models import TOPICAL_CATEGORIES, LabResult, SystemicTherapy, TopicalTreatment
+from app.wounds.models import ETIOLOGIES, LATERALITIES, WOUND_STATUSES, Wound
+
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported variable: how it is typed in each format and documented."""
+
+    name: str
+    type: str  # REDCap-ish: integer | number | text | yesno | dropdown
+    description: str
+    units: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def choices_text(self) -> str:
+        """REDCap "choices" cell: ``value, label | value, label``."""
+        if self.type == "yesno":
+            return "1, yes | 0, no"
+        return " | ".join(f"{c}, {c}" for c in self.choices)
+
+
+DAY_ZERO_NOTE = (
+    "Days are counted from the patient's day zero: the first delivered radiotherapy"
+    " fraction, or the patient's first record when no fraction is logged (see"
+    " patients.day_zero)."
+)
+
+GRADES_0_5 = ("0", "1", "2", "3", "4", "5")
+
+PATIENT_COLUMNS = (
+    Column("patient_id", "text", "Pseudonymous patient id (stable for this recipient only)"),
+    Column("sex", "dropdown", "Sex as recorded", choices=SEXES),
+    Column(
+        "age_years",
+        "text",
+        "Age in completed years at the first record; ages over 89 are reported as 90+",
+        units="years",
+    ),
+    Column(
+        "day_zero",
+        "dropdown",
+        "What day 0 is for this patient: first_fraction = first delivered radiotherapy"
+        " fraction; first_record = earliest wound onset, assessment or procedure (no"
+        " fraction logged)",
+        choices=("first_fraction", "first_record"),
+    ),
+)
+
+WOUND_COLUMNS = (
+    Column("wound_id", "text", "Pseudonymous wound id"),
+    Column("patient_id", "text", "Pseudonymous patient id"),
+    Column(
+        "site_class", "dropdown", "Body site mapped to a coarse class", choices=deid.SITE_CLASSES
+    ),
+    Column("laterality", "dropdown", "Side of the body", choices=LATERALITIES),
+    Column("in_skin_fold", "yesno", "Wound lies in a skin fold or crease"),
+    Column("etiology", "dropdown", "Wound etiology", choices=ETIOLOGIES),
+    Column("status", "dropdown", "Status at export", choices=WOUND_STATUSES),
+    Column("onset_day", "integer", "Day of wound onset. " + DAY_ZERO_NOTE, units="days"),
+    Column("healed_day", "integer", "Day the wound healed (empty if open)", units="days"),
+    Column("days_to_closure", "integer", "healed_day - onset_day", units="days"),
+    Column(
+        "follow_up_end_day",
+        "integer",
+        "Healed day, else the day of the last assessment (else onset)",
+        units="days",
+    ),
+    Column(
+        "dose_at_onset_cgy",
+        "number",
+        "Cumulative radiotherapy dose by the end of the onset day (the wound's linked"
+        " course, else all the patient's courses); physical dose, no EQD2",
+        units="cGy",
+    ),
+    Column(
+        "dose_source",
+        "dropdown",
+        "Where the dose came from: the fraction log, or the planned schedule (one fraction"
+        " per weekday) when no fraction is logged",
+        choices=("fraction_log", "planned_schedule"),
+    ),
+    Column(
+        "antiangiogenic_exposure_days",
+        "integer",
+        "Days on an anti-angiogenic (VEGF/VEGFR-inhibiting) systemic agent from onset to"
+        " follow_up_end_day, inclusive, counting each calendar day once",
+        units="days",
+    ),
+    Column(
+        "systemic_agents",
+        "text",
+        "Systemic agents taken during onset..follow-up end, generic names separated by ';'."
+        " Names outside the known anti-angiogenic list are reported as other_agent",
+    ),
+    Column(
+        "topical_categories",
+        "text",
+        "Topical treatment categories used on the wound, separated by ';'",
+        choices=TOPICAL_CATEGORIES,
+    ),
+    Column(
+        "worst_anemia_grade",
+        "integer",
+        "Worst CTCAE v5.0 grade of hemoglobin results during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "worst_platelet_grade",
+        "integer",
+        "Worst CTCAE v5.0 platelet count decreased grade during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "worst_neutrophil_grade",
+        "integer",
+        "Worst CTCAE v5.0 neutrophil count decreased grade during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+)
+
+ASSESSMENT_COLUMNS = (
+    Column("assessment_id", "text", "Pseudonymous assessment id"),
+    Column("wound_id", "text", "Pseudonymous wound id"),
+    Column("patient_id", "text", "Pseudonymous patient id"),
+    Column("visit_day", "integer", "Day of the assessment (UTC date). " + DAY_ZERO_NOTE, "days"),
+    Column("days_since_onset", "integer", "visit_day - the wound's onset_day", "days"),
+    Column("length_cm", "number", "Greatest head-to-toe length", "cm"),
+    Column("width_cm", "number", "Greatest width perpendicular to the length", "cm"),
+    Column("depth_cm", "number", "Depth", "cm"),
+    Column("area_cm2", "number", "Wound area (traced, measured or ellipse estimate)", "cm2"),
+    Column("area_method", "dropdown", "How area_cm2 was obtained", choices=AREA_METHODS),
+    Column("exudate_amount", "dropdown", "Exudate amount", choices=EXUDATE_AMOUNTS),
+    Column("exudate_type", "dropdown", "Exudate type", choices=EXUDATE_TYPES),
+    Column("epithelial_pct", "number", "Epithelial tissue share of the bed", "%"),
+    Column("granulation_pct", "number", "Granulation tissue share of the bed", "%"),
+    Column("slough_pct", "number", "Slough share of the bed", "%"),
+    Column("necrotic_pct", "number", "Necrotic tissue / eschar share of the bed", "%"),
+    Column("closed", "yesno", "Wound closed at this visit"),
+    Column("pain_score", "integer", "Pain score 0-10", "points"),
+    Column("push_area", "integer", "PUSH 3.0 length x width sub-score (0-10)", "points"),
+    Column("push_exudate", "integer", "PUSH 3.0 exudate sub-score (0-3)", "points"),
+    Column("push_tissue", "integer", "PUSH 3.0 tissue type sub-score (0-4)", "points"),
+    Column("push_total", "integer", "PUSH 3.0 total (0-17; NPUAP 1998)", "points"),
+    Column("bwat_total", "integer", "Bates-Jensen Wound Assessment Tool total (13-65)", "points"),
+    Column(
+        "ctcae_grade",
+        "integer",
+        "CTCAE v5.0 Dermatitis radiation grade in effect: the latest clinician override,"
+        " else the derived grade",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "ctcae_grade_derived",
+        "integer",
+        "CTCAE v5.0 grade derived from the structured findings",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "rtog_grade",
+        "integer",
+        "RTOG acute skin grade in effect (override, else derived; Cox 1995)",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "rtog_grade_derived", "integer", "RTOG grade derived from the findings", choices=GRADES_0_5
+    ),
+    Column(
+        "debridements_before",
+        "integer",
+        "Number of debridements of this wound performed before this assessment",
+    ),
+    Column(
+        "prp_before",
+        "integer",
+        "Number of platelet-rich plasma applications to this wound before this assessment",
+    ),
+    Column("dose_at_onset_cgy", "number", "Cumulative RT dose at wound onset (see wounds)", "cGy"),
+    Column(
+        "cumulative_dose_cgy",
+        "number",
+        "Cumulative RT dose by the end of the visit day (same source as dose_at_onset_cgy)",
+        "cGy",
+    ),
+)
+
+PROCEDURE_COLUMNS = (
+    Column("procedure_id", "text", "Pseudonymous procedure id"),
+    Column("wound_id", "text", "Pseudonymous wound id"),
+    Column("patient_id", "text", "Pseudonymous patient id"),
+    Column("day", "integer", "Day performed (UTC date). " + DAY_ZERO_NOTE, "days"),
+    Column("days_since_onset", "integer", "day - the wound's onset_day", "days"),
+    Column("kind", "dropdown", "Procedure kind", choices=PROCEDURE_KINDS),
+    Column("debridement_method", "dropdown", "Debridement method", choices=DEBRIDEMENT_METHODS),
+    Column("debridement_to_bleeding", "yesno", "Debrided down to fresh bleeding"),
+    Column("prp", "yesno", "Platelet-rich plasma applied (kind prp, or PRP details recorded)"),
+    Column("prp_form", "dropdown", "PRP form", choices=PRP_FORMS),
+    Column("prp_volume_ml", "number", "PRP volume", "mL"),
+    Column("prp_activator", "dropdown", "PRP activator", choices=PRP_ACTIVATORS),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "patients": PATIENT_COLUMNS,
+    "wounds": WOUND_COLUMNS,
+    "assessments": ASSESSMENT_COLUMNS,
+    "procedures": PROCEDURE_COLUMNS,
+}
+
+HEMATOLOGIC = ("hemoglobin", "platelets", "neutrophils")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one export covers and for whom the pseudonyms are made."""
+
+    clinic_id: uuid.UUID
+    date_from: date | None
+    date_to: date | None
+    key: bytes  # deid.pseudonym_key(SECRET_KEY, recipient)
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    day_zero: date
+    day_zero_kind: str
+    first_record: date
+    birth_date: date
+    sex: str
+
+
+# ---------------------------------------------------------------------------
+# Selection queries
+
+
+def _wound_filter(sel: Selection) -> list[Any]:
+    clauses: list[Any] = [
+        Wound.clinic_id == sel.clinic_id,
+        Wound.deleted_at.is_(None),
+        Patient.deleted_at.is_(None),
+    ]
+    if sel.date_from is not None:
+        clauses.append(Wound.onset_date >= sel.date_from)
+    if sel.date_to is not None:
+        clauses.append(Wound.onset_date <= sel.date_to)
+    return clauses
+
+
+def assessment_query(sel: Selection) -> sa.Select[Any]:
+    """The assessment stream: one row per live assessment of a selected wound,
+    ordered by wound then time (the benchmark's floor streams this same query)."""
+    a = Assessment
+    return (
+        sa.select(
+            a.id,
+            a.wound_id,
+            Wound.patient_id,
+            a.assessed_at,
+            a.length_cm,
+            a.width_cm,
+            a.depth_cm,
+            a.area_cm2,
+            a.area_method,
+            a.exudate_amount,
+            a.exudate_type,
+            a.epithelial_pct,
+            a.granulation_pct,
+            a.slough_pct,
+            a.necrotic_pct,
+            a.closed,
+            a.pain_score,
+            a.push_area,
+            a.push_exudate,
+            a.push_tissue,
+            a.push_total,
+            a.bwat_total,
+            a.ctcae_grade,
+            a.rtog_grade,
+            Wound.onset_date,
+            Wound.radiotherapy_course_id,
+        )
+        .join(Wound, Wound.id == a.wound_id)
+        .join(Patient, Patient.id == Wound.patient_id)
+        .where(a.deleted_at.is_(None), *_wound_filter(sel))
+        .order_by(a.wound_id, a.assessed_at, a.id)
+    )
+
+
+def _wound_query(sel: Selection) -> sa.Select[Any]:
+    return (
+        sa.select(
+            Wound.id,
+            Wound.patient_id,
+            Wound.body_site,
+            Wound.laterality,
+            Wound.in_skin_fold,
+            Wound.etiology,
+            Wound.status,
+            Wound.onset_date,
+            Wound.healed_on,
+            Wound.radiotherapy_course_id,
+        )
+        .join(Patient, Patient.id == Wound.patient_id)
+        .where(*_wound_filter(sel))
+        .order_by(Wound.id)
+    )
+
+
+def _procedure_query(sel: Selection) -> sa.Select[Any]:
+    p = Procedure
+    return (
+        sa.select(
+            p.id,
+            p.wound_id,
+            Wound.patient_id,
+            p.performed_at,
+            p.kind,
+            p.debridement_method,
+            p.debridement_to_bleeding,
+            p.prp_form,
+            p.prp_volume_ml,
+            p.prp_activator,
+            Wound.onset_date,
+        )
+        .join(Wound, Wound.id == p.wound_id)
+        .join(Patient, Patient.id == Wound.patient_id)
+        .where(p.deleted_at.is_(None), *_wound_filter(sel))
+        .order_by(p.wound_id, p.performed_at, p.id)
+    )
+
+
+def _patient_query(sel: Selection) -> sa.Select[Any]:
+    selected = sa.select(Wound.patient_id).join(Patient, Patient.id == Wound.patient_id)
+    selected = selected.where(*_wound_filter(sel))
+    return (
+        sa.select(Patient.id).where(Patient.id.in_(selected.scalar_subquery())).order_by(Patient.id)
+    )
+
+
+def counts(conn: sa.Connection, sel: Selection) -> dict[str, int]:
+    """Source rows per table, for progress totals (one COUNT each)."""
+    out = {}
+    for name, stmt in (
+        ("patients", _patient_query(sel)),
+        ("wounds", _wound_query(sel)),
+        ("assessments", assessment_query(sel)),
+        ("procedures", _procedure_query(sel)),
+    ):
+        sub = stmt.order_by(None).subquery()
+        out[name] = int(conn.scalar(sa.select(sa.func.count()).select_from(sub)) or 0)
+    return out
+
+
+def _stream(conn: sa.Connection, stmt: sa.Select[Any]) -> Iterator[list[Any]]:
+    """Rows of ``stmt`` in lists of at most BATCH_SIZE, from a streaming cursor."""
+    result = conn.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(stmt)
+    try:
+        yield from result.partitions(BATCH_SIZE)
+    finally:
+        result.close()
+
+
+# ---------------------------------------------------------------------------
+# Per-batch context
+
+
+def _chunks(ids: set[Any], size: int = 900) -> Iterator[list[Any]]:
+    items = sorted(ids, key=str)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def patient_infos(conn: sa.Connection, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, PatientInfo]:
+    """Day zero, first record date, birth date and sex of each patient.
+
+    Day zero is the first delivered fraction (any live course of the patient);
+    without one, the first record: the earliest wound onset, assessment or
+    procedure date. The age is taken at the first record, whichever comes first
+    of those and the first fraction. All of the patient's live records count,
+    not only the exported window, so day numbers agree between exports.
+    """
+    out: dict[uuid.UUID, PatientInfo] = {}
+    for chunk in _chunks(patient_ids):
+        first_fraction = dict(
+            conn.execute(
+                sa.select(RadiotherapyCourse.patient_id, sa.func.min(FractionDelivery.delivered_on))
+                .join(RadiotherapyCourse, RadiotherapyCourse.id == FractionDelivery.course_id)
+                .where(
+                    RadiotherapyCourse.patient_id.in_(chunk),
+                    RadiotherapyCourse.deleted_at.is_(None),
+                    FractionDelivery.deleted_at.is_(None),
+                )
+                .group_by(RadiotherapyCourse.patient_id)
+            ).all()
+        )
+        firsts: dict[uuid.UUID, list[date]] = defaultdict(list)
+        for pid, onset in conn.execute(
+            sa.select(Wound.patient_id, sa.func.min(Wound.onset_date))
+            .where(Wound.patient_id.in_(chunk), Wound.deleted_at.is_(None))
+            .group_by(Wound.patient_id)
+        ):
+            firsts[pid].append(onset)
+        for model, col in (
+            (Assessment, Assessment.assessed_at),
+            (Procedure, Procedure.performed_at),
+        ):
+            for pid, first_at in conn.execute(
+                sa.select(Wound.patient_id, sa.func.min(col))
+                .join(Wound, Wound.id == model.wound_id)
+                .where(
+                    Wound.patient_id.in_(chunk),
+                    Wound.deleted_at.is_(None),
+                    model.deleted_at.is_(None),
+                )
+                .group_by(Wound.patient_id)
+            ):
+                if first_at is not None:
+                    firsts[pid].append(_as_date(first_at))
+        for pid, birth, sex in conn.execute(
+            sa.select(Patient.id, Patient.birth_date, Patient.sex).where(Patient.id.in_(chunk))
+        ):
+            fraction = first_fraction.get(pid)
+            candidates = [d for d in firsts.get(pid, []) if d is not None]
+            first_record = min(candidates + ([fraction] if fraction else []), default=None)
+            if first_record is None:  # a patient with no records: not exported anyway
+                continue
+            out[pid] = PatientInfo(
+                day_zero=fraction or first_record,
+                day_zero_kind="first_fraction" if fraction else "first_record",
+                first_record=first_record,
+                birth_date=birth,
+                sex=sex,
+            )
+    return out
+
+
+def _as_date(value: Any) -> date:
+    """A UTC date from a datetime (SQLite MIN() hands back a string)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if hasattr(value, "date"):
+        return value.date()  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return]
+
+
+@dataclass
+class DoseCurve:
+    """Cumulative dose as a step function of the date (see app/clinical/dose.py)."""
+
+    days: list[date]
+    cumulative: list[float]
+    source: str
+
+    def on(self, day: date) -> float:
+        """Dose delivered by the end of ``day``: same rule as dose.cumulative_dose_on."""
+        i = bisect.bisect_right(self.days, day)
+        return self.cumulative[i - 1] if i else 0.0
+
+
+def _curve(points: list[tuple[date, float]], source: str) -> DoseCurve:
+    points.sort(key=lambda p: p[0])
+    total = 0.0
+    days, cums = [], []
+    for day, d in points:
+        total += d
+        days.append(day)
+        cums.append(total)
+    return DoseCurve(days, cums, source)
+
+
+def dose_curves(
+    conn: sa.Connection, patient_ids: set[uuid.UUID]
+) -> tuple[dict[uuid.UUID, DoseCurve], dict[uuid.UUID, list[uuid.UUID]]]:
+    """Per course: the fraction log, or the planned schedule when nothing is logged
+    (dose.planned_fraction_dates: one fraction per weekday). Also each patient's
+    course ids. A course whose schedule cannot be placed has no curve."""
+    curves: dict[uuid.UUID, DoseCurve] = {}
+    by_patient: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for chunk in _chunks(patient_ids):
+        courses = conn.execute(
+            sa.select(
+                RadiotherapyCourse.id, RadiotherapyCourse.patient_id, RadiotherapyCourse.start_date
+            ).where(
+                RadiotherapyCourse.patient_id.in_(chunk), RadiotherapyCourse.deleted_at.is_(None)
+            )
+        ).all()
+        if not courses:
+            continue
+        course_ids = [c.id for c in courses]
+        logged: dict[uuid.UUID, list[tuple[date, float]]] = defaultdict(list)
+        for cid, day, d in conn.execute(
+            sa.select(
+                FractionDelivery.course_id, FractionDelivery.delivered_on, FractionDelivery.dose_cgy
+            ).where(
+                FractionDelivery.course_id.in_(course_ids), FractionDelivery.deleted_at.is_(None)
+            )
+        ):
+            logged[cid].append((day, d))
+        phases: dict[uuid.UUID, list[dosemath.Phase]] = defaultdict(list)
+        for ph in conn.execute(
+            sa.select(*RadiotherapyPhase.__table__.c)
+            .where(RadiotherapyPhase.course_id.in_(course_ids))
+            .order_by(RadiotherapyPhase.course_id, RadiotherapyPhase.position)
+        ):
+            phases[ph.course_id].append(
+                dosemath.Phase(ph.technique, ph.dose_per_fraction_cgy, ph.fractions, ph.start_date)
+            )
+        for cid, pid, start in courses:
+            by_patient[pid].append(cid)
+            if logged.get(cid):
+                curves[cid] = _curve(logged[cid], "fraction_log")
+            else:
+                try:
+                    planned = dosemath.planned_fraction_dates(phases.get(cid, []), start)
+                except ValueError:
+                    continue
+                curves[cid] = _curve(list(planned), "planned_schedule")
+    return curves, by_patient
+
+
+class DoseLookup:
+    """Cumulative dose for a wound: its linked course, else all the patient's courses."""
+
+    def __init__(self, conn: sa.Connection, patient_ids: set[uuid.UUID]) -> None:
+        self.curves, self.by_patient = dose_curves(conn, patient_ids)
+
+    def _curves(self, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> list[DoseCurve]:
+        ids = [course_id] if course_id else self.by_patient.get(patient_id, [])
+        return [self.curves[c] for c in ids if c in self.curves]
+
+    def on(self, patient_id: uuid.UUID, course_id: uuid.UUID | None, day: date) -> float | None:
+        curves = self._curves(patient_id, course_id)
+        return sum(c.on(day) for c in curves) if curves else None
+
+    def source(self, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> str | None:
+        curves = self._curves(patient_id, course_id)
+        if not curves:
+            return None
+        return (
+            "fraction_log"
+            if all(c.source == "fraction_log" for c in curves)
+            else "planned_schedule"
+        )
+
+
+def _is_prp(kind: str, prp_form: Any, prp_volume: Any, prp_activator: Any) -> bool:
+    return kind == "prp" or any(v is not None for v in (prp_form, prp_volume, prp_activator))
+
+
+def procedure_times(
+    conn: sa.Connection, wound_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[list[Any], list[Any]]]:
+    """Per wound: sorted times of debridements and of PRP applications."""
+    out: dict[uuid.UUID, tuple[list[Any], list[Any]]] = {}
+    for chunk in _chunks(wound_ids):
+        for wid, at, kind, form, vol, act in conn.execute(
+            sa.select(
+                Procedure.wound_id,
+                Procedure.performed_at,
+                Procedure.kind,
+                Procedure.prp_form,
+                Procedure.prp_volume_ml,
+                Procedure.prp_activator,
+            ).where(Procedure.wound_id.in_(chunk), Procedure.deleted_at.is_(None))
+        ):
+            debr, prp = out.setdefault(wid, ([], []))
+            if kind == "debridement":
+                debr.append(at)
+            if _is_prp(kind, form, vol, act):
+                prp.append(at)
+    for debr, prp in out.values():
+        debr.sort()
+        prp.sort()
+    return out
+
+
+def effective_overrides(
+    conn: sa.Connection, assessment_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], int]:
+    """The latest override per (assessment, scale); later ones supersede earlier ones."""
+    out: dict[tuple[uuid.UUID, str], tuple[Any, int]] = {}
+    for i in range(0, len(assessment_ids), 900):
+        chunk = assessment_ids[i : i + 900]
+        for aid, scale, value, created in conn.execute(
+            sa.select(
+                Override.assessment_id, Override.scale, Override.value, Override.created_at
+            ).where(Override.assessment_id.in_(chunk))
+        ):
+            prev = out.get((aid, scale))
+            if prev is None or created >= prev[0]:
+                out[(aid, scale)] = (created, value)
+    return {k: v for k, (_, v) in out.items()}
+
+
+# ---------------------------------------------------------------------------
+# Tables
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
+    """patients: one row per patient with at least one selected wound."""
+    for rows in _stream(conn, _patient_query(sel)):
+        infos = patient_infos(conn, {r[0] for r in rows})
+        out = []
+        for (pid,) in rows:
+            info = infos.get(pid)
+            if info is None:
+                continue
+            out.append(
+                (
+                    deid.pseudonym(sel.key, "patient", pid),
+                    deid.one_of(info.sex, SEXES, "unknown"),
+                    deid.age_label(info.birth_date, info.first_record),
+                    info.day_zero_kind,
+                )
+            )
+        yield out
+
+
+def assessment_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
+    """assessments: long format, one row per assessment."""
+    key = sel.key
+    pseudonym = deid.pseudonym
+    one_of = deid.one_of
+    for rows in _stream(conn, assessment_query(sel)):
+        patient_ids = {r[2] for r in rows}
+        wound_ids = {r[1] for r in rows}
+        infos = patient_infos(conn, patient_ids)
+        doses = DoseLookup(conn, patient_ids)
+        procs = procedure_times(conn, wound_ids)
+        overrides = effective_overrides(conn, [r[0] for r in rows])
+        wound_ctx: dict[uuid.UUID, tuple[str, str, int, float | None]] = {}
+        out = []
+        for r in rows:
+            (aid, wid, pid, at, length, width, depth, area, area_method, ex_amount, ex_type) = r[
+                :11
+            ]
+            onset, course_id = r[24], r[25]
+            info = infos[pid]
+            ctx = wound_ctx.get(wid)
+            if ctx is None:
+                ctx = (
+                    pseudonym(key, "wound", wid),
+                    pseudonym(key, "patient", pid),
+                    (onset - info.day_zero).days,
+                    doses.on(pid, course_id, onset),
+                )
+                wound_ctx[wid] = ctx
+            visit = at.date()
+            visit_day = (visit - info.day_zero).days
+            debr, prp = procs.get(wid, ((), ()))
+            ctcae, rtog = r[22], r[23]
+            out.append(
+                (
+                    pseudonym(key, "assessment", aid),
+                    ctx[0],
+                    ctx[1],
+                    visit_day,
+                    visit_day - ctx[2],
+                    length,
+                    width,
+                    depth,
+                    area,
+                    one_of(area_method, AREA_METHODS),
+                    one_of(ex_amount, EXUDATE_AMOUNTS),
+                    one_of(ex_type, EXUDATE_TYPES),
+                    *r[11:15],
+                    r[15],
+                    *r[16:22],
+                    overrides.get((aid, "ctcae"), ctcae),
+                    ctcae,
+                    overrides.get((aid, "rtog"), rtog),
+                    rtog,
+                    bisect.bisect_left(debr, at) if debr else 0,
+                    bisect.bisect_left(prp, at) if prp else 0,
+                    ctx[3],
+                    doses.on(pid, course_id, visit),
+                )
+            )
+        yield out
+
+
+def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
+    """procedures: one row per procedure of a selected wound; no notes, no preparation text."""
+    key = sel.key
+    for rows in _stream(conn, _procedure_query(sel)):
+        infos = patient_infos(conn, {r[2] for r in rows})
+        out = []
+        for prid, wid, pid, at, kind, method, to_bleed, form, vol, act, onset in rows:
+            info = infos[pid]
+            day = (at.date() - info.day_zero).days
+            out.append(
+                (
+                    deid.pseudonym(key, "procedure", prid),
+                    deid.pseudonym(key, "wound", wid),
+                    deid.pseudonym(key, "patient", pid),
+                    day,
+                    day - (onset - info.day_zero).days,
+                    deid.one_of(kind, PROCEDURE_KINDS),
+                    deid.one_of(method, DEBRIDEMENT_METHODS),
+                    to_bleed,
+                    _is_prp(kind, form, vol, act),
+                    deid.one_of(form, PRP_FORMS),
+                    _num(vol),
+                    deid.one_of(act, PRP_ACTIVATORS),
+                )
+            )
+        yield out
+
+
+def _follow_up_ends(conn: sa.Connection, wound_ids: set[uuid.UUID]) -> dict[uuid.UUID, date]:
+    out: dict[uuid.UUID, date] = {}
+    for chunk in _chunks(wound_ids):
+        for wid, last in conn.execute(
+            sa.select(Assessment.wound_id, sa.func.max(Assessment.assessed_at))
+            .where(Assessment.wound_id.in_(chunk), Assessment.deleted_at.is_(None))
+            .group_by(Assessment.wound_id)
+        ):
+            if last is not None:
+                out[wid] = _as_date(last)
+    return out
+
+
+def _schedules(
+    conn: sa.Connection, patient_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str, bool, tx.Schedule]]]:
+    """Each patient's systemic therapies as (generic name, anti-angiogenic, schedule)."""
+    out: dict[uuid.UUID, list[tuple[str, bool, tx.Schedule]]] = defaultdict(list)
+    for chunk in _chunks(patient_ids):
+        therapies = conn.execute(
+            sa.select(*SystemicTherapy.__table__.c).where(
+                SystemicTherapy.patient_id.in_(chunk), SystemicTherapy.deleted_at.is_(None)
+            )
+        ).all()
+        if not therapies:
+            continue
+        from app.therapy.models import TherapyChange
+
+        changes: dict[uuid.UUID, list[tx.Change]] = defaultdict(list)
+        for ch in conn.execute(
+            sa.select(*TherapyChange.__table__.c)
+            .where(
+                TherapyChange.therapy_id.in_([t.id for t in therapies]),
+                TherapyChange.deleted_at.is_(None),
+            )
+            .order_by(TherapyChange.effective_on, TherapyChange.created_at)
+        ):
+            changes[ch.therapy_id].append(tx.Change(ch.effective_on, ch.kind, ch.dose))
+        for t in therapies:
+            anti = t.anti_angiogenic or tx.is_anti_angiogenic(t.agent)
+            schedule = tx.Schedule(
+                t.start_date, t.stop_date, t.days_on, t.days_off, t.dose, tuple(changes[t.id])
+            )
+            out[t.patient_id].append((generic_agent(t.agent), anti, schedule))
+    return out
+
+
+def generic_agent(agent: str) -> str:
+    """A generic drug name from the known anti-angiogenic list, else "other_agent".
+
+    The agent column is free text; only names on a fixed list are exported so a
+    typed comment can never leak through it.
+    """
+    name = " ".join(agent.strip().lower().split())
+    for candidate in (name, name.split(" ")[0], name.split(" ")[0].split("-")[0]):
+        if candidate in tx.ANTI_ANGIOGENIC_AGENTS:
+            return candidate
+    return "other_agent"
+
+
+def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
+    """wounds: one row per selected wound with healing, dose, therapy and lab context."""
+    key = sel.key
+    for rows in _stream(conn, _wound_query(sel)):
+        patient_ids = {r[1] for r in rows}
+        wound_ids = {r[0] for r in rows}
+        infos = patient_infos(conn, patient_ids)
+        doses = DoseLookup(conn, patient_ids)
+        ends = _follow_up_ends(conn, wound_ids)
+        schedules = _schedules(conn, patient_ids)
+        topicals: dict[uuid.UUID, set[str]] = defaultdict(set)
+        for chunk in _chunks(wound_ids):
+            for wid, cat in conn.execute(
+                sa.select(TopicalTreatment.wound_id, TopicalTreatment.category).where(
+                    TopicalTreatment.wound_id.in_(chunk), TopicalTreatment.deleted_at.is_(None)
+                )
+            ):
+                topicals[wid].add(deid.one_of(cat, TOPICAL_CATEGORIES) or "other")
+        labs: dict[uuid.UUID, list[tuple[date, str, int]]] = defaultdict(list)
+        for chunk in _chunks(patient_ids):
+            for pid, test, taken, grade in conn.execute(
+                sa.select(
+                    LabResult.patient_id, LabResult.test, LabResult.taken_at, LabResult.ctcae_grade
+                ).where(
+                    LabResult.patient_id.in_(chunk),
+                    LabResult.deleted_at.is_(None),
+                    LabResult.test.in_(HEMATOLOGIC),
+                    LabResult.ctcae_grade.is_not(None),
+                )
+            ):
+                labs[pid].append((taken.date(), test, grade))
+        out = []
+        for wid, pid, site, lat, fold, etiology, status, onset, healed, course_id in rows:
+            info = infos.get(pid)
+            if info is None:
+                continue
+            end = healed or max(ends.get(wid, onset), onset)
+            agents: set[str] = set()
+            anti_days: set[date] = set()
+            for name, anti, schedule in schedules.get(pid, []):
+                days = [
+                    onset + timedelta(days=i)
+                    for i in range((end - onset).days + 1)
+                    if tx.on_drug(schedule, onset + timedelta(days=i))
+                ]
+                if days:
+                    agents.add(name)
+                    if anti:
+                        anti_days.update(days)
+            worst = {t: None for t in HEMATOLOGIC}
+            for taken, test, grade in labs.get(pid, []):
+                if onset <= taken <= end and (worst[test] is None or grade > worst[test]):
+                    worst[test] = grade
+            onset_day = (onset - info.day_zero).days
+            healed_day = None if healed is None else (healed - info.day_zero).days
+            out.append(
+                (
+                    deid.pseudonym(key, "wound", wid),
+                    deid.pseudonym(key, "patient", pid),
+                    deid.site_class(site),
+                    deid.one_of(lat, LATERALITIES, "none"),
+                    fold,
+                    deid.one_of(etiology, ETIOLOGIES),
+                    deid.one_of(status, WOUND_STATUSES),
+                    onset_day,
+                    healed_day,
+                    None if healed_day is None else healed_day - onset_day,
+                    (end - info.day_zero).days,
+                    doses.on(pid, course_id, onset),
+                    doses.source(pid, course_id),
+                    len(anti_days),
+                    ";".join(sorted(agents)),
+                    ";".join(sorted(topicals.get(wid, ()))),
+                    worst["hemoglobin"],
+                    worst["platelets"],
+                    worst["neutrophils"],
+                )
+            )
+        yield out
+
+
+BATCHES = {
+    "patients": patient_batches,
+    "wounds": wound_batches,
+    "assessments": assessment_batches,
+    "procedures": procedure_batches,
+}

@@ -1,0 +1,291 @@
+"""FHIR R4 bulk NDJSON: one resource type per file and a Bulk Data style manifest.
+
+Built from the same de-identified rows as the CSV (app/exports/dataset.py), so
+nothing reaches a resource that the tables would not carry. Resources:
+
+- Patient: pseudonymous id and gender only (no name, no birthDate; the age
+  label and day-zero kind as extensions).
+- Condition per wound: ICD-10-CM L58.0 acute radiodermatitis, or L58.1 chronic
+  radiodermatitis when the wound lasted more than 90 days (onset to healing, or
+  to the last assessment when open) - the usual acute/late boundary in radiation
+  toxicity scoring (RTOG/EORTC: late effects from 90 days). Wounds of other
+  etiologies carry only a text code.
+- Observation "wound size" per assessment: LOINC 72287-6 panel with components
+  39126-8 length, 39125-0 width, 39127-6 depth (UCUM cm) and 89260-4 area (cm2).
+- Observation "CTCAE grade" per graded assessment: the grade in effect as NCIt
+  (C41338 grade 1 mild, C41339 2 moderate, C41340 3 severe, C41337 4
+  life-threatening, C48275 5 death; grade 0 as text).
+- Procedure per debridement (SNOMED CT 36777000 Debridement) and per PRP
+  application (text only: no SNOMED code we are sure of).
+
+Dates: FHIR wants calendar dates, which we must not export. Every resource
+carries the study day instead, in the extension STUDY_DAY_URL (valueInteger,
+days from the patient's day zero); effective/performed/onset are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.exports import deid
+from app.exports.dataset import BATCHES, TABLES, Selection
+from app.exports.writers import Progress, write_json
+
+EXT_BASE = "https://woundtrack.example/fhir/StructureDefinition/"
+STUDY_DAY_URL = EXT_BASE + "study-day"
+AGE_URL = EXT_BASE + "age-years"
+DAY_ZERO_URL = EXT_BASE + "day-zero"
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SNOMED = "http://snomed.info/sct"
+NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+
+CHRONIC_AFTER_DAYS = 90
+
+NCIT_GRADES = {
+    1: ("C41338", "Grade 1 Mild Adverse Event"),
+    2: ("C41339", "Grade 2 Moderate Adverse Event"),
+    3: ("C41340", "Grade 3 Severe Adverse Event"),
+    4: ("C41337", "Grade 4 Life Threatening or Disabling Adverse Event"),
+    5: ("C48275", "Grade 5 Death Related to Adverse Event"),
+}
+
+SIZE_COMPONENTS = (
+    ("length_cm", "39126-8", "Wound length", "cm"),
+    ("width_cm", "39125-0", "Wound width", "cm"),
+    ("depth_cm", "39127-6", "Wound depth", "cm"),
+    ("area_cm2", "89260-4", "Wound area", "cm2"),
+)
+
+RADIATION_ETIOLOGIES = ("radiation_dermatitis", "radiation_ulcer")
+
+
+def _day(value: int | None) -> list[dict[str, Any]]:
+    return [] if value is None else [{"url": STUDY_DAY_URL, "valueInteger": value}]
+
+
+def _ref(kind: str, pid: str) -> dict[str, str]:
+    return {"reference": f"{kind}/{pid}"}
+
+
+def patient(row: dict[str, Any]) -> dict[str, Any]:
+    """Patient: pseudonymous id, gender, age label and day-zero kind; nothing else."""
+    return {
+        "resourceType": "Patient",
+        "id": row["patient_id"],
+        "extension": [
+            {"url": AGE_URL, "valueString": row["age_years"]},
+            {"url": DAY_ZERO_URL, "valueCode": row["day_zero"]},
+        ],
+        "gender": row["sex"],
+    }
+
+
+def condition_code(etiology: str, duration_days: int) -> dict[str, Any]:
+    """L58.0 acute / L58.1 chronic radiodermatitis (chronic: lasting > 90 days)."""
+    if etiology not in RADIATION_ETIOLOGIES:
+        return {"text": f"Wound ({etiology})"}
+    if duration_days > CHRONIC_AFTER_DAYS:
+        return {
+            "coding": [{"system": ICD10CM, "code": "L58.1", "display": "Chronic radiodermatitis"}],
+            "text": "Chronic radiodermatitis",
+        }
+    return {
+        "coding": [{"system": ICD10CM, "code": "L58.0", "display": "Acute radiodermatitis"}],
+        "text": "Acute radiodermatitis",
+    }
+
+
+def condition(row: dict[str, Any]) -> dict[str, Any]:
+    """Condition for one wound."""
+    healed = row["status"] == "healed"
+    duration = row["follow_up_end_day"] - row["onset_day"]
+    site = row["site_class"].replace("_", " ")
+    lat = row["laterality"]
+    return {
+        "resourceType": "Condition",
+        "id": row["wound_id"],
+        "extension": _day(row["onset_day"]),
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "resolved" if healed else "active",
+                }
+            ]
+        },
+        "verificationStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": "confirmed",
+                }
+            ]
+        },
+        "code": condition_code(row["etiology"], duration),
+        "bodySite": [{"text": site if lat in (None, "none") else f"{site}, {lat}"}],
+        "subject": _ref("Patient", row["patient_id"]),
+    }
+
+
+def _quantity(value: float, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+def size_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, Any] | None:
+    """Wound size panel (LOINC 72287-6) with one component per measured dimension."""
+    components = [
+        {
+            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+            "valueQuantity": _quantity(float(row[name]), unit),
+        }
+        for name, code, display, unit in SIZE_COMPONENTS
+        if row[name] is not None
+    ]
+    if not components:
+        return None
+    return {
+        "resourceType": "Observation",
+        "id": deid.pseudonym(key, "observation-size", aid),
+        "extension": _day(row["visit_day"]),
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "72287-6", "display": "Wound size panel"}]},
+        "subject": _ref("Patient", row["patient_id"]),
+        "focus": [_ref("Condition", row["wound_id"])],
+        "component": components,
+    }
+
+
+def grade_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, Any] | None:
+    """CTCAE v5.0 Dermatitis radiation grade in effect, valued with NCIt grade codes."""
+    grade = row["ctcae_grade"]
+    if grade is None:
+        return None
+    if grade in NCIT_GRADES:
+        code, display = NCIT_GRADES[grade]
+        value = {
+            "coding": [{"system": NCIT, "code": code, "display": display}],
+            "text": f"Grade {grade}",
+        }
+    else:
+        value = {"text": f"Grade {grade}"}
+    return {
+        "resourceType": "Observation",
+        "id": deid.pseudonym(key, "observation-ctcae", aid),
+        "extension": _day(row["visit_day"]),
+        "status": "final",
+        "code": {"text": "CTCAE v5.0 Dermatitis radiation grade"},
+        "subject": _ref("Patient", row["patient_id"]),
+        "focus": [_ref("Condition", row["wound_id"])],
+        "valueCodeableConcept": value,
+    }
+
+
+def procedures(row: dict[str, Any], key: bytes) -> Iterator[dict[str, Any]]:
+    """Procedure resources for one procedure row: debridement and/or PRP."""
+    base = {
+        "resourceType": "Procedure",
+        "extension": _day(row["day"]),
+        "status": "completed",
+        "subject": _ref("Patient", row["patient_id"]),
+        "reasonReference": [_ref("Condition", row["wound_id"])],
+    }
+    pid = row["procedure_id"]
+    if row["kind"] == "debridement":
+        yield {
+            **base,
+            "id": deid.pseudonym(key, "procedure-debridement", pid),
+            "code": {
+                "coding": [{"system": SNOMED, "code": "36777000", "display": "Debridement"}],
+                "text": "Debridement"
+                + (f" ({row['debridement_method']})" if row["debridement_method"] else ""),
+            },
+        }
+    if row["prp"]:
+        yield {
+            **base,
+            "id": deid.pseudonym(key, "procedure-prp", pid),
+            "code": {"text": "Platelet-rich plasma application"},
+        }
+    if row["kind"] in ("dressing", "other"):
+        yield {**base, "id": pid, "code": {"text": row["kind"]}}
+
+
+def _rows(conn: sa.Connection, sel: Selection, table: str) -> Iterator[list[dict[str, Any]]]:
+    names = [c.name for c in TABLES[table]]
+    for batch in BATCHES[table](conn, sel):
+        yield [dict(zip(names, r, strict=True)) for r in batch]
+
+
+def write_ndjson(
+    conn: sa.Connection,
+    sel: Selection,
+    workdir: Path,
+    progress: Progress,
+    *,
+    request: str,
+    transaction_time: str,
+) -> tuple[list[Path], dict[str, int]]:
+    """Patient, Condition, Observation and Procedure NDJSON files plus manifest.json."""
+    files: dict[str, Path] = {}
+    counts: dict[str, int] = {}
+    handles: dict[str, Any] = {}
+    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+    def emit(resource: dict[str, Any] | None) -> None:
+        if resource is None:
+            return
+        rtype = resource["resourceType"]
+        if rtype not in handles:
+            files[rtype] = workdir / f"{rtype}.ndjson"
+            handles[rtype] = files[rtype].open("w", encoding="utf-8")
+            counts[rtype] = 0
+        handles[rtype].write(dumps(resource) + "\n")
+        counts[rtype] += 1
+
+    key = sel.key
+    try:
+        for batch in _rows(conn, sel, "patients"):
+            for row in batch:
+                emit(patient(row))
+            progress(len(batch))
+        for batch in _rows(conn, sel, "wounds"):
+            for row in batch:
+                emit(condition(row))
+            progress(len(batch))
+        for batch in _rows(conn, sel, "assessments"):
+            for row in batch:
+                aid = row["assessment_id"]
+                emit(size_observation(row, key, aid))
+                emit(grade_observation(row, key, aid))
+            progress(len(batch))
+        for batch in _rows(conn, sel, "procedures"):
+            for row in batch:
+                for resource in procedures(row, key):
+                    emit(resource)
+            progress(len(batch))
+    finally:
+        for fh in handles.values():
+            fh.close()
+    manifest = {
+        "transactionTime": transaction_time,
+        "request": request,
+        "requiresAccessToken": True,
+        "output": [
+            {"type": rtype, "url": files[rtype].name, "count": counts[rtype]} for rtype in files
+        ],
+        "error": [],
+        "extension": {
+            "study-day": "Dates are days from each patient's day zero: "
+            "first radiotherapy fraction, else first record (Patient extension day-zero)."
+        },
+    }
+    paths = [*files.values(), write_json(workdir / "manifest.json", manifest)]
+    return paths, counts

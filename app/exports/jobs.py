@@ -1,0 +1,429 @@
+"""Export jobs: one code path, run by an RQ worker or by a thread of the app.
+
+``run_export(job_id)`` does the work in its own app context and database
+connections, whoever calls it:
+- with ``REDIS_URL`` set, the request enqueues ``rq_task`` on the RQ queue
+  ``EXPORT_QUEUE`` (default "exports") and ``flask --app wsgi worker`` runs it;
+- without Redis, the request starts a daemon thread that calls it.
+
+Crash safety and idempotency:
+- a job is claimed with one conditional UPDATE (queued -> running, attempts + 1),
+  so two workers given the same job cannot both run it; a job that is done,
+  failed, expired or already running is left alone;
+- files are written to a private temporary directory, zipped, and stored under a
+  key of this attempt (``exports/<job>/attempt-<n>.zip``; the storage writes
+  atomically). Only then does one UPDATE, conditional on still owning the
+  attempt, set status "done" with the key. A worker killed at any point leaves
+  no result presented as done;
+- every batch refreshes ``heartbeat_at``. A "running" job whose heartbeat is
+  older than EXPORT_STALE_SECONDS (default 300) had its worker die: it is
+  reported as failed, with the reason, and is retryable by
+  POST /exports/{id}/retry. There is no automatic re-queue, on purpose: a job
+  that kills its worker (out of memory, say) would otherwise loop forever.
+- expired results (EXPORT_TTL_HOURS after completion) are deleted by
+  ``sweep`` (run on each POST /exports and before each job); the row stays,
+  with status "expired".
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import uuid
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app, has_app_context
+from flask.cli import with_appcontext
+
+from app.core import audit
+from app.core.db import utcnow
+from app.exports.models import ExportJob
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STALE_SECONDS = 300
+DEFAULT_QUEUE = "exports"
+CONTENT_TYPE = "application/zip"
+
+_bound_app: Flask | None = None
+
+
+class LostOwnership(Exception):
+    """The job was taken from this attempt (marked stale, retried elsewhere)."""
+
+
+def bind_app(app: Flask) -> None:
+    """The app an in-process RQ worker runs jobs with (the worker command sets it)."""
+    global _bound_app
+    _bound_app = app
+
+
+def _app() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+    if _bound_app is not None:
+        return _bound_app
+    from app import create_app
+
+    return create_app()
+
+
+def stale_seconds(app: Flask) -> int:
+    return int(app.config.get("EXPORT_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+
+
+def queue_name(app: Flask) -> str:
+    return str(app.config.get("EXPORT_QUEUE") or DEFAULT_QUEUE)
+
+
+def _engine(app: Flask) -> sa.Engine:
+    from app.extensions import db
+
+    with app.app_context():
+        return db.engine
+
+
+# ---------------------------------------------------------------------------
+# Queueing
+
+
+def rq_queue(app: Flask) -> Any:
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(queue_name(app), connection=Redis.from_url(app.config["REDIS_URL"]))
+
+
+def enqueue(app: Flask, job_id: uuid.UUID) -> None:
+    """Hand the job to RQ (REDIS_URL set) or to a background thread.
+
+    Called after the request committed the job row, so the worker finds it. If
+    Redis refuses the job, the job is marked failed (retryable) instead of
+    staying queued for ever.
+    """
+    if app.config.get("REDIS_URL"):
+        try:
+            rq_queue(app).enqueue(
+                "app.exports.jobs.rq_task",
+                str(job_id),
+                job_timeout=int(app.config.get("EXPORT_JOB_TIMEOUT", 6 * 3600)),
+                result_ttl=3600,
+                failure_ttl=7 * 86400,
+            )
+        except Exception as exc:  # the queue is down: say so on the job
+            log.error("export %s could not be queued: %s", job_id, type(exc).__name__)
+            _set_failed(
+                _engine(app),
+                job_id,
+                None,
+                "The job queue (Redis) was unreachable; retry with POST /api/v1/exports/"
+                f"{job_id}/retry.",
+                from_status="queued",
+            )
+        return
+    thread = threading.Thread(
+        target=run_export, args=(job_id, app), name=f"export-{job_id}", daemon=True
+    )
+    thread.start()
+
+
+def rq_task(job_id: str) -> str:
+    """The RQ entry point: run the export with the worker's app."""
+    return run_export(uuid.UUID(job_id), _app())
+
+
+# ---------------------------------------------------------------------------
+# Job state transitions (each one conditional UPDATE, committed at once)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _claim(engine: sa.Engine, job_id: uuid.UUID) -> int | None:
+    """queued -> running; returns this attempt's number, or None if not ours to run."""
+    now = _now()
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            sa.update(ExportJob)
+            .where(ExportJob.id == job_id, ExportJob.status == "queued")
+            .values(
+                status="running",
+                attempts=ExportJob.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+                progress_done=0,
+                error=None,
+            )
+        ).rowcount
+        if not claimed:
+            return None
+        return int(conn.scalar(sa.select(ExportJob.attempts).where(ExportJob.id == job_id)) or 0)
+
+
+def _owned(job_id: uuid.UUID, attempt: int) -> Any:
+    return sa.and_(
+        ExportJob.id == job_id, ExportJob.status == "running", ExportJob.attempts == attempt
+    )
+
+
+def _heartbeat(engine: sa.Engine, job_id: uuid.UUID, attempt: int, **values: Any) -> None:
+    with engine.begin() as conn:
+        n = conn.execute(
+            sa.update(ExportJob)
+            .where(_owned(job_id, attempt))
+            .values(heartbeat_at=_now(), **values)
+        ).rowcount
+    if not n:
+        raise LostOwnership(str(job_id))
+
+
+def _set_failed(
+    engine: sa.Engine,
+    job_id: uuid.UUID,
+    attempt: int | None,
+    reason: str,
+    *,
+    from_status: str = "running",
+) -> None:
+    clause = ExportJob.id == job_id
+    clause = sa.and_(clause, ExportJob.status == from_status)
+    if attempt is not None:
+        clause = sa.and_(clause, ExportJob.attempts == attempt)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(ExportJob)
+            .where(clause)
+            .values(status="failed", error=reason[:2000], finished_at=_now())
+        )
+
+
+def mark_stale(engine: sa.Engine, stale_after: int, job_id: uuid.UUID | None = None) -> int:
+    """Report running jobs whose worker stopped sending heartbeats as failed (retryable)."""
+    cutoff = _now() - timedelta(seconds=stale_after)
+    stmt = sa.update(ExportJob).where(
+        ExportJob.status == "running",
+        sa.or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < cutoff),
+    )
+    if job_id is not None:
+        stmt = stmt.where(ExportJob.id == job_id)
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                stmt.values(
+                    status="failed",
+                    finished_at=_now(),
+                    error=(
+                        f"The worker stopped responding (no heartbeat for over {stale_after} s);"
+                        " it probably died. Nothing was published. Retry with"
+                        " POST /api/v1/exports/{id}/retry."
+                    ),
+                )
+            ).rowcount
+            or 0
+        )
+
+
+def sweep(app: Flask, limit: int = 100) -> int:
+    """Delete expired results (job rows stay, status "expired"); report stale jobs."""
+    engine = _engine(app)
+    storage = app.extensions["storage"]
+    mark_stale(engine, stale_seconds(app))
+    now = _now()
+    with engine.connect() as conn:
+        expired = (
+            conn.execute(
+                sa.select(ExportJob.id)
+                .where(ExportJob.status == "done", ExportJob.expires_at < now)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+    for job_id in expired:
+        for key in list(storage.list_keys(f"exports/{job_id}/")):
+            storage.delete(key)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(ExportJob)
+                .where(ExportJob.id == job_id, ExportJob.status == "done")
+                .values(status="expired", result_key=None)
+            )
+    return len(expired)
+
+
+# ---------------------------------------------------------------------------
+# The work
+
+
+def run_export(job_id: uuid.UUID, app: Flask | None = None) -> str:
+    """Produce one export end to end; returns the job's status afterwards.
+
+    Safe to call twice, from anywhere: only the caller that claims the queued
+    job does the work.
+    """
+    app = app or _app()
+    with app.app_context():
+        engine = _engine(app)
+        try:
+            sweep(app)
+        except Exception as exc:  # a failed sweep must not block the export
+            log.warning("export sweep failed: %s", type(exc).__name__)
+        attempt = _claim(engine, job_id)
+        if attempt is None:
+            return _status(engine, job_id)
+        try:
+            _produce(app, engine, job_id, attempt)
+        except LostOwnership:
+            log.warning("export %s attempt %s lost its claim; result discarded", job_id, attempt)
+        except Exception as exc:
+            # Keep the reason free of data: exception messages can quote SQL parameters.
+            log.error("export %s attempt %s failed: %s", job_id, attempt, type(exc).__name__)
+            import traceback
+
+            traceback.print_exc()  # DEBUG
+            _set_failed(
+                engine,
+                job_id,
+                attempt,
+                f"The export failed ({type(exc).__name__}). Retry with"
+                f" POST /api/v1/exports/{job_id}/retry.",
+            )
+        return _status(engine, job_id)
+
+
+def _status(engine: sa.Engine, job_id: uuid.UUID) -> str:
+    with engine.connect() as conn:
+        return str(conn.scalar(sa.select(ExportJob.status).where(ExportJob.id == job_id)))
+
+
+def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> None:
+    from app.auth.models import User
+    from app.clinics.services import has_grant
+    from app.exports import deid
+    from app.exports.dataset import Selection, counts
+    from app.exports.writers import write_files
+    from app.extensions import db
+
+    session = db.session
+    job = session.get(ExportJob, job_id)
+    assert job is not None
+    user = session.get(User, job.requested_by)
+    assert user is not None
+    if user.role == "researcher" and not has_grant(session, user.id, job.clinic_id):
+        _set_failed(
+            engine,
+            job_id,
+            attempt,
+            "The clinic's research grant for you is no longer active; nothing was exported.",
+        )
+        return
+    sel = Selection(
+        clinic_id=job.clinic_id,
+        date_from=job.date_from,
+        date_to=job.date_to,
+        key=deid.pseudonym_key(app.config["SECRET_KEY"], user.id),
+    )
+    fmt = job.format
+    storage = app.extensions["storage"]
+    session.rollback()  # release the read transaction; the work uses its own connection
+
+    with tempfile.TemporaryDirectory(prefix="export-") as tmp, engine.connect() as conn:
+        workdir = Path(tmp) / "files"
+        workdir.mkdir()
+        total = sum(counts(conn, sel).values())
+        _heartbeat(engine, job_id, attempt, progress_total=total)
+        done = 0
+
+        def progress(n: int) -> None:
+            nonlocal done
+            done += n
+            _heartbeat(engine, job_id, attempt, progress_done=min(done, total))
+
+        files, row_counts = write_files(
+            conn,
+            sel,
+            fmt,
+            workdir,
+            progress,
+            manifest_request=f"/api/v1/exports/{job_id}",
+            transaction_time=utcnow().isoformat(),
+        )
+        conn.rollback()
+        zip_path = Path(tmp) / "export.zip"
+        # Level 1: text compresses ~5x even so, at a fraction of the default's CPU.
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for path in files:
+                kind = zipfile.ZIP_STORED if path.suffix == ".parquet" else zipfile.ZIP_DEFLATED
+                zf.write(path, arcname=path.name, compress_type=kind)
+        _heartbeat(engine, job_id, attempt)
+        key = f"exports/{job_id}/attempt-{attempt}.zip"
+        storage.put_file(key, zip_path, CONTENT_TYPE)
+        size = zip_path.stat().st_size
+
+    finished = _now()
+    ttl = timedelta(hours=int(app.config.get("EXPORT_TTL_HOURS", 72)))
+    details = {
+        "format": fmt,
+        "from": job.date_from.isoformat() if job.date_from else None,
+        "to": job.date_to.isoformat() if job.date_to else None,
+        "row_counts": row_counts,
+        "attempt": attempt,
+    }
+    ev = audit.build_event(
+        "export_complete", "export_job", job_id, clinic_id=job.clinic_id, details=details, user=user
+    )
+    values = {c.key: getattr(ev, c.key) for c in sa.inspect(audit.AuditEvent).column_attrs}
+    with engine.begin() as conn:
+        published = conn.execute(
+            sa.update(ExportJob)
+            .where(_owned(job_id, attempt))
+            .values(
+                status="done",
+                result_key=key,
+                result_bytes=size,
+                row_counts=row_counts,
+                progress_done=total,
+                heartbeat_at=finished,
+                finished_at=finished,
+                expires_at=finished + ttl,
+                error=None,
+            )
+        ).rowcount
+        if published:
+            conn.execute(sa.insert(audit.AuditEvent).values(**values))
+    if not published:
+        storage.delete(key)
+        raise LostOwnership(str(job_id))
+    # Results of earlier attempts that died after storing but before publishing.
+    for other in list(storage.list_keys(f"exports/{job_id}/")):
+        if other != key:
+            storage.delete(other)
+
+
+# ---------------------------------------------------------------------------
+# CLI
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run an RQ worker for export jobs (needs REDIS_URL)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException(
+            "REDIS_URL is not set. Without Redis, exports run in a thread of the app process."
+        )
+    from rq import Worker
+
+    bind_app(app)
+    queue = rq_queue(app)
+    click.echo(f"export worker listening on queue {queue.name!r}")
+    Worker([queue], connection=queue.connection).work(burst=burst)

@@ -1,0 +1,86 @@
+"""Export request and job schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.core.schemas import StrictSchema
+from app.exports.models import EXPORT_FORMATS, EXPORT_STATUSES
+
+
+class ExportRequestSchema(StrictSchema):
+    clinic_id = fields.UUID(required=True)
+    format = fields.String(
+        required=True,
+        validate=validate.OneOf(EXPORT_FORMATS),
+        metadata={"description": "csv | parquet | fhir_ndjson"},
+    )
+    date_from = fields.Date(
+        data_key="from",
+        allow_none=True,
+        metadata={"description": "Wounds with onset on or after this date (inclusive)"},
+    )
+    date_to = fields.Date(
+        data_key="to",
+        allow_none=True,
+        metadata={"description": "Wounds with onset on or before this date (inclusive)"},
+    )
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("date_from"), data.get("date_to")
+        if start is not None and end is not None and start > end:
+            raise ValidationError("must be on or before `to`", field_name="from")
+
+
+class ProgressSchema(Schema):
+    done = fields.Integer(required=True, metadata={"description": "Source rows processed"})
+    total = fields.Integer(
+        allow_none=True, metadata={"description": "Source rows to process (null until counted)"}
+    )
+
+
+class ExportJobSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    clinic_id = fields.UUID(dump_only=True)
+    format = fields.String(dump_only=True)
+    date_from = fields.Date(data_key="from", dump_only=True, allow_none=True)
+    date_to = fields.Date(data_key="to", dump_only=True, allow_none=True)
+    status = fields.String(dump_only=True, metadata={"description": " | ".join(EXPORT_STATUSES)})
+    progress = fields.Method("_progress", dump_only=True)
+    reason = fields.String(
+        attribute="error",
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Why the job failed, and what to do"},
+    )
+    retryable = fields.Method("_retryable", dump_only=True)
+    attempts = fields.Integer(dump_only=True)
+    row_counts = fields.Dict(dump_only=True, allow_none=True)
+    result_bytes = fields.Integer(dump_only=True, allow_none=True)
+    download_url = fields.Method("_download", dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    started_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    finished_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    expires_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+    def _progress(self, job: Any) -> dict[str, Any]:
+        return {"done": job.progress_done or 0, "total": job.progress_total}
+
+    def _retryable(self, job: Any) -> bool:
+        return bool(job.status == "failed")
+
+    def _download(self, job: Any) -> str | None:
+        return f"/api/v1/exports/{job.id}/download" if job.status == "done" else None
+
+
+class ExportListArgsSchema(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(validate=validate.Length(max=2000))
+
+
+class ExportPageSchema(Schema):
+    items = fields.List(fields.Nested(ExportJobSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)

@@ -1,0 +1,146 @@
+"""Writers: stream the dataset's batches into CSV, Parquet or FHIR R4 NDJSON files.
+
+Every writer takes the batches one at a time and writes them straight to disk
+(csv.writer, pyarrow.parquet.ParquetWriter, one JSON line per resource), so
+memory stays bounded by one batch. ``write_files`` returns the files written
+(all in ``workdir``) and the row count of each.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from app.exports.dataset import BATCHES, TABLES, Column, Selection
+
+Progress = Callable[[int], None]
+
+_ARROW_TYPES = {
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "text": pa.string(),
+    "dropdown": pa.string(),
+    "yesno": pa.bool_(),
+}
+
+DICTIONARY_HEADER = ("variable", "form", "type", "units", "choices", "description")
+
+
+def dictionary_rows() -> list[tuple[str, ...]]:
+    """The REDCap-style data dictionary: one row per exported variable."""
+    return [
+        (c.name, form, c.type, c.units, c.choices_text, c.description)
+        for form, columns in TABLES.items()
+        for c in columns
+    ]
+
+
+def _write_dictionary(workdir: Path) -> Path:
+    path = workdir / "data_dictionary.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(DICTIONARY_HEADER)
+        writer.writerows(dictionary_rows())
+    return path
+
+
+def _write_csv(
+    conn: sa.Connection, sel: Selection, table: str, workdir: Path, progress: Progress
+) -> tuple[Path, int]:
+    columns = TABLES[table]
+    yesno = [i for i, c in enumerate(columns) if c.type == "yesno"]
+    path = workdir / f"{table}.csv"
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([c.name for c in columns])
+        for batch in BATCHES[table](conn, sel):
+            if yesno:
+                batch = [_yesno(row, yesno) for row in batch]
+            writer.writerows(batch)
+            count += len(batch)
+            progress(len(batch))
+    return path, count
+
+
+def _yesno(row: tuple[Any, ...], indexes: list[int]) -> list[Any]:
+    """REDCap yes/no: 1 / 0, empty when unknown."""
+    out = list(row)
+    for i in indexes:
+        v = out[i]
+        out[i] = None if v is None else int(bool(v))
+    return out
+
+
+def arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:
+    """The Parquet schema of a table, typed from the dictionary."""
+    return pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in columns])
+
+
+def _write_parquet(
+    conn: sa.Connection, sel: Selection, table: str, workdir: Path, progress: Progress
+) -> tuple[Path, int]:
+    columns = TABLES[table]
+    schema = arrow_schema(columns)
+    path = workdir / f"{table}.parquet"
+    count = 0
+    with pq.ParquetWriter(path, schema, compression="snappy") as writer:
+        for batch in BATCHES[table](conn, sel):
+            if not batch:
+                continue
+            arrays = [
+                pa.array(values, type=field.type)
+                for values, field in zip(zip(*batch, strict=True), schema, strict=True)
+            ]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            count += len(batch)
+            progress(len(batch))
+    return path, count
+
+
+def write_files(
+    conn: sa.Connection,
+    sel: Selection,
+    fmt: str,
+    workdir: Path,
+    progress: Progress,
+    *,
+    manifest_request: str = "",
+    transaction_time: str = "",
+) -> tuple[list[Path], dict[str, int]]:
+    """Write every file of one export into ``workdir``; return (files, row counts)."""
+    files: list[Path] = []
+    counts: dict[str, int] = {}
+    if fmt in ("csv", "parquet"):
+        write = _write_csv if fmt == "csv" else _write_parquet
+        for table in TABLES:
+            path, n = write(conn, sel, table, workdir, progress)
+            files.append(path)
+            counts[table] = n
+        files.append(_write_dictionary(workdir))
+        return files, counts
+    if fmt == "fhir_ndjson":
+        from app.exports import fhir
+
+        return fhir.write_ndjson(
+            conn,
+            sel,
+            workdir,
+            progress,
+            request=manifest_request,
+            transaction_time=transaction_time,
+        )
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """A small JSON document (the FHIR manifest)."""
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
