@@ -39,6 +39,21 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Endpoints anyone may call without a token. Every other /api/ endpoint is
+# authenticated before its arguments are parsed (authenticate_request), so a
+# caller without a valid token learns nothing but 401, whatever it sends.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "health.HealthResource",
+        "auth.TokenResource",
+        "auth.RefreshResource",
+        "auth.RevokeResource",
+        "api-docs.openapi_json",
+    }
+)
+PUBLIC_BLUEPRINTS = frozenset({"docs"})
+
+
 def unauthorized(detail: str = "Send a valid bearer token.") -> Problem:
     return Problem(
         401,
@@ -67,6 +82,21 @@ def current_user() -> Any:
         raise unauthorized("The token is invalid, expired or revoked; sign in again.")
     g.user = user
     return user
+
+
+def authenticate_request() -> None:
+    """before_request: 401 for a protected API route called without a valid token.
+
+    Views still call ``require(action)`` for the role; this only makes sure the
+    401 comes first (before body validation could answer 422 or 400).
+    """
+    if request.method == "OPTIONS" or request.routing_exception is not None:
+        return  # preflight, or a 404/405 that routing answers itself
+    if not request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        return
+    current_user()
 
 
 def can(user: Any, action: str) -> bool:

@@ -1,4 +1,5 @@
-"""Security headers on every response, and a size limit on JSON bodies."""
+"""Security headers on every response, a size limit on JSON bodies, and
+authentication of every non-public API route before its body is parsed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
+    from app.core.access import authenticate_request
+
     @app.before_request
     def _limit_json() -> None:
         # Photo uploads are multipart and have their own, larger limit.
@@ -21,6 +24,9 @@ def init_app(app: Flask) -> None:
             length = request.content_length
             if length is not None and length > current_app.config["MAX_JSON_BYTES"]:
                 raise Problem(413, "Content Too Large", "JSON bodies are limited to 1 MB.")
+
+    # After the size check (a 413 needs no token), before any view parses a body.
+    app.before_request(authenticate_request)
 
     @app.after_request
     def _headers(response: Response) -> Response:
