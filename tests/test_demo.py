@@ -1,0 +1,168 @@
+"""The demo data: loaded through the API's services, idempotent, and the seed
+case reads back through the HTTP API as the report describes it."""
+
+import importlib.util
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.demo import DEMO_PASSWORD, SeedTimeline, seed_demo
+
+
+def _counts(app):
+    from app.assessments.models import Assessment
+    from app.auth.models import User
+    from app.clinics.models import Clinic
+    from app.extensions import db
+    from app.patients.models import Patient
+    from app.procedures.models import Procedure
+    from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse
+    from app.wounds.models import Wound
+
+    with app.app_context():
+        return {
+            m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (
+                Clinic,
+                User,
+                Patient,
+                RadiotherapyCourse,
+                FractionDelivery,
+                Wound,
+                Assessment,
+                Procedure,
+            )
+        }
+
+
+def _sign_in(client, email):
+    r = client.post("/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.json
+    return {"Authorization": f"Bearer {r.json['access_token']}"}
+
+
+@pytest.fixture
+def seeded(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD in result.output and "nurse@demo.example" in result.output
+    return app
+
+
+def test_seed_demo_twice_creates_nothing_new(seeded):
+    first = _counts(seeded)
+    assert first["Clinic"] == 1 and first["User"] == 5
+    assert first["Patient"] == 21 and first["RadiotherapyCourse"] == 21
+    assert first["Wound"] == 37 and first["FractionDelivery"] == 13
+    assert first["Assessment"] >= 36 * 5
+    again = seed_demo(seeded)
+    assert again.created == {}
+    assert _counts(seeded) == first
+
+
+def test_seed_case_through_the_api(seeded, client):
+    headers = _sign_in(client, "nurse@demo.example")
+    t = SeedTimeline.for_today(date.today())
+
+    found = client.get(
+        "/api/v1/patients", query_string={"mrn": "DEMO-SEED-0001"}, headers=headers
+    ).json["items"]
+    assert len(found) == 1 and found[0]["family_name"] == "Seedcase"
+    patient = found[0]
+    born = date.fromisoformat(patient["birth_date"])
+    today = date.today()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert age == 84 and patient["sex"] == "female"
+
+    courses = client.get(
+        f"/api/v1/patients/{patient['id']}/radiotherapy-courses", headers=headers
+    ).json["items"]
+    assert len(courses) == 1
+    course = courses[0]
+    assert course["total_dose_cgy"] == 6100 and course["fraction_count_delivered"] == 13
+    assert [
+        (p["technique"], p["dose_per_fraction_cgy"], p["fractions"]) for p in course["phases"]
+    ] == [
+        ("imrt", 400, 10),
+        ("srt", 700, 3),
+    ]
+    fractions = client.get(
+        f"/api/v1/radiotherapy-courses/{course['id']}/fractions", headers=headers
+    ).json["items"]
+    days = [date.fromisoformat(f["delivered_on"]) for f in fractions]
+    assert len(days) == 13 and all(d.weekday() < 5 for d in days)
+
+    wounds = client.get(f"/api/v1/patients/{patient['id']}/wounds", headers=headers).json["items"]
+    assert len(wounds) == 1
+    wound = wounds[0]
+    assert (wound["body_site"], wound["laterality"], wound["in_skin_fold"]) == (
+        "popliteal fossa",
+        "left",
+        True,
+    )
+    assert (
+        wound["etiology"] == "radiation_ulcer" and wound["radiotherapy_course_id"] == course["id"]
+    )
+    onset = date.fromisoformat(wound["onset_date"])
+    assert onset == days[-1] == t.onset
+    dose = client.get(
+        f"/api/v1/radiotherapy-courses/{course['id']}/dose",
+        query_string={"on": onset.isoformat()},
+        headers=headers,
+    ).json
+    assert dose["cumulative_dose_cgy"] == 6100 and dose["fraction_number"] == 13
+    assert dose["source"] == "fraction_log"
+    assert wound["status"] == "healed"
+    healed = date.fromisoformat(wound["healed_on"])
+    assert 28 <= (healed - onset).days <= 42 and healed <= today
+
+    assessments = client.get(f"/api/v1/wounds/{wound['id']}/assessments", headers=headers).json[
+        "items"
+    ]
+    assessments.sort(key=lambda a: a["assessed_at"])
+    first = assessments[0]
+    assert (first["length_cm"], first["width_cm"]) == (2.0, 2.0)
+    assert first["exudate_amount"] == "moderate" and first["tissue"]["slough_pct"] > 0
+    areas = [a["area_cm2"] for a in assessments]
+    assert areas == sorted(areas, reverse=True) and areas[-1] == 0
+    assert assessments[-1]["closed"] is True
+
+    history = client.get(f"/api/v1/wounds/{wound['id']}/history", headers=headers).json["items"]
+    assert [v["action"] for v in history] == ["create", "update"]
+    assert history[0]["changed_by"] is not None
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("app.procedures.services") is None,
+    reason="procedures service not built yet",
+)
+def test_seed_case_procedures(seeded, client):
+    headers = _sign_in(client, "nurse@demo.example")
+    wound_id = str(__import__("app.demo", fromlist=["SEED_WOUND_ID"]).SEED_WOUND_ID)
+    wound = client.get(f"/api/v1/wounds/{wound_id}", headers=headers).json
+    procedures = client.get(f"/api/v1/wounds/{wound_id}/procedures", headers=headers).json["items"]
+    assert len(procedures) == 4
+    for p in procedures:
+        assert p["debridement"] == {"method": "sharp_conservative", "to_bleeding": True}
+        assert p["prp"]["form"] == "gel" and p["prp"]["activator"] == "thrombin"
+    first = min(date.fromisoformat(p["performed_at"][:10]) for p in procedures)
+    last = max(date.fromisoformat(p["performed_at"][:10]) for p in procedures)
+    assert date.fromisoformat(wound["onset_date"]) <= first and (last - first).days <= 31
+
+
+def test_cohort_has_every_trajectory_kind(seeded, client):
+    headers = _sign_in(client, "clinician@demo.example")
+    wounds = client.get("/api/v1/wounds", query_string={"limit": 500}, headers=headers).json[
+        "items"
+    ]
+    assert len(wounds) == 37
+    assert {w["status"] for w in wounds} == {"open", "healed"}
+    assert len({w["patient_id"] for w in wounds}) == 21
+    healed = client.get(
+        "/api/v1/wounds", query_string={"status": "healed", "limit": 500}, headers=headers
+    ).json["items"]
+    assert len(healed) == 10  # 9 cohort wounds closed at week 6, and the seed case
+    # The researcher sees no identifiable records.
+    r = client.get("/api/v1/wounds", headers=_sign_in(client, "researcher@demo.example"))
+    assert r.status_code == 403
