@@ -1096,8 +1096,15 @@ def patient_summary(session: Session, patient_id: uuid.UUID) -> dict[str, Any]:
                 "label": f"{ch.agent} {ch.kind.replace('_', ' ')}{dose}",
             }
         )
-    order = {"radiotherapy_start": 0, "therapy_start": 1, "wound_onset": 2, "procedure": 3}
-    timeline.sort(key=lambda e: (e["on"], e.get("at") or "", order.get(e["kind"], 4)))
+    # Same-day events in causal order (e.g. the last fraction, then the wound opening).
+    order = {
+        "radiotherapy_start": 0,
+        "therapy_start": 1,
+        "radiotherapy_end": 2,
+        "wound_onset": 3,
+        "procedure": 4,
+    }
+    timeline.sort(key=lambda e: (e["on"], e.get("at") or "", order.get(e["kind"], 5)))
     return {
         "patient": {
             "id": str(patient.id),
