@@ -250,8 +250,10 @@ def build_cohort(app: Any, clinic_id: uuid.UUID, staff_ids: list[uuid.UUID]) -> 
                 ctcae_grade=2,
             )
         )
-        s.commit()
         users = s.query(User).all()
+        for i, u in enumerate(users):  # distinctive names, so a leak cannot hide in prose
+            u.name = f"Perpetua Grindlewhistle-{i}"
+        s.commit()
         identifiers = [
             "Hildegard",
             "Zwieselbrecht",
