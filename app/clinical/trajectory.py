@@ -20,9 +20,13 @@ functions, standard library only.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
+from operator import attrgetter, mul, sub
+from operator import pow as power
 from typing import Any
 
 HEALED = "healed"
@@ -34,6 +38,7 @@ STATUSES: tuple[str, ...] = (HEALED, ON_TRACK, STALLED, DETERIORATING, INSUFFICI
 
 _PAR_SOURCE = "configurable; Sheehan 2003 / Phillips 2000 adapted"
 _SECONDS_PER_DAY = 86400.0
+_AT = attrgetter("at")
 
 
 def _require_finite_non_negative(name: str, value: float) -> None:
@@ -177,11 +182,6 @@ def _point(m: Measurement) -> dict[str, Any]:
     return {"at": _iso(m.at), "area_cm2": m.area_cm2}
 
 
-def _day(m: Measurement, baseline: Measurement) -> float:
-    """Days from the baseline assessment (fractional)."""
-    return (m.at - baseline.at).total_seconds() / _SECONDS_PER_DAY
-
-
 def _fmt(value: float) -> str:
     """A number as shown in rules: one decimal, no trailing zero."""
     return f"{round(value, 1):g}"
@@ -202,6 +202,45 @@ def percent_area_reduction(a0: float, at: float) -> float | None:
     return (a0 - at) / a0 * 100.0
 
 
+def _sorted(points: Sequence[Measurement]) -> list[Measurement]:
+    return sorted(points, key=_AT)
+
+
+def _days(ordered: list[Measurement], origin: datetime) -> list[float]:
+    """Days from ``origin`` (fractional), computed as _day does, for each point."""
+    return [(m.at - origin).total_seconds() / _SECONDS_PER_DAY for m in ordered]
+
+
+def _centred(xs: list[float]) -> tuple[list[float], float]:
+    """(x - mean x for each x, sum of their squares): the x side of a least-squares fit."""
+    mean_x = sum(xs) / len(xs)
+    dx = [x - mean_x for x in xs]
+    # pow, not dx * dx: (x - mean_x) ** 2 is computed by the C library's pow,
+    # which can differ from the product in the last bit (halfway cases).
+    return dx, sum(map(power, dx, repeat(2.0)))
+
+
+def _fit(
+    xs: list[float], ys: list[float], centred: tuple[list[float], float] | None
+) -> float | None:
+    """least_squares_slope on lists of equal length; reuses ``centred`` (of xs) when given."""
+    n = len(xs)
+    if n < 2:
+        return None
+    y0 = ys[0]
+    # ys[1] first: it settles the usual, not flat, case without a generator
+    if ys[1] == y0 and all(y == y0 for y in ys):
+        # Exactly flat; the general formula can leave float noise such as -1e-17.
+        x0 = xs[0]
+        return 0.0 if any(x != x0 for x in xs) else None
+    dx, sxx = _centred(xs) if centred is None else centred
+    if sxx == 0:
+        return None
+    mean_y = sum(ys) / n
+    sxy: float = sum(map(mul, dx, map(sub, ys, repeat(mean_y))))
+    return sxy / sxx
+
+
 def least_squares_slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Ordinary least-squares slope of ys on xs; None with < 2 points or no x spread.
 
@@ -211,23 +250,34 @@ def least_squares_slope(xs: Sequence[float], ys: Sequence[float]) -> float | Non
     """
     if len(xs) != len(ys):
         raise ValueError("xs and ys must have the same length")
-    n = len(xs)
-    if n < 2:
-        return None
-    if all(y == ys[0] for y in ys):
-        # Exactly flat; the general formula can leave float noise such as -1e-17.
-        return 0.0 if any(x != xs[0] for x in xs) else None
-    mean_x = sum(xs) / n
-    mean_y = sum(ys) / n
-    sxx = sum((x - mean_x) ** 2 for x in xs)
-    if sxx == 0:
-        return None
-    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
-    return sxy / sxx
+    return _fit(list(xs), list(ys), None)
 
 
-def _sorted(points: Sequence[Measurement]) -> list[Measurement]:
-    return sorted(points, key=lambda m: m.at)
+def _exponential_fit(
+    ordered: list[Measurement],
+    days: list[float],
+    areas: list[float],
+    centred: tuple[list[float], float] | None,
+) -> float | None:
+    """exponential_rate of sorted points whose days from the baseline and areas are known.
+
+    ``centred`` is _centred(days) when the caller already has it.
+    """
+    try:  # the usual case: every area is positive and in the model
+        xs, ys = days, list(map(math.log, areas))
+    except ValueError:  # ln 0
+        kept = [i for i, area in enumerate(areas) if area > 0]
+        if len(kept) < 2:
+            return None
+        first = kept[0]
+        if first == 0:
+            xs = [days[i] for i in kept]
+        else:  # days from the first positive area, as a fresh fit would count them
+            xs = _days([ordered[i] for i in kept], ordered[first].at)
+        ys = [math.log(areas[i]) for i in kept]
+        centred = None
+    slope = _fit(xs, ys, centred)
+    return None if slope is None else -slope
 
 
 def exponential_rate(points: Sequence[Measurement]) -> float | None:
@@ -239,14 +289,11 @@ def exponential_rate(points: Sequence[Measurement]) -> float | None:
     positive-area measurements at distinct times. For two points this is
     k = ln(A0/At) / t, the reference formula.
     """
-    positive = [m for m in _sorted(points) if m.area_cm2 > 0]
-    if len(positive) < 2:
+    ordered = _sorted(points)
+    if not ordered:
         return None
-    first = positive[0]
-    slope = least_squares_slope(
-        [_day(m, first) for m in positive], [math.log(m.area_cm2) for m in positive]
-    )
-    return None if slope is None else -slope
+    days = _days(ordered, ordered[0].at)
+    return _exponential_fit(ordered, days, [m.area_cm2 for m in ordered], None)
 
 
 def gilman_advance(
@@ -264,16 +311,56 @@ def gilman_advance(
     return (a0_cm2 - at_cm2) / mean_perimeter / (elapsed_days / 7.0)
 
 
-def _area_at_day(timed: list[tuple[float, Measurement]], day: float) -> float | None:
-    """Area on ``day`` interpolated linearly between the bracketing assessments."""
-    before = [(d, m) for d, m in timed if d <= day]
-    after = [(d, m) for d, m in timed if d >= day]
-    if not before or not after:
+def _area_at_day(days: list[float], areas: list[float], day: float) -> float | None:
+    """Area on ``day`` interpolated linearly between the bracketing assessments.
+
+    ``days`` is sorted: the bracket is the last assessment on or before the day
+    and the first on or after it.
+    """
+    after = bisect_left(days, day)
+    before = bisect_right(days, day) - 1
+    if before < 0 or after == len(days):
         return None
-    (d0, m0), (d1, m1) = before[-1], after[0]
+    d0, d1, a0 = days[before], days[after], areas[before]
     if d1 == d0:
-        return m0.area_cm2
-    return m0.area_cm2 + (m1.area_cm2 - m0.area_cm2) * (day - d0) / (d1 - d0)
+        return a0
+    return a0 + (areas[after] - a0) * (day - d0) / (d1 - d0)
+
+
+def _par_at(
+    days: list[float], areas: list[float], day: float, window_days: float
+) -> tuple[float | None, str | None]:
+    """par_at_day for sorted points given as days from the baseline and areas."""
+    baseline_area = areas[0]
+    if baseline_area == 0:
+        return None, "baseline area is 0 cm2: PAR is undefined"
+    area = _area_at_day(days, areas, day)
+    if area is not None:
+        par = percent_area_reduction(baseline_area, area)
+        below = days[bisect_right(days, day) - 1]
+        above = days[bisect_left(days, day)]
+        gap = min(day - below, above - day)
+        note = None
+        if gap > window_days:
+            note = (
+                f"interpolated between the assessments on day {_fmt(below)} and day"
+                f" {_fmt(above)}; the nearest is {_fmt(gap)} days from day {_fmt(day)},"
+                f" beyond the {_fmt(window_days)}-day window"
+            )
+        return par, note
+    # Only one side exists: all assessments are before the day, or all after it.
+    side, nearest = ("after", -1) if days[-1] < day else ("before", 0)
+    nearest_day = days[nearest]
+    distance = abs(nearest_day - day)
+    if distance <= window_days:
+        return percent_area_reduction(baseline_area, areas[nearest]), (
+            f"no assessment {side} day {_fmt(day)}; the assessment on day {_fmt(nearest_day)}"
+            f" ({_fmt(distance)} days away, within the {_fmt(window_days)}-day window) is used"
+        )
+    return None, (
+        f"no assessment {side} day {_fmt(day)} yet; the nearest is on day {_fmt(nearest_day)},"
+        f" {_fmt(distance)} days away (beyond the {_fmt(window_days)}-day window)"
+    )
 
 
 def par_at_day(
@@ -291,38 +378,7 @@ def par_at_day(
     ordered = _sorted(points)
     if not ordered:
         return None, "no assessments"
-    baseline = ordered[0]
-    if baseline.area_cm2 == 0:
-        return None, "baseline area is 0 cm2: PAR is undefined"
-    timed = [(_day(m, baseline), m) for m in ordered]
-    area = _area_at_day(timed, day)
-    if area is not None:
-        par = percent_area_reduction(baseline.area_cm2, area)
-        below = max(d for d, _ in timed if d <= day)
-        above = min(d for d, _ in timed if d >= day)
-        gap = min(day - below, above - day)
-        note = None
-        if gap > window_days:
-            note = (
-                f"interpolated between the assessments on day {_fmt(below)} and day"
-                f" {_fmt(above)}; the nearest is {_fmt(gap)} days from day {_fmt(day)},"
-                f" beyond the {_fmt(window_days)}-day window"
-            )
-        return par, note
-    # Only one side exists: all assessments are before the day, or all after it.
-    side, (nearest_day, nearest) = (
-        ("after", timed[-1]) if timed[-1][0] < day else ("before", timed[0])
-    )
-    distance = abs(nearest_day - day)
-    if distance <= window_days:
-        return percent_area_reduction(baseline.area_cm2, nearest.area_cm2), (
-            f"no assessment {side} day {_fmt(day)}; the assessment on day {_fmt(nearest_day)}"
-            f" ({_fmt(distance)} days away, within the {_fmt(window_days)}-day window) is used"
-        )
-    return None, (
-        f"no assessment {side} day {_fmt(day)} yet; the nearest is on day {_fmt(nearest_day)},"
-        f" {_fmt(distance)} days away (beyond the {_fmt(window_days)}-day window)"
-    )
+    return _par_at(_days(ordered, ordered[0].at), [m.area_cm2 for m in ordered], day, window_days)
 
 
 def _rise_pct(earlier: float, later: float) -> float:
@@ -332,30 +388,26 @@ def _rise_pct(earlier: float, later: float) -> float:
     return (later - earlier) / earlier * 100.0
 
 
-def _deterioration(ordered: list[Measurement], rules: TrajectoryRules) -> str | None:
-    """Reason the wound is deteriorating, or None."""
+def _deterioration(areas: list[float], rules: TrajectoryRules) -> str | None:
+    """Reason the wound is deteriorating (areas in time order), or None."""
     margin = rules.deteriorating_margin_pct
-    baseline, previous, latest = ordered[0], ordered[-2], ordered[-1]
+    baseline, previous, latest = areas[0], areas[-2], areas[-1]
     reasons = []
     # round(): 1.1 over 1.0 is 10.000000000000009%, which must count as 10%
-    over_baseline = _rise_pct(baseline.area_cm2, latest.area_cm2)
-    if latest.area_cm2 > baseline.area_cm2 and round(over_baseline, 9) >= margin:
+    over_baseline = _rise_pct(baseline, latest)
+    if latest > baseline and round(over_baseline, 9) >= margin:
         reasons.append(
-            f"area {_fmt_area(latest.area_cm2)} is {_growth(over_baseline)} above baseline"
-            f" {_fmt_area(baseline.area_cm2)} (>= {_fmt(margin)}% margin)"
+            f"area {_fmt_area(latest)} is {_growth(over_baseline)} above baseline"
+            f" {_fmt_area(baseline)} (>= {_fmt(margin)}% margin)"
         )
-    over_previous = _rise_pct(previous.area_cm2, latest.area_cm2)
     # With two assessments the previous one is the baseline: already judged above.
-    if (
-        len(ordered) > 2
-        and latest.area_cm2 > previous.area_cm2
-        and round(over_previous, 9) >= margin
-    ):
-        reasons.append(
-            f"area rose {_growth(over_previous)} since the previous assessment"
-            f" ({_fmt_area(previous.area_cm2)} -> {_fmt_area(latest.area_cm2)};"
-            f" >= {_fmt(margin)}% margin)"
-        )
+    if len(areas) > 2 and latest > previous:
+        over_previous = _rise_pct(previous, latest)
+        if round(over_previous, 9) >= margin:
+            reasons.append(
+                f"area rose {_growth(over_previous)} since the previous assessment"
+                f" ({_fmt_area(previous)} -> {_fmt_area(latest)}; >= {_fmt(margin)}% margin)"
+            )
     return "; ".join(reasons) or None
 
 
@@ -391,17 +443,20 @@ def _healed(ordered: list[Measurement], healed_on: date | None) -> tuple[str, in
 
 
 def _status(
-    ordered: list[Measurement],
+    days: list[float],
+    areas: list[float],
     par_week4: float | None,
     par_week4_note: str | None,
     rules: TrajectoryRules,
 ) -> tuple[str, str]:
-    """(status, rule) for an open wound with at least two assessments."""
-    deteriorating = _deterioration(ordered, rules)
+    """(status, rule) for an open wound with at least two assessments.
+
+    ``days`` (from the baseline) and ``areas`` are in time order.
+    """
+    deteriorating = _deterioration(areas, rules)
     if deteriorating is not None:
         return DETERIORATING, deteriorating
-    baseline, latest = ordered[0], ordered[-1]
-    latest_day = _day(latest, baseline)
+    latest_day = days[-1]
     threshold = rules.par_threshold_pct
     week = rules.par_week
     if par_week4 is not None:
@@ -409,7 +464,7 @@ def _status(
         tail = f" ({_PAR_SOURCE})" + (f"; {par_week4_note}" if par_week4_note else "")
         if par_week4 < threshold:
             return STALLED, f"{head} < {_fmt(threshold)}% threshold{tail}"
-        stall = _recent_stall(ordered, latest_day, rules)
+        stall = _recent_stall(days, areas, rules)
         if stall is not None:
             return STALLED, f"{head} met the {_fmt(threshold)}% threshold, but {stall}"
         return ON_TRACK, f"{head} >= {_fmt(threshold)}% threshold{tail}"
@@ -422,7 +477,7 @@ def _status(
     # Extrapolate with the exponential model (Cardinal 2009): the fraction of area
     # left at day t, At/A0, becomes (At/A0)^(28/t) at day 28. Unlike a straight
     # line this does not overstate later progress from a fast start.
-    remaining = latest.area_cm2 / baseline.area_cm2
+    remaining = areas[-1] / areas[0]
     projected = (1.0 - remaining ** (rules.par_day / latest_day)) * 100.0
     so_far = (1.0 - remaining) * 100.0
     trend = (
@@ -436,18 +491,14 @@ def _status(
     )
 
 
-def _recent_stall(
-    ordered: list[Measurement], latest_day: float, rules: TrajectoryRules
-) -> str | None:
+def _recent_stall(days: list[float], areas: list[float], rules: TrajectoryRules) -> str | None:
     """Why a wound past week 4 has stopped progressing (stall rule), or None."""
-    window_start = latest_day - rules.stall_window_days
+    window_start = days[-1] - rules.stall_window_days
     if window_start < rules.par_day:
         return None
-    baseline = ordered[0]
-    timed = [(_day(m, baseline), m) for m in ordered]
-    then = _area_at_day(timed, window_start)
+    then = _area_at_day(days, areas, window_start)
     assert then is not None  # window_start lies within [0, latest_day]
-    reduction = percent_area_reduction(then, ordered[-1].area_cm2)
+    reduction = percent_area_reduction(then, areas[-1])
     minimum = rules.stall_min_reduction_pct
     if reduction is not None and reduction >= minimum:
         return None
@@ -518,31 +569,33 @@ def compute_trajectory(
     not beyond max_projection_days.
     """
     ordered = _sorted(points)
+    n = len(ordered)
     baseline = ordered[0] if ordered else None
     latest = ordered[-1] if ordered else None
-    enough = len(ordered) >= 2
+    enough = n >= 2
 
     par_pct = par_week4 = weekly = gilman = k = slope_per_day = None
     par_week4_note: str | None = "no assessments"
+    # Days from the baseline and areas, in time order: computed once, shared by
+    # every measure below (the slopes, PAR, the stall rule, Gilman).
+    days: list[float] = []
+    areas: list[float] = []
     if baseline is not None and latest is not None:
-        par_week4, par_week4_note = par_at_day(
-            ordered, rules.par_day, window_days=rules.week_window_days
-        )
-        k = exponential_rate(ordered)
-        slope_per_day = least_squares_slope(
-            [_day(m, baseline) for m in ordered], [m.area_cm2 for m in ordered]
-        )
+        days = _days(ordered, baseline.at)
+        areas = [m.area_cm2 for m in ordered]
+        par_week4, par_week4_note = _par_at(days, areas, rules.par_day, rules.week_window_days)
         if enough:
-            par_pct = percent_area_reduction(baseline.area_cm2, latest.area_cm2)
+            # The x side of the area fit serves the ln(area) fit too when no
+            # area is 0 (both fit against the same days).
+            centred = _centred(days)
+            slope_per_day = _fit(days, areas, centred)
+            k = _exponential_fit(ordered, days, areas, centred)
+            par_pct = percent_area_reduction(areas[0], areas[-1])
         if slope_per_day is not None:
             weekly = slope_per_day * 7
         if baseline.perimeter_cm is not None and latest.perimeter_cm is not None:
             gilman = gilman_advance(
-                baseline.area_cm2,
-                latest.area_cm2,
-                baseline.perimeter_cm,
-                latest.perimeter_cm,
-                _day(latest, baseline),
+                areas[0], areas[-1], baseline.perimeter_cm, latest.perimeter_cm, days[-1]
             )
 
     healed = _healed(ordered, healed_on)
@@ -557,7 +610,7 @@ def compute_trajectory(
             " one follow-up"
         )
     else:
-        status, rule = _status(ordered, par_week4, par_week4_note, rules)
+        status, rule = _status(days, areas, par_week4, par_week4_note, rules)
     projected, projection_note = _projection(ordered, status, slope_per_day, rules)
 
     return Trajectory(
@@ -565,18 +618,14 @@ def compute_trajectory(
         rule=rule,
         baseline=_point(baseline) if baseline else None,
         latest=_point(latest) if latest else None,
-        par_pct=_round(par_pct, 1),
-        par_week4_pct=_round(par_week4, 1),
+        # None stays None; + 0.0 reports -0.0 as 0.0 (inline: this runs per wound)
+        par_pct=None if par_pct is None else round(par_pct, 1) + 0.0,
+        par_week4_pct=None if par_week4 is None else round(par_week4, 1) + 0.0,
         par_week4_note=par_week4_note,
-        weekly_area_change_cm2=_round(weekly, 3),
-        gilman_cm_per_week=_round(gilman, 3),
-        k_per_day=_round(k, 5),
+        weekly_area_change_cm2=None if weekly is None else round(weekly, 3) + 0.0,
+        gilman_cm_per_week=None if gilman is None else round(gilman, 3) + 0.0,
+        k_per_day=None if k is None else round(k, 5) + 0.0,
         projected_closure_on=projected,
         projection_note=projection_note,
         days_to_closure=days_to_closure,
     )
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    """Round for reporting; +0.0 rather than -0.0."""
-    return None if value is None else round(value, digits) + 0.0
