@@ -16,8 +16,8 @@ leiomyosarcoma of the left popliteal fossa; IMRT 400 cGy x 10 then a
 stereotactic boost of 700 cGy x 3 = 6100 cGy; an ulcer in the popliteal skin
 fold after the 13th fraction, 2 x 2 cm with exudate and slough; four sessions
 of sharp debridement to bleeding with thrombin-activated PRP gel within a
-month; healed). The patient's name and every cohort name are obviously
-fictitious.
+month; healed; anlotinib 12 mg, 2 weeks on / 1 week off, after radiotherapy).
+The patient's name and every cohort name are obviously fictitious.
 """
 
 from __future__ import annotations
@@ -307,6 +307,33 @@ def _seed_case(load: _Loader, clinic: Clinic, today: date) -> None:
         _debridement_with_prp(load, wound, demo_id("procedure", "seed", k), day, k + 1)
     if wound.status != "healed":
         _mark_healed(session, wound, t.healed_on)
+    _anlotinib(load, patient, t.onset + timedelta(days=1))
+
+
+def _anlotinib(load: _Loader, patient: Any, start: date) -> None:
+    """After radiotherapy: anlotinib 12 mg daily, 2 weeks on, 1 week off (the report)."""
+    svc = _optional_services("app.therapy.services")
+    if svc is None:
+        _skip(load.report, "systemic therapy: app/therapy/services.py is missing")
+        return
+    from app.therapy.models import SystemicTherapy
+    from app.therapy.schemas import SystemicTherapySchema
+
+    load.create(
+        "systemic_therapy",
+        SystemicTherapy,
+        SystemicTherapySchema,
+        {
+            "id": str(demo_id("therapy", "seed")),
+            "agent": "anlotinib",
+            "dose": 12,
+            "dose_unit": "mg",
+            "days_on": 14,
+            "days_off": 7,
+            "start_date": start.isoformat(),
+        },
+        lambda d: svc.create_therapy(load.session, patient, d),
+    )
 
 
 # --- assessments and procedures (other packages' services) ---------------------
@@ -327,6 +354,7 @@ def _assessment(
     closed: bool = False,
     erythema: str = "moderate",
     desquamation: str = "moist",
+    moist_beyond_folds: bool = False,
     notes: str | None = None,
     infection: bool = False,
 ) -> None:
@@ -360,7 +388,7 @@ def _assessment(
         "findings": {
             "erythema": erythema,
             "desquamation": desquamation,
-            "moist_beyond_skin_folds": False,
+            "moist_beyond_skin_folds": moist_beyond_folds,
             "edema": "none",
             "bleeding": "none",
             "ulceration": ulceration,
@@ -527,8 +555,11 @@ def _cohort(load: _Loader, today: date) -> None:
             lambda d, p=patient: wound_services.create_wound(session, p, d),
         )
         base_l, base_w = rng.uniform(2.0, 6.0), rng.uniform(1.5, 4.5)
+        ulcer = w % 3 == 0
         closed_week: int | None = None
-        for week in range(COHORT_WEEKS + 1):
+        # A few stalled wounds were last seen two weeks ago: overdue on the dashboard.
+        last_week = COHORT_WEEKS - 2 if w % 8 == 1 else COHORT_WEEKS
+        for week in range(last_week + 1):
             day = onset + timedelta(days=7 * week)
             if day > today:
                 break
@@ -539,7 +570,8 @@ def _cohort(load: _Loader, today: date) -> None:
             slough = 0 if closed else int(min(80, 30 + (8 * week if worse else -4 * week)))
             slough = max(0, slough)
             epi = 100 if closed else int(min(100 - slough, 5 * week if not worse else 0))
-            gran = 0 if closed else max(0, 100 - slough - epi - (10 if worse else 0))
+            # Necrotic tissue (a CTCAE grade 4 finding) only in deteriorating ulcers.
+            gran = 0 if closed else max(0, 100 - slough - epi - (10 if worse and ulcer else 0))
             necrotic = 0 if closed else 100 - slough - epi - gran
             _assessment(
                 load,
@@ -550,11 +582,17 @@ def _cohort(load: _Loader, today: date) -> None:
                 base_w * scale,
                 exudate="none" if closed else ("large" if worse and week > 3 else "moderate"),
                 tissue=(epi, gran, slough, necrotic),
-                ulceration="none" if closed else "partial_thickness",
+                # Ulcers are partial-thickness; dermatitis ranges from dry
+                # desquamation (healing, late) to moist beyond the skin folds
+                # (deteriorating), so the dashboard shows a mix of grades.
+                ulceration="partial_thickness" if ulcer and not closed else "none",
                 pain=0 if closed else rng.randint(2, 7),
                 closed=closed,
-                erythema="faint" if closed else "moderate",
-                desquamation="none" if closed else "moist",
+                erythema="faint" if closed else ("brisk" if worse else "moderate"),
+                desquamation="none"
+                if closed
+                else ("dry" if trajectory == "healing" and week >= 4 else "moist"),
+                moist_beyond_folds=worse and not fold and week >= 2,
                 infection=worse and week >= 5,
             )
             if closed:

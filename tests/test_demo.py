@@ -1,13 +1,12 @@
 """The demo data: loaded through the API's services, idempotent, and the seed
 case reads back through the HTTP API as the report describes it."""
 
-import importlib.util
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from app.demo import DEMO_PASSWORD, SeedTimeline, seed_demo
+from app.demo import DEMO_PASSWORD, SEED_WOUND_ID, SeedTimeline, demo_id, seed_demo
 
 
 def _counts(app):
@@ -133,13 +132,9 @@ def test_seed_case_through_the_api(seeded, client):
     assert history[0]["changed_by"] is not None
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("app.procedures.services") is None,
-    reason="procedures service not built yet",
-)
-def test_seed_case_procedures(seeded, client):
+def test_seed_case_procedures_and_therapy(seeded, client):
     headers = _sign_in(client, "nurse@demo.example")
-    wound_id = str(__import__("app.demo", fromlist=["SEED_WOUND_ID"]).SEED_WOUND_ID)
+    wound_id = str(SEED_WOUND_ID)
     wound = client.get(f"/api/v1/wounds/{wound_id}", headers=headers).json
     procedures = client.get(f"/api/v1/wounds/{wound_id}/procedures", headers=headers).json["items"]
     assert len(procedures) == 4
@@ -149,6 +144,13 @@ def test_seed_case_procedures(seeded, client):
     first = min(date.fromisoformat(p["performed_at"][:10]) for p in procedures)
     last = max(date.fromisoformat(p["performed_at"][:10]) for p in procedures)
     assert date.fromisoformat(wound["onset_date"]) <= first and (last - first).days <= 31
+    therapies = client.get(
+        f"/api/v1/patients/{wound['patient_id']}/systemic-therapies", headers=headers
+    ).json["items"]
+    assert [(t["agent"], t["dose"], t["days_on"], t["days_off"]) for t in therapies] == [
+        ("anlotinib", 12, 14, 7)
+    ]
+    assert therapies[0]["anti_angiogenic"] is True
 
 
 def test_cohort_has_every_trajectory_kind(seeded, client):
@@ -166,3 +168,20 @@ def test_cohort_has_every_trajectory_kind(seeded, client):
     # The researcher sees no identifiable records.
     r = client.get("/api/v1/wounds", headers=_sign_in(client, "researcher@demo.example"))
     assert r.status_code == 403
+
+
+def test_cohort_trajectories_and_dashboard(seeded, client):
+    headers = _sign_in(client, "nurse@demo.example")
+    statuses = {}
+    for w in range(36):
+        r = client.get(f"/api/v1/wounds/{demo_id('wound', w)}/trajectory", headers=headers)
+        assert r.status_code == 200, r.json
+        statuses[w] = r.json["status"]
+    expected = ("on_track", "stalled", "deteriorating", "healed")
+    assert all(statuses[w] == expected[w % 4] for w in statuses), statuses
+    seed = client.get(f"/api/v1/wounds/{SEED_WOUND_ID}/trajectory", headers=headers).json
+    assert seed["status"] == "healed" and seed["dose_at_onset_cgy"] == 6100
+
+    board = client.get("/api/v1/dashboard", headers=headers).json
+    assert board["counts"]["total"] == 27 and board["counts"]["overdue"] >= 1
+    assert 0 < board["counts"]["grade_3_plus"] < 27
