@@ -43,7 +43,7 @@ def test_every_protected_route_answers_401_first(client, nurse, auth):
             continue
         kw: dict[str, Any] = {"json": {"bogus": 1}} if op.has_json_body else {}
         r = client.open(op.url(), method=op.method.upper(), headers=headers, **kw)
-        assert r.status_code == 401, f"{op}: {r.status_code} {r.get_data(as_text=True)[:200]}"
+        assert r.status_code == 401, f"{op}: {r.status_code} {r.get_data()[:200]!r}"
         assert r.mimetype == "application/problem+json", str(op)
         assert r.headers.get("WWW-Authenticate", "").startswith("Bearer"), str(op)
         checked += 1
