@@ -29,7 +29,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, g
@@ -530,7 +531,7 @@ def _cohort(load: _Loader, today: date) -> None:
                     },
                 ],
             },
-            lambda d, p=patient: rt_services.create_course(session, p, d),
+            partial(rt_services.create_course, session, patient),
         )
         patients.append((patient, course, onset))
 
@@ -552,7 +553,7 @@ def _cohort(load: _Loader, today: date) -> None:
                 "radiotherapy_course_id": str(course.id),
                 "onset_date": onset.isoformat(),
             },
-            lambda d, p=patient: wound_services.create_wound(session, p, d),
+            partial(wound_services.create_wound, session, patient),
         )
         base_l, base_w = rng.uniform(2.0, 6.0), rng.uniform(1.5, 4.5)
         ulcer = w % 3 == 0
@@ -612,7 +613,7 @@ def seed_demo(app: Flask, today: date | None = None) -> SeedReport:
     with app.test_request_context(
         "/seed-demo", headers={"If-Match": "*"}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     ):
-        session = db.session
+        session = cast(Session, db.session)
         try:
             clinic, users = _clinic_and_users(session, report)
             session.expire(users["nurse"], ["memberships"])
