@@ -39,9 +39,16 @@ _STALE = "Stale If-Match; the current record is in `current`"
 
 
 def _write_parent(model, parent_id):
-    """The path parent of a create, for a caller who may write (404 across clinics)."""
+    """The path parent of a create, for a caller who may write (404 across clinics).
+
+    Locked (FOR UPDATE on PostgreSQL, the write lock on SQLite) because the rules
+    of a new course or change read its siblings: two concurrent creates must not
+    both pass them.
+    """
     require("clinical:write")
-    return records.load_parent(db.session, model, parent_id)
+    parent = get_record(db.session, model, parent_id, audit_read=False, for_update=True)
+    services.lock_on_sqlite(db.session, parent)
+    return parent
 
 
 # --- systemic therapies ---------------------------------------------------------

@@ -3,6 +3,7 @@ treatments of a wound, laboratory results."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import fields, validate
@@ -16,6 +17,11 @@ _POSITIVE = validate.Range(
 )
 _DAYS_ON = validate.Range(
     min=1, max=366, error="must be between 1 and 366 (rule: days_on_positive)"
+)
+# Dates outside this range are typing errors, and date arithmetic near year 1 or
+# 9999 would overflow.
+_DATE_RANGE = validate.Range(
+    min=date(1900, 1, 1), max=date(2199, 12, 31), error="must be between {min} and {max}"
 )
 _DAYS_OFF = validate.Range(
     min=0, max=366, error="must be between 0 and 366 (rule: days_off_nonneg)"
@@ -35,7 +41,9 @@ TOPICAL_CATEGORY_HELP = (
 class TherapyChangeSchema(RecordSchema):
     therapy_id = fields.UUID(dump_only=True)
     effective_on = fields.Date(
-        required=True, metadata={"description": "First day the change applies"}
+        required=True,
+        validate=_DATE_RANGE,
+        metadata={"description": "First day the change applies"},
     )
     kind = fields.String(required=True, validate=validate.OneOf(CHANGE_KINDS))
     dose = fields.Float(
@@ -71,9 +79,13 @@ class SystemicTherapySchema(RecordSchema):
     dose_unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
     days_on = fields.Integer(required=True, validate=_DAYS_ON)
     days_off = fields.Integer(required=True, validate=_DAYS_OFF)
-    start_date = fields.Date(required=True, metadata={"description": "Day 1 of cycle 1"})
+    start_date = fields.Date(
+        required=True, validate=_DATE_RANGE, metadata={"description": "Day 1 of cycle 1"}
+    )
     stop_date = fields.Date(
-        allow_none=True, metadata={"description": "Last day of the course (inclusive)"}
+        allow_none=True,
+        validate=_DATE_RANGE,
+        metadata={"description": "Last day of the course (inclusive)"},
     )
     changes = fields.Method("_changes", dump_only=True)
     derived = fields.Method("_derived", dump_only=True)
@@ -97,15 +109,20 @@ class SystemicTherapyUpdateSchema(StrictSchema):
     dose_unit = fields.String(validate=validate.Length(min=1, max=20))
     days_on = fields.Integer(validate=_DAYS_ON)
     days_off = fields.Integer(validate=_DAYS_OFF)
-    start_date = fields.Date()
-    stop_date = fields.Date(allow_none=True)
+    start_date = fields.Date(validate=_DATE_RANGE)
+    stop_date = fields.Date(allow_none=True, validate=_DATE_RANGE)
 
 
 class ExposureArgsSchema(StrictSchema):
     from_ = fields.Date(
-        data_key="from", metadata={"description": "First day (default: course start)"}
+        data_key="from",
+        validate=_DATE_RANGE,
+        metadata={"description": "First day (default: course start)"},
     )
-    to = fields.Date(metadata={"description": "Last day (default: course end, or today)"})
+    to = fields.Date(
+        validate=_DATE_RANGE,
+        metadata={"description": "Last day (default: course end, or today)"},
+    )
 
 
 class BandSchema(StrictSchema):
@@ -144,16 +161,16 @@ class TopicalTreatmentSchema(RecordSchema):
         metadata={"description": TOPICAL_CATEGORY_HELP},
     )
     product = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    start_date = fields.Date(required=True)
-    stop_date = fields.Date(allow_none=True)
+    start_date = fields.Date(required=True, validate=_DATE_RANGE)
+    stop_date = fields.Date(allow_none=True, validate=_DATE_RANGE)
     notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
 
 
 class TopicalTreatmentUpdateSchema(StrictSchema):
     category = fields.String(validate=validate.OneOf(TOPICAL_CATEGORIES))
     product = fields.String(validate=validate.Length(min=1, max=200))
-    start_date = fields.Date()
-    stop_date = fields.Date(allow_none=True)
+    start_date = fields.Date(validate=_DATE_RANGE)
+    stop_date = fields.Date(allow_none=True, validate=_DATE_RANGE)
     notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
 
 

@@ -86,6 +86,23 @@ def _replayed(session: Session, model: Any, data: dict[str, Any]) -> bool:
     return data.get("id") is not None and session.get(model, data["id"]) is not None
 
 
+def lock_on_sqlite(session: Session, record: Any) -> None:
+    """Take SQLite's write lock before rules read sibling rows.
+
+    PostgreSQL locks the parent row (SELECT ... FOR UPDATE in get_record). The
+    SQLite driver starts a transaction only at the first write, so two requests
+    could both read "no overlapping course" and both insert; a no-op UPDATE of the
+    parent makes the second wait for the first to commit, then read its row.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    model = type(record)
+    session.execute(
+        sa.update(model).where(model.id == record.id).values(updated_at=model.updated_at),
+        execution_options={"synchronize_session": False},
+    )
+
+
 # --- systemic therapy: schedule rules ----------------------------------------
 
 
@@ -404,16 +421,16 @@ def exposure(therapy: SystemicTherapy, start: date | None, end: date | None) -> 
         raise field_error(
             "to", _rule(f"the window is longer than {MAX_WINDOW_DAYS} days", "window_too_long")
         )
-    bands = [
-        {"start": b_start, "end": b_end, "on_drug": dose is not None, "dose": dose}
-        for b_start, b_end, dose in sched.on_off_bands(s, start, end)
-    ]
+    raw = sched.on_off_bands(s, start, end)
     return {
         "therapy_id": therapy.id,
         "from_": start,
         "to": end,
-        "days_on_drug": sum((b["end"] - b["start"]).days + 1 for b in bands if b["on_drug"]),
-        "bands": bands,
+        "days_on_drug": sum((b1 - b0).days + 1 for b0, b1, dose in raw if dose is not None),
+        "bands": [
+            {"start": b0, "end": b1, "on_drug": dose is not None, "dose": dose}
+            for b0, b1, dose in raw
+        ],
         "cycles": _cycles(s, start, end),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -353,3 +354,45 @@ def test_reads_and_writes_are_audited(nurse, clinic_admin, patient):
         "/api/v1/audit-events", query_string={"record_id": course["id"]}
     ).json["items"]
     assert [e["action"] for e in events] == ["create", "read"]
+
+
+def test_dates_out_of_range_are_422_not_500(nurse, patient):
+    url = f"/api/v1/patients/{patient}/systemic-therapies"
+    for overrides in ({"start_date": "0001-01-01"}, {"stop_date": "9999-12-31"}):
+        r = nurse.post(url, json=anlotinib(**overrides))
+        assert r.status_code == 422 and set(overrides) <= set(r.json["errors"]), r.json
+    course = _course(nurse, patient)
+    r = nurse.post(
+        f"/api/v1/systemic-therapies/{course['id']}/changes",
+        json={"effective_on": "9999-12-31", "kind": "stopped", "reason": "r"},
+    )
+    assert r.status_code == 422 and "effective_on" in r.json["errors"]
+    r = nurse.get(
+        f"/api/v1/systemic-therapies/{course['id']}/exposure", query_string={"to": "9999-12-31"}
+    )
+    assert r.status_code == 422
+
+
+def test_concurrent_overlapping_creates_store_one_course(app, nurse, patient):
+    """The patient row is locked while the overlap rule runs (PostgreSQL); on
+    SQLite the losers' stale snapshots fail to write (503, nothing saved)."""
+    url = f"/api/v1/patients/{patient}/systemic-therapies"
+
+    def create(_: int) -> int:
+        from tests.factories import Actor
+
+        actor = Actor(app, nurse.user_id, nurse.email, nurse.role, nurse.token, nurse.clinic_id)
+        return actor.post(url, json=anlotinib()).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(create, range(6)))
+    assert codes.count(201) == 1, codes
+    assert set(codes) <= {201, 422, 503}, codes
+    assert len(nurse.get(url).json["items"]) == 1
+
+
+def test_creating_a_course_leaves_the_patient_unchanged(nurse, patient):
+    before = nurse.get(f"/api/v1/patients/{patient}").json
+    _course(nurse, patient)
+    after = nurse.get(f"/api/v1/patients/{patient}").json
+    assert (after["version"], after["updated_at"]) == (before["version"], before["updated_at"])
