@@ -87,8 +87,8 @@ PATIENT_COLUMNS = (
         "day_zero",
         "dropdown",
         "What day 0 is for this patient: first_fraction = first delivered radiotherapy"
-        " fraction; first_record = earliest wound onset, assessment or procedure (no"
-        " fraction logged)",
+        " fraction; first_record = earliest wound onset (no fraction"
+        " logged)",
         choices=("first_fraction", "first_record"),
     ),
 )
@@ -415,14 +415,34 @@ def _chunks(ids: set[Any], size: int = 900) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
+class PatientCache:
+    """patient_infos across batches, bounded: cleared when it holds ``limit`` patients."""
+
+    def __init__(self, conn: sa.Connection, limit: int = 20_000) -> None:
+        self.conn = conn
+        self.limit = limit
+        self.known: dict[uuid.UUID, PatientInfo | None] = {}
+
+    def get(self, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, PatientInfo | None]:
+        missing = patient_ids - self.known.keys()
+        if missing:
+            if len(self.known) + len(missing) > self.limit:
+                self.known = {p: self.known[p] for p in patient_ids if p in self.known}
+            found = patient_infos(self.conn, missing)
+            for pid in missing:
+                self.known[pid] = found.get(pid)
+        return self.known
+
+
 def patient_infos(conn: sa.Connection, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, PatientInfo]:
     """Day zero, first record date, birth date and sex of each patient.
 
     Day zero is the first delivered fraction (any live course of the patient);
-    without one, the first record: the earliest wound onset, assessment or
-    procedure date. The age is taken at the first record, whichever comes first
-    of those and the first fraction. All of the patient's live records count,
-    not only the exported window, so day numbers agree between exports.
+    without one, the first record: the earliest onset of the patient's live
+    wounds (a wound record is where this service's data on a patient begins).
+    The age is taken at the first record: the earlier of those two dates. All
+    of the patient's live records count, not only the exported window, so day
+    numbers agree between exports.
     """
     out: dict[uuid.UUID, PatientInfo] = {}
     for chunk in _chunks(patient_ids):
@@ -445,22 +465,6 @@ def patient_infos(conn: sa.Connection, patient_ids: set[uuid.UUID]) -> dict[uuid
             .group_by(Wound.patient_id)
         ):
             firsts[pid].append(onset)
-        for model, col in (
-            (Assessment, Assessment.assessed_at),
-            (Procedure, Procedure.performed_at),
-        ):
-            for pid, first_at in conn.execute(
-                sa.select(Wound.patient_id, sa.func.min(col))
-                .join(Wound, Wound.id == model.wound_id)
-                .where(
-                    Wound.patient_id.in_(chunk),
-                    Wound.deleted_at.is_(None),
-                    model.deleted_at.is_(None),
-                )
-                .group_by(Wound.patient_id)
-            ):
-                if first_at is not None:
-                    firsts[pid].append(_as_date(first_at))
         for pid, birth, sex in conn.execute(
             sa.select(Patient.id, Patient.birth_date, Patient.sex).where(Patient.id.in_(chunk))
         ):
@@ -569,6 +573,10 @@ class DoseLookup:
     def __init__(self, conn: sa.Connection, patient_ids: set[uuid.UUID]) -> None:
         self.curves, self.by_patient = dose_curves(conn, patient_ids)
 
+    def curves_for(self, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> list[DoseCurve]:
+        """The dose curves that apply to a wound (empty when no course is known)."""
+        return self._curves(patient_id, course_id)
+
     def _curves(self, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> list[DoseCurve]:
         ids = [course_id] if course_id else self.by_patient.get(patient_id, [])
         return [self.curves[c] for c in ids if c in self.curves]
@@ -647,6 +655,7 @@ def _num(value: Any) -> float | None:
 
 def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """patients: one row per patient with at least one selected wound."""
+    pseudonym = deid.Pseudonymizer(sel.key)
     for rows in _stream(conn, _patient_query(sel)):
         infos = patient_infos(conn, {r[0] for r in rows})
         out = []
@@ -656,7 +665,7 @@ def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[
                 continue
             out.append(
                 (
-                    deid.pseudonym(sel.key, "patient", pid),
+                    pseudonym("patient", pid),
                     deid.one_of(info.sex, SEXES, "unknown"),
                     deid.age_label(info.birth_date, info.first_record),
                     info.day_zero_kind,
@@ -666,63 +675,84 @@ def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[
 
 
 def assessment_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
-    """assessments: long format, one row per assessment."""
-    key = sel.key
-    pseudonym = deid.pseudonym
+    """assessments: long format, one row per assessment.
+
+    Per-wound values (pseudonyms, onset day, dose curves) are computed once per
+    wound per batch; the per-row work is a few lookups and one keyed hash.
+    """
+    pseudonym = deid.Pseudonymizer(sel.key)
     one_of = deid.one_of
+    patients = PatientCache(conn)
+    bisect_left = bisect.bisect_left
     for rows in _stream(conn, assessment_query(sel)):
         patient_ids = {r[2] for r in rows}
         wound_ids = {r[1] for r in rows}
-        infos = patient_infos(conn, patient_ids)
+        infos = patients.get(patient_ids)
         doses = DoseLookup(conn, patient_ids)
         procs = procedure_times(conn, wound_ids)
         overrides = effective_overrides(conn, [r[0] for r in rows])
-        wound_ctx: dict[uuid.UUID, tuple[str, str, int, float | None]] = {}
+        wound_ctx: dict[uuid.UUID, Any] = {}
         out = []
+        append = out.append
         for r in rows:
-            (aid, wid, pid, at, length, width, depth, area, area_method, ex_amount, ex_type) = r[
-                :11
-            ]
-            onset, course_id = r[24], r[25]
-            info = infos[pid]
+            aid, wid, pid, at = r[0], r[1], r[2], r[3]
             ctx = wound_ctx.get(wid)
             if ctx is None:
-                ctx = (
-                    pseudonym(key, "wound", wid),
-                    pseudonym(key, "patient", pid),
+                info = infos[pid]
+                assert info is not None  # a patient with a wound has a first record
+                onset, course_id = r[24], r[25]
+                curves = doses.curves_for(pid, course_id)
+                ctx = wound_ctx[wid] = (
+                    pseudonym("wound", wid),
+                    pseudonym("patient", pid),
+                    info.day_zero,
                     (onset - info.day_zero).days,
-                    doses.on(pid, course_id, onset),
+                    sum(c.on(onset) for c in curves) if curves else None,
+                    curves,
+                    *procs.get(wid, ((), ())),
                 )
-                wound_ctx[wid] = ctx
+            w_pid, p_pid, day_zero, onset_day, dose_onset, curves, debr, prp = ctx
             visit = at.date()
-            visit_day = (visit - info.day_zero).days
-            debr, prp = procs.get(wid, ((), ()))
+            visit_day = (visit - day_zero).days
             ctcae, rtog = r[22], r[23]
-            out.append(
+            if overrides:
+                ctcae_eff = overrides.get((aid, "ctcae"), ctcae)
+                rtog_eff = overrides.get((aid, "rtog"), rtog)
+            else:
+                ctcae_eff, rtog_eff = ctcae, rtog
+            append(
                 (
-                    pseudonym(key, "assessment", aid),
-                    ctx[0],
-                    ctx[1],
+                    pseudonym("assessment", aid),
+                    w_pid,
+                    p_pid,
                     visit_day,
-                    visit_day - ctx[2],
-                    length,
-                    width,
-                    depth,
-                    area,
-                    one_of(area_method, AREA_METHODS),
-                    one_of(ex_amount, EXUDATE_AMOUNTS),
-                    one_of(ex_type, EXUDATE_TYPES),
-                    *r[11:15],
+                    visit_day - onset_day,
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    one_of(r[8], AREA_METHODS),
+                    one_of(r[9], EXUDATE_AMOUNTS),
+                    one_of(r[10], EXUDATE_TYPES),
+                    r[11],
+                    r[12],
+                    r[13],
+                    r[14],
                     r[15],
-                    *r[16:22],
-                    overrides.get((aid, "ctcae"), ctcae),
+                    r[16],
+                    r[17],
+                    r[18],
+                    r[19],
+                    r[20],
+                    r[21],
+                    ctcae_eff,
                     ctcae,
-                    overrides.get((aid, "rtog"), rtog),
+                    rtog_eff,
                     rtog,
-                    bisect.bisect_left(debr, at) if debr else 0,
-                    bisect.bisect_left(prp, at) if prp else 0,
-                    ctx[3],
-                    doses.on(pid, course_id, visit),
+                    bisect_left(debr, at) if debr else 0,
+                    bisect_left(prp, at) if prp else 0,
+                    dose_onset,
+                    sum(c.on(visit) for c in curves) if curves else None,
                 )
             )
         yield out
@@ -730,18 +760,20 @@ def assessment_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tup
 
 def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """procedures: one row per procedure of a selected wound; no notes, no preparation text."""
-    key = sel.key
+    pseudonym = deid.Pseudonymizer(sel.key)
+    patients = PatientCache(conn)
     for rows in _stream(conn, _procedure_query(sel)):
-        infos = patient_infos(conn, {r[2] for r in rows})
+        infos = patients.get({r[2] for r in rows})
         out = []
         for prid, wid, pid, at, kind, method, to_bleed, form, vol, act, onset in rows:
             info = infos[pid]
+            assert info is not None
             day = (at.date() - info.day_zero).days
             out.append(
                 (
-                    deid.pseudonym(key, "procedure", prid),
-                    deid.pseudonym(key, "wound", wid),
-                    deid.pseudonym(key, "patient", pid),
+                    pseudonym("procedure", prid),
+                    pseudonym("wound", wid),
+                    pseudonym("patient", pid),
                     day,
                     day - (onset - info.day_zero).days,
                     deid.one_of(kind, PROCEDURE_KINDS),
@@ -818,11 +850,12 @@ def generic_agent(agent: str) -> str:
 
 def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """wounds: one row per selected wound with healing, dose, therapy and lab context."""
-    key = sel.key
+    pseudonym = deid.Pseudonymizer(sel.key)
+    patients = PatientCache(conn)
     for rows in _stream(conn, _wound_query(sel)):
         patient_ids = {r[1] for r in rows}
         wound_ids = {r[0] for r in rows}
-        infos = patient_infos(conn, patient_ids)
+        infos = patients.get(patient_ids)
         doses = DoseLookup(conn, patient_ids)
         ends = _follow_up_ends(conn, wound_ids)
         schedules = _schedules(conn, patient_ids)
@@ -873,8 +906,8 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
             healed_day = None if healed is None else (healed - info.day_zero).days
             out.append(
                 (
-                    deid.pseudonym(key, "wound", wid),
-                    deid.pseudonym(key, "patient", pid),
+                    pseudonym("wound", wid),
+                    pseudonym("patient", pid),
                     deid.site_class(site),
                     deid.one_of(lat, LATERALITIES, "none"),
                     fold,

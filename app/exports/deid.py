@@ -216,8 +216,30 @@ def pseudonym(key: bytes, kind: str, record_id: uuid.UUID | str) -> str:
     A keyed hash (not a plain hash) because ids are guessable UUIDs only in theory,
     and because the key makes pseudonyms recipient-specific.
     """
-    digest = hmac.digest(key, f"{kind}:{record_id}".encode(), hashlib.sha256)
+    digest = hmac.digest(key, kind.encode() + b":" + _id_text(record_id), hashlib.sha256)
     return digest.hex()[:PSEUDONYM_HEX_CHARS]
+
+
+def _id_text(record_id: uuid.UUID | str) -> bytes:
+    return (record_id.hex if isinstance(record_id, uuid.UUID) else str(record_id)).encode()
+
+
+class Pseudonymizer:
+    """``pseudonym`` for many records, computed as HMAC by hand (RFC 2104) from
+    pre-keyed SHA-256 states that are copied per record: same output, a fraction
+    of the cost of building an HMAC object each time."""
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\0")  # keys are 32-byte digests: no pre-hash needed
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def __call__(self, kind: str, record_id: uuid.UUID | str) -> str:
+        inner = self._inner.copy()
+        inner.update(kind.encode() + b":" + _id_text(record_id))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
 def age_years(birth_date: date, on: date) -> int:
