@@ -56,6 +56,20 @@ def _refuse_change(mapper: Any, connection: Any, target: AuditEvent) -> None:
     raise ImmutableAuditError("audit events cannot be changed or deleted")
 
 
+# Append-only tables: no UPDATE or DELETE statement may target them through the ORM.
+IMMUTABLE_TABLES = frozenset({"audit_events", "record_versions"})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: Any) -> None:
+    """The row-level hooks above do not see ``session.execute(update(...))`` or
+    ``delete(...)``; refuse those statements here."""
+    if not (state.is_update or state.is_delete):
+        return
+    if any(m.local_table.name in IMMUTABLE_TABLES for m in state.all_mappers):
+        raise ImmutableAuditError("audit events and record history cannot be changed or deleted")
+
+
 def _actor() -> dict[str, Any]:
     if not has_request_context():
         return {"user_id": None, "role": "system", "client_addr": None, "request_id": None}
