@@ -349,3 +349,29 @@ def test_course_list_query_count_is_constant(nurse, patient, count_queries):
         return counter.count
 
     assert count_for(2) == count_for(12)
+
+
+def test_twenty_concurrent_replays_leave_one_course_with_its_phases(app, nurse, patient):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.radiotherapy.models import RadiotherapyCourse, RadiotherapyPhase
+
+    body = course_body(id=str(uuid.uuid4()))
+
+    def replay(_: int) -> int:
+        client = app.test_client()
+        r = client.post(
+            f"/api/v1/patients/{patient}/radiotherapy-courses", json=body, headers=nurse.headers
+        )
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = sorted(pool.map(replay, range(20)))
+    assert statuses.count(201) == 1 and statuses.count(200) == 19, statuses
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(RadiotherapyCourse))
+        phases = db.session.scalar(sa.select(sa.func.count()).select_from(RadiotherapyPhase))
+    assert (count, phases) == (1, 2)
