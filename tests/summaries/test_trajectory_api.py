@@ -394,3 +394,51 @@ def test_chart_etag_revalidation(app, clinic, nurse):
     h.series(nurse, wid, START, [(14, 6)])
     r = nurse.get(url, headers={"If-None-Match": etag})
     assert r.status_code == 200 and r.headers["ETag"] != etag
+
+
+# ------------------------------------------- dashboard shortcut == full trajectory
+
+
+def test_status_from_deciding_points_matches_full_series():
+    """The dashboard feeds compute_trajectory only the assessments its status
+    depends on; on random series (irregular intervals, growth, closure and
+    reopening, equal timestamps) the status, rule and PAR must be identical."""
+    import random
+    from datetime import UTC, datetime
+
+    from app.clinical.trajectory import Measurement, TrajectoryRules, compute_trajectory
+    from app.summaries.services import statuses_for
+
+    rng = random.Random(20261128)
+    rules_list = [TrajectoryRules(), TrajectoryRules(par_threshold_pct=55, par_week=3)]
+    for case in range(3000):
+        rules = rules_list[case % 2]
+        n = rng.randint(1, 30)
+        t = datetime(2024, 1, 1, 9, tzinfo=UTC)
+        area = rng.uniform(0.5, 20)
+        rows = []
+        for _ in range(n):
+            closed = rng.random() < 0.08
+            a = 0.0 if closed else round(area, 2)
+            rows.append(("w", t, None if closed and rng.random() < 0.5 else a, closed))
+            t += timedelta(days=rng.choice((0, 1, 3, 7, 7, 7, 10, 14)), hours=rng.randint(0, 3))
+            area = max(0.0, area * rng.uniform(0.6, 1.25) - (0.5 if rng.random() < 0.1 else 0))
+        full = compute_trajectory(
+            [
+                Measurement(at=r[1], area_cm2=float(r[2] if r[2] is not None else 0.0), closed=r[3])
+                for r in rows
+            ],
+            rules=rules,
+        )
+        short = statuses_for(rows, rules)
+        for key in (
+            "status",
+            "rule",
+            "baseline",
+            "latest",
+            "par_pct",
+            "par_week4_pct",
+            "par_week4_note",
+            "days_to_closure",
+        ):
+            assert getattr(short, key) == getattr(full, key), (case, key)
