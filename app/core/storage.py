@@ -26,12 +26,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
-import boto3  # type: ignore[import-untyped]
-from boto3.exceptions import Boto3Error  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
-
 log = logging.getLogger(__name__)
+
+
+def _boto() -> tuple[Any, Any, Any, Any, Any]:
+    """boto3 and its error types, imported on first use: about 20 MB of every
+    server process that stores photos on local disk is not spent on S3."""
+    import boto3  # type: ignore[import-untyped]
+    from boto3.exceptions import Boto3Error  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    return boto3, Boto3Error, Config, BotoCoreError, ClientError
+
 
 CHUNK_SIZE: Final = 64 * 1024
 _KEY_RE: Final = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
@@ -267,11 +274,12 @@ class S3Storage:
     ) -> None:
         self.bucket = bucket
         self.prefix = _validate_prefix(prefix.strip("/") + "/" if prefix.strip("/") else "")
+        boto3, self._Boto3Error, config_cls, self._BotoCoreError, self._ClientError = _boto()
         self._client = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
             region_name=region,
-            config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5),
+            config=config_cls(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5),
         )
 
     def __repr__(self) -> str:
@@ -280,9 +288,8 @@ class S3Storage:
     def _key(self, key: str) -> str:
         return self.prefix + validate_key(key)
 
-    @staticmethod
-    def _is_missing(exc: Exception) -> bool:
-        if not isinstance(exc, ClientError):
+    def _is_missing(self, exc: Exception) -> bool:
+        if not isinstance(exc, self._ClientError):
             return False
         code = str(exc.response.get("Error", {}).get("Code", ""))
         return code in {"404", "NoSuchKey", "NotFound"}
@@ -296,7 +303,7 @@ class S3Storage:
                 self._key(key),
                 ExtraArgs={"ContentType": content_type},
             )
-        except (Boto3Error, BotoCoreError, ClientError, OSError) as exc:
+        except (self._Boto3Error, self._BotoCoreError, self._ClientError, OSError) as exc:
             log.error("S3 upload failed for %s: %s", key, exc)
             raise StorageError(f"could not store {key}: {exc}") from exc
 
@@ -304,11 +311,11 @@ class S3Storage:
         """Stream the object's body."""
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
+        except self._ClientError as exc:
             if self._is_missing(exc):
                 raise KeyNotFound(key) from exc
             raise StorageError(f"could not read {key}: {exc}") from exc
-        except BotoCoreError as exc:
+        except self._BotoCoreError as exc:
             raise StorageError(f"could not read {key}: {exc}") from exc
         return StoredFile(response["Body"])
 
@@ -316,11 +323,11 @@ class S3Storage:
 
         try:
             head: dict[str, Any] = self._client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
+        except self._ClientError as exc:
             if self._is_missing(exc):
                 return None
             raise StorageError(f"could not reach storage for {key}: {exc}") from exc
-        except BotoCoreError as exc:
+        except self._BotoCoreError as exc:
             raise StorageError(f"could not reach storage for {key}: {exc}") from exc
         return head
 
@@ -332,7 +339,7 @@ class S3Storage:
         """Delete the object (S3 deletes of missing keys succeed)."""
         try:
             self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        except (BotoCoreError, ClientError) as exc:
+        except (self._BotoCoreError, self._ClientError) as exc:
             raise StorageError(f"could not delete {key}: {exc}") from exc
 
     def size(self, key: str) -> int:
@@ -352,7 +359,7 @@ class S3Storage:
                     key = str(obj["Key"])[len(self.prefix) :]
                     if not key.startswith("."):
                         yield key
-        except (BotoCoreError, ClientError) as exc:
+        except (self._BotoCoreError, self._ClientError) as exc:
             raise StorageError(f"could not list storage: {exc}") from exc
 
     def healthcheck(self) -> bool:
@@ -361,7 +368,7 @@ class S3Storage:
         try:
             self._client.put_object(Bucket=self.bucket, Key=probe, Body=b"ok")
             self._client.delete_object(Bucket=self.bucket, Key=probe)
-        except (BotoCoreError, ClientError) as exc:
+        except (self._BotoCoreError, self._ClientError) as exc:
             log.warning("storage healthcheck failed: %s", exc)
             return False
         return True

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment
+from app.assessments.services import derive
 from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
 from app.core import records
@@ -461,13 +462,6 @@ def _update_assessment(session: Session, photo: Photo) -> None:
     wound = session.get(Wound, photo.wound_id)
     assessment.traced_area_cm2 = photo.traced_area_cm2
     assessment.traced_perimeter_cm = photo.traced_perimeter_cm
-    try:
-        from app.assessments.services import derive
-    except ImportError:  # assessments service not in this build yet: the minimum by hand
-        log.warning("app.assessments.services.derive missing; setting traced area only")
-        assessment.area_cm2 = photo.traced_area_cm2
-        assessment.area_method = "traced"
-        return
     derive(assessment, wound)
 
 

@@ -150,3 +150,24 @@ def test_marker_pdf_is_an_a4_page_with_the_marker_at_true_size() -> None:
     assert det.found and det.px_per_cm
     assert det.px_per_cm / pixels_per_cm == pytest.approx(1.0, rel=0.005)
     assert f"/Width {page.width}".encode() in pdf
+
+
+def test_two_pass_detection_matches_full_resolution(tmp_path: Path) -> None:
+    """The marker found on a 1600 px preview and refined in a full-size crop
+    has the corners a full-resolution search finds."""
+    from app.photos.calibration import detect_marker_two_pass
+
+    path, _ = scene(tmp_path)
+    small = Image.open(path).convert("RGB")
+    big = small.resize((small.width * 2, small.height * 2), Image.Resampling.LANCZOS)
+    preview = big.copy()
+    preview.thumbnail((1600, 1600))
+    full = detect_marker(big, MARKER_CM)
+    fast = detect_marker_two_pass(big, MARKER_CM, preview=preview)
+    assert full.found and fast.found
+    assert np.allclose(fast.corners_px, full.corners_px, atol=0.5)
+    assert fast.px_per_cm == pytest.approx(2 * PX_PER_CM, rel=0.01)
+    # nothing in the preview: not found, with the reason
+    blank = Image.new("RGB", (3200, 2400), (200, 160, 150))
+    miss = detect_marker_two_pass(blank, MARKER_CM)
+    assert not miss.found and miss.reason
