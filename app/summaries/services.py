@@ -104,6 +104,12 @@ def _effective(derived: int | None, override: dict[str, Any] | None) -> int | No
 # ---------------------------------------------------------------- single wound
 
 
+def _core(session: Session) -> Any:
+    """The session's connection: Core SELECTs of plain columns skip the ORM's
+    result machinery, which costs more than the query on big dashboards."""
+    return session.connection()
+
+
 @dataclass
 class WoundData:
     """Everything one wound's trajectory is built from (rows as mappings)."""
@@ -149,118 +155,120 @@ _SERIES_COLUMNS = (
 )
 
 
+_WOUND = sa.bindparam("wound_id", type_=sa.Uuid())
+_COURSE = sa.bindparam("course_id", type_=sa.Uuid())
+_LIVE_ASSESSMENT = sa.and_(Assessment.wound_id == _WOUND, Assessment.deleted_at.is_(None))
+
+# Built once and reused with parameters: building a SELECT costs more than
+# running it on a single wound's rows.
+_WOUND_STMT = (
+    sa.select(
+        *_WOUND_COLUMNS,
+        Clinic.par_threshold_pct.label("clinic_par_threshold_pct"),
+        RadiotherapyCourse.target_site.label("course_target_site"),
+        RadiotherapyCourse.start_date.label("course_start"),
+        RadiotherapyCourse.end_date.label("course_end"),
+        RadiotherapyCourse.version.label("course_version"),
+    )
+    .join(Clinic, Clinic.id == Wound.clinic_id)
+    .outerjoin(
+        RadiotherapyCourse,
+        sa.and_(
+            RadiotherapyCourse.id == Wound.radiotherapy_course_id,
+            RadiotherapyCourse.deleted_at.is_(None),
+        ),
+    )
+    .where(Wound.id == _WOUND, Wound.deleted_at.is_(None))
+)
+# Everyone but an admin: only wounds of the caller's clinics (as access.clinic_clause).
+_WOUND_IN_CLINICS_STMT = _WOUND_STMT.where(
+    Wound.clinic_id.in_(sa.bindparam("clinic_ids", expanding=True, type_=sa.Uuid()))
+)
+_SERIES_STMT = (
+    sa.select(*_SERIES_COLUMNS)
+    .where(_LIVE_ASSESSMENT)
+    .order_by(Assessment.assessed_at, Assessment.created_at, Assessment.id)
+)
+_OVERRIDES_STMT = (
+    sa.select(
+        GradeOverride.id,
+        GradeOverride.assessment_id,
+        GradeOverride.scale,
+        GradeOverride.value,
+        GradeOverride.derived_value,
+        GradeOverride.reason,
+        GradeOverride.by_user_id,
+        GradeOverride.created_at,
+    )
+    .join(Assessment, Assessment.id == GradeOverride.assessment_id)
+    .where(_LIVE_ASSESSMENT)
+    .order_by(GradeOverride.created_at, GradeOverride.id)
+)
+_PROCEDURES_STMT = (
+    sa.select(
+        Procedure.id,
+        Procedure.performed_at,
+        Procedure.kind,
+        Procedure.debridement_method,
+        Procedure.debridement_to_bleeding,
+        Procedure.prp_form,
+        Procedure.prp_volume_ml,
+        Procedure.prp_activator,
+        Procedure.version,
+    )
+    .where(Procedure.wound_id == _WOUND, Procedure.deleted_at.is_(None))
+    .order_by(Procedure.performed_at, Procedure.id)
+)
+_PHASES_STMT = (
+    sa.select(
+        RadiotherapyPhase.technique,
+        RadiotherapyPhase.dose_per_fraction_cgy,
+        RadiotherapyPhase.fractions,
+        RadiotherapyPhase.start_date,
+    )
+    .where(RadiotherapyPhase.course_id == _COURSE)
+    .order_by(RadiotherapyPhase.position)
+)
+_FRACTIONS_STMT = (
+    sa.select(FractionDelivery.delivered_on, FractionDelivery.dose_cgy)
+    .where(FractionDelivery.course_id == _COURSE, FractionDelivery.deleted_at.is_(None))
+    .order_by(FractionDelivery.delivered_on)
+)
+
+
 def load_wound(session: Session, wound_id: uuid.UUID) -> WoundData:
     """Load one wound the caller may read (404 otherwise) with its assessments,
-    overrides, procedures and radiotherapy course: a fixed number of SELECTs.
-    Audits the read."""
+    overrides, procedures and radiotherapy course: a fixed number of SELECTs
+    (plus the therapy module's, when present). Audits the read."""
     user = require("clinical:read")
-    stmt = (
-        sa.select(
-            *_WOUND_COLUMNS,
-            Clinic.par_threshold_pct.label("clinic_par_threshold_pct"),
-            RadiotherapyCourse.target_site.label("course_target_site"),
-            RadiotherapyCourse.start_date.label("course_start"),
-            RadiotherapyCourse.end_date.label("course_end"),
-            RadiotherapyCourse.version.label("course_version"),
+    conn = _core(session)
+    if user.role == "admin":
+        wound = conn.execute(_WOUND_STMT, {"wound_id": wound_id}).mappings().first()
+    else:
+        wound = (
+            conn.execute(
+                _WOUND_IN_CLINICS_STMT,
+                {"wound_id": wound_id, "clinic_ids": list(user.clinic_ids)},
+            )
+            .mappings()
+            .first()
         )
-        .join(Clinic, Clinic.id == Wound.clinic_id)
-        .outerjoin(
-            RadiotherapyCourse,
-            sa.and_(
-                RadiotherapyCourse.id == Wound.radiotherapy_course_id,
-                RadiotherapyCourse.deleted_at.is_(None),
-            ),
-        )
-        .where(Wound.id == wound_id, Wound.deleted_at.is_(None), clinic_clause(Wound, user))
-    )
-    wound = _core(session).execute(stmt).mappings().first()
     if wound is None:
         raise not_found("wound")
     audit.record(session, "read", "wound", wound_id, clinic_id=wound["clinic_id"])
-
-    live = sa.and_(Assessment.wound_id == wound_id, Assessment.deleted_at.is_(None))
-    assessments = list(
-        _core(session)
-        .execute(
-            sa.select(*_SERIES_COLUMNS)
-            .where(live)
-            .order_by(Assessment.assessed_at, Assessment.created_at, Assessment.id)
-        )
-        .mappings()
-    )
-    override_rows = list(
-        _core(session)
-        .execute(
-            sa.select(
-                GradeOverride.id,
-                GradeOverride.assessment_id,
-                GradeOverride.scale,
-                GradeOverride.value,
-                GradeOverride.derived_value,
-                GradeOverride.reason,
-                GradeOverride.by_user_id,
-                GradeOverride.created_at,
-            )
-            .join(Assessment, Assessment.id == GradeOverride.assessment_id)
-            .where(live)
-            .order_by(GradeOverride.created_at, GradeOverride.id)
-        )
-        .mappings()
-    )
-    procedures = list(
-        _core(session)
-        .execute(
-            sa.select(
-                Procedure.id,
-                Procedure.performed_at,
-                Procedure.kind,
-                Procedure.debridement_method,
-                Procedure.debridement_to_bleeding,
-                Procedure.prp_form,
-                Procedure.prp_volume_ml,
-                Procedure.prp_activator,
-                Procedure.version,
-            )
-            .where(Procedure.wound_id == wound_id, Procedure.deleted_at.is_(None))
-            .order_by(Procedure.performed_at, Procedure.id)
-        )
-        .mappings()
-    )
+    params = {"wound_id": wound_id}
+    override_rows = list(conn.execute(_OVERRIDES_STMT, params).mappings())
     data = WoundData(
         wound=wound,
-        assessments=assessments,
+        assessments=list(conn.execute(_SERIES_STMT, params).mappings()),
         overrides=_latest_overrides(override_rows),
         override_rows=override_rows,
-        procedures=procedures,
+        procedures=list(conn.execute(_PROCEDURES_STMT, params).mappings()),
     )
     if wound["course_start"] is not None:
-        course_id = wound["radiotherapy_course_id"]
-        data.phases = list(
-            _core(session)
-            .execute(
-                sa.select(
-                    RadiotherapyPhase.technique,
-                    RadiotherapyPhase.dose_per_fraction_cgy,
-                    RadiotherapyPhase.fractions,
-                    RadiotherapyPhase.start_date,
-                )
-                .where(RadiotherapyPhase.course_id == course_id)
-                .order_by(RadiotherapyPhase.position)
-            )
-            .mappings()
-        )
-        data.fractions = list(
-            _core(session)
-            .execute(
-                sa.select(FractionDelivery.delivered_on, FractionDelivery.dose_cgy)
-                .where(
-                    FractionDelivery.course_id == course_id,
-                    FractionDelivery.deleted_at.is_(None),
-                )
-                .order_by(FractionDelivery.delivered_on)
-            )
-            .mappings()
-        )
+        course = {"course_id": wound["radiotherapy_course_id"]}
+        data.phases = list(conn.execute(_PHASES_STMT, course).mappings())
+        data.fractions = list(conn.execute(_FRACTIONS_STMT, course).mappings())
     data.therapy = _therapy_context(session, data)
     return data
 
@@ -300,6 +308,24 @@ def _therapy_context(session: Session, data: WoundData) -> dict[str, Any] | None
     return block
 
 
+_LABS_STMT = (
+    sa.select(
+        LabResult.test,
+        LabResult.value,
+        LabResult.unit,
+        LabResult.taken_at,
+        LabResult.ctcae_term,
+        LabResult.ctcae_grade,
+    )
+    .where(
+        LabResult.patient_id == sa.bindparam("patient_id", type_=sa.Uuid()),
+        LabResult.deleted_at.is_(None),
+        LabResult.taken_at <= sa.bindparam("until", type_=LabResult.__table__.c.taken_at.type),
+    )
+    .order_by(LabResult.taken_at, LabResult.created_at)
+)
+
+
 def _labs_at_procedures(
     session: Session, patient_id: uuid.UUID, procedures: Sequence[Any]
 ) -> list[dict[str, Any]]:
@@ -308,26 +334,7 @@ def _labs_at_procedures(
     if not procedures:
         return []
     last = max(p["performed_at"] for p in procedures)
-    labs = (
-        _core(session)
-        .execute(
-            sa.select(
-                LabResult.test,
-                LabResult.value,
-                LabResult.unit,
-                LabResult.taken_at,
-                LabResult.ctcae_term,
-                LabResult.ctcae_grade,
-            )
-            .where(
-                LabResult.patient_id == patient_id,
-                LabResult.deleted_at.is_(None),
-                LabResult.taken_at <= last,
-            )
-            .order_by(LabResult.taken_at, LabResult.created_at)
-        )
-        .all()
-    )
+    labs = _core(session).execute(_LABS_STMT, {"patient_id": patient_id, "until": last}).all()
     out = []
     for p in procedures:
         latest: dict[str, dict[str, Any]] = {}
@@ -586,12 +593,6 @@ def _assessment_points(rows: Iterable[Any]) -> dict[Any, list[Any]]:
     for row in rows:
         by_wound[row[0]].append(row)
     return by_wound
-
-
-def _core(session: Session) -> Any:
-    """The session's connection: Core SELECTs of plain columns skip the ORM's
-    result machinery, which costs more than the query on big dashboards."""
-    return session.connection()
 
 
 def _utc(value: Any) -> datetime:
