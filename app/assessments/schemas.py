@@ -44,6 +44,18 @@ class StrictBool(fields.Boolean):
         return value
 
 
+class InOutFloat(StrictFloat):
+    """A number read into one attribute and written out from another: `area_cm2`
+    is the measured area in a request and the area in use in a response."""
+
+    def __init__(self, *, dump_from: str, **kw: Any):
+        super().__init__(**kw)
+        self.dump_from = dump_from
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return super().get_value(obj, self.dump_from, accessor, default)
+
+
 class ColumnGroup(fields.Nested):
     """A nested object on the wire whose members are flat columns of the model.
 
@@ -171,9 +183,15 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
     measured_area = fields.Float(
         dump_only=True, attribute="measured_area_cm2", data_key="measured_area_cm2"
     )
-    area_cm2 = fields.Float(
-        dump_only=True,
-        metadata={"description": "Area in use: traced, else measured, else ellipse pi/4 L W"},
+    measured_area_cm2 = InOutFloat(
+        data_key="area_cm2",
+        dump_from="area_cm2",
+        allow_none=True,
+        validate=validate.Range(min=0, max=MAX_AREA_CM2),
+        metadata={
+            "description": "In a request: the measured area (cm^2), optional. In a response: "
+            "the area in use, per area_method (traced, else measured, else ellipse pi/4 L W)"
+        },
     )
     area_method = fields.String(
         dump_only=True, metadata={"description": "traced | measured | ellipse"}

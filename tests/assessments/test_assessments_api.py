@@ -497,3 +497,15 @@ def test_unknown_wound_is_404_and_deleted_wound_too(app, nurse, wound):
         db.session.get(Wound, wound).deleted_at = utcnow()
         db.session.commit()
     assert nurse.post(URL.format(wound), json=seed_ulcer_body()).status_code == 404
+
+
+def test_patch_area_and_bwat(nurse, wound):
+    a = create(nurse, wound)
+    url = f"/api/v1/assessments/{a['id']}"
+    r = nurse.patch(url, json={"area_cm2": 2.2, "bwat": {"depth": 2}}, etag='"v1"')
+    assert r.status_code == 200, r.json
+    assert (r.json["area_cm2"], r.json["area_method"]) == (2.2, "measured")
+    assert r.json["bwat"] == {"items": {"depth": 2}, "total": None}
+    # Clearing the measured area falls back to the ellipse estimate.
+    r = nurse.patch(url, json={"area_cm2": None, "bwat": None}, etag='"v2"')
+    assert r.json["area_method"] == "ellipse" and r.json["bwat"] is None
