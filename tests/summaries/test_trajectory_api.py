@@ -442,3 +442,58 @@ def test_status_from_deciding_points_matches_full_series():
             "days_to_closure",
         ):
             assert getattr(short, key) == getattr(full, key), (case, key)
+
+
+def test_therapy_block(app, clinic, nurse):
+    """Anti-angiogenic bands over the healing period, topical treatments and the
+    blood counts at each procedure (once app/therapy offers therapy_context)."""
+    from app.therapy import services as therapy_services
+
+    if not hasattr(therapy_services, "therapy_context"):
+        pytest.skip("app/therapy/services.py has no therapy_context yet")
+    from app.therapy.models import LabResult, SystemicTherapy, TopicalTreatment
+
+    pid = h.patient(app, clinic)
+    wid = h.wound(app, clinic, pid, onset_date=START)
+    h.series(nurse, wid, START, [(0, 4.0), (7, 3.0)])
+    h.add(
+        app,
+        SystemicTherapy(
+            clinic_id=clinic,
+            patient_id=pid,
+            agent="anlotinib",
+            anti_angiogenic=True,
+            dose=12,
+            dose_unit="mg",
+            days_on=14,
+            days_off=7,
+            start_date=START,
+        ),
+        TopicalTreatment(
+            clinic_id=clinic,
+            wound_id=wid,
+            category="silver",
+            product="silver dressing",
+            start_date=START,
+        ),
+        LabResult(
+            clinic_id=clinic,
+            patient_id=pid,
+            test="platelets",
+            value=60,
+            unit="10^9/L",
+            canonical_value=60,
+            canonical_unit="10^9/L",
+            taken_at=h.at(START, 7),
+            ctcae_term="Platelet count decreased",
+            ctcae_grade=2,
+        ),
+    )
+    h.procedure(app, clinic, wid, h.at(START, 10), prp_form="gel")
+    t = nurse.get(f"/api/v1/wounds/{wid}/trajectory").json["therapy"]
+    assert t["anti_angiogenic_bands"][0]["start"] == START.isoformat()
+    assert t["topical_treatments"][0]["product"] == "silver dressing"
+    labs = t["labs_at_procedures"][0]["labs"]
+    assert labs["platelets"]["ctcae_grade"] == 2 and labs["platelets"]["value"] == 60
+    png = nurse.get(f"/api/v1/wounds/{wid}/trajectory.png")
+    assert png.status_code == 200
