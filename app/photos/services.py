@@ -393,7 +393,8 @@ def list_photos(session: Session, wound_id: uuid.UUID, args: dict[str, Any]) -> 
 
 def delete_photo(session: Session, photo: Photo) -> Photo:
     """Soft delete (If-Match); the files stay, so an admin can restore it."""
-    return records.soft_delete(session, photo, _dump)
+    records.soft_delete(session, photo, _dump)
+    return photo
 
 
 # --- calibration and tracing ---------------------------------------------------
@@ -460,6 +461,8 @@ def _update_assessment(session: Session, photo: Photo) -> None:
     if assessment is None or assessment.deleted_at is not None:
         return
     wound = session.get(Wound, photo.wound_id)
+    if wound is None:  # cannot happen (foreign key); keeps the types honest
+        return
     assessment.traced_area_cm2 = photo.traced_area_cm2
     assessment.traced_perimeter_cm = photo.traced_perimeter_cm
     derive(assessment, wound)

@@ -701,3 +701,43 @@ def test_storage_check_finds_orphans_and_missing_files(app, nurse, wound):
     assert photo_rows(app) == 1  # rows are never removed
     # the missing file is served as a clear 404, not a 500
     assert_problem(nurse.get(photo["urls"]["large"]), 404)
+
+
+def _multipart(data: bytes, boundary: str = "bnd123") -> bytes:
+    return (
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="w.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+@pytest.mark.parametrize("cut", ["body-shorter-than-length", "no-closing-boundary"])
+def test_truncated_http_body(app, nurse, wound, cut):
+    """The connection drops mid-upload, or the multipart body ends early."""
+    body = _multipart((CORPUS / "flower.jpg").read_bytes())
+    half = body[: len(body) // 2]
+    before = stored_files(app)
+    r = nurse.post(
+        f"/api/v1/wounds/{wound}/photos",
+        input_stream=io.BytesIO(half),
+        content_length=len(body) if cut == "body-shorter-than-length" else len(half),
+        content_type="multipart/form-data; boundary=bnd123",
+    )
+    assert 400 <= r.status_code < 500, r.get_data(as_text=True)[:300]
+    assert r.mimetype == "application/problem+json"
+    assert stored_files(app) == before and photo_rows(app) == 0
+
+
+def test_hand_made_multipart_is_accepted(app, nurse, wound):
+    body = _multipart((CORPUS / "flower.jpg").read_bytes())
+    r = nurse.post(
+        f"/api/v1/wounds/{wound}/photos",
+        input_stream=io.BytesIO(body),
+        content_length=len(body),
+        content_type="multipart/form-data; boundary=bnd123",
+    )
+    assert r.status_code == 201, r.get_data(as_text=True)[:300]
