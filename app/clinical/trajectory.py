@@ -24,8 +24,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import repeat
-from operator import attrgetter, mul, sub
+from itertools import islice, repeat
+from operator import attrgetter, lt, mul, sub
 from operator import pow as power
 from typing import Any
 
@@ -37,7 +37,6 @@ INSUFFICIENT_DATA = "insufficient_data"
 STATUSES: tuple[str, ...] = (HEALED, ON_TRACK, STALLED, DETERIORATING, INSUFFICIENT_DATA)
 
 _PAR_SOURCE = "configurable; Sheehan 2003 / Phillips 2000 adapted"
-_SECONDS_PER_DAY = 86400.0
 _AT = attrgetter("at")
 
 
@@ -178,8 +177,8 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-def _point(m: Measurement) -> dict[str, Any]:
-    return {"at": _iso(m.at), "area_cm2": m.area_cm2}
+def _point(at: datetime, area_cm2: float) -> dict[str, Any]:
+    return {"at": at.astimezone(UTC).isoformat(), "area_cm2": area_cm2}
 
 
 def _fmt(value: float) -> str:
@@ -206,9 +205,24 @@ def _sorted(points: Sequence[Measurement]) -> list[Measurement]:
     return sorted(points, key=_AT)
 
 
+def _timeline(points: Sequence[Measurement]) -> tuple[list[Measurement], list[float]]:
+    """The points in time order, and the days from the first (the baseline) to each."""
+    ordered = list(points)
+    if not ordered:
+        return ordered, []
+    days = _days(ordered, ordered[0].at)
+    # Days grow with time (never the other way), so days that strictly increase
+    # mean the points came in time order, as stored assessments usually do, and
+    # the sort (comparing datetimes) can be skipped.
+    if not all(map(lt, days, islice(days, 1, None))):
+        ordered.sort(key=_AT)
+        days = _days(ordered, ordered[0].at)
+    return ordered, days
+
+
 def _days(ordered: list[Measurement], origin: datetime) -> list[float]:
-    """Days from ``origin`` (fractional), computed as _day does, for each point."""
-    return [(m.at - origin).total_seconds() / _SECONDS_PER_DAY for m in ordered]
+    """Days (fractional) from ``origin`` to each point."""
+    return [(m.at - origin).total_seconds() / 86400.0 for m in ordered]
 
 
 def _centred(xs: list[float]) -> tuple[list[float], float]:
@@ -311,16 +325,20 @@ def gilman_advance(
     return (a0_cm2 - at_cm2) / mean_perimeter / (elapsed_days / 7.0)
 
 
-def _area_at_day(days: list[float], areas: list[float], day: float) -> float | None:
-    """Area on ``day`` interpolated linearly between the bracketing assessments.
-
-    ``days`` is sorted: the bracket is the last assessment on or before the day
-    and the first on or after it.
-    """
-    after = bisect_left(days, day)
+def _bracket(days: list[float], day: float) -> tuple[int, int] | None:
+    """Indices of the last assessment on or before ``day`` and the first on or
+    after it (``days`` sorted); None when the day is outside the assessments."""
     before = bisect_right(days, day) - 1
+    after = bisect_left(days, day)
     if before < 0 or after == len(days):
         return None
+    return before, after
+
+
+def _interpolate(
+    days: list[float], areas: list[float], before: int, after: int, day: float
+) -> float:
+    """Area on ``day``, linear between the assessments at ``before`` and ``after``."""
     d0, d1, a0 = days[before], days[after], areas[before]
     if d1 == d0:
         return a0
@@ -334,20 +352,19 @@ def _par_at(
     baseline_area = areas[0]
     if baseline_area == 0:
         return None, "baseline area is 0 cm2: PAR is undefined"
-    area = _area_at_day(days, areas, day)
-    if area is not None:
-        par = percent_area_reduction(baseline_area, area)
-        below = days[bisect_right(days, day) - 1]
-        above = days[bisect_left(days, day)]
+    bracket = _bracket(days, day)
+    if bracket is not None:
+        before, after = bracket
+        par = percent_area_reduction(baseline_area, _interpolate(days, areas, before, after, day))
+        below, above = days[before], days[after]
         gap = min(day - below, above - day)
-        note = None
-        if gap > window_days:
-            note = (
-                f"interpolated between the assessments on day {_fmt(below)} and day"
-                f" {_fmt(above)}; the nearest is {_fmt(gap)} days from day {_fmt(day)},"
-                f" beyond the {_fmt(window_days)}-day window"
-            )
-        return par, note
+        if gap <= window_days:
+            return par, None
+        return par, (
+            f"interpolated between the assessments on day {_fmt(below)} and day"
+            f" {_fmt(above)}; the nearest is {_fmt(gap)} days from day {_fmt(day)},"
+            f" beyond the {_fmt(window_days)}-day window"
+        )
     # Only one side exists: all assessments are before the day, or all after it.
     side, nearest = ("after", -1) if days[-1] < day else ("before", 0)
     nearest_day = days[nearest]
@@ -394,12 +411,13 @@ def _deterioration(areas: list[float], rules: TrajectoryRules) -> str | None:
     baseline, previous, latest = areas[0], areas[-2], areas[-1]
     reasons = []
     # round(): 1.1 over 1.0 is 10.000000000000009%, which must count as 10%
-    over_baseline = _rise_pct(baseline, latest)
-    if latest > baseline and round(over_baseline, 9) >= margin:
-        reasons.append(
-            f"area {_fmt_area(latest)} is {_growth(over_baseline)} above baseline"
-            f" {_fmt_area(baseline)} (>= {_fmt(margin)}% margin)"
-        )
+    if latest > baseline:
+        over_baseline = _rise_pct(baseline, latest)
+        if round(over_baseline, 9) >= margin:
+            reasons.append(
+                f"area {_fmt_area(latest)} is {_growth(over_baseline)} above baseline"
+                f" {_fmt_area(baseline)} (>= {_fmt(margin)}% margin)"
+            )
     # With two assessments the previous one is the baseline: already judged above.
     if len(areas) > 2 and latest > previous:
         over_previous = _rise_pct(previous, latest)
@@ -496,8 +514,9 @@ def _recent_stall(days: list[float], areas: list[float], rules: TrajectoryRules)
     window_start = days[-1] - rules.stall_window_days
     if window_start < rules.par_day:
         return None
-    then = _area_at_day(days, areas, window_start)
-    assert then is not None  # window_start lies within [0, latest_day]
+    bracket = _bracket(days, window_start)
+    assert bracket is not None  # window_start lies within [0, latest_day]
+    then = _interpolate(days, areas, *bracket, window_start)
     reduction = percent_area_reduction(then, areas[-1])
     minimum = rules.stall_min_reduction_pct
     if reduction is not None and reduction >= minimum:
@@ -568,7 +587,7 @@ def compute_trajectory(
     least-squares area slope; linear, from the latest area at that slope, and
     not beyond max_projection_days.
     """
-    ordered = _sorted(points)
+    ordered, days = _timeline(points)
     n = len(ordered)
     baseline = ordered[0] if ordered else None
     latest = ordered[-1] if ordered else None
@@ -578,11 +597,8 @@ def compute_trajectory(
     par_week4_note: str | None = "no assessments"
     # Days from the baseline and areas, in time order: computed once, shared by
     # every measure below (the slopes, PAR, the stall rule, Gilman).
-    days: list[float] = []
-    areas: list[float] = []
+    areas = [m.area_cm2 for m in ordered]
     if baseline is not None and latest is not None:
-        days = _days(ordered, baseline.at)
-        areas = [m.area_cm2 for m in ordered]
         par_week4, par_week4_note = _par_at(days, areas, rules.par_day, rules.week_window_days)
         if enough:
             # The x side of the area fit serves the ln(area) fit too when no
@@ -613,11 +629,15 @@ def compute_trajectory(
         status, rule = _status(days, areas, par_week4, par_week4_note, rules)
     projected, projection_note = _projection(ordered, status, slope_per_day, rules)
 
-    return Trajectory(
+    # Trajectory is frozen: its generated __init__ sets each field through
+    # object.__setattr__, which on a short series costs as much as the maths.
+    # Filling the instance dict gives the same object (no __post_init__).
+    result = object.__new__(Trajectory)
+    result.__dict__.update(
         status=status,
         rule=rule,
-        baseline=_point(baseline) if baseline else None,
-        latest=_point(latest) if latest else None,
+        baseline=None if baseline is None else _point(baseline.at, areas[0]),
+        latest=None if latest is None else _point(latest.at, areas[-1]),
         # None stays None; + 0.0 reports -0.0 as 0.0 (inline: this runs per wound)
         par_pct=None if par_pct is None else round(par_pct, 1) + 0.0,
         par_week4_pct=None if par_week4 is None else round(par_week4, 1) + 0.0,
@@ -629,3 +649,4 @@ def compute_trajectory(
         projection_note=projection_note,
         days_to_closure=days_to_closure,
     )
+    return result
