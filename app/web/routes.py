@@ -144,6 +144,11 @@ def _account_key() -> str:
     return f"login-account:{email.strip().lower()[:254]}"
 
 
+# The API sign-in's buckets (flask-limiter names a route's bucket "<endpoint>:<scope>"),
+# so attempts through the form and through POST /auth/token count together.
+API_LOGIN_SCOPE = "auth.TokenResource"
+
+
 def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
@@ -161,8 +166,8 @@ def sign_in() -> ResponseReturnValue:
 
 
 @bp.post("/web/sign-in")
-@limiter.limit(_login_limit, key_func=get_remote_address, scope="login-address")
-@limiter.limit(_login_limit, key_func=_account_key, scope="login-account")
+@limiter.shared_limit(_login_limit, API_LOGIN_SCOPE + ":login-address", key_func=get_remote_address)
+@limiter.shared_limit(_login_limit, API_LOGIN_SCOPE + ":login-account", key_func=_account_key)
 def sign_in_post() -> ResponseReturnValue:
     """Sign in with the API's accounts, rate limits and audit events."""
     email = request.form.get("email", "")[:254]
