@@ -10,12 +10,14 @@ import random
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.clinical import trajectory as T
 from app.clinical.trajectory import (
     STATUSES,
     Measurement,
+    Trajectory,
     TrajectoryRules,
     compute_trajectory,
     exponential_rate,
@@ -83,6 +85,15 @@ def test_exponential_rate_ignores_zero_areas_and_needs_two_points() -> None:
     assert exponential_rate(series((0, 4.0), (0, 2.0))) is None  # no time spread
     # growth gives a negative k: 2 -> 4 in 7 days, k = -ln 2 / 7
     assert exponential_rate(series((0, 2.0), (7, 4.0))) == pytest.approx(-math.log(2) / 7)
+    assert exponential_rate([]) is None
+
+
+def test_exponential_rate_counts_days_from_the_first_positive_area() -> None:
+    # a 0 cm2 baseline leaves the model; 4 -> 2 -> 1 on days 3, 10, 17 is
+    # ln 2 per 7 days from day 3 on: k = ln 2 / 7
+    points = series((0, 0.0), (3, 4.0), (10, 2.0), (17, 1.0))
+    assert exponential_rate(points) == pytest.approx(math.log(2) / 7)
+    assert compute_trajectory(points).k_per_day == 0.09902
 
 
 def test_gilman_advance() -> None:
@@ -549,3 +560,280 @@ def test_any_series_gets_a_known_status_and_a_rule(
     assert result.rule
     if result.projected_closure_on is not None:
         assert result.projected_closure_on >= points[-1].at.date()
+
+
+# --- equivalence with the straightforward algorithm -------------------------------
+#
+# compute_trajectory is written for speed (one sort, days computed once, shared
+# least-squares sums). The reference below is the plain algorithm it replaced,
+# one measure at a time, with the same arithmetic: the two must agree to the last
+# bit, strings included. It reuses the module's unchanged string and rule
+# helpers (_fmt, _fmt_area, _growth, _rise_pct, _healed, _projection).
+
+
+def _ref_day(m: Measurement, baseline: Measurement) -> float:
+    return (m.at - baseline.at).total_seconds() / 86400.0
+
+
+def _ref_slope(xs: list[float], ys: list[float]) -> float | None:
+    n = len(xs)
+    if n < 2:
+        return None
+    if all(y == ys[0] for y in ys):
+        return 0.0 if any(x != xs[0] for x in xs) else None
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
+
+
+def _ref_k(ordered: list[Measurement]) -> float | None:
+    positive = [m for m in ordered if m.area_cm2 > 0]
+    if len(positive) < 2:
+        return None
+    slope = _ref_slope(
+        [_ref_day(m, positive[0]) for m in positive], [math.log(m.area_cm2) for m in positive]
+    )
+    return None if slope is None else -slope
+
+
+def _ref_area_at(timed: list[tuple[float, Measurement]], day: float) -> float | None:
+    before = [(d, m) for d, m in timed if d <= day]
+    after = [(d, m) for d, m in timed if d >= day]
+    if not before or not after:
+        return None
+    (d0, m0), (d1, m1) = before[-1], after[0]
+    if d1 == d0:
+        return m0.area_cm2
+    return m0.area_cm2 + (m1.area_cm2 - m0.area_cm2) * (day - d0) / (d1 - d0)
+
+
+def _ref_par_at(
+    ordered: list[Measurement], day: float, window: float
+) -> tuple[float | None, str | None]:
+    if not ordered:
+        return None, "no assessments"
+    baseline = ordered[0]
+    if baseline.area_cm2 == 0:
+        return None, "baseline area is 0 cm2: PAR is undefined"
+    timed = [(_ref_day(m, baseline), m) for m in ordered]
+    area = _ref_area_at(timed, day)
+    if area is not None:
+        below = max(d for d, _ in timed if d <= day)
+        above = min(d for d, _ in timed if d >= day)
+        gap = min(day - below, above - day)
+        note = None
+        if gap > window:
+            note = (
+                f"interpolated between the assessments on day {T._fmt(below)} and day"
+                f" {T._fmt(above)}; the nearest is {T._fmt(gap)} days from day {T._fmt(day)},"
+                f" beyond the {T._fmt(window)}-day window"
+            )
+        return percent_area_reduction(baseline.area_cm2, area), note
+    side, (nearest_day, nearest) = (
+        ("after", timed[-1]) if timed[-1][0] < day else ("before", timed[0])
+    )
+    distance = abs(nearest_day - day)
+    if distance <= window:
+        return percent_area_reduction(baseline.area_cm2, nearest.area_cm2), (
+            f"no assessment {side} day {T._fmt(day)}; the assessment on day"
+            f" {T._fmt(nearest_day)} ({T._fmt(distance)} days away, within the"
+            f" {T._fmt(window)}-day window) is used"
+        )
+    return None, (
+        f"no assessment {side} day {T._fmt(day)} yet; the nearest is on day"
+        f" {T._fmt(nearest_day)}, {T._fmt(distance)} days away (beyond the"
+        f" {T._fmt(window)}-day window)"
+    )
+
+
+def _ref_status(
+    ordered: list[Measurement], par4: float | None, note: str | None, rules: TrajectoryRules
+) -> tuple[str, str]:
+    margin = rules.deteriorating_margin_pct
+    a0, prev, last = ordered[0].area_cm2, ordered[-2].area_cm2, ordered[-1].area_cm2
+    reasons = []
+    over_baseline = T._rise_pct(a0, last)
+    if last > a0 and round(over_baseline, 9) >= margin:
+        reasons.append(
+            f"area {T._fmt_area(last)} is {T._growth(over_baseline)} above baseline"
+            f" {T._fmt_area(a0)} (>= {T._fmt(margin)}% margin)"
+        )
+    over_previous = T._rise_pct(prev, last)
+    if len(ordered) > 2 and last > prev and round(over_previous, 9) >= margin:
+        reasons.append(
+            f"area rose {T._growth(over_previous)} since the previous assessment"
+            f" ({T._fmt_area(prev)} -> {T._fmt_area(last)}; >= {T._fmt(margin)}% margin)"
+        )
+    if reasons:
+        return "deteriorating", "; ".join(reasons)
+    latest_day = _ref_day(ordered[-1], ordered[0])
+    threshold, week = rules.par_threshold_pct, rules.par_week
+    if par4 is not None:
+        head = f"PAR at week {week} = {T._fmt(par4)}%"
+        tail = f" ({T._PAR_SOURCE})" + (f"; {note}" if note else "")
+        if par4 < threshold:
+            return "stalled", f"{head} < {T._fmt(threshold)}% threshold{tail}"
+        window_start = latest_day - rules.stall_window_days
+        if window_start >= rules.par_day:
+            timed = [(_ref_day(m, ordered[0]), m) for m in ordered]
+            then = _ref_area_at(timed, window_start)
+            assert then is not None
+            reduction = percent_area_reduction(then, last)
+            minimum = rules.stall_min_reduction_pct
+            if reduction is None or reduction < minimum:
+                shown = (
+                    "it reopened from 0 cm2" if reduction is None else f"fell {T._fmt(reduction)}%"
+                )
+                return "stalled", (
+                    f"{head} met the {T._fmt(threshold)}% threshold, but over the last"
+                    f" {rules.stall_window_days} days the area {shown} (< {T._fmt(minimum)}%;"
+                    " stall rule, clinical judgement, configurable)"
+                )
+        return "on_track", f"{head} >= {T._fmt(threshold)}% threshold{tail}"
+    young = f"followed for {T._fmt(latest_day)} days, less than {week} weeks"
+    if latest_day < rules.min_days_for_trend:
+        return "insufficient_data", (
+            f"{young}; a trend needs at least {rules.min_days_for_trend} days of follow-up"
+        )
+    remaining = last / a0
+    projected = (1.0 - remaining ** (rules.par_day / latest_day)) * 100.0
+    trend = (
+        f"{young}; PAR so far {T._fmt((1.0 - remaining) * 100.0)}% at day"
+        f" {T._fmt(latest_day)} extrapolates (exponential model, Cardinal 2009) to"
+        f" {T._fmt(projected)}% at week {week}"
+    )
+    if projected >= threshold:
+        return "on_track", f"{trend} >= {T._fmt(threshold)}% threshold ({T._PAR_SOURCE})"
+    return "insufficient_data", (
+        f"{trend} < {T._fmt(threshold)}% threshold; too early to call it stalled ({T._PAR_SOURCE})"
+    )
+
+
+def _ref_round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits) + 0.0
+
+
+def _ref_trajectory(
+    points: list[Measurement], healed_on: date | None, rules: TrajectoryRules
+) -> Trajectory:
+    ordered = sorted(points, key=lambda m: m.at)
+    first = ordered[0] if ordered else None
+    last = ordered[-1] if ordered else None
+    par_pct = par4 = weekly = gilman = k = slope = None
+    par4_note: str | None = "no assessments"
+    if first is not None and last is not None:
+        par4, par4_note = _ref_par_at(ordered, rules.par_day, rules.week_window_days)
+        k = _ref_k(ordered)
+        slope = _ref_slope([_ref_day(m, first) for m in ordered], [m.area_cm2 for m in ordered])
+        if len(ordered) >= 2:
+            par_pct = percent_area_reduction(first.area_cm2, last.area_cm2)
+        if slope is not None:
+            weekly = slope * 7
+        if first.perimeter_cm is not None and last.perimeter_cm is not None:
+            gilman = gilman_advance(
+                first.area_cm2,
+                last.area_cm2,
+                first.perimeter_cm,
+                last.perimeter_cm,
+                _ref_day(last, first),
+            )
+    healed = T._healed(ordered, healed_on)
+    days_to_closure = None
+    if healed is not None:
+        status = "healed"
+        rule, days_to_closure = healed
+    elif len(ordered) < 2:
+        status = "insufficient_data"
+        rule = (
+            f"{len(ordered)} assessment(s): a trajectory needs a baseline and at least"
+            " one follow-up"
+        )
+    else:
+        status, rule = _ref_status(ordered, par4, par4_note, rules)
+    projected, projection_note = T._projection(ordered, status, slope, rules)
+
+    def point(m: Measurement | None) -> dict[str, object] | None:
+        return (
+            None if m is None else {"at": m.at.astimezone(UTC).isoformat(), "area_cm2": m.area_cm2}
+        )
+
+    return Trajectory(
+        status=status,
+        rule=rule,
+        baseline=point(first),
+        latest=point(last),
+        par_pct=_ref_round(par_pct, 1),
+        par_week4_pct=_ref_round(par4, 1),
+        par_week4_note=par4_note,
+        weekly_area_change_cm2=_ref_round(weekly, 3),
+        gilman_cm_per_week=_ref_round(gilman, 3),
+        k_per_day=_ref_round(k, 5),
+        projected_closure_on=projected,
+        projection_note=projection_note,
+        days_to_closure=days_to_closure,
+    )
+
+
+# Offsets in seconds: whole days and half days as assessments usually come,
+# arbitrary seconds and microseconds for float rounding; repeats (same time)
+# and zero areas on purpose; some points in another time zone.
+_offsets = st.one_of(
+    st.integers(min_value=0, max_value=120).map(lambda d: d * 43200),
+    st.integers(min_value=0, max_value=120 * 86400),
+    st.floats(min_value=0, max_value=120 * 86400, allow_nan=False),
+)
+_areas = st.one_of(st.just(0.0), st.sampled_from([1, 2.5, 10]), areas)
+_points = st.lists(
+    st.tuples(
+        _offsets,
+        _areas,
+        st.one_of(st.none(), st.floats(min_value=0, max_value=40)),
+        st.sampled_from([False, False, False, True]),  # closed
+        st.sampled_from([UTC, timezone(timedelta(hours=-5, minutes=-30))]),
+    ),
+    max_size=25,
+)
+_rules = st.builds(
+    TrajectoryRules,
+    par_threshold_pct=st.sampled_from([40.0, 15.0, 90.0]),
+    par_week=st.sampled_from([1, 4, 6]),
+    week_window_days=st.sampled_from([0, 3, 7]),
+    deteriorating_margin_pct=st.sampled_from([0.0, 10.0]),
+    min_points_for_projection=st.sampled_from([2, 5]),
+    max_projection_days=st.sampled_from([30, 365]),
+    stall_window_days=st.sampled_from([7, 28]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    raw=_points,
+    rules=_rules,
+    healed_on=st.one_of(st.none(), st.dates(date(2022, 5, 1), date(2022, 12, 1))),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_same_results_as_the_straightforward_algorithm(
+    raw: list[tuple[float, float, float | None, bool, timezone]],
+    rules: TrajectoryRules,
+    healed_on: date | None,
+    shuffle: random.Random,
+) -> None:
+    points = [
+        Measurement((T0 + timedelta(seconds=s)).astimezone(tz), a, p, c) for s, a, p, c, tz in raw
+    ]
+    shuffle.shuffle(points)
+    expected = _ref_trajectory(points, healed_on, rules)
+    result = compute_trajectory(points, healed_on=healed_on, rules=rules)
+    assert result == expected
+    assert repr(result) == repr(expected)  # -0.0 and 0.0 compare equal; their reprs do not
+    # the public building blocks, unrounded, to the last bit
+    ordered = sorted(points, key=lambda m: m.at)
+    day = rules.par_day + 0.5
+    assert repr(par_at_day(points, day, window_days=3)) == repr(_ref_par_at(ordered, day, 3))
+    assert repr(exponential_rate(points)) == repr(_ref_k(ordered))
+    xs = [float(s) for s, *_ in raw]
+    ys = [a for _, a, *_ in raw]
+    assert repr(least_squares_slope(xs, ys)) == repr(_ref_slope(xs, ys))
