@@ -55,7 +55,7 @@ def start_session(db_session: Session, user: User) -> None:
         )
     )
     db_session.flush()
-    session.clear()
+    end_session(db_session)  # a sign-in over an existing session ends that one
     session["uid"] = str(user.id)
     session["sid"] = raw
     session["csrf"] = secrets.token_urlsafe(32)

@@ -55,6 +55,7 @@ from app.summaries import chart
 from app.summaries import services as summaries
 from app.summaries.schemas import DashboardArgsSchema
 from app.web import auth
+from app.wounds.models import Wound
 
 bp = Blueprint(
     "web",
@@ -170,8 +171,8 @@ def sign_in() -> ResponseReturnValue:
 @limiter.shared_limit(_login_limit, API_LOGIN_SCOPE + ":login-account", key_func=_account_key)
 def sign_in_post() -> ResponseReturnValue:
     """Sign in with the API's accounts, rate limits and audit events."""
-    email = request.form.get("email", "")[:254]
-    password = request.form.get("password", "")[:1024]
+    email = _text(request.form.get("email"))[:254]
+    password = _text(request.form.get("password"))[:1024]
     user = auth_services.authenticate(db.session, email, password) if email and password else None
     if user is None:
         audit.record_now(
@@ -239,6 +240,11 @@ def _error_page(status: int, title: str, detail: str) -> ResponseReturnValue:
 # ---------------------------------------------------------------- helpers
 
 
+def _text(value: str | None) -> str:
+    """A form or query value without NUL characters (PostgreSQL text cannot hold them)."""
+    return (value or "").replace("\x00", "")
+
+
 def _label(value: Any) -> str:
     """snake_case codes as words ("on_track" -> "on track")."""
     if value is None:
@@ -294,10 +300,10 @@ def _dashboard_args(clinics: list[Any]) -> tuple[dict[str, Any], dict[str, list[
     """The GET filter form as DashboardArgsSchema input (blank fields dropped)."""
     raw: dict[str, Any] = {}
     for key in ("clinic_id", "grade_min", "site", "etiology", "sort", "cursor"):
-        value = request.args.get(key, "").strip()
+        value = _text(request.args.get(key)).strip()
         if value:
             raw[key] = value
-    statuses = [s for s in request.args.getlist("status") if s]
+    statuses = [_text(s) for s in request.args.getlist("status") if s]
     if statuses:
         raw["status"] = statuses
     if "clinic_id" not in raw and clinics:
@@ -428,8 +434,8 @@ def _bounded_int(name: str, default: int, low: int, high: int) -> int:
 def photo_page(photo_id: uuid.UUID) -> ResponseReturnValue:
     """One photo at full (large) size."""
     photo = get_record(db.session, Photo, photo_id)
-    data = summaries.load_wound(db.session, photo.wound_id)
-    return render_template("photo.html", photo=photo, w=data.wound)
+    wound = get_record(db.session, Wound, photo.wound_id, audit_read=False)
+    return render_template("photo.html", photo=photo, w=wound)
 
 
 @bp.get("/web/photos/<uuid:photo_id>/<size>")
@@ -471,16 +477,19 @@ def audit_log() -> ResponseReturnValue:
     stmt = sa.select(AuditEvent)
     if user.role != "admin":
         stmt = stmt.where(AuditEvent.clinic_id.in_(user.clinic_ids or [uuid.uuid4()]))
-    action = request.args.get("action", "").strip()[:40]
-    record_type = request.args.get("record_type", "").strip()[:40]
+    action = _text(request.args.get("action")).strip()[:40]
+    record_type = _text(request.args.get("record_type")).strip()[:40]
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if record_type:
         stmt = stmt.where(AuditEvent.record_type == record_type)
-    before = request.args.get("before", "")
+    before = _text(request.args.get("before"))
     if before:
         try:
-            stmt = stmt.where(AuditEvent.at < datetime.fromisoformat(before))
+            until = datetime.fromisoformat(before)
+            stmt = stmt.where(
+                AuditEvent.at < (until if until.tzinfo else until.replace(tzinfo=UTC))
+            )
         except ValueError:
             before = ""
     events = list(
@@ -539,9 +548,9 @@ def exports() -> ResponseReturnValue:
 def exports_post() -> ResponseReturnValue:
     require("export:create")
     raw = {
-        k: request.form.get(k, "").strip()
+        k: _text(request.form.get(k)).strip()
         for k in ("clinic_id", "format", "from", "to")
-        if request.form.get(k, "").strip()
+        if _text(request.form.get(k)).strip()
     }
     try:
         data = ExportRequestSchema().load(raw)

@@ -74,8 +74,9 @@ def test_sign_in_sets_a_hardened_cookie_and_is_audited(app, nurse):
 def test_cookie_is_secure_outside_development_and_tests():
     from app import create_app
 
-    prod = create_app({"TESTING": False, "APP_ENV": "production", "SECRET_KEY": "x" * 40})
-    dev = create_app({"TESTING": False, "APP_ENV": "development"})
+    memory = {"TESTING": False, "SQLALCHEMY_DATABASE_URI": "sqlite://", "REDIS_URL": None}
+    prod = create_app(memory | {"APP_ENV": "production", "SECRET_KEY": "x" * 40})
+    dev = create_app(memory | {"APP_ENV": "development"})
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     assert dev.config["SESSION_COOKIE_SECURE"] is False
 
@@ -406,3 +407,46 @@ def test_the_page_checker_catches_what_it_should():
     )
     problems = page_problems(bad)
     assert len(problems) == 6, problems
+
+
+def test_signing_in_again_ends_the_previous_session(app, nurse, clinician):
+    client = sign_in(app, nurse.email)
+    first = client.get_cookie(COOKIE, path="/web").value
+    token = csrf_of(client.get("/web/").text)
+    r = client.post(
+        "/web/sign-in", data={"email": clinician.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert r.status_code == 303
+    assert "Test Clinician" in client.get("/web/").text
+    replay = app.test_client()
+    replay.set_cookie(COOKIE, first, path="/web")
+    assert replay.get("/web/").status_code == 302
+
+
+def test_odd_input_never_breaks_a_page(app, nurse, clinic_admin, small_clinic):
+    """NUL characters (PostgreSQL text cannot hold them), bad dates and ids: never a 500."""
+    client = sign_in(app, nurse.email)
+    for url in (
+        "/web/?site=a%00b&status=stalled%00&etiology=%00&sort=%00&cursor=%00&grade_min=x",
+        "/web/?clinic_id=not-a-uuid",
+        "/web/wounds/not-a-uuid",
+        f"/web/wounds/{small_clinic.stalled}/chart.svg?width=abc&height=99999",
+        "/web/photos/00000000-0000-4000-8000-000000000000/huge",
+    ):
+        r = client.get(url)
+        assert r.status_code < 500 and r.mimetype in ("text/html", "image/svg+xml"), url
+    admin = sign_in(app, clinic_admin.email)
+    for url in ("/web/audit?action=a%00&record_type=%00", "/web/audit?before=2026-01-01T00:00:00"):
+        assert admin.get(url).status_code == 200, url
+    stranger = app.test_client()
+    token = csrf_of(stranger.get("/web/sign-in").text)
+    r = stranger.post(
+        "/web/sign-in", data={"email": "a\x00@x.org", "password": "p\x00", "csrf_token": token}
+    )
+    assert r.status_code == 401
+    token = csrf_of(admin.get("/web/exports").text)
+    r = admin.post(
+        "/web/exports",
+        data={"csrf_token": token, "clinic_id": "x\x00", "format": "csv\x00", "from": "\x00"},
+    )
+    assert r.status_code == 422
