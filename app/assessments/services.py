@@ -16,6 +16,7 @@ from app.core import records
 from app.core.access import audit_list, current_user, scoped
 from app.core.errors import field_error, validation_problem
 from app.core.etags import require_if_match
+from app.core.history import mark_changed
 from app.core.idempotency import create_once
 from app.core.pagination import paginate
 from app.wounds.models import Wound
@@ -293,7 +294,8 @@ def override_grade(session: Session, assessment: Assessment, data: dict[str, Any
     CTCAE v5.0 grades 0-5 (5 = death, which only a clinician can record; it is
     never derived); RTOG acute skin grades 0-4 (Cox 1995). A later override of
     the same scale supersedes the earlier one, which is kept. The write is
-    audited by the flush hook (record type grade_override).
+    audited by the flush hook (record type grade_override) and bumps the
+    assessment's version so offline clients and ETags see it.
     """
     user = current_user()
     scale, value = data["scale"], data["value"]
@@ -302,16 +304,23 @@ def override_grade(session: Session, assessment: Assessment, data: dict[str, Any
     reason = data["reason"].strip()
     if not reason:
         raise field_error("reason", "must say why the derived grade is overridden")
-    session.add(
-        GradeOverride(
-            clinic_id=assessment.clinic_id,
-            assessment_id=assessment.id,
-            scale=scale,
-            value=value,
-            derived_value=getattr(assessment, f"{scale}_grade"),
-            reason=reason,
-            by_user_id=user.id,
-        )
+    override = GradeOverride(
+        clinic_id=assessment.clinic_id,
+        assessment_id=assessment.id,
+        scale=scale,
+        value=value,
+        derived_value=getattr(assessment, f"{scale}_grade"),
+        reason=reason,
+        by_user_id=user.id,
+    )
+    session.add(override)
+    # The assessment itself is amended: a new version (ETag), a delta-sync
+    # update for phones, and a history entry naming the override.
+    mark_changed(
+        session,
+        assessment,
+        "grade_override",
+        {"scale": scale, "value": value, "derived_value": override.derived_value, "reason": reason},
     )
     session.flush()
     session.expire(assessment, ["overrides"])

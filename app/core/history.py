@@ -24,6 +24,7 @@ from app.core.db import Base, new_id, utcnow
 
 # Bookkeeping columns that change on every write and say nothing clinical.
 _QUIET = {"updated_at", "version", "create_hash", "updated_by"}
+_EXTRA = "history_extra_changes"
 
 
 class RecordVersion(Base):
@@ -82,6 +83,15 @@ def _changed_fields(obj: Any) -> list[str]:
     )
 
 
+def mark_changed(session: Session, obj: Any, field: str, value: Any = None) -> None:
+    """Amend a record through something stored beside it (a grade override, a
+    therapy change): its version and updated_at move, so ETags and delta sync
+    see the change, and its history gets a version naming ``field`` (with
+    ``value`` in that version's data)."""
+    session.info.setdefault(_EXTRA, {}).setdefault(obj, {})[field] = to_jsonable(value)
+    obj.updated_at = utcnow()
+
+
 def _current_user_id() -> uuid.UUID | None:
     if has_request_context() and getattr(g, "user", None) is not None:
         return g.user.id
@@ -91,13 +101,15 @@ def _current_user_id() -> uuid.UUID | None:
 @event.listens_for(Session, "before_flush")
 def _write_versions(session: Session, flush_context: Any, instances: Any) -> None:
     user_id = _current_user_id()
+    extras: dict[Any, dict[str, Any]] = session.info.pop(_EXTRA, {})
     for obj in list(session.new) + list(session.dirty):
         if getattr(obj, "__audit_type__", None) is None or not getattr(obj, "__versioned__", True):
             continue
         is_new = obj in session.new
         if not is_new and not session.is_modified(obj, include_collections=False):
             continue
-        changed = _changed_fields(obj)
+        extra = extras.get(obj, {})
+        changed = sorted({*_changed_fields(obj), *extra})
         if not is_new and not changed:
             continue
         if obj.id is None:
@@ -112,6 +124,7 @@ def _write_versions(session: Session, flush_context: Any, instances: Any) -> Non
         if hasattr(obj, "updated_by") and not is_new:
             obj.updated_by = user_id
         data = snapshot(obj)
+        data.update(extra)
         data["version"] = version
         session.add(
             RecordVersion(

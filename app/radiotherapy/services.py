@@ -8,10 +8,9 @@ see them. Two pieces close that gap, both here:
 - a ``before_insert`` hook on ``RecordVersion`` adds a ``phases`` key to every
   course snapshot (create, update, delete, restore), read from the course in
   the session, so each version shows the phases as they stood;
-- an amendment that changes only the phases touches no course column, so the
-  hook would write no version at all; ``update_course`` then bumps the course
-  itself (``updated_at``, which makes the ORM increment ``version``) and writes
-  the version row with ``changed_fields == ["phases"]``.
+- an amendment of the phases is marked with ``history.mark_changed``, so the
+  course gets a new version (ETag, delta sync) whose ``changed_fields`` names
+  ``phases`` even when no course column changed.
 """
 
 from __future__ import annotations
@@ -27,10 +26,9 @@ from sqlalchemy.orm import Session, object_session
 from app.clinical import dose
 from app.core import records
 from app.core.access import audit_list, current_user, scoped
-from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
-from app.core.history import RecordVersion, snapshot, to_jsonable
+from app.core.history import RecordVersion, mark_changed, to_jsonable
 from app.core.idempotency import create_once
 from app.core.pagination import paginate
 from app.patients.models import Patient
@@ -77,8 +75,6 @@ def _add_phases_to_snapshot(mapper: Any, connection: Any, target: RecordVersion)
     if course is None:
         return
     target.data = {**target.data, "phases": _phase_snapshot(course)}
-    if getattr(course, "_phases_changed", False) and "phases" not in target.changed_fields:
-        target.changed_fields = sorted([*target.changed_fields, "phases"])
 
 
 # --- validation ------------------------------------------------------------
@@ -176,37 +172,12 @@ def update_course(
     phases_changed = new_phases is not None and _phase_dicts_json(new_phases) != _phase_snapshot(
         course
     )
-    columns_changed = any(getattr(course, k) != v for k, v in changes.items())
     if phases_changed:
         changes["phases"] = _build_phases(new_phases or [])
-        course._phases_changed = True  # type: ignore[attr-defined]
-    if phases_changed and not columns_changed:
-        # Only the phases change: no course column is dirty, so the generic
-        # history hook would skip the course. Bump it here and write the version.
-        user = current_user()
-        records.amend(session, course, changes, _dump_course)  # If-Match, phases replaced
-        version = course.version + 1
-        course.updated_at = utcnow()
-        course.updated_by = user.id
-        data = snapshot(course)
-        data["version"] = version
-        session.add(
-            RecordVersion(
-                record_type=RadiotherapyCourse.__audit_type__,
-                record_id=course.id,
-                version=version,
-                action="update",
-                changed_fields=["phases"],
-                data=data,
-                changed_by=user.id,
-                changed_at=utcnow(),
-                clinic_id=course.clinic_id,
-            )
-        )
-        session.flush()
-    else:
-        records.amend(session, course, changes, _dump_course)
-    course._phases_changed = False  # type: ignore[attr-defined]
+        # Phases live in their own table: mark the course amended so its
+        # version, ETag and history move even when no course column changed.
+        mark_changed(session, course, "phases")
+    records.amend(session, course, changes, _dump_course)
     return with_delivered_count(session, course)
 
 

@@ -509,3 +509,27 @@ def test_patch_area_and_bwat(nurse, wound):
     # Clearing the measured area falls back to the ellipse estimate.
     r = nurse.patch(url, json={"area_cm2": None, "bwat": None}, etag='"v2"')
     assert r.json["area_method"] == "ellipse" and r.json["bwat"] is None
+
+
+def test_override_is_an_amendment_seen_by_etag_delta_sync_and_history(nurse, clinician, wound):
+    a = create(nurse, wound)
+    before = nurse.get(f"/api/v1/assessments/{a['id']}")
+    body = {"scale": "rtog", "value": 3, "reason": "Confluent moist desquamation, no ulcer."}
+    assert (
+        clinician.post(f"/api/v1/assessments/{a['id']}/grade-override", json=body).status_code
+        == 201
+    )
+
+    after = nurse.get(f"/api/v1/assessments/{a['id']}")
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert after.json["version"] == before.json["version"] + 1
+    # A phone that synced before the override receives the assessment again.
+    feed = nurse.get(
+        f"/api/v1/wounds/{wound}/assessments",
+        query_string={"updated_since": before.json["updated_at"]},
+    ).json["items"]
+    assert [i["id"] for i in feed] == [a["id"]]
+    history = nurse.get(f"/api/v1/assessments/{a['id']}/history").json["items"]
+    assert history[-1]["changed_fields"] == ["grade_override"]
+    assert history[-1]["data"]["grade_override"]["value"] == 3
+    assert history[-1]["changed_by"] == str(clinician.user_id)
