@@ -3,6 +3,7 @@
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
+from flask_smorest import Blueprint
 from flask_sqlalchemy import SQLAlchemy
 
 from app.core.db import Base
@@ -12,3 +13,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = ProblemApi()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# Unknown query-string and form fields are errors too (webargs would drop them
+# silently outside JSON bodies); each schema's Meta.unknown (RAISE) decides.
+Blueprint.ARGUMENTS_PARSER.unknown = None

@@ -106,3 +106,8 @@ def test_reads_and_writes_are_audited(nurse, clinic_admin):
     assert [e["action"] for e in events] == ["create", "read"]
     assert all(e["user_id"] == str(nurse.user_id) and e["role"] == "nurse" for e in events)
     assert "Zebulon" not in str(events)
+
+
+def test_unknown_query_parameter_is_named_not_ignored(nurse):
+    r = nurse.get("/api/v1/patients?limt=5")
+    assert r.status_code == 422 and "limt" in r.json["errors"]
