@@ -181,7 +181,10 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
     clinic_id = fields.UUID(dump_only=True)
     wound_id = fields.UUID(dump_only=True)
     measured_area = fields.Float(
-        dump_only=True, attribute="measured_area_cm2", data_key="measured_area_cm2"
+        dump_only=True,
+        allow_none=True,
+        attribute="measured_area_cm2",
+        data_key="measured_area_cm2",
     )
     measured_area_cm2 = InOutFloat(
         data_key="area_cm2",
@@ -194,10 +197,10 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
         },
     )
     area_method = fields.String(
-        dump_only=True, metadata={"description": "traced | measured | ellipse"}
+        dump_only=True, allow_none=True, metadata={"description": "traced | measured | ellipse"}
     )
-    traced_area_cm2 = fields.Float(dump_only=True)
-    traced_perimeter_cm = fields.Float(dump_only=True)
+    traced_area_cm2 = fields.Float(dump_only=True, allow_none=True)
+    traced_perimeter_cm = fields.Float(dump_only=True, allow_none=True)
     ctcae_grade = fields.Method(
         "_ctcae",
         dump_only=True,

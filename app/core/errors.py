@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask, g, jsonify, request
 from flask.wrappers import Response
 from flask_smorest import Api
-from marshmallow import Schema, fields
-from sqlalchemy.exc import IntegrityError, OperationalError
+from marshmallow import INCLUDE, Schema, fields
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -70,7 +70,14 @@ def field_error(field: str, message: str) -> Problem:
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details, as every error response of this API."""
+    """RFC 9457 problem details, as every error response of this API.
+
+    Extension members are allowed (RFC 9457 section 3.2): e.g. ``stored`` on a
+    409, ``current``/``etag`` on a 412/428.
+    """
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(metadata={"description": "URI identifying the problem type"})
     title = fields.String(required=True)
@@ -197,6 +204,16 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _register_responses(self) -> None:
+        """Document the error responses with the media type they are sent with
+        (application/problem+json), so clients and schema checkers agree."""
+        default = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_MEDIA_TYPE
+        try:
+            super()._register_responses()  # type: ignore[misc]
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = default
+
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return _http_exception_problem(error)
 
@@ -233,6 +250,18 @@ def register_error_handlers(app: Flask) -> None:
             "Conflict",
             "The change conflicts with data already stored (a duplicate or a missing reference).",
             type_=TYPE_BASE + "integrity",
+        )
+
+    @app.errorhandler(DataError)
+    def _data(error: DataError) -> Response:
+        # The database refused a value the schemas let through (a NUL in text,
+        # a number out of the column's range): the input's fault, not ours.
+        log.info("data error: %s", error.orig.__class__.__name__)
+        return problem_response(
+            422,
+            "Validation failed",
+            "A value cannot be stored (out of range or containing invalid characters).",
+            type_=TYPE_BASE + "validation",
         )
 
     @app.errorhandler(OperationalError)
