@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask.wrappers import Response
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
+from werkzeug.formparser import FormDataParser
 
 from app.clinics.models import Clinic
 from app.core import records
@@ -82,6 +83,15 @@ _UPLOAD_BODY = {
 }
 
 
+class _StrictFormParser(FormDataParser):
+    """werkzeug's form parser with ``silent=False``: a truncated or malformed
+    multipart body raises ValueError instead of parsing as an empty form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.silent = False
+
+
 def _single_values() -> dict[str, str]:
     """The text parts; a field sent twice is a 422 rather than a silent pick."""
     out: dict[str, str] = {}
@@ -131,8 +141,20 @@ class WoundPhotosResource(MethodView):
         """Upload a wound photo (multipart). Stored upright, as JPEG, without
         metadata; a printed marker in view calibrates it (`marker_detection`
         says whether one was found). The same bytes again return the first photo."""
+        # Parse errors raised, not swallowed: a body cut short (the phone lost
+        # signal, a proxy gave up) must not read as "no file was sent".
+        request.form_data_parser_class = _StrictFormParser
         try:
-            form = PhotoUploadSchema().load(_single_values())
+            values = _single_values()
+        except ValueError as exc:
+            raise Problem(
+                400,
+                "Incomplete upload",
+                "The multipart body ended early or is malformed; nothing was saved. "
+                "Send the photo again.",
+            ) from exc
+        try:
+            form = PhotoUploadSchema().load(values)
         except ValidationError as exc:
             raise validation_problem(_messages(exc.messages)) from exc
         upload = services.Upload(
