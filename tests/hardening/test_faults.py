@@ -34,7 +34,8 @@ def _count(app, table: str) -> int:
     from app.extensions import db
 
     with app.app_context():
-        return db.session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+        query = sa.select(sa.func.count()).select_from(sa.table(table))
+        return db.session.execute(query).scalar_one()
 
 
 @contextlib.contextmanager
