@@ -275,6 +275,28 @@ class PatientInfo:
 
 
 # ---------------------------------------------------------------------------
+# Ids as hex text
+#
+# The streaming queries read every id as its 32-digit lowercase hex text,
+# computed by the database (``_hex``). Building a uuid.UUID per id in Python
+# was most of the cost of reading a row, and the pseudonyms hash the hex form
+# anyway (deid._id_text), so nothing is lost. Every lookup in this module is
+# keyed by that text; ids go back to uuid.UUID only as bound parameters of the
+# small per-batch context queries (``_uuids``), so the indexes are still used.
+
+Hex = str
+
+
+def _hex(column: Any) -> sa.ColumnElement[str]:
+    """A UUID column as 32-digit hex text (SQLite stores it so, PostgreSQL adds dashes)."""
+    return sa.func.replace(sa.cast(column, sa.String), "-", "", type_=sa.String)
+
+
+def _uuids(ids: list[Hex]) -> list[uuid.UUID]:
+    return [uuid.UUID(i) for i in ids]
+
+
+# ---------------------------------------------------------------------------
 # Selection queries
 
 
@@ -293,13 +315,17 @@ def _wound_filter(sel: Selection) -> list[Any]:
 
 def assessment_query(sel: Selection) -> sa.Select[Any]:
     """The assessment stream: one row per live assessment of a selected wound,
-    ordered by wound then time (the benchmark's floor streams this same query)."""
+    ordered by wound then time (the benchmark's floor streams this same query).
+
+    Ids come as hex text and ``closed`` as 0/1 (REDCap yes/no), both converted
+    by the database rather than per row in Python.
+    """
     a = Assessment
     return (
         sa.select(
-            a.id,
-            a.wound_id,
-            Wound.patient_id,
+            _hex(a.id).label("id"),
+            _hex(a.wound_id).label("wound_id"),
+            _hex(Wound.patient_id).label("patient_id"),
             a.assessed_at,
             a.length_cm,
             a.width_cm,
@@ -312,7 +338,7 @@ def assessment_query(sel: Selection) -> sa.Select[Any]:
             a.granulation_pct,
             a.slough_pct,
             a.necrotic_pct,
-            a.closed,
+            sa.cast(a.closed, sa.Integer).label("closed"),
             a.pain_score,
             a.push_area,
             a.push_exudate,
@@ -322,7 +348,7 @@ def assessment_query(sel: Selection) -> sa.Select[Any]:
             a.ctcae_grade,
             a.rtog_grade,
             Wound.onset_date,
-            Wound.radiotherapy_course_id,
+            _hex(Wound.radiotherapy_course_id).label("radiotherapy_course_id"),
         )
         .join(Wound, Wound.id == a.wound_id)
         .join(Patient, Patient.id == Wound.patient_id)
@@ -334,8 +360,8 @@ def assessment_query(sel: Selection) -> sa.Select[Any]:
 def _wound_query(sel: Selection) -> sa.Select[Any]:
     return (
         sa.select(
-            Wound.id,
-            Wound.patient_id,
+            _hex(Wound.id),
+            _hex(Wound.patient_id),
             Wound.body_site,
             Wound.laterality,
             Wound.in_skin_fold,
@@ -343,7 +369,7 @@ def _wound_query(sel: Selection) -> sa.Select[Any]:
             Wound.status,
             Wound.onset_date,
             Wound.healed_on,
-            Wound.radiotherapy_course_id,
+            _hex(Wound.radiotherapy_course_id),
         )
         .join(Patient, Patient.id == Wound.patient_id)
         .where(*_wound_filter(sel))
@@ -355,9 +381,9 @@ def _procedure_query(sel: Selection) -> sa.Select[Any]:
     p = Procedure
     return (
         sa.select(
-            p.id,
-            p.wound_id,
-            Wound.patient_id,
+            _hex(p.id),
+            _hex(p.wound_id),
+            _hex(Wound.patient_id),
             p.performed_at,
             p.kind,
             p.debridement_method,
@@ -378,7 +404,9 @@ def _patient_query(sel: Selection) -> sa.Select[Any]:
     selected = sa.select(Wound.patient_id).join(Patient, Patient.id == Wound.patient_id)
     selected = selected.where(*_wound_filter(sel))
     return (
-        sa.select(Patient.id).where(Patient.id.in_(selected.scalar_subquery())).order_by(Patient.id)
+        sa.select(_hex(Patient.id))
+        .where(Patient.id.in_(selected.scalar_subquery()))
+        .order_by(Patient.id)
     )
 
 
@@ -406,13 +434,14 @@ def _stream(conn: sa.Connection, stmt: sa.Select[Any]) -> Iterator[list[Any]]:
 
 
 # ---------------------------------------------------------------------------
-# Per-batch context
+# Per-batch context (keyed by hex ids)
 
 
-def _chunks(ids: set[Any], size: int = 900) -> Iterator[list[Any]]:
-    items = sorted(ids, key=str)
+def _chunks(ids: set[Hex], size: int = 900) -> Iterator[list[uuid.UUID]]:
+    """The ids as uuid.UUID parameters, at most ``size`` per IN (...) list."""
+    items = sorted(ids)
     for i in range(0, len(items), size):
-        yield items[i : i + size]
+        yield _uuids(items[i : i + size])
 
 
 class PatientCache:
@@ -421,9 +450,9 @@ class PatientCache:
     def __init__(self, conn: sa.Connection, limit: int = 20_000) -> None:
         self.conn = conn
         self.limit = limit
-        self.known: dict[uuid.UUID, PatientInfo | None] = {}
+        self.known: dict[Hex, PatientInfo | None] = {}
 
-    def get(self, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, PatientInfo | None]:
+    def get(self, patient_ids: set[Hex]) -> dict[Hex, PatientInfo | None]:
         missing = patient_ids - self.known.keys()
         if missing:
             if len(self.known) + len(missing) > self.limit:
@@ -434,7 +463,7 @@ class PatientCache:
         return self.known
 
 
-def patient_infos(conn: sa.Connection, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, PatientInfo]:
+def patient_infos(conn: sa.Connection, patient_ids: set[Hex]) -> dict[Hex, PatientInfo]:
     """Day zero, first record date, birth date and sex of each patient.
 
     Day zero is the first delivered fraction (any live course of the patient);
@@ -444,11 +473,13 @@ def patient_infos(conn: sa.Connection, patient_ids: set[uuid.UUID]) -> dict[uuid
     of the patient's live records count, not only the exported window, so day
     numbers agree between exports.
     """
-    out: dict[uuid.UUID, PatientInfo] = {}
+    out: dict[Hex, PatientInfo] = {}
     for chunk in _chunks(patient_ids):
         first_fraction = dict(
             conn.execute(
-                sa.select(RadiotherapyCourse.patient_id, sa.func.min(FractionDelivery.delivered_on))
+                sa.select(
+                    _hex(RadiotherapyCourse.patient_id), sa.func.min(FractionDelivery.delivered_on)
+                )
                 .join(RadiotherapyCourse, RadiotherapyCourse.id == FractionDelivery.course_id)
                 .where(
                     RadiotherapyCourse.patient_id.in_(chunk),
@@ -458,15 +489,17 @@ def patient_infos(conn: sa.Connection, patient_ids: set[uuid.UUID]) -> dict[uuid
                 .group_by(RadiotherapyCourse.patient_id)
             ).all()
         )
-        firsts: dict[uuid.UUID, list[date]] = defaultdict(list)
+        firsts: dict[Hex, list[date]] = defaultdict(list)
         for pid, onset in conn.execute(
-            sa.select(Wound.patient_id, sa.func.min(Wound.onset_date))
+            sa.select(_hex(Wound.patient_id), sa.func.min(Wound.onset_date))
             .where(Wound.patient_id.in_(chunk), Wound.deleted_at.is_(None))
             .group_by(Wound.patient_id)
         ):
             firsts[pid].append(onset)
         for pid, birth, sex in conn.execute(
-            sa.select(Patient.id, Patient.birth_date, Patient.sex).where(Patient.id.in_(chunk))
+            sa.select(_hex(Patient.id), Patient.birth_date, Patient.sex).where(
+                Patient.id.in_(chunk)
+            )
         ):
             fraction = first_fraction.get(pid)
             candidates = [d for d in firsts.get(pid, []) if d is not None]
@@ -517,25 +550,62 @@ def _curve(points: list[tuple[date, float]], source: str) -> DoseCurve:
     return DoseCurve(days, cums, source)
 
 
+@dataclass(frozen=True)
+class WoundDose:
+    """The cumulative dose of one wound's curves merged into one step function,
+    so a visit costs one comparison (after the last fraction) or one bisection.
+
+    ``total`` is None when no curve applies (no course known): the dose is unknown.
+    """
+
+    days: list[date]
+    cumulative: list[float]
+    last_day: date  # on or after it the dose is ``total``
+    total: float | None
+
+    def on(self, day: date) -> float | None:
+        """Same value as ``sum(c.on(day) for c in curves)`` (None without curves)."""
+        if day >= self.last_day:
+            return self.total
+        i = bisect.bisect_right(self.days, day)
+        return self.cumulative[i - 1] if i else 0.0
+
+
+def wound_dose(curves: list[DoseCurve]) -> WoundDose:
+    """Merge the curves that apply to a wound (evaluated at every step day of any)."""
+    if not curves:
+        return WoundDose([], [], date.min, None)
+    if len(curves) == 1:
+        days, cums = curves[0].days, curves[0].cumulative
+    else:
+        days = sorted({d for c in curves for d in c.days})
+        cums = [sum(c.on(d) for c in curves) for d in days]
+    if not days:
+        return WoundDose([], [], date.min, 0.0)
+    return WoundDose(days, cums, days[-1], cums[-1])
+
+
 def dose_curves(
-    conn: sa.Connection, patient_ids: set[uuid.UUID]
-) -> tuple[dict[uuid.UUID, DoseCurve], dict[uuid.UUID, list[uuid.UUID]]]:
+    conn: sa.Connection, patient_ids: set[Hex]
+) -> tuple[dict[Hex, DoseCurve], dict[Hex, list[Hex]]]:
     """Per course: the fraction log, or the planned schedule when nothing is logged
     (dose.planned_fraction_dates: one fraction per weekday). Also each patient's
     course ids. A course whose schedule cannot be placed has no curve."""
-    curves: dict[uuid.UUID, DoseCurve] = {}
-    by_patient: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    curves: dict[Hex, DoseCurve] = {}
+    by_patient: dict[Hex, list[Hex]] = defaultdict(list)
     for chunk in _chunks(patient_ids):
         courses = conn.execute(
             sa.select(
-                RadiotherapyCourse.id, RadiotherapyCourse.patient_id, RadiotherapyCourse.start_date
+                RadiotherapyCourse.id,
+                _hex(RadiotherapyCourse.patient_id),
+                RadiotherapyCourse.start_date,
             ).where(
                 RadiotherapyCourse.patient_id.in_(chunk), RadiotherapyCourse.deleted_at.is_(None)
             )
         ).all()
         if not courses:
             continue
-        course_ids = [c.id for c in courses]
+        course_ids = [c[0] for c in courses]
         logged: dict[uuid.UUID, list[tuple[date, float]]] = defaultdict(list)
         for cid, day, d in conn.execute(
             sa.select(
@@ -555,38 +625,36 @@ def dose_curves(
                 dosemath.Phase(ph.technique, ph.dose_per_fraction_cgy, ph.fractions, ph.start_date)
             )
         for cid, pid, start in courses:
-            by_patient[pid].append(cid)
+            key = cid.hex
+            by_patient[pid].append(key)
             if logged.get(cid):
-                curves[cid] = _curve(logged[cid], "fraction_log")
+                curves[key] = _curve(logged[cid], "fraction_log")
             else:
                 try:
                     planned = dosemath.planned_fraction_dates(phases.get(cid, []), start)
                 except ValueError:
                     continue
-                curves[cid] = _curve(list(planned), "planned_schedule")
+                curves[key] = _curve(list(planned), "planned_schedule")
     return curves, by_patient
 
 
 class DoseLookup:
     """Cumulative dose for a wound: its linked course, else all the patient's courses."""
 
-    def __init__(self, conn: sa.Connection, patient_ids: set[uuid.UUID]) -> None:
+    def __init__(self, conn: sa.Connection, patient_ids: set[Hex]) -> None:
         self.curves, self.by_patient = dose_curves(conn, patient_ids)
 
-    def curves_for(self, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> list[DoseCurve]:
+    def curves_for(self, patient_id: Hex, course_id: Hex | None) -> list[DoseCurve]:
         """The dose curves that apply to a wound (empty when no course is known)."""
-        return self._curves(patient_id, course_id)
-
-    def _curves(self, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> list[DoseCurve]:
         ids = [course_id] if course_id else self.by_patient.get(patient_id, [])
         return [self.curves[c] for c in ids if c in self.curves]
 
-    def on(self, patient_id: uuid.UUID, course_id: uuid.UUID | None, day: date) -> float | None:
-        curves = self._curves(patient_id, course_id)
+    def on(self, patient_id: Hex, course_id: Hex | None, day: date) -> float | None:
+        curves = self.curves_for(patient_id, course_id)
         return sum(c.on(day) for c in curves) if curves else None
 
-    def source(self, patient_id: uuid.UUID, course_id: uuid.UUID | None) -> str | None:
-        curves = self._curves(patient_id, course_id)
+    def source(self, patient_id: Hex, course_id: Hex | None) -> str | None:
+        curves = self.curves_for(patient_id, course_id)
         if not curves:
             return None
         return (
@@ -601,14 +669,14 @@ def _is_prp(kind: str, prp_form: Any, prp_volume: Any, prp_activator: Any) -> bo
 
 
 def procedure_times(
-    conn: sa.Connection, wound_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, tuple[list[Any], list[Any]]]:
+    conn: sa.Connection, wound_ids: set[Hex]
+) -> dict[Hex, tuple[list[Any], list[Any]]]:
     """Per wound: sorted times of debridements and of PRP applications."""
-    out: dict[uuid.UUID, tuple[list[Any], list[Any]]] = {}
+    out: dict[Hex, tuple[list[Any], list[Any]]] = {}
     for chunk in _chunks(wound_ids):
         for wid, at, kind, form, vol, act in conn.execute(
             sa.select(
-                Procedure.wound_id,
+                _hex(Procedure.wound_id),
                 Procedure.performed_at,
                 Procedure.kind,
                 Procedure.prp_form,
@@ -627,22 +695,23 @@ def procedure_times(
     return out
 
 
-def effective_overrides(
-    conn: sa.Connection, assessment_ids: list[uuid.UUID]
-) -> dict[tuple[uuid.UUID, str], int]:
-    """The latest override per (assessment, scale); later ones supersede earlier ones."""
-    out: dict[tuple[uuid.UUID, str], tuple[Any, int]] = {}
-    for i in range(0, len(assessment_ids), 900):
-        chunk = assessment_ids[i : i + 900]
+def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, dict[str, int]]:
+    """Per assessment of the given wounds: the latest override of each scale
+    (later ones supersede earlier ones), as {assessment: {scale: value}}."""
+    latest: dict[Hex, dict[str, tuple[Any, int]]] = {}
+    for chunk in _chunks(wound_ids):
         for aid, scale, value, created in conn.execute(
             sa.select(
-                Override.assessment_id, Override.scale, Override.value, Override.created_at
-            ).where(Override.assessment_id.in_(chunk))
+                _hex(Override.assessment_id), Override.scale, Override.value, Override.created_at
+            )
+            .join(Assessment, Assessment.id == Override.assessment_id)
+            .where(Assessment.wound_id.in_(chunk))
         ):
-            prev = out.get((aid, scale))
+            scales = latest.setdefault(aid, {})
+            prev = scales.get(scale)
             if prev is None or created >= prev[0]:
-                out[(aid, scale)] = (created, value)
-    return {k: v for k, (_, v) in out.items()}
+                scales[scale] = (created, value)
+    return {aid: {s: v for s, (_, v) in scales.items()} for aid, scales in latest.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -653,9 +722,21 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _yesno(value: Any) -> int | None:
+    """REDCap yes/no coding: 1 / 0, None when unknown (Parquet turns it into a bool)."""
+    return None if value is None else int(bool(value))
+
+
+def _vocabulary(allowed: tuple[str, ...]) -> dict[str | None, str | None]:
+    """deid.one_of as a dict, for ``.get(value, "other")`` in the per-row loop."""
+    out: dict[str | None, str | None] = {v: v for v in allowed}
+    out[None] = None
+    return out
+
+
 def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """patients: one row per patient with at least one selected wound."""
-    pseudonym = deid.Pseudonymizer(sel.key)
+    pseudonym = deid.Pseudonymizer(sel.key).for_kind("patient")
     for rows in _stream(conn, _patient_query(sel)):
         infos = patient_infos(conn, {r[0] for r in rows})
         out = []
@@ -665,7 +746,7 @@ def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[
                 continue
             out.append(
                 (
-                    pseudonym("patient", pid),
+                    pseudonym(pid),
                     deid.one_of(info.sex, SEXES, "unknown"),
                     deid.age_label(info.birth_date, info.first_record),
                     info.day_zero_kind,
@@ -677,82 +758,116 @@ def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[
 def assessment_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """assessments: long format, one row per assessment.
 
-    Per-wound values (pseudonyms, onset day, dose curves) are computed once per
-    wound per batch; the per-row work is a few lookups and one keyed hash.
+    Rows come ordered by wound, so the per-wound values (pseudonyms, onset day,
+    merged dose curve, procedure times) are computed when the wound changes; the
+    per-row work is one keyed hash, date arithmetic and a few lookups.
     """
-    pseudonym = deid.Pseudonymizer(sel.key)
-    one_of = deid.one_of
+    pseudonyms = deid.Pseudonymizer(sel.key)
+    assessment_pseudonym = pseudonyms.for_kind("assessment")
+    wound_pseudonym = pseudonyms.for_kind("wound")
+    patient_pseudonym = pseudonyms.for_kind("patient")
+    area_methods = _vocabulary(AREA_METHODS).get
+    amounts = _vocabulary(EXUDATE_AMOUNTS).get
+    types = _vocabulary(EXUDATE_TYPES).get
     patients = PatientCache(conn)
     bisect_left = bisect.bisect_left
+    bisect_right = bisect.bisect_right
     for rows in _stream(conn, assessment_query(sel)):
-        patient_ids = {r[2] for r in rows}
         wound_ids = {r[1] for r in rows}
+        patient_ids = {r[2] for r in rows}
         infos = patients.get(patient_ids)
         doses = DoseLookup(conn, patient_ids)
         procs = procedure_times(conn, wound_ids)
-        overrides = effective_overrides(conn, [r[0] for r in rows])
-        wound_ctx: dict[uuid.UUID, Any] = {}
-        out = []
+        overrides = effective_overrides(conn, wound_ids).get
+        out: list[tuple[Any, ...]] = []
         append = out.append
-        for r in rows:
-            aid, wid, pid, at = r[0], r[1], r[2], r[3]
-            ctx = wound_ctx.get(wid)
-            if ctx is None:
+        current = None
+        for (
+            aid,
+            wid,
+            pid,
+            at,
+            length,
+            width,
+            depth,
+            area,
+            method,
+            amount,
+            etype,
+            epithelial,
+            granulation,
+            slough,
+            necrotic,
+            closed,
+            pain,
+            push_area,
+            push_exudate,
+            push_tissue,
+            push_total,
+            bwat,
+            ctcae,
+            rtog,
+            onset,
+            course_id,
+        ) in rows:
+            if wid != current:
+                current = wid
                 info = infos[pid]
                 assert info is not None  # a patient with a wound has a first record
-                onset, course_id = r[24], r[25]
-                curves = doses.curves_for(pid, course_id)
-                ctx = wound_ctx[wid] = (
-                    pseudonym("wound", wid),
-                    pseudonym("patient", pid),
-                    info.day_zero,
-                    (onset - info.day_zero).days,
-                    sum(c.on(onset) for c in curves) if curves else None,
-                    curves,
-                    *procs.get(wid, ((), ())),
+                day_zero = info.day_zero
+                onset_day = (onset - day_zero).days
+                dose = wound_dose(doses.curves_for(pid, course_id))
+                dose_days, dose_cums, dose_last, dose_total = (
+                    dose.days,
+                    dose.cumulative,
+                    dose.last_day,
+                    dose.total,
                 )
-            w_pid, p_pid, day_zero, onset_day, dose_onset, curves, debr, prp = ctx
+                dose_onset = dose.on(onset)
+                w_pseudonym = wound_pseudonym(wid)
+                p_pseudonym = patient_pseudonym(pid)
+                debr, prp = procs.get(wid, ((), ()))
             visit = at.date()
             visit_day = (visit - day_zero).days
-            ctcae, rtog = r[22], r[23]
-            if overrides:
-                ctcae_eff = overrides.get((aid, "ctcae"), ctcae)
-                rtog_eff = overrides.get((aid, "rtog"), rtog)
+            if visit >= dose_last:
+                cumulative = dose_total
             else:
-                ctcae_eff, rtog_eff = ctcae, rtog
+                i = bisect_right(dose_days, visit)
+                cumulative = dose_cums[i - 1] if i else 0.0
+            grades = overrides(aid)
             append(
                 (
-                    pseudonym("assessment", aid),
-                    w_pid,
-                    p_pid,
+                    assessment_pseudonym(aid),
+                    w_pseudonym,
+                    p_pseudonym,
                     visit_day,
                     visit_day - onset_day,
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    one_of(r[8], AREA_METHODS),
-                    one_of(r[9], EXUDATE_AMOUNTS),
-                    one_of(r[10], EXUDATE_TYPES),
-                    r[11],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                    r[16],
-                    r[17],
-                    r[18],
-                    r[19],
-                    r[20],
-                    r[21],
-                    ctcae_eff,
+                    length,
+                    width,
+                    depth,
+                    area,
+                    area_methods(method, "other"),
+                    amounts(amount, "other"),
+                    types(etype, "other"),
+                    epithelial,
+                    granulation,
+                    slough,
+                    necrotic,
+                    closed,
+                    pain,
+                    push_area,
+                    push_exudate,
+                    push_tissue,
+                    push_total,
+                    bwat,
+                    ctcae if grades is None else grades.get("ctcae", ctcae),
                     ctcae,
-                    rtog_eff,
+                    rtog if grades is None else grades.get("rtog", rtog),
                     rtog,
                     bisect_left(debr, at) if debr else 0,
                     bisect_left(prp, at) if prp else 0,
                     dose_onset,
-                    sum(c.on(visit) for c in curves) if curves else None,
+                    cumulative,
                 )
             )
         yield out
@@ -760,7 +875,10 @@ def assessment_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tup
 
 def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """procedures: one row per procedure of a selected wound; no notes, no preparation text."""
-    pseudonym = deid.Pseudonymizer(sel.key)
+    pseudonyms = deid.Pseudonymizer(sel.key)
+    procedure_pseudonym = pseudonyms.for_kind("procedure")
+    wound_pseudonym = pseudonyms.for_kind("wound")
+    patient_pseudonym = pseudonyms.for_kind("patient")
     patients = PatientCache(conn)
     for rows in _stream(conn, _procedure_query(sel)):
         infos = patients.get({r[2] for r in rows})
@@ -771,15 +889,15 @@ def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tupl
             day = (at.date() - info.day_zero).days
             out.append(
                 (
-                    pseudonym("procedure", prid),
-                    pseudonym("wound", wid),
-                    pseudonym("patient", pid),
+                    procedure_pseudonym(prid),
+                    wound_pseudonym(wid),
+                    patient_pseudonym(pid),
                     day,
                     day - (onset - info.day_zero).days,
                     deid.one_of(kind, PROCEDURE_KINDS),
                     deid.one_of(method, DEBRIDEMENT_METHODS),
-                    to_bleed,
-                    _is_prp(kind, form, vol, act),
+                    _yesno(to_bleed),
+                    _yesno(_is_prp(kind, form, vol, act)),
                     deid.one_of(form, PRP_FORMS),
                     _num(vol),
                     deid.one_of(act, PRP_ACTIVATORS),
@@ -788,11 +906,11 @@ def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tupl
         yield out
 
 
-def _follow_up_ends(conn: sa.Connection, wound_ids: set[uuid.UUID]) -> dict[uuid.UUID, date]:
-    out: dict[uuid.UUID, date] = {}
+def _follow_up_ends(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, date]:
+    out: dict[Hex, date] = {}
     for chunk in _chunks(wound_ids):
         for wid, last in conn.execute(
-            sa.select(Assessment.wound_id, sa.func.max(Assessment.assessed_at))
+            sa.select(_hex(Assessment.wound_id), sa.func.max(Assessment.assessed_at))
             .where(Assessment.wound_id.in_(chunk), Assessment.deleted_at.is_(None))
             .group_by(Assessment.wound_id)
         ):
@@ -802,10 +920,10 @@ def _follow_up_ends(conn: sa.Connection, wound_ids: set[uuid.UUID]) -> dict[uuid
 
 
 def _schedules(
-    conn: sa.Connection, patient_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[str, bool, tx.Schedule]]]:
+    conn: sa.Connection, patient_ids: set[Hex]
+) -> dict[Hex, list[tuple[str, bool, tx.Schedule]]]:
     """Each patient's systemic therapies as (generic name, anti-angiogenic, schedule)."""
-    out: dict[uuid.UUID, list[tuple[str, bool, tx.Schedule]]] = defaultdict(list)
+    out: dict[Hex, list[tuple[str, bool, tx.Schedule]]] = defaultdict(list)
     for chunk in _chunks(patient_ids):
         therapies = conn.execute(
             sa.select(*SystemicTherapy.__table__.c).where(
@@ -831,7 +949,7 @@ def _schedules(
             schedule = tx.Schedule(
                 t.start_date, t.stop_date, t.days_on, t.days_off, t.dose, tuple(changes[t.id])
             )
-            out[t.patient_id].append((generic_agent(t.agent), anti, schedule))
+            out[t.patient_id.hex].append((generic_agent(t.agent), anti, schedule))
     return out
 
 
@@ -850,7 +968,9 @@ def generic_agent(agent: str) -> str:
 
 def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """wounds: one row per selected wound with healing, dose, therapy and lab context."""
-    pseudonym = deid.Pseudonymizer(sel.key)
+    pseudonyms = deid.Pseudonymizer(sel.key)
+    wound_pseudonym = pseudonyms.for_kind("wound")
+    patient_pseudonym = pseudonyms.for_kind("patient")
     patients = PatientCache(conn)
     for rows in _stream(conn, _wound_query(sel)):
         patient_ids = {r[1] for r in rows}
@@ -859,19 +979,22 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
         doses = DoseLookup(conn, patient_ids)
         ends = _follow_up_ends(conn, wound_ids)
         schedules = _schedules(conn, patient_ids)
-        topicals: dict[uuid.UUID, set[str]] = defaultdict(set)
+        topicals: dict[Hex, set[str]] = defaultdict(set)
         for chunk in _chunks(wound_ids):
             for wid, cat in conn.execute(
-                sa.select(TopicalTreatment.wound_id, TopicalTreatment.category).where(
+                sa.select(_hex(TopicalTreatment.wound_id), TopicalTreatment.category).where(
                     TopicalTreatment.wound_id.in_(chunk), TopicalTreatment.deleted_at.is_(None)
                 )
             ):
                 topicals[wid].add(deid.one_of(cat, TOPICAL_CATEGORIES) or "other")
-        labs: dict[uuid.UUID, list[tuple[date, str, int]]] = defaultdict(list)
+        labs: dict[Hex, list[tuple[date, str, int]]] = defaultdict(list)
         for chunk in _chunks(patient_ids):
             for pid, test, taken, grade in conn.execute(
                 sa.select(
-                    LabResult.patient_id, LabResult.test, LabResult.taken_at, LabResult.ctcae_grade
+                    _hex(LabResult.patient_id),
+                    LabResult.test,
+                    LabResult.taken_at,
+                    LabResult.ctcae_grade,
                 ).where(
                     LabResult.patient_id.in_(chunk),
                     LabResult.deleted_at.is_(None),
@@ -906,11 +1029,11 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
             healed_day = None if healed is None else (healed - info.day_zero).days
             out.append(
                 (
-                    pseudonym("wound", wid),
-                    pseudonym("patient", pid),
+                    wound_pseudonym(wid),
+                    patient_pseudonym(pid),
                     deid.site_class(site),
                     deid.one_of(lat, LATERALITIES, "none"),
-                    fold,
+                    _yesno(fold),
                     deid.one_of(etiology, ETIOLOGIES),
                     deid.one_of(status, WOUND_STATUSES),
                     onset_day,

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date
 
 PSEUDONYM_HEX_CHARS = 32  # 128 bits: collision-free in practice, valid as a FHIR id
@@ -240,6 +241,25 @@ class Pseudonymizer:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()[:PSEUDONYM_HEX_CHARS]
+
+    def for_kind(self, kind: str) -> Callable[[str], str]:
+        """``pseudonym(key, kind, hex_id)`` for ids given as 32-digit hex text.
+
+        The inner state already holds ``kind:``, so each call hashes only the id:
+        the export's per-row cost (one call per assessment).
+        """
+        prefixed = self._inner.copy()
+        prefixed.update(kind.encode() + b":")
+        outer_state = self._outer
+
+        def pseudonym_of(hex_id: str) -> str:
+            inner = prefixed.copy()
+            inner.update(hex_id.encode())
+            outer = outer_state.copy()
+            outer.update(inner.digest())
+            return outer.hexdigest()[:PSEUDONYM_HEX_CHARS]
+
+        return pseudonym_of
 
 
 def age_years(birth_date: date, on: date) -> int:

@@ -4,6 +4,10 @@ Every writer takes the batches one at a time and writes them straight to disk
 (csv.writer, pyarrow.parquet.ParquetWriter, one JSON line per resource), so
 memory stays bounded by one batch. ``write_files`` returns the files written
 (all in ``workdir``) and the row count of each.
+
+pyarrow is imported only by the Parquet functions: it adds about 50 MB to the
+process that loads it, and CSV and FHIR exports (FHIR uses ``write_json``
+from here) never need it.
 """
 
 from __future__ import annotations
@@ -12,22 +16,24 @@ import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from app.exports.dataset import BATCHES, TABLES, Column, Selection
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 Progress = Callable[[int], None]
 
+# Dictionary type -> name of the pyarrow type factory (resolved lazily, see above).
 _ARROW_TYPES = {
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "text": pa.string(),
-    "dropdown": pa.string(),
-    "yesno": pa.bool_(),
+    "integer": "int64",
+    "number": "float64",
+    "text": "string",
+    "dropdown": "string",
+    "yesno": "bool_",
 }
 
 DICTIONARY_HEADER = ("variable", "form", "type", "units", "choices", "description")
@@ -54,39 +60,43 @@ def _write_dictionary(workdir: Path) -> Path:
 def _write_csv(
     conn: sa.Connection, sel: Selection, table: str, workdir: Path, progress: Progress
 ) -> tuple[Path, int]:
+    """One table as CSV: the batches' tuples go straight to csv.writer (yes/no
+    columns already hold REDCap's 1 / 0, so no per-row conversion)."""
     columns = TABLES[table]
-    yesno = [i for i, c in enumerate(columns) if c.type == "yesno"]
     path = workdir / f"{table}.csv"
     count = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([c.name for c in columns])
         for batch in BATCHES[table](conn, sel):
-            if yesno:
-                batch = [_yesno(row, yesno) for row in batch]
             writer.writerows(batch)
             count += len(batch)
             progress(len(batch))
     return path, count
 
 
-def _yesno(row: tuple[Any, ...], indexes: list[int]) -> list[Any]:
-    """REDCap yes/no: 1 / 0, empty when unknown."""
-    out = list(row)
-    for i in indexes:
-        v = out[i]
-        out[i] = None if v is None else int(bool(v))
-    return out
-
-
 def arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:
     """The Parquet schema of a table, typed from the dictionary."""
-    return pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in columns])
+    import pyarrow as pa  # lazy: see the module docstring
+
+    return pa.schema([pa.field(c.name, getattr(pa, _ARROW_TYPES[c.type])()) for c in columns])
+
+
+def _arrow_array(values: tuple[Any, ...], type_: pa.DataType) -> pa.Array:
+    """A column of one batch; yes/no columns arrive as 1 / 0 / None and become bools."""
+    import pyarrow as pa  # lazy: see the module docstring
+
+    if type_ == pa.bool_():
+        return pa.array(values, type=pa.int8()).cast(pa.bool_())
+    return pa.array(values, type=type_)
 
 
 def _write_parquet(
     conn: sa.Connection, sel: Selection, table: str, workdir: Path, progress: Progress
 ) -> tuple[Path, int]:
+    import pyarrow as pa  # lazy: see the module docstring
+    import pyarrow.parquet as pq
+
     columns = TABLES[table]
     schema = arrow_schema(columns)
     path = workdir / f"{table}.parquet"
@@ -95,11 +105,12 @@ def _write_parquet(
         for batch in BATCHES[table](conn, sel):
             if not batch:
                 continue
+            # Column-wise: one pyarrow array per column of the batch.
             arrays = [
-                pa.array(values, type=field.type)
+                _arrow_array(values, field.type)
                 for values, field in zip(zip(*batch, strict=True), schema, strict=True)
             ]
-            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
             count += len(batch)
             progress(len(batch))
     return path, count
