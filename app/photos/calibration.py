@@ -13,6 +13,12 @@ measured with some error. Lens distortion is not corrected.
 OpenCV reference: cv2.aruco.ArucoDetector(dictionary, parameters).detectMarkers
 (OpenCV >= 4.7 object API; the same in 5.x). Corners come back clockwise from
 the marker's own top-left corner.
+
+OpenCV and numpy are imported inside the functions that use them, not at the
+top: together they add about 45 MB to every process that imports this module
+(the upload route does, for every photo), and only marker detection, the
+homography and the printable marker need them. Uploads without a marker size
+never load them.
 """
 
 from __future__ import annotations
@@ -20,19 +26,23 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
-import cv2
-import numpy as np
-import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-MARKER_DICTIONARY: Final = cv2.aruco.DICT_4X4_50
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+    import numpy.typing as npt
+
+MARKER_DICTIONARY: Final = 0
+"""cv2.aruco.DICT_4X4_50, as a literal so that importing this module does not
+load OpenCV (tests/photos/test_calibration.py checks the two agree)."""
 MARKER_ID: Final = 0
 _MARKER_CELLS: Final = 6  # 4x4 data bits plus a one-cell black border on each side
 _CM_PER_INCH: Final = 2.54
 
-ImageInput = str | os.PathLike[str] | Image.Image | npt.NDArray[np.uint8]
+ImageInput: TypeAlias = "str | os.PathLike[str] | Image.Image | npt.NDArray[np.uint8]"
 
 
 @dataclass
@@ -55,6 +65,9 @@ class MarkerDetection:
 
 
 def _gray(image: ImageInput) -> npt.NDArray[np.uint8]:
+    import cv2  # lazy: see the module docstring
+    import numpy as np
+
     if isinstance(image, np.ndarray):
         if image.ndim == 2:
             return np.ascontiguousarray(image, dtype=np.uint8)
@@ -68,6 +81,8 @@ def _gray(image: ImageInput) -> npt.NDArray[np.uint8]:
 
 
 def _detector() -> cv2.aruco.ArucoDetector:
+    import cv2  # lazy: see the module docstring
+
     params = cv2.aruco.DetectorParameters()
     # sub-pixel corners: the scale of every measurement hangs on these four points
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
@@ -84,6 +99,9 @@ def detect_marker(image: ImageInput, marker_size_cm: float) -> MarkerDetection:
     ``px_per_cm`` is the mean of the four side lengths divided by the size
     (an average over a tilted marker; the homography is the exact mapping).
     """
+    import cv2  # lazy: see the module docstring
+    import numpy as np
+
     if not marker_size_cm > 0:
         raise ValueError("marker_size_cm must be positive")
     gray = _gray(image)
@@ -110,6 +128,9 @@ def _detection(
     marker_id: int, quad: npt.NDArray[np.float64], marker_size_cm: float
 ) -> MarkerDetection:
     """Scale and homography from the marker's four corners (TL, TR, BR, BL)."""
+    import cv2  # lazy: see the module docstring
+    import numpy as np
+
     sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
     s = float(marker_size_cm)
     target = np.array([[0, 0], [s, 0], [s, s], [0, s]], dtype=np.float32)
@@ -135,6 +156,8 @@ def detect_marker_two_pass(
     that hangs on them) keep full-resolution sub-pixel precision. A marker too
     small to be seen in the preview is reported as not found.
     """
+    import numpy as np  # lazy: see the module docstring
+
     if not marker_size_cm > 0:
         raise ValueError("marker_size_cm must be positive")
     if preview is None:
@@ -163,6 +186,9 @@ def apply_homography(
     homography: list[list[float]], points_px: list[list[float]]
 ) -> list[list[float]]:
     """Map image pixel points to marker-plane centimetres with ``homography``."""
+    import cv2  # lazy: see the module docstring
+    import numpy as np
+
     pts = np.asarray(points_px, dtype=np.float64).reshape(-1, 1, 2)
     mapped = cv2.perspectiveTransform(pts, np.asarray(homography, dtype=np.float64))
     return mapped.reshape(-1, 2).tolist()
@@ -173,6 +199,8 @@ def apply_homography(
 
 def _label_image(size_cm: float, dpi: float) -> Image.Image:
     """Marker id 0 at exactly ``size_cm`` (at ``dpi``), white quiet zone and caption."""
+    import cv2  # lazy: see the module docstring
+
     px_per_cm = dpi / _CM_PER_INCH
     side = round(size_cm * px_per_cm)
     marker = cv2.aruco.generateImageMarker(

@@ -31,6 +31,7 @@ Decisions worth knowing (see also the API contract, "Photos"):
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -41,15 +42,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
-import pillow_heif
 from PIL import Image, ImageCms
 
 from app.core.storage import StorageError
 
 log = logging.getLogger(__name__)
 
-# HEIF/HEIC through the pillow-heif plug-in; AVIF is native in Pillow >= 11.3.
-pillow_heif.register_heif_opener()
+
+@functools.cache
+def _register_heif_opener() -> None:
+    """HEIF/HEIC through the pillow-heif plug-in (AVIF is native in Pillow >= 11.3).
+
+    Registered on the first HEIF/AVIF upload rather than at import: pillow-heif
+    and libheif add about 7 MB to every server process, and most photos are
+    JPEGs. Registering is idempotent, so a race between two first uploads is
+    harmless; the cache only saves the work after the first.
+    """
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
 
 SIZES: Final = {"large": 1600, "thumb": 320}
 """Longest side, in pixels, of each derivative (only ever downscaled)."""
@@ -177,6 +189,8 @@ def open_limited(path: str | os.PathLike[str], limits: ImageLimits | None = None
     """
     limits = limits or ImageLimits()
     fmt = sniff_format(path)
+    if fmt in ("HEIF", "AVIF"):
+        _register_heif_opener()
     try:
         img = Image.open(path, formats=_PILLOW_FORMATS[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

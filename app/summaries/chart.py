@@ -2,19 +2,20 @@
 
 Drawn with matplotlib's object API (a Figure and an Agg canvas per call, never
 pyplot), so concurrent requests share no global figure state.
+
+matplotlib is imported inside the drawing functions, not here: it adds about
+50 MB to every process that imports it, and only chart requests need it (the
+schemas and the clinic pages import this module for its constants).
 """
 
 from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # CTCAE/RTOG grade colours, green (0) to dark red (4-5): readable at a glance.
 GRADE_COLORS = {
@@ -54,6 +55,10 @@ def _short_kind(proc: dict[str, Any]) -> str:
 
 
 def _draw(fig: Figure, trajectory: dict[str, Any]) -> None:
+    # lazy: see the module docstring (about 50 MB of RSS only chart requests need)
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.lines import Line2D
+
     ax = fig.add_subplot(1, 1, 1)
     series = [s for s in trajectory["series"] if s["area_cm2"] is not None]
     xs = [_dt(s["at"]) for s in series]
@@ -149,6 +154,11 @@ def _draw(fig: Figure, trajectory: dict[str, Any]) -> None:
 
 def render(trajectory: dict[str, Any], fmt: str, width: int, height: int) -> bytes:
     """The chart as PNG or SVG bytes, ``width`` x ``height`` pixels."""
+    # lazy: see the module docstring (about 50 MB of RSS only chart requests need)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
     dpi = DPI_SVG if fmt == "svg" else DPI_RASTER
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
     canvas = FigureCanvasSVG(fig) if fmt == "svg" else FigureCanvasAgg(fig)

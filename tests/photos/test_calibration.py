@@ -27,6 +27,13 @@ RECT_PX = np.array([[700, 500], [820, 500], [820, 580], [700, 580]], dtype=np.fl
 RECT_AREA_CM2 = 6.0
 
 
+def test_marker_dictionary_literal_is_opencvs_4x4_50() -> None:
+    # the module keeps the constant as a literal so importing it does not load OpenCV
+    from app.photos.calibration import MARKER_DICTIONARY
+
+    assert cv2.aruco.DICT_4X4_50 == MARKER_DICTIONARY
+
+
 def shoelace(points: np.ndarray) -> float:
     x, y = points[:, 0], points[:, 1]
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)

@@ -491,6 +491,11 @@ def test_heif_avif_orientation_applied_exactly_once(
     fmt: str, tmp_path: Path, workdir: Path
 ) -> None:
     # libheif applies irot/imir itself; EXIF orientation must not rotate again
+    import pillow_heif
+
+    # the app registers the HEIF plug-in only when it opens one; writing the
+    # test file needs the encoder first
+    pillow_heif.register_heif_opener()
     src = tmp_path / f"rotated.{fmt.lower()}"
     with Image.open(CORPUS / "hopper_orientation_6.jpg") as rotated:
         rotated.save(src, fmt, exif=rotated.getexif().tobytes(), quality=90)
