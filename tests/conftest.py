@@ -10,6 +10,7 @@ Those all need committed data on real connections.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from app.core.logs import JsonFormatter
 from tests.factories import Actor, Factory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +65,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     )
     with application.app_context():
         upgrade(directory=str(ROOT / "migrations"), revision="heads")
+    logging.getLogger("app").addHandler(_CAPTURED)
     yield application
     with application.app_context():
         from app.extensions import db
@@ -187,3 +190,44 @@ def count_queries(app):
             sa.event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+class CapturedLogs(logging.Handler):
+    """Every log record of the test run (the app's loggers included), formatted
+    as each would be written, so tests can scan them for patient data."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.json = JsonFormatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def texts(self) -> list[str]:
+        """Each record as JSON with all its extra fields (and traceback)."""
+        return [self.json.format(r) for r in self.records]
+
+
+_CAPTURED = CapturedLogs()
+# The names tests/factories.patient_body gives every test patient.
+PHI_MARKERS = ("Testa", "Fictitious")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _capture_logs() -> Iterator[CapturedLogs]:
+    # "app" does not propagate to the root logger (app/core/logs.py); the `app`
+    # fixture adds the handler there once logs.configure() has run.
+    logging.getLogger().addHandler(_CAPTURED)
+    yield _CAPTURED
+    logging.getLogger().removeHandler(_CAPTURED)
+    logging.getLogger("app").removeHandler(_CAPTURED)
+    # The whole run: no log line may carry the test patients' names.
+    leaks = [t[:300] for t in _CAPTURED.texts() if any(n in t for n in PHI_MARKERS)]
+    assert not leaks, "patient names in the logs of this run:\n" + "\n".join(leaks[:5])
+
+
+@pytest.fixture
+def captured_logs() -> CapturedLogs:
+    """The log records of the whole run so far (see tests/hardening/test_security.py)."""
+    return _CAPTURED
