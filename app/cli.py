@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     from app.photos.cli import storage_check
 
     app.cli.add_command(storage_check)
+    from app.core import backup
+
+    backup.init_app(app)
 
 
 @click.command("create-admin")

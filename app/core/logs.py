@@ -73,3 +73,9 @@ def configure(app: Flask) -> None:
             },
         )
         return response
+
+    # Prometheus request counts and latencies (app/core/metrics.py) hook in here,
+    # next to the access log, because both observe every request.
+    from app.core import metrics
+
+    metrics.init_app(app)

@@ -1,0 +1,105 @@
+"""Prometheus metrics at /metrics, when METRICS_ENABLED is set.
+
+- ``woundtrack_http_requests_total{method, route, status}``
+- ``woundtrack_http_request_duration_seconds{method, route}`` (histogram)
+- ``woundtrack_export_jobs{status}``: export jobs queued / running now (the job
+  queue depth), read from the database at scrape time, so every instance
+  reports the same shared queue.
+
+Labels are route templates (``/api/v1/patients/<uuid:patient_id>``), never
+concrete paths, so no record id or other patient data reaches the metrics.
+Under gunicorn with several workers set PROMETHEUS_MULTIPROC_DIR to an empty
+directory so the workers' counts are added up (prometheus_client multiprocess
+mode). The endpoint has no token: expose it on the internal network only (the
+reverse proxy should not route /metrics; see README "Running in production").
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import sqlalchemy as sa
+from flask import Flask, Response, abort, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "woundtrack_http_requests_total",
+    "HTTP requests by route template and status",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "woundtrack_http_request_duration_seconds",
+    "Time to answer a request, by route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+QUEUE_STATUSES = ("queued", "running")
+
+
+def init_app(app: Flask) -> None:
+    """Count and time every request; serve /metrics. Both do nothing (404)
+    unless METRICS_ENABLED is true at request time."""
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        if not current_app.config.get("METRICS_ENABLED"):
+            return response
+        route = request.url_rule.rule if request.url_rule else "<unmatched>"
+        if route == "/metrics":
+            return response
+        started = g.get("metrics_started", time.perf_counter())
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        return response
+
+    app.add_url_rule("/metrics", "metrics", _metrics)
+
+
+def _queue_depth() -> bytes:
+    """Export jobs waiting or running, from the shared database."""
+    from app.exports.models import ExportJob
+    from app.extensions import db
+
+    registry = CollectorRegistry()
+    gauge = Gauge(
+        "woundtrack_export_jobs",
+        "Export jobs by status (queued + running = the job queue depth)",
+        ["status"],
+        registry=registry,
+    )
+    counts = dict(
+        db.session.execute(
+            sa.select(ExportJob.status, sa.func.count())
+            .where(ExportJob.status.in_(QUEUE_STATUSES))
+            .group_by(ExportJob.status)
+        ).all()
+    )
+    for status in QUEUE_STATUSES:
+        gauge.labels(status).set(counts.get(status, 0))
+    return generate_latest(registry)
+
+
+def _metrics() -> Response:
+    if not current_app.config.get("METRICS_ENABLED"):
+        abort(404)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    return Response(body + _queue_depth(), mimetype=CONTENT_TYPE_LATEST)
