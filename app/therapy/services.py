@@ -522,12 +522,11 @@ def _graded(fields: dict[str, Any]) -> dict[str, Any]:
     try:
         # Rounded so float noise of the conversion (70 g/L -> 7.000000000000001) is not shown.
         canonical = round(labs.to_canonical(test, value, unit), 6)
-        # Inside the try: a tiny value can round to 0, which the grader refuses.
-        grade = labs.grade_lab(test, canonical, reference_limits())
     except labs.UnitError as exc:
         raise field_error("unit", _rule(str(exc), "accepted_unit")) from exc
     except ValueError as exc:
         raise field_error("value", _rule(str(exc), "plausible_range")) from exc
+    grade = labs.grade_lab(test, canonical, reference_limits())
     return {
         "canonical_value": canonical,
         "canonical_unit": labs.CANONICAL_UNITS[test],
@@ -595,20 +594,130 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _reader(session: Session, *models: type) -> sa.Connection:
+    """The session's connection for the read helpers' Core SELECTs.
+
+    Core SELECTs of the needed columns skip the ORM's entity loading, which
+    costs more than these small queries. A connection does not autoflush: the
+    session is flushed first only when it holds unflushed changes to ``models``
+    (the rows the helper reads), so an audit event added by the caller's
+    read is not written early for nothing; it is flushed with the request."""
+    if any(isinstance(obj, models) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.flush()
+    return session.connection()
+
+
+def _param(name: str, column: Any) -> Any:
+    return sa.bindparam(name, type_=column.type)
+
+
+# Built once and reused with parameters: building a SELECT costs more than
+# running it on one patient's handful of rows.
+# Courses overlapping the window, each with its live changes (NULLs when it has
+# none): courses in (start_date, created_at) order, changes by (effective_on,
+# created_at) as active_changes orders them.
+_COURSES_STMT = (
+    sa.select(
+        SystemicTherapy.id,
+        SystemicTherapy.agent,
+        SystemicTherapy.agent_code,
+        SystemicTherapy.anti_angiogenic,
+        SystemicTherapy.dose,
+        SystemicTherapy.dose_unit,
+        SystemicTherapy.days_on,
+        SystemicTherapy.days_off,
+        SystemicTherapy.start_date,
+        SystemicTherapy.stop_date,
+        TherapyChange.id.label("change_id"),
+        TherapyChange.effective_on,
+        TherapyChange.kind,
+        TherapyChange.dose.label("change_dose"),
+        TherapyChange.reason,
+    )
+    .outerjoin(
+        TherapyChange,
+        sa.and_(TherapyChange.therapy_id == SystemicTherapy.id, TherapyChange.deleted_at.is_(None)),
+    )
+    .where(
+        SystemicTherapy.patient_id == _param("patient_id", SystemicTherapy.patient_id),
+        SystemicTherapy.deleted_at.is_(None),
+        SystemicTherapy.start_date <= _param("end", SystemicTherapy.start_date),
+        sa.or_(
+            SystemicTherapy.stop_date.is_(None),
+            SystemicTherapy.stop_date >= _param("start", SystemicTherapy.stop_date),
+        ),
+    )
+    .order_by(
+        SystemicTherapy.start_date,
+        SystemicTherapy.created_at,
+        SystemicTherapy.id,
+        TherapyChange.effective_on,
+        TherapyChange.created_at,
+        TherapyChange.id,
+    )
+)
+_TOPICALS_STMT = (
+    sa.select(
+        TopicalTreatment.id,
+        TopicalTreatment.category,
+        TopicalTreatment.product,
+        TopicalTreatment.start_date,
+        TopicalTreatment.stop_date,
+    )
+    .where(
+        TopicalTreatment.wound_id == _param("wound_id", TopicalTreatment.wound_id),
+        TopicalTreatment.deleted_at.is_(None),
+    )
+    .order_by(TopicalTreatment.start_date, TopicalTreatment.created_at)
+)
+# Every test's results up to ``at``, newest first: the first row of a test is its latest.
+_LABS_BEFORE_STMT = (
+    sa.select(
+        LabResult.id,
+        LabResult.test,
+        LabResult.canonical_value,
+        LabResult.canonical_unit,
+        LabResult.ctcae_grade,
+        LabResult.ctcae_term,
+        LabResult.taken_at,
+    )
+    .where(
+        LabResult.patient_id == _param("patient_id", LabResult.patient_id),
+        LabResult.deleted_at.is_(None),
+        LabResult.taken_at <= _param("at", LabResult.taken_at),
+    )
+    .order_by(LabResult.taken_at.desc(), LabResult.created_at.desc())
+)
+
+
 def _courses_in(
     session: Session, patient_id: uuid.UUID, start: date, end: date
-) -> list[SystemicTherapy]:
-    stmt = (
-        sa.select(SystemicTherapy)
-        .where(
-            SystemicTherapy.patient_id == patient_id,
-            SystemicTherapy.deleted_at.is_(None),
-            SystemicTherapy.start_date <= end,
-            sa.or_(SystemicTherapy.stop_date.is_(None), SystemicTherapy.stop_date >= start),
-        )
-        .order_by(SystemicTherapy.start_date, SystemicTherapy.created_at)
+) -> list[tuple[Any, sched.Schedule, list[Any]]]:
+    """Live courses overlapping [start, end] (both inclusive), oldest first, as
+    (course row, its schedule, its live changes in order): one SELECT."""
+    rows = _reader(session, SystemicTherapy, TherapyChange).execute(
+        _COURSES_STMT, {"patient_id": patient_id, "start": start, "end": end}
     )
-    return list(session.scalars(stmt))
+    grouped: dict[Any, tuple[Any, list[Any]]] = {}
+    for row in rows:
+        changes = grouped.setdefault(row.id, (row, []))[1]
+        if row.change_id is not None:
+            changes.append(row)
+    return [
+        (
+            course,
+            sched.Schedule(
+                start_date=course.start_date,
+                stop_date=course.stop_date,
+                days_on=course.days_on,
+                days_off=course.days_off,
+                dose=course.dose,
+                changes=tuple(sched.Change(c.effective_on, c.kind, c.change_dose) for c in changes),
+            ),
+            changes,
+        )
+        for course, changes in grouped.values()
+    ]
 
 
 def _check_window(start: date, end: date) -> None:
@@ -618,27 +727,82 @@ def _check_window(start: date, end: date) -> None:
         raise ValueError(f"window longer than {MAX_WINDOW_DAYS} days")
 
 
+def _days_covered(bands: Iterable[tuple[date, date]]) -> int:
+    """Calendar days in the union of inclusive (start, end) date bands."""
+    days = 0
+    last: date | None = None  # the last day already counted
+    for b0, b1 in sorted(bands):
+        if last is not None and b0 <= last:
+            b0 = last + timedelta(days=1)
+        if b1 >= b0:
+            days += (b1 - b0).days + 1
+            last = b1
+    return days
+
+
+def schedule_bands(
+    s: sched.Schedule, start: date, end: date
+) -> list[tuple[date, date, float | None]]:
+    """app.clinical.therapy.on_off_bands(s, start, end), without walking every day.
+
+    dose_on is constant between the days where the schedule can change: the
+    course's first day and the day after its last, each cycle's first day and
+    first day off, and each change's date. So dose_on is asked only on those
+    days (and on ``start``) and each answer covers the days up to the next one:
+    the same bands for a fraction of the calls over a healing period of months.
+    tests/therapy checks the equality with the day-by-day function on random
+    schedules. ValueError as the day-by-day function (invalid schedule, end < start).
+    """
+    sched.validate_schedule(s)
+    if end < start:
+        raise ValueError("end must not be before start")
+    one = timedelta(days=1)
+    edges = {start, s.start_date, *(c.effective_on for c in s.changes)}
+    last = _last_day(s)
+    if last is not None:
+        edges.add(last + one)
+    length = s.days_on + s.days_off
+    cycle = s.start_date + timedelta(days=max(0, (start - s.start_date).days // length) * length)
+    while cycle <= end:
+        edges.add(cycle)
+        edges.add(cycle + timedelta(days=s.days_on))
+        cycle += timedelta(days=length)
+    days = sorted(d for d in edges if start <= d <= end)
+    bands: list[tuple[date, date, float | None]] = []
+    for i, day in enumerate(days):
+        until = days[i + 1] - one if i + 1 < len(days) else end
+        dose = sched.dose_on(s, day)
+        if bands and bands[-1][2] == dose:
+            bands[-1] = (bands[-1][0], until, dose)
+        else:
+            bands.append((day, until, dose))
+    return bands
+
+
 def therapy_context(
     session: Session, patient_id: uuid.UUID, start: date, end: date
 ) -> dict[str, Any]:
     """Systemic therapy over [start, end]: per-course on-drug bands, the
     anti-angiogenic bands, dated changes in the window, and anti-angiogenic
     exposure days. Shape in the module docstring. ValueError if end < start or
-    the window exceeds MAX_WINDOW_DAYS."""
+    the window exceeds MAX_WINDOW_DAYS.
+
+    One SELECT (courses with their changes). Each course's bands come from
+    ``schedule_bands`` (app.clinical.therapy's dose_on, asked only where it can
+    change); exposure days are counted from those bands, the days with a dose
+    being exactly the on_drug days."""
     _check_window(start, end)
     therapies: list[dict[str, Any]] = []
     aa_bands: list[dict[str, Any]] = []
+    aa_days: list[tuple[date, date]] = []
     dose_changes: list[dict[str, Any]] = []
-    for course in _courses_in(session, patient_id, start, end):
-        s = schedule_of(course)
-        on_bands = [
-            {"start": _iso(b0), "end": _iso(b1), "dose": dose}
-            for b0, b1, dose in sched.on_off_bands(s, start, end)
-            if dose is not None
-        ]
+    for course, s, changes in _courses_in(session, patient_id, start, end):
+        on = [(b0, b1, dose) for b0, b1, dose in schedule_bands(s, start, end) if dose is not None]
+        on_bands = [{"start": _iso(b0), "end": _iso(b1), "dose": dose} for b0, b1, dose in on]
+        course_id = str(course.id)
         therapies.append(
             {
-                "id": str(course.id),
+                "id": course_id,
                 "agent": course.agent,
                 "agent_code": course.agent_code,
                 "anti_angiogenic": course.anti_angiogenic,
@@ -647,25 +811,26 @@ def therapy_context(
                 "stop_date": _iso(course.stop_date),
                 "days_on": course.days_on,
                 "days_off": course.days_off,
-                "exposure_days": sched.exposure_days(s, start, end),
+                "exposure_days": sum((b1 - b0).days + 1 for b0, b1, _ in on),
                 "bands": on_bands,
             }
         )
         if course.anti_angiogenic:
             aa_bands += [
-                {"therapy_id": str(course.id), "agent": course.agent, "dose_unit": course.dose_unit}
+                {"therapy_id": course_id, "agent": course.agent, "dose_unit": course.dose_unit}
                 | band
                 for band in on_bands
             ]
-        for change in active_changes(course):
+            aa_days += [(b0, b1) for b0, b1, _ in on]
+        for change in changes:
             if start <= change.effective_on <= end:
                 dose_changes.append(
                     {
-                        "therapy_id": str(course.id),
+                        "therapy_id": course_id,
                         "agent": course.agent,
                         "effective_on": _iso(change.effective_on),
                         "kind": change.kind,
-                        "dose": change.dose,
+                        "dose": change.change_dose,
                         "dose_unit": course.dose_unit,
                         "reason": change.reason,
                     }
@@ -677,9 +842,7 @@ def therapy_context(
         "therapies": therapies,
         "anti_angiogenic_bands": aa_bands,
         "dose_changes": dose_changes,
-        "anti_angiogenic_exposure_days": anti_angiogenic_exposure_days(
-            session, patient_id, start, end
-        ),
+        "anti_angiogenic_exposure_days": _days_covered(aa_days),
     }
 
 
@@ -687,28 +850,21 @@ def anti_angiogenic_exposure_days(
     session: Session, patient_id: uuid.UUID, start: date, end: date
 ) -> int:
     """Calendar days in [start, end] (inclusive) on at least one anti-angiogenic
-    drug, by the courses' schedules and changes (app.clinical.therapy.on_drug)."""
+    drug, by the courses' schedules and changes (app.clinical.therapy.on_drug,
+    through the on-drug bands)."""
     _check_window(start, end)
-    schedules = [
-        schedule_of(c) for c in _courses_in(session, patient_id, start, end) if c.anti_angiogenic
-    ]
-    if not schedules:
-        return 0
-    days = 0
-    for offset in range((end - start).days + 1):
-        day = start + timedelta(days=offset)
-        if any(sched.on_drug(s, day) for s in schedules):
-            days += 1
-    return days
+    return _days_covered(
+        (b0, b1)
+        for course, s, _ in _courses_in(session, patient_id, start, end)
+        if course.anti_angiogenic
+        for b0, b1, dose in schedule_bands(s, start, end)
+        if dose is not None
+    )
 
 
 def topicals_for_wound(session: Session, wound_id: uuid.UUID) -> list[dict[str, Any]]:
     """The wound's topical treatments (not deleted), oldest first, without notes."""
-    stmt = (
-        sa.select(TopicalTreatment)
-        .where(TopicalTreatment.wound_id == wound_id, TopicalTreatment.deleted_at.is_(None))
-        .order_by(TopicalTreatment.start_date, TopicalTreatment.created_at)
-    )
+    rows = _reader(session, TopicalTreatment).execute(_TOPICALS_STMT, {"wound_id": wound_id})
     return [
         {
             "id": str(t.id),
@@ -717,7 +873,7 @@ def topicals_for_wound(session: Session, wound_id: uuid.UUID) -> list[dict[str, 
             "start_date": _iso(t.start_date),
             "stop_date": _iso(t.stop_date),
         }
-        for t in session.scalars(stmt)
+        for t in rows
     ]
 
 
@@ -725,30 +881,27 @@ def lab_grades_before(
     session: Session, patient_id: uuid.UUID, at: datetime
 ) -> dict[str, dict[str, Any]]:
     """Most recent result of each test taken at or before ``at`` (e.g. the
-    platelet count before a PRP session), with its stored CTCAE grade."""
-    out: dict[str, dict[str, Any]] = {}
-    for test in labs.TESTS:
-        lab = session.scalars(
-            sa.select(LabResult)
-            .where(
-                LabResult.patient_id == patient_id,
-                LabResult.test == test,
-                LabResult.deleted_at.is_(None),
-                LabResult.taken_at <= at,
-            )
-            .order_by(LabResult.taken_at.desc(), LabResult.created_at.desc())
-            .limit(1)
-        ).first()
-        if lab is not None:
-            out[test] = {
-                "id": str(lab.id),
-                "value": lab.canonical_value,
-                "unit": lab.canonical_unit,
-                "grade": lab.ctcae_grade,
-                "term": lab.ctcae_term,
-                "taken_at": _iso(lab.taken_at),
-            }
-    return out
+    platelet count before a PRP session), with its stored CTCAE grade.
+
+    One SELECT of the patient's results up to ``at``, newest first."""
+    rows = _reader(session, LabResult).execute(
+        _LABS_BEFORE_STMT, {"patient_id": patient_id, "at": at}
+    )
+    latest: dict[str, Any] = {}
+    for lab in rows:
+        latest.setdefault(lab.test, lab)
+    return {
+        test: {
+            "id": str(lab.id),
+            "value": lab.canonical_value,
+            "unit": lab.canonical_unit,
+            "grade": lab.ctcae_grade,
+            "term": lab.ctcae_term,
+            "taken_at": _iso(lab.taken_at),
+        }
+        for test in labs.TESTS
+        if (lab := latest.get(test)) is not None
+    }
 
 
 def worst_lab_grades(
