@@ -104,7 +104,7 @@ class GradeOverrideResource(MethodView):
     def post(self, data, assessment_id):
         """Override a derived grade (clinicians), with a reason. The derived grade is
         kept; the response shows both (`ctcae_grade`/`rtog_grade` derived,
-        `grade_override` and `effective_grades`)."""
+        `grade_override`, `grade_overrides` and `effective_grades`)."""
         assessment = get_record(db.session, Assessment, assessment_id, "grade:override")
         assessment = services.override_grade(db.session, assessment, data)
         return assessment, 201, etag_header(assessment)

@@ -221,6 +221,15 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
         metadata={"description": "BWAT items 1-5 in; {items, total} out (total null if partial)"},
     )
     grade_override = fields.Method(
+        "_latest_override",
+        dump_only=True,
+        metadata={
+            "description": "The most recent clinician override of any scale, as in the "
+            "contract: {scale, value, derived_value, reason, by, at}; null when none. "
+            "See grade_overrides for both scales."
+        },
+    )
+    grade_overrides = fields.Method(
         "_overrides",
         dump_only=True,
         metadata={
@@ -271,6 +280,10 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
             return BwatSchema().load(value)
         except ValidationError as exc:
             raise ValidationError(exc.messages) from exc
+
+    def _latest_override(self, obj: Any) -> Any:
+        overrides = obj.overrides
+        return OverrideSchema().dump(overrides[-1]) if overrides else None
 
     def _overrides(self, obj: Any) -> Any:
         current = {

@@ -51,7 +51,7 @@ def test_seed_ulcer_derives_area_push_and_both_grades(nurse, wound):
         "ctcae": {"value": 4, "source": "derived"},
         "rtog": {"value": 4, "source": "derived"},
     }
-    assert a["grade_override"] is None and a["bwat"] is None
+    assert a["grade_override"] is None and a["grade_overrides"] is None and a["bwat"] is None
     # Nested on the wire, as sent; UTC out.
     assert a["tissue"] == {
         "epithelial_pct": None,
@@ -271,18 +271,19 @@ def test_override_by_clinician_keeps_both_values(nurse, clinician, clinic_admin,
     assert r.status_code == 201, r.json
     o = r.json
     assert o["ctcae_grade"]["value"] == 4  # derived, unchanged
-    override = o["grade_override"]["ctcae"]
+    override = o["grade_overrides"]["ctcae"]
+    assert o["grade_override"] == override  # the contract's single, latest override
     assert override["value"] == 3 and override["derived_value"] == 4
     assert override["reason"] == body["reason"] and override["by"] == str(clinician.user_id)
     assert override["scale"] == "ctcae" and override["at"]
-    assert "rtog" not in o["grade_override"]
+    assert "rtog" not in o["grade_overrides"]
     assert o["effective_grades"] == {
         "ctcae": {"value": 3, "source": "override"},
         "rtog": {"value": 4, "source": "derived"},
     }
     # A later override supersedes; the GET shows the same.
     r = clinician.post(url, json={"scale": "ctcae", "value": 5, "reason": "Patient died."})
-    assert r.status_code == 201 and r.json["grade_override"]["ctcae"]["value"] == 5
+    assert r.status_code == 201 and r.json["grade_overrides"]["ctcae"]["value"] == 5
     got = nurse.get(f"/api/v1/assessments/{a['id']}").json
     assert got["effective_grades"]["ctcae"] == {"value": 5, "source": "override"}
     assert got["ctcae_grade"]["value"] == 4
@@ -523,6 +524,8 @@ def test_override_is_an_amendment_seen_by_etag_delta_sync_and_history(nurse, cli
     after = nurse.get(f"/api/v1/assessments/{a['id']}")
     assert after.headers["ETag"] != before.headers["ETag"]
     assert after.json["version"] == before.json["version"] + 1
+    assert after.json["grade_override"]["scale"] == "rtog"
+    assert after.json["grade_override"]["value"] == 3
     # A phone that synced before the override receives the assessment again.
     feed = nurse.get(
         f"/api/v1/wounds/{wound}/assessments",
