@@ -112,48 +112,41 @@ def _import_models() -> None:
 
 def _blueprints() -> list[Any]:
     """The API, in the order it appears in the OpenAPI document."""
-    from app.audit.routes import blp as audit_blp
-    from app.auth.routes import blp as auth_blp
-    from app.clinics.routes import blp as clinics_blp
-    from app.core.health import blp as health_blp
-    from app.patients.routes import blp as patients_blp
+    from app.assessments.routes import blp as assessments
+    from app.audit.routes import blp as audit
+    from app.auth.routes import blp as auth
+    from app.clinics.routes import blp as clinics
+    from app.core.health import blp as health
+    from app.exports.routes import blp as exports
+    from app.patients.routes import blp as patients
+    from app.photos.routes import blp as photos
+    from app.procedures.routes import blp as procedures
+    from app.radiotherapy.routes import blp as radiotherapy
+    from app.summaries.routes import blp as summaries
+    from app.therapy.routes import blp as therapy
+    from app.wounds.routes import blp as wounds
 
-    blueprints = [health_blp, auth_blp, clinics_blp, patients_blp]
-    blueprints += _optional_blueprints()
-    blueprints.append(audit_blp)
-    return blueprints
-
-
-def _optional_blueprints() -> list[Any]:
-    """Domain APIs; listed explicitly, one import each."""
-    import importlib
-
-    found = []
-    for module in (
-        "app.radiotherapy.routes",
-        "app.wounds.routes",
-        "app.assessments.routes",
-        "app.procedures.routes",
-        "app.photos.routes",
-        "app.therapy.routes",
-        "app.summaries.routes",
-        "app.exports.routes",
-    ):
-        try:
-            found.append(importlib.import_module(module).blp)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-    return found
+    return [
+        health,
+        auth,
+        clinics,
+        patients,
+        radiotherapy,
+        wounds,
+        assessments,
+        procedures,
+        photos,
+        therapy,
+        summaries,
+        exports,
+        audit,
+    ]
 
 
 def _register_web(app: Flask) -> None:
-    try:
-        from app.web.routes import bp
-    except ModuleNotFoundError as exc:
-        if exc.name != "app.web.routes":
-            raise
-        return
+    """The clinic pages (cookie sessions), beside the bearer-token API."""
+    from app.web.routes import bp
+
     app.register_blueprint(bp)
 
 
