@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 
 from config import load_config
 
@@ -150,4 +150,4 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-__all__ = ["Response", "create_app"]
+__all__ = ["create_app"]
