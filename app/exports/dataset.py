@@ -27,6 +27,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES, Assessment
 from app.assessments.models import GradeOverride as Override
@@ -277,19 +279,39 @@ class PatientInfo:
 # ---------------------------------------------------------------------------
 # Ids as hex text
 #
-# The streaming queries read every id as its 32-digit lowercase hex text,
-# computed by the database (``_hex``). Building a uuid.UUID per id in Python
-# was most of the cost of reading a row, and the pseudonyms hash the hex form
-# anyway (deid._id_text), so nothing is lost. Every lookup in this module is
-# keyed by that text; ids go back to uuid.UUID only as bound parameters of the
-# small per-batch context queries (``_uuids``), so the indexes are still used.
+# The queries read every id as its 32-digit lowercase hex text (``_hex``).
+# Building a uuid.UUID per id in Python was most of the cost of reading a row,
+# and the pseudonyms hash the hex form anyway (deid._id_text), so nothing is
+# lost. Every lookup in this module is keyed by that text; ids go back to
+# uuid.UUID only as bound parameters of the small per-batch context queries
+# (``_chunks``), so the indexes are still used.
 
 Hex = str
 
 
+class _hex_id(FunctionElement[str]):
+    """A UUID column read as hex text; see the two renderings below."""
+
+    type = sa.String()
+    name = "hex_id"
+    inherit_cache = True
+
+
+@compiles(_hex_id)
+def _hex_id_text(element: _hex_id, compiler: Any, **kw: Any) -> str:
+    # PostgreSQL (native uuid): the canonical text without its dashes.
+    return f"replace(CAST({compiler.process(element.clauses, **kw)} AS VARCHAR), '-', '')"
+
+
+@compiles(_hex_id, "sqlite")
+def _hex_id_sqlite(element: _hex_id, compiler: Any, **kw: Any) -> str:
+    # sa.Uuid stores CHAR(32) hex on SQLite already: read it as it is.
+    return str(compiler.process(element.clauses, **kw))
+
+
 def _hex(column: Any) -> sa.ColumnElement[str]:
-    """A UUID column as 32-digit hex text (SQLite stores it so, PostgreSQL adds dashes)."""
-    return sa.func.replace(sa.cast(column, sa.String), "-", "", type_=sa.String)
+    """A UUID column as 32-digit lowercase hex text, converted by the database."""
+    return _hex_id(column)
 
 
 def _uuids(ids: list[Hex]) -> list[uuid.UUID]:
@@ -315,7 +337,9 @@ def _wound_filter(sel: Selection) -> list[Any]:
 
 def assessment_query(sel: Selection) -> sa.Select[Any]:
     """The assessment stream: one row per live assessment of a selected wound,
-    ordered by wound then time (the benchmark's floor streams this same query).
+    ordered by patient, wound, then time (the benchmark's floor streams this
+    same query). Patient first, so each patient's context (day zero, dose
+    curves) is read in one batch, not once per batch holding one of its wounds.
 
     Ids come as hex text and ``closed`` as 0/1 (REDCap yes/no), both converted
     by the database rather than per row in Python.
@@ -353,7 +377,7 @@ def assessment_query(sel: Selection) -> sa.Select[Any]:
         .join(Wound, Wound.id == a.wound_id)
         .join(Patient, Patient.id == Wound.patient_id)
         .where(a.deleted_at.is_(None), *_wound_filter(sel))
-        .order_by(a.wound_id, a.assessed_at, a.id)
+        .order_by(Wound.patient_id, a.wound_id, a.assessed_at, a.id)
     )
 
 
@@ -373,7 +397,7 @@ def _wound_query(sel: Selection) -> sa.Select[Any]:
         )
         .join(Patient, Patient.id == Wound.patient_id)
         .where(*_wound_filter(sel))
-        .order_by(Wound.id)
+        .order_by(Wound.patient_id, Wound.id)
     )
 
 
@@ -396,7 +420,7 @@ def _procedure_query(sel: Selection) -> sa.Select[Any]:
         .join(Wound, Wound.id == p.wound_id)
         .join(Patient, Patient.id == Wound.patient_id)
         .where(p.deleted_at.is_(None), *_wound_filter(sel))
-        .order_by(p.wound_id, p.performed_at, p.id)
+        .order_by(Wound.patient_id, p.wound_id, p.performed_at, p.id)
     )
 
 
@@ -445,22 +469,25 @@ def _chunks(ids: set[Hex], size: int = 900) -> Iterator[list[uuid.UUID]]:
 
 
 class PatientCache:
-    """patient_infos across batches, bounded: cleared when it holds ``limit`` patients."""
+    """patient_infos of one batch, reusing what the previous batch read.
 
-    def __init__(self, conn: sa.Connection, limit: int = 20_000) -> None:
+    The streams are ordered by patient, so only a patient straddling two
+    batches is shared; keeping nothing else holds memory to one batch.
+    """
+
+    def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
-        self.limit = limit
         self.known: dict[Hex, PatientInfo | None] = {}
 
     def get(self, patient_ids: set[Hex]) -> dict[Hex, PatientInfo | None]:
-        missing = patient_ids - self.known.keys()
+        known = {p: self.known[p] for p in patient_ids if p in self.known}
+        missing = patient_ids - known.keys()
         if missing:
-            if len(self.known) + len(missing) > self.limit:
-                self.known = {p: self.known[p] for p in patient_ids if p in self.known}
             found = patient_infos(self.conn, missing)
             for pid in missing:
-                self.known[pid] = found.get(pid)
-        return self.known
+                known[pid] = found.get(pid)
+        self.known = known
+        return known
 
 
 def patient_infos(conn: sa.Connection, patient_ids: set[Hex]) -> dict[Hex, PatientInfo]:
@@ -591,50 +618,52 @@ def dose_curves(
     """Per course: the fraction log, or the planned schedule when nothing is logged
     (dose.planned_fraction_dates: one fraction per weekday). Also each patient's
     course ids. A course whose schedule cannot be placed has no curve."""
+    course = RadiotherapyCourse
     curves: dict[Hex, DoseCurve] = {}
     by_patient: dict[Hex, list[Hex]] = defaultdict(list)
     for chunk in _chunks(patient_ids):
+        live = (course.patient_id.in_(chunk), course.deleted_at.is_(None))
         courses = conn.execute(
-            sa.select(
-                RadiotherapyCourse.id,
-                _hex(RadiotherapyCourse.patient_id),
-                RadiotherapyCourse.start_date,
-            ).where(
-                RadiotherapyCourse.patient_id.in_(chunk), RadiotherapyCourse.deleted_at.is_(None)
-            )
+            sa.select(_hex(course.id), _hex(course.patient_id), course.start_date).where(*live)
         ).all()
         if not courses:
             continue
-        course_ids = [c[0] for c in courses]
-        logged: dict[uuid.UUID, list[tuple[date, float]]] = defaultdict(list)
+        logged: dict[Hex, list[tuple[date, float]]] = defaultdict(list)
         for cid, day, d in conn.execute(
             sa.select(
-                FractionDelivery.course_id, FractionDelivery.delivered_on, FractionDelivery.dose_cgy
-            ).where(
-                FractionDelivery.course_id.in_(course_ids), FractionDelivery.deleted_at.is_(None)
+                _hex(FractionDelivery.course_id),
+                FractionDelivery.delivered_on,
+                FractionDelivery.dose_cgy,
             )
+            .join(course, course.id == FractionDelivery.course_id)
+            .where(*live, FractionDelivery.deleted_at.is_(None))
         ):
             logged[cid].append((day, d))
-        phases: dict[uuid.UUID, list[dosemath.Phase]] = defaultdict(list)
-        for ph in conn.execute(
-            sa.select(*RadiotherapyPhase.__table__.c)
-            .where(RadiotherapyPhase.course_id.in_(course_ids))
-            .order_by(RadiotherapyPhase.course_id, RadiotherapyPhase.position)
-        ):
-            phases[ph.course_id].append(
-                dosemath.Phase(ph.technique, ph.dose_per_fraction_cgy, ph.fractions, ph.start_date)
+        phases: dict[Hex, list[dosemath.Phase]] = defaultdict(list)
+        ph = RadiotherapyPhase
+        for cid, technique, per_fraction, fractions, start in conn.execute(
+            sa.select(
+                _hex(ph.course_id),
+                ph.technique,
+                ph.dose_per_fraction_cgy,
+                ph.fractions,
+                ph.start_date,
             )
+            .join(course, course.id == ph.course_id)
+            .where(*live)
+            .order_by(ph.course_id, ph.position)
+        ):
+            phases[cid].append(dosemath.Phase(technique, per_fraction, fractions, start))
         for cid, pid, start in courses:
-            key = cid.hex
-            by_patient[pid].append(key)
+            by_patient[pid].append(cid)
             if logged.get(cid):
-                curves[key] = _curve(logged[cid], "fraction_log")
+                curves[cid] = _curve(logged[cid], "fraction_log")
             else:
                 try:
                     planned = dosemath.planned_fraction_dates(phases.get(cid, []), start)
                 except ValueError:
                     continue
-                curves[key] = _curve(list(planned), "planned_schedule")
+                curves[cid] = _curve(list(planned), "planned_schedule")
     return curves, by_patient
 
 
@@ -879,28 +908,38 @@ def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tupl
     procedure_pseudonym = pseudonyms.for_kind("procedure")
     wound_pseudonym = pseudonyms.for_kind("wound")
     patient_pseudonym = pseudonyms.for_kind("patient")
+    kinds = _vocabulary(PROCEDURE_KINDS).get
+    methods = _vocabulary(DEBRIDEMENT_METHODS).get
+    forms = _vocabulary(PRP_FORMS).get
+    activators = _vocabulary(PRP_ACTIVATORS).get
     patients = PatientCache(conn)
     for rows in _stream(conn, _procedure_query(sel)):
         infos = patients.get({r[2] for r in rows})
         out = []
+        current = None
         for prid, wid, pid, at, kind, method, to_bleed, form, vol, act, onset in rows:
-            info = infos[pid]
-            assert info is not None
-            day = (at.date() - info.day_zero).days
+            if wid != current:  # rows come grouped by wound
+                current = wid
+                info = infos[pid]
+                assert info is not None
+                day_zero = info.day_zero
+                onset_day = (onset - day_zero).days
+                w_pseudonym, p_pseudonym = wound_pseudonym(wid), patient_pseudonym(pid)
+            day = (at.date() - day_zero).days
             out.append(
                 (
                     procedure_pseudonym(prid),
-                    wound_pseudonym(wid),
-                    patient_pseudonym(pid),
+                    w_pseudonym,
+                    p_pseudonym,
                     day,
-                    day - (onset - info.day_zero).days,
-                    deid.one_of(kind, PROCEDURE_KINDS),
-                    deid.one_of(method, DEBRIDEMENT_METHODS),
+                    day - onset_day,
+                    kinds(kind, "other"),
+                    methods(method, "other"),
                     _yesno(to_bleed),
                     _yesno(_is_prp(kind, form, vol, act)),
-                    deid.one_of(form, PRP_FORMS),
+                    forms(form, "other"),
                     _num(vol),
-                    deid.one_of(act, PRP_ACTIVATORS),
+                    activators(act, "other"),
                 )
             )
         yield out
@@ -966,12 +1005,21 @@ def generic_agent(agent: str) -> str:
     return "other_agent"
 
 
+def _site_class(cache: dict[str | None, str], site: str | None) -> str:
+    """deid.site_class, remembered: body sites repeat ("left breast") across wounds."""
+    if len(cache) > 10_000:  # free text can be all different: keep memory bounded
+        cache.clear()
+    cache[site] = deid.site_class(site)
+    return cache[site]
+
+
 def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """wounds: one row per selected wound with healing, dose, therapy and lab context."""
     pseudonyms = deid.Pseudonymizer(sel.key)
     wound_pseudonym = pseudonyms.for_kind("wound")
     patient_pseudonym = pseudonyms.for_kind("patient")
     patients = PatientCache(conn)
+    site_classes: dict[str | None, str] = {}  # body-site text -> class, bounded below
     for rows in _stream(conn, _wound_query(sel)):
         patient_ids = {r[1] for r in rows}
         wound_ids = {r[0] for r in rows}
@@ -1031,7 +1079,7 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
                 (
                     wound_pseudonym(wid),
                     patient_pseudonym(pid),
-                    deid.site_class(site),
+                    site_classes.get(site) or _site_class(site_classes, site),
                     deid.one_of(lat, LATERALITIES, "none"),
                     _yesno(fold),
                     deid.one_of(etiology, ETIOLOGIES),
