@@ -681,23 +681,33 @@ def test_failed_commit_removes_files(app, nurse, wound, monkeypatch):
 # --- storage-check ------------------------------------------------------------------------
 
 
-def test_storage_check_finds_orphans_and_missing_files(app, nurse, wound):
+def test_storage_check_finds_orphans_and_missing_files(app, nurse, wound, tmp_path, monkeypatch):
+    # A storage of its own: the session-wide folder holds files other tests
+    # left behind (their rows are gone), which would be orphans here too.
+    from app.core.storage import make_storage
+
+    monkeypatch.setitem(app.extensions, "storage", make_storage(tmp_path))
     photo = upload(nurse, wound, (CORPUS / "hopper.jpg").read_bytes()).json
-    root = storage_root(app)
-    orphan = root / "photos" / "stray" / str(uuid.uuid4()) / "original.jpg"
+    kept = sorted((tmp_path / "photos").rglob("*.jpg"))
+    assert {p.name for p in kept} == {"original.jpg", "large.jpg", "thumb.jpg"}
+    orphan = tmp_path / "photos" / "stray" / str(uuid.uuid4()) / "original.jpg"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"not referenced")
-    missing = next(p for p in stored_files(app) if photo["id"] in str(p) and p.name == "large.jpg")
+    missing = next(p for p in kept if p.name == "large.jpg")
+    assert photo["id"] in str(missing)
     missing.unlink()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["storage-check", "--min-age", "0"])
     assert result.exit_code == 1, result.output
-    assert f"photos/stray/{orphan.parent.name}/original.jpg" in result.output
-    assert photo["id"] in result.output and "large" in result.output
+    assert f"orphan  photos/stray/{orphan.parent.name}/original.jpg" in result.output
+    assert f"missing  photo {photo['id']} large:" in result.output
+    assert "1 missing, 1 orphans, removed 0, 0 recent" in result.output
     assert orphan.exists()
     fixed = runner.invoke(args=["storage-check", "--fix", "--min-age", "0"])
+    assert fixed.exit_code == 1, fixed.output  # the missing file is still missing
+    assert "1 missing, 1 orphans, removed 1, 0 recent" in fixed.output
     assert not orphan.exists()
-    assert "removed 1" in fixed.output
+    assert all(p.exists() for p in kept if p != missing)  # referenced files stay
     assert photo_rows(app) == 1  # rows are never removed
     # the missing file is served as a clear 404, not a 500
     assert_problem(nurse.get(photo["urls"]["large"]), 404)
