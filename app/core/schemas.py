@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, post_dump, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, pre_load, validate
+
+
+def _nul_fields(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of the strings in ``value`` that contain a NUL character."""
+    if isinstance(value, str):
+        return [path or "_schema"] if "\x00" in value else []
+    if isinstance(value, Mapping):
+        return [
+            p for k, v in value.items() for p in _nul_fields(v, f"{path}.{k}" if path else str(k))
+        ]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in _nul_fields(v, f"{path}.{i}")]
+    return []
 
 
 class StrictSchema(Schema):
-    """Unknown fields are an error (422 naming them), never silently dropped."""
+    """Unknown fields are an error (422 naming them), never silently dropped.
+    Text containing NUL is refused too: PostgreSQL cannot store it (psycopg
+    raises), and no legitimate input has it."""
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_nul(self, data: Any, **kwargs: Any) -> Any:
+        bad = _nul_fields(data) if isinstance(data, Mapping) else []
+        if bad:
+            raise ValidationError(
+                {field: ["must not contain NUL (\\x00) characters"] for field in bad}
+            )
+        return data
 
 
 class RecordSchema(StrictSchema):

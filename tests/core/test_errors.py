@@ -121,3 +121,16 @@ def test_duplicate_is_a_422_or_409_not_a_500(admin):
     assert admin.post("/api/v1/clinics", json={"name": "Twice"}).status_code == 201
     r = admin.post("/api/v1/clinics", json={"name": "Twice"})
     assert r.status_code in (409, 422) and r.mimetype == PROBLEM
+
+
+def test_nul_characters_are_422_not_500(app, admin, nurse, client):
+    """PostgreSQL cannot store NUL in text; found by the fuzzer (POST /clinics)."""
+    before = clinic_count(app)
+    body = assert_problem(admin.post("/api/v1/clinics", json={"name": "A\x00B"}), 422)
+    assert "name" in body["errors"]
+    body = assert_problem(nurse.post("/api/v1/patients", json={"mrn": "\x00"}), 422)
+    assert "mrn" in body["errors"]
+    r = client.post("/api/v1/auth/token", json={"email": "a\x00@example.org", "password": "x"})
+    assert r.status_code in (401, 422)
+    assert_problem(nurse.get("/api/v1/patients", query_string={"mrn": "A\x00"}), 422)
+    assert clinic_count(app) == before

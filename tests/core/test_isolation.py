@@ -34,6 +34,15 @@ def _comparable(r: Any) -> tuple[int, Any]:
     return r.status_code, body
 
 
+@pytest.fixture(autouse=True)
+def _own_storage(app, tmp_path, monkeypatch):
+    """Photos uploaded here go to a storage of this test's own, so they do not
+    linger as orphans in the session's storage (which tests/photos inspects)."""
+    from app.core.storage import make_storage
+
+    monkeypatch.setitem(app.extensions, "storage", make_storage(tmp_path / "storage"))
+
+
 @pytest.fixture
 def insiders(factory, clinic, admin, clinic_admin, clinician, nurse) -> dict[str, Any]:
     return {"admin": admin, "clinic_admin": clinic_admin, "clinician": clinician, "nurse": nurse}
