@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,6 +97,11 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     application = request.getfixturevalue("app")
     from app.extensions import db, limiter
 
+    # An export a test started runs in a thread (no Redis in tests); let it end
+    # first, or its open transaction and the TRUNCATE deadlock on PostgreSQL.
+    for thread in threading.enumerate():
+        if thread.name.startswith("export-"):
+            thread.join(timeout=60)
     with application.app_context():
         db.session.remove()
         _truncate(db.engine)
