@@ -312,6 +312,77 @@ def test_icc_profile_converted_and_dropped(tmp_path: Path, workdir: Path) -> Non
     assert abs(r - 10) < 8 and abs(g - 120) < 8 and abs(b - 200) < 8
 
 
+def _swapped_rgb_profile() -> bytes:
+    """A valid ICC v2 RGB profile whose red and blue primaries are sRGB's blue
+    and red (gamma 2.0): converting through it visibly swaps the channels."""
+
+    def s15(v: float) -> bytes:
+        return struct.pack(">i", round(v * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + s15(x) + s15(y) + s15(z)
+
+    text = b"swapped\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
+    curv = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, 2 * 256) + b"\0\0"
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.1431, 0.0606, 0.7141)),  # sRGB's blue primary (D50)
+        (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"bXYZ", xyz(0.4360, 0.2225, 0.0139)),  # sRGB's red primary (D50)
+        (b"rTRC", curv),
+        (b"gTRC", curv),
+        (b"bTRC", curv),
+        (b"cprt", b"text\0\0\0\0none\0\0\0\0"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for sig, body in tags:
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body + b"\0" * (-len(body) % 4)
+    header = (
+        struct.pack(">I", offset + len(data))
+        + b"lcms"
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acspAPPL"
+        + b"\0" * 24
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + b"lcms"
+        + b"\0" * 44
+    )
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_owned_normalise_matches_the_copying_one(tmp_path: Path, orientation: int) -> None:
+    # process_upload converts colour in place and frees the rotated-away
+    # original early; the pixels must be exactly those of the copying path
+    from app.photos.imaging import _normalise_owned
+
+    src = tmp_path / "p3ish.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    pixels = Image.new("RGB", (60, 40), (200, 30, 40))
+    pixels.paste((20, 180, 60), (0, 0, 30, 20))
+    pixels.save(src, quality=95, icc_profile=_swapped_rgb_profile(), exif=exif)
+    with open_limited(src) as img:
+        before = img.tobytes()
+        reference = normalise(img)
+        assert img.tobytes() == before  # the public function left the caller's pixels alone
+    with open_limited(src) as img:
+        owned = _normalise_owned(img)
+    assert owned.size == reference.size == ((40, 60) if orientation == 6 else (60, 40))
+    assert owned.tobytes() == reference.tobytes()
+    assert owned.info == {}
+    r, _, b = owned.getpixel((owned.width - 1, owned.height - 1))  # type: ignore[misc]
+    assert b > 150 > 60 > r  # the profile was applied: red and blue swapped
+
+
 def test_normalise_does_not_strip_the_callers_image() -> None:
     with open_limited(CORPUS / "hopper.jpg") as img:
         out = normalise(img)
