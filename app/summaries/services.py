@@ -257,18 +257,19 @@ def load_wound(session: Session, wound_id: uuid.UUID) -> WoundData:
         raise not_found("wound")
     audit.record(session, "read", "wound", wound_id, clinic_id=wound["clinic_id"])
     params = {"wound_id": wound_id}
-    override_rows = list(conn.execute(_OVERRIDES_STMT, params).mappings())
+    # .all() fetches in one call (iterating a result fetches row by row).
+    override_rows = conn.execute(_OVERRIDES_STMT, params).mappings().all()
     data = WoundData(
         wound=wound,
-        assessments=list(conn.execute(_SERIES_STMT, params).mappings()),
+        assessments=conn.execute(_SERIES_STMT, params).mappings().all(),
         overrides=_latest_overrides(override_rows),
         override_rows=override_rows,
-        procedures=list(conn.execute(_PROCEDURES_STMT, params).mappings()),
+        procedures=conn.execute(_PROCEDURES_STMT, params).mappings().all(),
     )
     if wound["course_start"] is not None:
         course = {"course_id": wound["radiotherapy_course_id"]}
-        data.phases = list(conn.execute(_PHASES_STMT, course).mappings())
-        data.fractions = list(conn.execute(_FRACTIONS_STMT, course).mappings())
+        data.phases = conn.execute(_PHASES_STMT, course).mappings().all()
+        data.fractions = conn.execute(_FRACTIONS_STMT, course).mappings().all()
     data.therapy = _therapy_context(session, data)
     return data
 
@@ -330,17 +331,21 @@ def _labs_at_procedures(
     session: Session, patient_id: uuid.UUID, procedures: Sequence[Any]
 ) -> list[dict[str, Any]]:
     """For each procedure, the latest result of each blood test taken at or before
-    it, with its stored CTCAE grade (e.g. platelets before a PRP session)."""
+    it, with its stored CTCAE grade (e.g. platelets before a PRP session).
+
+    One SELECT of the results up to the last procedure, walked once: procedures
+    come in time order, so each one's results are the previous one's plus those
+    taken since."""
     if not procedures:
         return []
     last = max(p["performed_at"] for p in procedures)
     labs = _core(session).execute(_LABS_STMT, {"patient_id": patient_id, "until": last}).all()
     out = []
-    for p in procedures:
-        latest: dict[str, dict[str, Any]] = {}
-        for lab in labs:
-            if lab.taken_at > p["performed_at"]:
-                break
+    latest: dict[str, dict[str, Any]] = {}
+    i = 0
+    for p in sorted(procedures, key=lambda p: p["performed_at"]):
+        while i < len(labs) and labs[i].taken_at <= p["performed_at"]:
+            lab = labs[i]
             latest[lab.test] = {
                 "value": lab.value,
                 "unit": lab.unit,
@@ -348,8 +353,13 @@ def _labs_at_procedures(
                 "ctcae_term": lab.ctcae_term,
                 "ctcae_grade": lab.ctcae_grade,
             }
+            i += 1
         out.append(
-            {"procedure_id": str(p["id"]), "performed_at": _iso(p["performed_at"]), "labs": latest}
+            {
+                "procedure_id": str(p["id"]),
+                "performed_at": _iso(p["performed_at"]),
+                "labs": dict(latest),
+            }
         )
     return out
 

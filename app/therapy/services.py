@@ -695,8 +695,10 @@ def _courses_in(
 ) -> list[tuple[Any, sched.Schedule, list[Any]]]:
     """Live courses overlapping [start, end] (both inclusive), oldest first, as
     (course row, its schedule, its live changes in order): one SELECT."""
-    rows = _reader(session, SystemicTherapy, TherapyChange).execute(
-        _COURSES_STMT, {"patient_id": patient_id, "start": start, "end": end}
+    rows = (
+        _reader(session, SystemicTherapy, TherapyChange)
+        .execute(_COURSES_STMT, {"patient_id": patient_id, "start": start, "end": end})
+        .all()  # one fetch (iterating a result fetches row by row)
     )
     grouped: dict[Any, tuple[Any, list[Any]]] = {}
     for row in rows:
@@ -864,7 +866,7 @@ def anti_angiogenic_exposure_days(
 
 def topicals_for_wound(session: Session, wound_id: uuid.UUID) -> list[dict[str, Any]]:
     """The wound's topical treatments (not deleted), oldest first, without notes."""
-    rows = _reader(session, TopicalTreatment).execute(_TOPICALS_STMT, {"wound_id": wound_id})
+    rows = _reader(session, TopicalTreatment).execute(_TOPICALS_STMT, {"wound_id": wound_id}).all()
     return [
         {
             "id": str(t.id),
@@ -884,8 +886,10 @@ def lab_grades_before(
     platelet count before a PRP session), with its stored CTCAE grade.
 
     One SELECT of the patient's results up to ``at``, newest first."""
-    rows = _reader(session, LabResult).execute(
-        _LABS_BEFORE_STMT, {"patient_id": patient_id, "at": at}
+    rows = (
+        _reader(session, LabResult)
+        .execute(_LABS_BEFORE_STMT, {"patient_id": patient_id, "at": at})
+        .all()
     )
     latest: dict[str, Any] = {}
     for lab in rows:
