@@ -37,14 +37,16 @@ class Client:
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.rng = random.Random(seed)
         self.samples: list[tuple[str, int, float]] = []  # route, status (0 = transport), seconds
+        self.transport_errors: list[str] = []
 
     def call(self, route: str, method: str, path: str, **kw: Any) -> requests.Response | None:
         base = self.rng.choice(self.urls)
         started = time.perf_counter()
         try:
             r = self.session.request(method, base + path, timeout=60, **kw)
-        except requests.RequestException:
+        except requests.RequestException as exc:
             self.samples.append((route, 0, time.perf_counter() - started))
+            self.transport_errors.append(f"{route} via {base}: {type(exc).__name__}: {exc}"[:300])
             return None
         self.samples.append((route, r.status_code, time.perf_counter() - started))
         return r
@@ -183,6 +185,7 @@ def main(plan_path: str, result_path: str) -> None:
         t.join()
     elapsed = time.monotonic() - started
     samples = [s for c in clients for s in c.samples]
+    out["transport"] = [e for c in clients for e in c.transport_errors]
     with open(result_path, "w") as fh:
         json.dump({"elapsed": elapsed, "samples": samples, **out}, fh)
 

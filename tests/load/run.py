@@ -145,6 +145,11 @@ class Stack:
                         "4",
                         "--timeout",
                         "60",
+                        # Longer than any client stays idle between two requests, so
+                        # the server never closes a keep-alive connection as the
+                        # client reuses it (a reset; nginx upstream keepalive: 60 s).
+                        "--keep-alive",
+                        "75",
                         "tests.load.wsgi:app",
                     ],
                     cwd=ROOT,
@@ -400,6 +405,8 @@ def report(result: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     print(f"statuses: {dict(sorted(statuses.items()))}; errors: {errors}")
     for item in result["unexpected"][:10]:
         print("  unexpected:", item)
+    for item in result.get("transport", [])[:10]:
+        print("  transport:", item)
     problems = []
     if errors:
         problems.append(f"{errors} errors")
