@@ -430,18 +430,18 @@ def _procedures(procs: Sequence[Any], series: list[dict[str, Any]], rows: Sequen
         for row, item in zip(rows, series, strict=True)
         if item["area_cm2"] is not None
     ]
+    times = [at for at, _ in measured]  # in time order, as the series
     out = []
     for p in procs:
-        before = [item for at, item in measured if at <= p["performed_at"]]
-        after = [item for at, item in measured if at > p["performed_at"]]
+        i = bisect_right(times, p["performed_at"])  # measured[:i] are at or before it
         entry: dict[str, Any] = {
             "id": str(p["id"]),
             "performed_at": _iso(p["performed_at"]),
             "kind": p["kind"],
             "debridement": None,
             "prp": None,
-            "area_before": _area_point(before[-1] if before else None),
-            "area_after": _area_point(after[0] if after else None),
+            "area_before": _area_point(measured[i - 1][1] if i > 0 else None),
+            "area_after": _area_point(measured[i][1] if i < len(measured) else None),
         }
         if p["debridement_method"] is not None or p["debridement_to_bleeding"] is not None:
             entry["debridement"] = {
