@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -448,6 +448,12 @@ def counts(conn: sa.Connection, sel: Selection) -> dict[str, int]:
     return out
 
 
+def _fetch(conn: sa.Connection, stmt: sa.Select[Any]) -> Sequence[sa.Row[Any]]:
+    """All rows of a small per-batch context query, fetched at once (iterating a
+    result fetches row by row, which costs more than the row itself)."""
+    return conn.execute(stmt).all()
+
+
 def _stream(conn: sa.Connection, stmt: sa.Select[Any]) -> Iterator[list[Any]]:
     """Rows of ``stmt`` in lists of at most BATCH_SIZE, from a streaming cursor."""
     result = conn.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(stmt)
@@ -517,16 +523,18 @@ def patient_infos(conn: sa.Connection, patient_ids: set[Hex]) -> dict[Hex, Patie
             ).all()
         )
         firsts: dict[Hex, list[date]] = defaultdict(list)
-        for pid, onset in conn.execute(
+        for pid, onset in _fetch(
+            conn,
             sa.select(_hex(Wound.patient_id), sa.func.min(Wound.onset_date))
             .where(Wound.patient_id.in_(chunk), Wound.deleted_at.is_(None))
-            .group_by(Wound.patient_id)
+            .group_by(Wound.patient_id),
         ):
             firsts[pid].append(onset)
-        for pid, birth, sex in conn.execute(
+        for pid, birth, sex in _fetch(
+            conn,
             sa.select(_hex(Patient.id), Patient.birth_date, Patient.sex).where(
                 Patient.id.in_(chunk)
-            )
+            ),
         ):
             fraction = first_fraction.get(pid)
             candidates = [d for d in firsts.get(pid, []) if d is not None]
@@ -629,19 +637,21 @@ def dose_curves(
         if not courses:
             continue
         logged: dict[Hex, list[tuple[date, float]]] = defaultdict(list)
-        for cid, day, d in conn.execute(
+        for cid, day, d in _fetch(
+            conn,
             sa.select(
                 _hex(FractionDelivery.course_id),
                 FractionDelivery.delivered_on,
                 FractionDelivery.dose_cgy,
             )
             .join(course, course.id == FractionDelivery.course_id)
-            .where(*live, FractionDelivery.deleted_at.is_(None))
+            .where(*live, FractionDelivery.deleted_at.is_(None)),
         ):
             logged[cid].append((day, d))
         phases: dict[Hex, list[dosemath.Phase]] = defaultdict(list)
         ph = RadiotherapyPhase
-        for cid, technique, per_fraction, fractions, start in conn.execute(
+        for cid, technique, per_fraction, fractions, start in _fetch(
+            conn,
             sa.select(
                 _hex(ph.course_id),
                 ph.technique,
@@ -651,7 +661,7 @@ def dose_curves(
             )
             .join(course, course.id == ph.course_id)
             .where(*live)
-            .order_by(ph.course_id, ph.position)
+            .order_by(ph.course_id, ph.position),
         ):
             phases[cid].append(dosemath.Phase(technique, per_fraction, fractions, start))
         for cid, pid, start in courses:
@@ -703,7 +713,8 @@ def procedure_times(
     """Per wound: sorted times of debridements and of PRP applications."""
     out: dict[Hex, tuple[list[Any], list[Any]]] = {}
     for chunk in _chunks(wound_ids):
-        for wid, at, kind, form, vol, act in conn.execute(
+        for wid, at, kind, form, vol, act in _fetch(
+            conn,
             sa.select(
                 _hex(Procedure.wound_id),
                 Procedure.performed_at,
@@ -711,7 +722,7 @@ def procedure_times(
                 Procedure.prp_form,
                 Procedure.prp_volume_ml,
                 Procedure.prp_activator,
-            ).where(Procedure.wound_id.in_(chunk), Procedure.deleted_at.is_(None))
+            ).where(Procedure.wound_id.in_(chunk), Procedure.deleted_at.is_(None)),
         ):
             debr, prp = out.setdefault(wid, ([], []))
             if kind == "debridement":
@@ -729,12 +740,13 @@ def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, d
     (later ones supersede earlier ones), as {assessment: {scale: value}}."""
     latest: dict[Hex, dict[str, tuple[Any, int]]] = {}
     for chunk in _chunks(wound_ids):
-        for aid, scale, value, created in conn.execute(
+        for aid, scale, value, created in _fetch(
+            conn,
             sa.select(
                 _hex(Override.assessment_id), Override.scale, Override.value, Override.created_at
             )
             .join(Assessment, Assessment.id == Override.assessment_id)
-            .where(Assessment.wound_id.in_(chunk))
+            .where(Assessment.wound_id.in_(chunk)),
         ):
             scales = latest.setdefault(aid, {})
             prev = scales.get(scale)
@@ -948,10 +960,11 @@ def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tupl
 def _follow_up_ends(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, date]:
     out: dict[Hex, date] = {}
     for chunk in _chunks(wound_ids):
-        for wid, last in conn.execute(
+        for wid, last in _fetch(
+            conn,
             sa.select(_hex(Assessment.wound_id), sa.func.max(Assessment.assessed_at))
             .where(Assessment.wound_id.in_(chunk), Assessment.deleted_at.is_(None))
-            .group_by(Assessment.wound_id)
+            .group_by(Assessment.wound_id),
         ):
             if last is not None:
                 out[wid] = _as_date(last)
@@ -974,13 +987,14 @@ def _schedules(
         from app.therapy.models import TherapyChange
 
         changes: dict[uuid.UUID, list[tx.Change]] = defaultdict(list)
-        for ch in conn.execute(
+        for ch in _fetch(
+            conn,
             sa.select(*TherapyChange.__table__.c)
             .where(
                 TherapyChange.therapy_id.in_([t.id for t in therapies]),
                 TherapyChange.deleted_at.is_(None),
             )
-            .order_by(TherapyChange.effective_on, TherapyChange.created_at)
+            .order_by(TherapyChange.effective_on, TherapyChange.created_at),
         ):
             changes[ch.therapy_id].append(tx.Change(ch.effective_on, ch.kind, ch.dose))
         for t in therapies:
@@ -1029,15 +1043,17 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
         schedules = _schedules(conn, patient_ids)
         topicals: dict[Hex, set[str]] = defaultdict(set)
         for chunk in _chunks(wound_ids):
-            for wid, cat in conn.execute(
+            for wid, cat in _fetch(
+                conn,
                 sa.select(_hex(TopicalTreatment.wound_id), TopicalTreatment.category).where(
                     TopicalTreatment.wound_id.in_(chunk), TopicalTreatment.deleted_at.is_(None)
-                )
+                ),
             ):
                 topicals[wid].add(deid.one_of(cat, TOPICAL_CATEGORIES) or "other")
         labs: dict[Hex, list[tuple[date, str, int]]] = defaultdict(list)
         for chunk in _chunks(patient_ids):
-            for pid, test, taken, grade in conn.execute(
+            for pid, test, taken, grade in _fetch(
+                conn,
                 sa.select(
                     _hex(LabResult.patient_id),
                     LabResult.test,
@@ -1048,7 +1064,7 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
                     LabResult.deleted_at.is_(None),
                     LabResult.test.in_(HEMATOLOGIC),
                     LabResult.ctcae_grade.is_not(None),
-                )
+                ),
             ):
                 labs[pid].append((taken.date(), test, grade))
         out = []
