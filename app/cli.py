@@ -13,22 +13,19 @@ from app.extensions import db
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(create_admin)
+    from app.core import backup
     from app.exports.jobs import worker_command
-
-    app.cli.add_command(worker_command)
-    app.cli.add_command(seed_demo_command)
     from app.photos.cli import storage_check
 
-    app.cli.add_command(storage_check)
-    from app.core import backup
-
+    for command in (create_admin, seed_demo_command, worker_command, storage_check):
+        app.cli.add_command(command)
     backup.init_app(app)
 
 
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--name", default="Administrator", show_default=True)
+@with_appcontext
 def create_admin(email: str, name: str) -> None:
     """Create the first admin. Password from ADMIN_PASSWORD or a prompt."""
     from app.auth.models import User
