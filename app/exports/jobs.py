@@ -15,8 +15,9 @@ Crash safety and idempotency:
   atomically). Only then does one UPDATE, conditional on still owning the
   attempt, set status "done" with the key. A worker killed at any point leaves
   no result presented as done;
-- every batch refreshes ``heartbeat_at``. A "running" job whose heartbeat is
-  older than EXPORT_STALE_SECONDS (default 300) had its worker die: it is
+- batches refresh ``heartbeat_at`` (at most once a second). A "running" job
+  whose heartbeat is older than EXPORT_STALE_SECONDS (default 300) had its
+  worker die: it is
   reported as failed, with the reason, and is retryable by
   POST /exports/{id}/retry. There is no automatic re-queue, on purpose: a job
   that kills its worker (out of memory, say) would otherwise loop forever.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+import time
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -48,6 +50,7 @@ from app.exports.models import ExportJob
 log = logging.getLogger(__name__)
 
 DEFAULT_STALE_SECONDS = 300
+HEARTBEAT_SECONDS = 1.0  # progress and liveness are written at most this often
 DEFAULT_QUEUE = "exports"
 CONTENT_TYPE = "application/zip"
 
@@ -285,9 +288,6 @@ def run_export(job_id: uuid.UUID, app: Flask | None = None) -> str:
         except Exception as exc:
             # Keep the reason free of data: exception messages can quote SQL parameters.
             log.error("export %s attempt %s failed: %s", job_id, attempt, type(exc).__name__)
-            import traceback
-
-            traceback.print_exc()  # DEBUG
             _set_failed(
                 engine,
                 job_id,
@@ -340,11 +340,16 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
         total = sum(counts(conn, sel).values())
         _heartbeat(engine, job_id, attempt, progress_total=total)
         done = 0
+        last_beat = time.monotonic()
 
         def progress(n: int) -> None:
-            nonlocal done
+            # At most one heartbeat (an UPDATE and a commit) per HEARTBEAT_SECONDS:
+            # a batch takes milliseconds, and staleness is judged in minutes.
+            nonlocal done, last_beat
             done += n
-            _heartbeat(engine, job_id, attempt, progress_done=min(done, total))
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                _heartbeat(engine, job_id, attempt, progress_done=min(done, total))
+                last_beat = time.monotonic()
 
         files, row_counts = write_files(
             conn,
