@@ -125,8 +125,13 @@ def write_files(
     *,
     manifest_request: str = "",
     transaction_time: str = "",
+    file_done: Callable[[Path], None] | None = None,
 ) -> tuple[list[Path], dict[str, int]]:
-    """Write every file of one export into ``workdir``; return (files, row counts)."""
+    """Write every file of one export into ``workdir``; return (files, row counts).
+
+    ``file_done(path)`` is called as soon as a CSV or Parquet file is complete,
+    so the caller can compress it while the next table is written.
+    """
     files: list[Path] = []
     counts: dict[str, int] = {}
     if fmt in ("csv", "parquet"):
@@ -135,6 +140,8 @@ def write_files(
             path, n = write(conn, sel, table, workdir, progress)
             files.append(path)
             counts[table] = n
+            if file_done is not None:
+                file_done(path)
         files.append(_write_dictionary(workdir))
         return files, counts
     if fmt == "fhir_ndjson":
