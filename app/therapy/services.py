@@ -522,11 +522,12 @@ def _graded(fields: dict[str, Any]) -> dict[str, Any]:
     try:
         # Rounded so float noise of the conversion (70 g/L -> 7.000000000000001) is not shown.
         canonical = round(labs.to_canonical(test, value, unit), 6)
+        # Inside the try: a tiny value can round to 0, which the grader refuses.
+        grade = labs.grade_lab(test, canonical, reference_limits())
     except labs.UnitError as exc:
         raise field_error("unit", _rule(str(exc), "accepted_unit")) from exc
     except ValueError as exc:
         raise field_error("value", _rule(str(exc), "plausible_range")) from exc
-    grade = labs.grade_lab(test, canonical, reference_limits())
     return {
         "canonical_value": canonical,
         "canonical_unit": labs.CANONICAL_UNITS[test],
