@@ -109,5 +109,6 @@ def load_config() -> dict[str, object]:
         # Served from this app (app/core/docs.py) because the machine has no CDN access.
         "OPENAPI_SWAGGER_UI_URL": None,
         "OPENAPI_REDOC_PATH": None,
+        "API_SPEC_OPTIONS": {"security": [{"bearerAuth": []}]},
         "JSON_SORT_KEYS": False,
     }

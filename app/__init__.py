@@ -67,6 +67,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _import_models()
     api.init_app(app)
+    # Every operation needs a bearer token unless it says otherwise (security: []).
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Opaque access token"}
+    )
     for blp in _blueprints():
         api.register_blueprint(blp)
     from app.core import docs

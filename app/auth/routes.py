@@ -33,6 +33,7 @@ class TokenResource(MethodView):
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenPairSchema)
+    @blp.doc(security=[])
     def post(self, args):
         """Sign in with email and password; returns an access and a refresh token."""
         user = services.authenticate(db.session, args["email"], args["password"])
@@ -50,6 +51,7 @@ class RefreshResource(MethodView):
 
     @blp.arguments(RefreshRequestSchema)
     @blp.response(200, TokenPairSchema)
+    @blp.doc(security=[])
     def post(self, args):
         """Exchange a refresh token for a new pair; the old refresh token stops working."""
         try:
@@ -64,6 +66,7 @@ class RefreshResource(MethodView):
 class RevokeResource(MethodView):
     @blp.arguments(RefreshRequestSchema)
     @blp.response(204)
+    @blp.doc(security=[])
     def post(self, args):
         """Sign out: revoke the refresh token and every token of its sign-in.
 

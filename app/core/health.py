@@ -21,6 +21,7 @@ class HealthSchema(Schema):
 class HealthResource(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="A dependency is down")
+    @blp.doc(security=[])
     def get(self):
         """No authentication. 503 when the database or storage is not usable."""
         try:

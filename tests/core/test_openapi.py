@@ -37,3 +37,14 @@ def test_docs_page_and_its_assets_load(client):
     init = client.get("/api/v1/docs/init.js").get_data(as_text=True)
     [spec_url] = re.findall(r'url: "([^"]+)"', init)
     assert client.get(spec_url).status_code == 200
+
+
+def test_bearer_auth_is_declared_and_public_operations_opt_out(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearerAuth": []}]
+    public = {("/api/v1/health", "get"), ("/api/v1/auth/token", "post")}
+    public |= {("/api/v1/auth/refresh", "post"), ("/api/v1/auth/revoke", "post")}
+    for path, method in public:
+        assert spec["paths"][path][method]["security"] == [], path
+    assert "security" not in spec["paths"]["/api/v1/patients"]["get"]
