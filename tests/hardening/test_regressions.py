@@ -38,9 +38,7 @@ def test_lab_value_that_rounds_to_zero_is_a_422_not_a_500(nurse):
     assert r.status_code == 422, r.get_data(as_text=True)
     assert "value" in r.json["errors"]
 
-    created = nurse.post(
-        f"/api/v1/patients/{patient}/lab-results", json={**body, "value": 3.1}
-    )
+    created = nurse.post(f"/api/v1/patients/{patient}/lab-results", json={**body, "value": 3.1})
     assert created.status_code == 201
     r = nurse.patch(
         f"/api/v1/lab-results/{created.json['id']}",
