@@ -48,6 +48,10 @@ from app.therapy.models import TOPICAL_CATEGORIES, LabResult, SystemicTherapy, T
 from app.wounds.models import ETIOLOGIES, LATERALITIES, WOUND_STATUSES, Wound
 
 BATCH_SIZE = 5000
+# Patient and wound rows each pull in a patient's whole context (dose curves,
+# therapies, labs), about as much memory as 5-25 assessment rows: their batches
+# are smaller so that every table peaks at about the same memory.
+CONTEXT_BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -454,11 +458,13 @@ def _fetch(conn: sa.Connection, stmt: sa.Select[Any]) -> Sequence[sa.Row[Any]]:
     return conn.execute(stmt).all()
 
 
-def _stream(conn: sa.Connection, stmt: sa.Select[Any]) -> Iterator[list[Any]]:
-    """Rows of ``stmt`` in lists of at most BATCH_SIZE, from a streaming cursor."""
-    result = conn.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(stmt)
+def _stream(
+    conn: sa.Connection, stmt: sa.Select[Any], size: int = BATCH_SIZE
+) -> Iterator[list[Any]]:
+    """Rows of ``stmt`` in lists of at most ``size``, from a streaming cursor."""
+    result = conn.execution_options(stream_results=True, yield_per=size).execute(stmt)
     try:
-        yield from result.partitions(BATCH_SIZE)
+        yield from result.partitions(size)
     finally:
         result.close()
 
@@ -778,7 +784,7 @@ def _vocabulary(allowed: tuple[str, ...]) -> dict[str | None, str | None]:
 def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
     """patients: one row per patient with at least one selected wound."""
     pseudonym = deid.Pseudonymizer(sel.key).for_kind("patient")
-    for rows in _stream(conn, _patient_query(sel)):
+    for rows in _stream(conn, _patient_query(sel), CONTEXT_BATCH_SIZE):
         infos = patient_infos(conn, {r[0] for r in rows})
         out = []
         for (pid,) in rows:
@@ -1034,7 +1040,7 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
     patient_pseudonym = pseudonyms.for_kind("patient")
     patients = PatientCache(conn)
     site_classes: dict[str | None, str] = {}  # body-site text -> class, bounded below
-    for rows in _stream(conn, _wound_query(sel)):
+    for rows in _stream(conn, _wound_query(sel), CONTEXT_BATCH_SIZE):
         patient_ids = {r[1] for r in rows}
         wound_ids = {r[0] for r in rows}
         infos = patients.get(patient_ids)

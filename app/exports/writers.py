@@ -99,6 +99,7 @@ def _write_parquet(
 
     columns = TABLES[table]
     schema = arrow_schema(columns)
+    pool = pa.default_memory_pool()
     path = workdir / f"{table}.parquet"
     count = 0
     with pq.ParquetWriter(path, schema, compression="snappy") as writer:
@@ -111,6 +112,9 @@ def _write_parquet(
                 for values, field in zip(zip(*batch, strict=True), schema, strict=True)
             ]
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            # Hand the batch's buffers back to the OS: pyarrow's allocator keeps
+            # freed memory for reuse, and the kept share crept up with the rows.
+            pool.release_unused()
             count += len(batch)
             progress(len(batch))
     return path, count
