@@ -17,7 +17,6 @@ from app.core.access import get_record, require
 from app.core.errors import Problem, field_error, validation_problem
 from app.core.etags import etag_header
 from app.core.schemas import HistorySchema, page_schema
-from app.core.storage import KeyNotFound, StorageError
 from app.extensions import db
 from app.photos import calibration, services
 from app.photos.models import Photo
@@ -211,38 +210,7 @@ class PhotoContentResource(MethodView):
         """The photo's bytes (original, large <= 1600 px, thumb <= 320 px), for
         users of its clinic only. Cacheable privately; revalidate with the ETag."""
         photo = get_record(db.session, Photo, photo_id)
-        size = args["size"]
-        key = (photo.storage_keys or {}).get(size)
-        # The files under a photo id never change, so id + size is a strong validator.
-        etag = f"{photo.id}.{size}"
-        headers = {
-            "Cache-Control": "private, no-cache",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f'inline; filename="wound-photo-{photo.id}-{size}.jpg"',
-        }
-        if request.if_none_match.contains(etag) or request.if_none_match.star_tag:
-            resp = Response(status=304, headers=headers)
-            resp.set_etag(etag)
-            return resp
-        store = services.storage()
-        try:
-            if key is None:
-                raise KeyNotFound(size)
-            length = store.size(key)
-            body = store.open(key)
-        except KeyNotFound as exc:
-            current_app.logger.error("photo %s: file %s is missing", photo.id, key)
-            raise Problem(
-                404,
-                "Not Found",
-                "The file of this photo is missing from storage (reported to the administrators).",
-            ) from exc
-        except StorageError as exc:
-            raise services.storage_problem(exc) from exc
-        resp = Response(body, mimetype="image/jpeg", headers=headers, direct_passthrough=True)
-        resp.content_length = length
-        resp.set_etag(etag)
-        return resp
+        return services.content_response(photo, args["size"], if_none_match=request.if_none_match)
 
 
 @blp.route("/photos/<uuid:photo_id>/calibration")

@@ -41,7 +41,6 @@ from app.core import audit
 from app.core.access import can, get_record, require
 from app.core.audit import AuditEvent
 from app.core.errors import Problem
-from app.core.storage import KeyNotFound, StorageError
 from app.exports import services as export_services
 from app.exports.models import EXPORT_FORMATS
 from app.exports.schemas import ExportRequestSchema
@@ -444,27 +443,7 @@ def photo_content(photo_id: uuid.UUID, size: str) -> ResponseReturnValue:
     if size not in PHOTO_SIZES:
         raise Problem(404, "Not Found", "Photo sizes here are thumb and large.")
     photo = get_record(db.session, Photo, photo_id)
-    key = (photo.storage_keys or {}).get(size)
-    etag = f"{photo.id}.{size}"
-    headers = {"Cache-Control": "private, no-cache"}
-    if request.if_none_match.contains(etag):
-        resp = Response(status=304, headers=headers)
-        resp.set_etag(etag)
-        return resp
-    store = photo_services.storage()
-    try:
-        if key is None:
-            raise KeyNotFound(size)
-        length = store.size(key)
-        body = store.open(key)
-    except KeyNotFound as exc:
-        raise Problem(404, "Not Found", "The file of this photo is missing from storage.") from exc
-    except StorageError as exc:
-        raise photo_services.storage_problem(exc) from exc
-    resp = Response(body, mimetype="image/jpeg", headers=headers, direct_passthrough=True)
-    resp.content_length = length
-    resp.set_etag(etag)
-    return resp
+    return photo_services.content_response(photo, size, if_none_match=request.if_none_match)
 
 
 # --------------------------------------------------------------------- audit
