@@ -36,6 +36,8 @@ _ARROW_TYPES = {
     "yesno": "bool_",
 }
 
+ROW_GROUP_ROWS = 20_000  # Parquet rows per row group: 4 assessment batches
+
 DICTIONARY_HEADER = ("variable", "form", "type", "units", "choices", "description")
 
 
@@ -94,6 +96,11 @@ def _arrow_array(values: tuple[Any, ...], type_: pa.DataType) -> pa.Array:
 def _write_parquet(
     conn: sa.Connection, sel: Selection, table: str, workdir: Path, progress: Progress
 ) -> tuple[Path, int]:
+    """One table as Parquet, built column-wise: one pyarrow array per column of
+    each batch. Batches are gathered into row groups of about ROW_GROUP_ROWS:
+    the writer keeps every row group's metadata (~30 KB) until the file is
+    closed, so one row group per 5,000-row batch made memory grow with the table.
+    """
     import pyarrow as pa  # lazy: see the module docstring
     import pyarrow.parquet as pq
 
@@ -102,21 +109,33 @@ def _write_parquet(
     pool = pa.default_memory_pool()
     path = workdir / f"{table}.parquet"
     count = 0
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_rows
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending, schema=schema))
+            pending, pending_rows = [], 0
+            # Hand the buffers back to the OS: pyarrow's allocator keeps freed
+            # memory for reuse, and the kept share crept up with the rows.
+            pool.release_unused()
+
     with pq.ParquetWriter(path, schema, compression="snappy") as writer:
         for batch in BATCHES[table](conn, sel):
             if not batch:
                 continue
-            # Column-wise: one pyarrow array per column of the batch.
             arrays = [
                 _arrow_array(values, field.type)
                 for values, field in zip(zip(*batch, strict=True), schema, strict=True)
             ]
-            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
-            # Hand the batch's buffers back to the OS: pyarrow's allocator keeps
-            # freed memory for reuse, and the kept share crept up with the rows.
-            pool.release_unused()
+            pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            pending_rows += len(batch)
+            if pending_rows >= ROW_GROUP_ROWS:
+                flush()
             count += len(batch)
             progress(len(batch))
+        flush()
     return path, count
 
 
