@@ -190,10 +190,11 @@ def cycle_number(s: Schedule, on: date) -> int | None:
     return (on - s.start_date).days // (s.days_on + s.days_off) + 1
 
 
-def _held_on(s: Schedule, on: date) -> bool:
-    """Whether the latest hold/resume change in force on ``on`` is a hold."""
+def _held_on(changes: Sequence[Change], on: date) -> bool:
+    """Whether the latest hold/resume change in force on ``on`` is a hold
+    (``changes`` in date order, as _sorted_changes)."""
     held = False
-    for change in _sorted_changes(s):
+    for change in changes:
         if change.effective_on > on:
             break
         if change.kind == "held":
@@ -201,6 +202,27 @@ def _held_on(s: Schedule, on: date) -> bool:
         elif change.kind == "resumed":
             held = False
     return held
+
+
+def _on_drug(s: Schedule, changes: Sequence[Change], last: date | None, on: date) -> bool:
+    """on_drug for a schedule already validated, its changes sorted and its last day known."""
+    if on < s.start_date or (last is not None and on > last):
+        return False
+    day_in_cycle = (on - s.start_date).days % (s.days_on + s.days_off)
+    return day_in_cycle < s.days_on and not _held_on(changes, on)
+
+
+def _dose_on(s: Schedule, changes: Sequence[Change], last: date | None, on: date) -> float | None:
+    """dose_on for a schedule already validated, its changes sorted and its last day known."""
+    if not _on_drug(s, changes, last, on):
+        return None
+    dose = s.dose
+    for change in changes:
+        if change.effective_on > on:
+            break
+        if change.dose is not None and change.kind in ("dose_reduced", "resumed"):
+            dose = change.dose
+    return dose
 
 
 def on_drug(s: Schedule, on: date) -> bool:
@@ -211,10 +233,7 @@ def on_drug(s: Schedule, on: date) -> bool:
     e.g. anlotinib 14 days on / 7 off: day 14 on, day 15 off, day 22 on.
     """
     validate_schedule(s)
-    if not _in_course(s, on):
-        return False
-    day_in_cycle = (on - s.start_date).days % (s.days_on + s.days_off)
-    return day_in_cycle < s.days_on and not _held_on(s, on)
+    return _on_drug(s, _sorted_changes(s), _last_day(s), on)
 
 
 def dose_on(s: Schedule, on: date) -> float | None:
@@ -224,15 +243,22 @@ def dose_on(s: Schedule, on: date) -> float | None:
     Source: the prescription and its recorded changes (dose reductions for
     toxicity, as in the anlotinib label's 12 -> 10 -> 8 mg steps).
     """
-    if not on_drug(s, on):
-        return None
-    dose = s.dose
-    for change in _sorted_changes(s):
-        if change.effective_on > on:
-            break
-        if change.dose is not None and change.kind in ("dose_reduced", "resumed"):
-            dose = change.dose
-    return dose
+    validate_schedule(s)
+    return _dose_on(s, _sorted_changes(s), _last_day(s), on)
+
+
+def doses_on(s: Schedule, days: Iterable[date]) -> list[float | None]:
+    """``[dose_on(s, day) for day in days]``, checking the schedule once.
+
+    For callers asking about many days of one schedule (e.g. the on-drug bands
+    over a wound's healing period): the same answers as dose_on (same source),
+    without validating the schedule and sorting its changes again for each day.
+    ValueError as validate_schedule.
+    """
+    validate_schedule(s)
+    changes = _sorted_changes(s)
+    last = _last_day(s)
+    return [_dose_on(s, changes, last, day) for day in days]
 
 
 def _days(start: date, end: date) -> Iterable[date]:

@@ -756,7 +756,7 @@ def schedule_bands(
     tests/therapy checks the equality with the day-by-day function on random
     schedules. ValueError as the day-by-day function (invalid schedule, end < start).
     """
-    sched.validate_schedule(s)
+    sched.validate_schedule(s)  # before anything else, as the day-by-day function
     if end < start:
         raise ValueError("end must not be before start")
     one = timedelta(days=1)
@@ -772,9 +772,9 @@ def schedule_bands(
         cycle += timedelta(days=length)
     days = sorted(d for d in edges if start <= d <= end)
     bands: list[tuple[date, date, float | None]] = []
-    for i, day in enumerate(days):
+    # doses_on checks the schedule once for all the days (dose_on would, per day).
+    for i, (day, dose) in enumerate(zip(days, sched.doses_on(s, days), strict=True)):
         until = days[i + 1] - one if i + 1 < len(days) else end
-        dose = sched.dose_on(s, day)
         if bands and bands[-1][2] == dose:
             bands[-1] = (bands[-1][0], until, dose)
         else:

@@ -13,6 +13,7 @@ from app.clinical.therapy import (
     Schedule,
     cycle_number,
     dose_on,
+    doses_on,
     exposure_days,
     find_overlap,
     is_anti_angiogenic,
@@ -121,6 +122,29 @@ def test_stopped_ends_the_course() -> None:
 def test_stopped_before_stop_date_wins() -> None:
     s = Schedule(START, day(40), 14, 7, 12.0, changes=(Change(day(10), "stopped"),))
     assert not on_drug(s, day(12))
+
+
+def test_doses_on_answers_as_dose_on_for_each_day() -> None:
+    # Reduced, held, resumed at a new dose, then stopped: every branch of dose_on.
+    changes = (
+        Change(day(8), "dose_reduced", 10.0),
+        Change(day(24), "held"),
+        Change(day(30), "resumed", 8.0),
+        Change(day(50), "stopped"),
+    )
+    s = Schedule(START, None, 14, 7, 12.0, changes=changes)
+    days = [START + timedelta(days=n) for n in range(-3, 60)]
+    assert doses_on(s, days) == [dose_on(s, d) for d in days]
+    assert doses_on(s, [day(7), day(8), day(15), day(30)]) == [12.0, 10.0, None, 8.0]
+    assert doses_on(s, []) == []
+
+
+def test_doses_on_checks_the_schedule_once_like_dose_on() -> None:
+    bad = Schedule(START, None, 0, 7, 12.0)
+    with pytest.raises(ValueError, match="days_on"):
+        doses_on(bad, [day(1)])
+    with pytest.raises(ValueError, match="days_on"):
+        doses_on(bad, [])  # even with no day to answer
 
 
 def test_exposure_over_ranges() -> None:
