@@ -13,6 +13,7 @@ from, which lets clients cache it safely instead.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import uuid
@@ -69,6 +70,13 @@ def trajectory_rules(clinic_par_threshold_pct: float | None) -> TrajectoryRules:
         par_week=int(cfg["PAR_WEEK"]),
         deteriorating_margin_pct=float(cfg["DETERIORATING_MARGIN_PCT"]),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _rules_dict(rules: TrajectoryRules) -> dict[str, Any]:
+    # Rules are frozen and few (one per clinic threshold): their dict is built
+    # once per value, not per request (dataclasses.asdict is not cheap).
+    return rules.to_dict()
 
 
 def overdue_days(clinic_days: int | None) -> int:
@@ -570,7 +578,7 @@ def build_trajectory(data: WoundData) -> dict[str, Any]:
         "healed_on": _iso(w["healed_on"]),
         "status": traj.status,
         "rule": traj.rule,
-        "rules": rules.to_dict(),
+        "rules": dict(_rules_dict(rules)),  # a copy: callers may change the document
         "baseline": traj.baseline,
         "latest": traj.latest,
         "par_pct": traj.par_pct,
