@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice, repeat
 from operator import attrgetter, lt, mul, sub
-from operator import pow as power
 from typing import Any
 
 HEALED = "healed"
@@ -229,15 +228,11 @@ def _centred(xs: list[float]) -> tuple[list[float], float]:
     """(x - mean x for each x, sum of their squares): the x side of a least-squares fit."""
     mean_x = sum(xs) / len(xs)
     dx = [x - mean_x for x in xs]
-    # pow, not dx * dx: (x - mean_x) ** 2 is computed by the C library's pow,
-    # which can differ from the product in the last bit (halfway cases).
-    return dx, sum(map(power, dx, repeat(2.0)))
+    return dx, sum(map(mul, dx, dx))
 
 
-def _fit(
-    xs: list[float], ys: list[float], centred: tuple[list[float], float] | None
-) -> float | None:
-    """least_squares_slope on lists of equal length; reuses ``centred`` (of xs) when given."""
+def _fit(xs: list[float], ys: list[float]) -> float | None:
+    """least_squares_slope on lists of equal length (any xs: centred sums)."""
     n = len(xs)
     if n < 2:
         return None
@@ -247,7 +242,7 @@ def _fit(
         # Exactly flat; the general formula can leave float noise such as -1e-17.
         x0 = xs[0]
         return 0.0 if any(x != x0 for x in xs) else None
-    dx, sxx = _centred(xs) if centred is None else centred
+    dx, sxx = _centred(xs)
     if sxx == 0:
         return None
     mean_y = sum(ys) / n
@@ -264,18 +259,48 @@ def least_squares_slope(xs: Sequence[float], ys: Sequence[float]) -> float | Non
     """
     if len(xs) != len(ys):
         raise ValueError("xs and ys must have the same length")
-    return _fit(list(xs), list(ys), None)
+    return _fit(list(xs), list(ys))
+
+
+def _x_side(days: list[float]) -> tuple[float, float]:
+    """(mean, sum of squared deviations) of days counted from the first point (day 0).
+
+    Computed from plain sums, sxx = sum(x^2) - mean x sum(x): with a point at day 0
+    every x lies within [0, max], so sum(x^2) <= n max^2 while sxx >= max^2 / 2;
+    the subtraction loses at most a factor 2n of precision (no catastrophic
+    cancellation), and it saves a pass over the points.
+    """
+    total = sum(days)
+    mean_x = total / len(days)
+    return mean_x, sum(map(mul, days, days)) - mean_x * total
+
+
+def _slope(days: list[float], ys: list[float], x_side: tuple[float, float]) -> float | None:
+    """Least-squares slope of ys on days (days[0] == 0, at least two points).
+
+    sxy = sum(x y) - mean x sum(y): the same as the centred sum in exact
+    arithmetic, one pass instead of two; exact whenever mean x and the products are.
+    """
+    mean_x, sxx = x_side
+    y0 = ys[0]
+    if ys[1] == y0 and all(y == y0 for y in ys):
+        # Exactly flat; the general formula can leave float noise such as -1e-17.
+        return 0.0 if sxx else None
+    if sxx == 0:  # every point on day 0
+        return None
+    sxy: float = sum(map(mul, days, ys)) - mean_x * sum(ys)
+    return sxy / sxx
 
 
 def _exponential_fit(
     ordered: list[Measurement],
     days: list[float],
     areas: list[float],
-    centred: tuple[list[float], float] | None,
+    x_side: tuple[float, float] | None,
 ) -> float | None:
     """exponential_rate of sorted points whose days from the baseline and areas are known.
 
-    ``centred`` is _centred(days) when the caller already has it.
+    ``x_side`` is _x_side(days) when the caller already has it.
     """
     try:  # the usual case: every area is positive and in the model
         xs, ys = days, list(map(math.log, areas))
@@ -289,8 +314,10 @@ def _exponential_fit(
         else:  # days from the first positive area, as a fresh fit would count them
             xs = _days([ordered[i] for i in kept], ordered[first].at)
         ys = [math.log(areas[i]) for i in kept]
-        centred = None
-    slope = _fit(xs, ys, centred)
+        x_side = None
+    if len(xs) < 2:
+        return None
+    slope = _slope(xs, ys, _x_side(xs) if x_side is None else x_side)
     return None if slope is None else -slope
 
 
@@ -603,9 +630,9 @@ def compute_trajectory(
         if enough:
             # The x side of the area fit serves the ln(area) fit too when no
             # area is 0 (both fit against the same days).
-            centred = _centred(days)
-            slope_per_day = _fit(days, areas, centred)
-            k = _exponential_fit(ordered, days, areas, centred)
+            x_side = _x_side(days)
+            slope_per_day = _slope(days, areas, x_side)
+            k = _exponential_fit(ordered, days, areas, x_side)
             par_pct = percent_area_reduction(areas[0], areas[-1])
         if slope_per_day is not None:
             weekly = slope_per_day * 7
