@@ -90,6 +90,8 @@ def _iso(value: datetime | date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # as UTCDateTime hands it back: no conversion to make
+            return value.isoformat()
         return value.astimezone(UTC).isoformat()
     return value.isoformat()
 
