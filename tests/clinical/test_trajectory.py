@@ -843,8 +843,8 @@ def test_same_results_as_the_straightforward_algorithm(
     if len(ordered) >= 2:
         days = [_ref_day(m, ordered[0]) for m in ordered]
         areas = [m.area_cm2 for m in ordered]
-        slope = T._slope(days, areas, T._x_side(days))
-        assert _close(slope, _ref_slope(days, areas))
+        # the area slope is kept to the bit (its rounding must match)
+        assert repr(T._fit(days, areas, None)) == repr(_ref_slope(days, areas))
     xs = [float(s) for s, *_ in raw]
     ys = [a for _, a, *_ in raw]
     assert _close(least_squares_slope(xs, ys), _ref_slope(xs, ys))
@@ -855,3 +855,39 @@ def _close(value: float | None, expected: float | None) -> bool:
     if expected is None:
         return value is None
     return value == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@given(
+    st.one_of(
+        st.floats(min_value=0, max_value=400, allow_nan=False),
+        st.builds(
+            lambda k, eps: k + eps,
+            st.integers(min_value=0, max_value=400),
+            st.sampled_from([0.0, 1e-9, 4.9e-7, 4.99999e-7, 5e-7, 5.00001e-7, 5.1e-7, 0.999999]),
+        ),
+    )
+)
+def test_ceil_days_is_ceil_of_round_to_6_decimals(exact_days: float) -> None:
+    # 6972.0000001 from float noise is 6972 days; 6972.000001 is 6973
+    assert T._ceil_days(exact_days) == math.ceil(round(exact_days, 6))
+
+
+def test_ceil_days_examples() -> None:
+    assert T._ceil_days(6972.0000001) == 6972
+    assert T._ceil_days(6972.000001) == 6973
+    assert T._ceil_days(0.0) == 0
+    assert T._ceil_days(3e-7) == 0
+    assert T._ceil_days(0.5) == 1
+
+
+def test_huge_rates_use_the_exact_formula() -> None:
+    # 4 -> 1 cm2 in one second: k = ln 4 x 86400 = 119775.6 per day, beyond the
+    # fast path's limit (its summation noise would show in 5 decimals)
+    points = [Measurement(T0, 4.0), Measurement(T0 + timedelta(seconds=1), 1.0)]
+    days = [0.0, 1 / 86400]
+    assert T._fast_rate(*T._centred(days), [4.0, 1.0]) is None
+    assert exponential_rate(points) == pytest.approx(math.log(4) * 86400, rel=1e-12)
+    # an ordinary rate takes the fast path, within 1e-12 of ln 2 / 7
+    assert T._fast_rate(*T._centred([0.0, 7.0, 14.0]), [4.0, 2.0, 1.0]) == pytest.approx(
+        math.log(2) / 7, rel=1e-12
+    )
