@@ -37,7 +37,9 @@ class WoundAssessmentsResource(MethodView):
         wound = records.load_parent(db.session, Wound, wound_id)
         return services.list_assessments(db.session, wound, args)
 
-    @blp.arguments(AssessmentSchema)
+    # An instance, not the class: webargs would build (and deep-copy the fields
+    # of) a new schema on every request. The schema keeps no per-request state.
+    @blp.arguments(AssessmentSchema())
     @blp.response(201, AssessmentSchema)
     @blp.alt_response(200, schema=AssessmentSchema, description="Replay of an earlier create")
     @blp.alt_response(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.assessments.models import Assessment, GradeOverride
 from app.assessments.schemas import AssessmentSchema, FindingsSchema, TissueSchema
@@ -234,7 +235,12 @@ def create_assessment(
 
     # As records.create_record: the fingerprint covers the body and the parent.
     fingerprinted = {**flat, "wound_id": wound.id, "clinic_id": wound.clinic_id}
-    return create_once(session, Assessment, fingerprinted, build, _dump)
+    assessment, created = create_once(session, Assessment, fingerprinted, build, _dump)
+    if created:
+        # A record inserted a moment ago has no grade overrides yet; saying so
+        # spares the response a SELECT of them.
+        set_committed_value(assessment, "overrides", [])
+    return assessment, created
 
 
 def update_assessment(

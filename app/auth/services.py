@@ -8,6 +8,7 @@ used one revokes its whole family (OAuth 2.0 Security BCP, RFC 9700 4.14).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import AuthToken, User
 from app.core.db import utcnow
@@ -101,16 +102,29 @@ def _live(token: AuthToken, idle_seconds: int) -> bool:
     )
 
 
+@functools.cache
+def _access_token_query() -> sa.Select[tuple[AuthToken, User]]:
+    """The access token with its user and the user's clinic memberships (which
+    every permission check reads): one round trip on every authenticated
+    request, and a statement built once rather than on each of them."""
+    return (
+        sa.select(AuthToken, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == sa.bindparam("token_hash"), AuthToken.kind == "access")
+        .options(joinedload(User.memberships))
+    )
+
+
 def user_for_access_token(raw: str) -> User | None:
     """The active user behind an access token, refreshing its idle clock."""
     session = db.session
-    token = session.scalars(
-        sa.select(AuthToken).where(AuthToken.token_hash == _digest(raw), AuthToken.kind == "access")
-    ).first()
-    if token is None or not _live(token, current_app.config["ACCESS_TOKEN_IDLE_SECONDS"]):
+    row = session.execute(_access_token_query(), {"token_hash": _digest(raw)}).unique().first()
+    if row is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token, user = row
+    if not _live(token, current_app.config["ACCESS_TOKEN_IDLE_SECONDS"]):
+        return None
+    if not user.is_active:
         return None
     now = utcnow()
     # Touch at most once a minute: a busy client should not write on every read.

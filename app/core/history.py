@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE
 
 from app.core.db import Base, new_id, utcnow
 
@@ -76,10 +77,13 @@ def snapshot(obj: Any) -> dict[str, Any]:
 
 def _changed_fields(obj: Any) -> list[str]:
     state = sa.inspect(obj)
+    # state.get_history is what state.attrs[key].history calls, without building
+    # an AttributeState for every attribute of the mapper on each flush.
     return sorted(
         attr.key
         for attr in state.mapper.column_attrs
-        if attr.key not in _QUIET and state.attrs[attr.key].history.has_changes()
+        if attr.key not in _QUIET
+        and state.get_history(attr.key, PASSIVE_NO_INITIALIZE).has_changes()
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app.core.access import current_user, in_clinic
 from app.core.errors import Problem
@@ -59,18 +60,36 @@ def create_once(
     client_id = payload.get("id")
     fp = fingerprint(payload)
     if client_id is not None:
-        existing = session.get(model, client_id)
+        # Already loaded in this session: a replay, and adding a second object
+        # with the same key would not reach the database's primary-key check.
+        existing = session.identity_map.get(identity_key(model, client_id))
         if existing is not None:
             return _replay(existing, fp, dump), False
     record_id = client_id or uuid.uuid4()
+    # No look-up first: a new id (the usual case) costs only the INSERT, and a
+    # replay is the primary-key violation, caught inside a savepoint so the
+    # rest of the request's transaction survives. begin_nested() flushes what
+    # was pending before the savepoint, so its rollback discards only this
+    # record (and the audit and history rows its flush added).
     try:
         with session.begin_nested():
-            obj = build(record_id, fp)
+            try:
+                obj = build(record_id, fp)
+            except Problem:
+                # A replay is answered from the stored record even when the
+                # resent body is invalid (a reused id must never look new).
+                if client_id is not None and session.get(model, client_id) is not None:
+                    raise _Replayed() from None
+                raise
             session.add(obj)
             session.flush()
-    except IntegrityError:
+    except (IntegrityError, _Replayed):
         existing = session.get(model, record_id, populate_existing=True)
         if existing is None:
             raise
         return _replay(existing, fp, dump), False
     return obj, True
+
+
+class _Replayed(Exception):
+    """The client id is taken: roll the savepoint back and answer as a replay."""

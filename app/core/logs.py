@@ -12,10 +12,23 @@ import time
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 from flask.wrappers import Response
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
+
+
+def _user_id(user: Any) -> str | None:
+    """The signed-in user's id for the access log, without a query: the request
+    has committed by now, which expired the user object, but its identity key
+    still holds the primary key."""
+    if user is None:
+        return None
+    state = sa.inspect(user, raiseerr=False)
+    if state is not None and state.identity is not None:
+        return str(state.identity[0])
+    return str(user.id)
 
 
 class JsonFormatter(logging.Formatter):
@@ -69,7 +82,7 @@ def configure(app: Flask) -> None:
                 "ms": round(
                     (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
                 ),
-                "user_id": str(g.user.id) if getattr(g, "user", None) is not None else None,
+                "user_id": _user_id(getattr(g, "user", None)),
             },
         )
         return response

@@ -1,0 +1,56 @@
+"""What a create costs in SQL, and the replay answers that insert-first
+idempotency (no look-up of the client id before the INSERT) must keep."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from tests.bench.bench_records import _assessment_body
+
+
+def _body() -> dict:
+    return _assessment_body(0, datetime.now(UTC) - timedelta(hours=1))
+
+
+def test_create_issues_no_reloads(nurse, wound, count_queries):
+    url = f"/api/v1/wounds/{wound}/assessments"
+    assert nurse.post(url, json=_body()).status_code == 201  # warm
+    with count_queries() as counter:
+        r = nurse.post(url, json=_body())
+    assert r.status_code == 201, r.json
+    assert r.json["grade_override"] is None and r.json["grade_overrides"] is None
+    sql = counter.statements
+    # One SELECT authenticates (token, user and memberships), one loads the wound;
+    # no SELECT of the new id, of its (non-existent) overrides, or of the user
+    # again after the commit.
+    selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, sql
+    inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 3, sql  # the assessment, its audit event, its version
+
+
+def test_replay_with_an_invalid_body_is_still_a_replay(nurse, wound):
+    url = f"/api/v1/wounds/{wound}/assessments"
+    body = _body()
+    assert nurse.post(url, json=body).status_code == 201
+    # Same id, content that the create would refuse (tissue over 100 %): the id
+    # is taken, so the answer is the 409 with the stored record, not a 422.
+    bad = {**body, "tissue": {**body["tissue"], "necrotic_pct": 90}}
+    r = nurse.post(url, json=bad)
+    assert r.status_code == 409, r.json
+    assert r.json["stored"]["id"] == body["id"]
+    assert nurse.post(url, json=body).status_code == 200
+
+
+def test_reused_id_from_another_clinic_is_a_conflict(nurse, outsider, wound, app, other_clinic):
+    from tests.assessments.helpers import make_wound
+
+    url = f"/api/v1/wounds/{wound}/assessments"
+    body = _body()
+    assert nurse.post(url, json=body).status_code == 201
+    theirs = make_wound(app, other_clinic)
+    r = outsider.post(f"/api/v1/wounds/{theirs}/assessments", json=body)
+    assert r.status_code == 409
+    assert "stored" not in r.json
+    assert uuid.UUID(body["id"])
