@@ -218,7 +218,7 @@ def _timeline(points: Sequence[Measurement]) -> tuple[list[Measurement], list[fl
     # the sort (comparing datetimes) can be skipped: the sort is stable, so it
     # would keep points at the same time in input order anyway. (Equal days are
     # equal times: at microsecond resolution distinct times give distinct days
-    # within 180 years of the baseline.) sorted() on floats is a C loop, several
+    # within a century of the baseline.) sorted() on floats is a C loop, several
     # times faster than comparing the neighbours pairwise.
     if sorted(days) != days:
         ordered.sort(key=_AT)
