@@ -45,6 +45,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(body, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """Readable lines for development: the message, then the structured fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extra = {
+            k: v
+            for k, v in vars(record).items()
+            if k not in _RESERVED and k not in {"message", "asctime"}
+        }
+        if extra:
+            line += " " + " ".join(f"{k}={v}" for k, v in extra.items())
+        return line
+
+
 def configure(app: Flask) -> None:
     root = logging.getLogger("app")
     if not root.handlers:
