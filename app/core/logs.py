@@ -67,9 +67,7 @@ def configure(app: Flask) -> None:
         if app.config.get("LOG_FORMAT") == "json":
             handler.setFormatter(JsonFormatter())
         else:
-            handler.setFormatter(
-                logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-            )
+            handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)
         root.propagate = False
