@@ -52,6 +52,7 @@ from app.clinical import therapy as sched
 from app.core import records
 from app.core.access import audit_list, scoped
 from app.core.errors import field_error
+from app.core.history import mark_changed
 from app.core.pagination import paginate
 from app.patients.models import Patient
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
@@ -357,6 +358,16 @@ def add_change(
         clinic_id=therapy.clinic_id,
         therapy_id=therapy.id,
     )
+    if created:
+        # The course's schedule changed: new version (ETag, delta sync) and a
+        # history entry naming the change.
+        mark_changed(
+            session,
+            therapy,
+            "changes",
+            {"effective_on": change.effective_on, "kind": change.kind, "dose": change.dose},
+        )
+        session.flush()
     session.expire(therapy, ["changes"])
     return change, created
 

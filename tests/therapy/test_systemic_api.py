@@ -344,7 +344,8 @@ def test_other_clinic_404_and_researcher_403(nurse, outsider, researcher, patien
         assert getattr(researcher, method)(url, **kw).status_code == 403, (method, url)
     # Nothing changed.
     r = nurse.get(f"/api/v1/systemic-therapies/{cid}")
-    assert r.json["version"] == 1 and [c["id"] for c in r.json["changes"]] == [change["id"]]
+    # Version 2: the course itself (1) amended by the owner's one change.
+    assert r.json["version"] == 2 and [c["id"] for c in r.json["changes"]] == [change["id"]]
 
 
 def test_reads_and_writes_are_audited(nurse, clinic_admin, patient):
@@ -396,3 +397,29 @@ def test_creating_a_course_leaves_the_patient_unchanged(nurse, patient):
     _course(nurse, patient)
     after = nurse.get(f"/api/v1/patients/{patient}").json
     assert (after["version"], after["updated_at"]) == (before["version"], before["updated_at"])
+
+
+def test_a_change_amends_the_course_for_etags_delta_sync_and_history(nurse, patient):
+    course = nurse.post(
+        f"/api/v1/patients/{patient}/systemic-therapies",
+        json={
+            "agent": "anlotinib",
+            "dose": 12,
+            "dose_unit": "mg",
+            "days_on": 14,
+            "days_off": 7,
+            "start_date": "2025-01-06",
+        },
+    ).json
+    before = nurse.get(f"/api/v1/systemic-therapies/{course['id']}")
+    r = nurse.post(
+        f"/api/v1/systemic-therapies/{course['id']}/changes",
+        json={"effective_on": "2025-02-03", "kind": "held", "reason": "grade 3 platelets"},
+    )
+    assert r.status_code == 201, r.json
+    after = nurse.get(f"/api/v1/systemic-therapies/{course['id']}")
+    assert after.json["version"] == before.json["version"] + 1
+    assert after.headers["ETag"] != before.headers["ETag"]
+    history = nurse.get(f"/api/v1/systemic-therapies/{course['id']}/history").json["items"]
+    assert history[-1]["changed_fields"] == ["changes"]
+    assert history[-1]["data"]["changes"]["kind"] == "held"
