@@ -14,12 +14,11 @@ from app.assessments.models import Assessment, GradeOverride
 from app.assessments.schemas import AssessmentSchema, FindingsSchema, TissueSchema
 from app.clinical import geometry, grading, scores
 from app.core import records
-from app.core.access import audit_list, current_user, scoped
+from app.core.access import current_user, scoped
 from app.core.errors import field_error, validation_problem
 from app.core.etags import require_if_match
 from app.core.history import mark_changed
 from app.core.idempotency import create_once
-from app.core.pagination import paginate
 from app.wounds.models import Wound
 
 _dump = AssessmentSchema().dump
@@ -276,17 +275,9 @@ def list_assessments(session: Session, wound: Wound, args: dict[str, Any]) -> di
         stmt = stmt.where(Assessment.assessed_at >= start)
     if end is not None:
         stmt = stmt.where(Assessment.assessed_at <= end)
-    page = paginate(
-        session,
-        stmt,
-        Assessment,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(Assessment.assessed_at,),
+    return records.list_page(
+        session, stmt, Assessment, args, order_by=(Assessment.assessed_at,), parent=wound
     )
-    audit_list(session, "assessment", wound.id, wound.clinic_id, len(page["items"]))
-    return page
 
 
 # --- grade overrides ------------------------------------------------------------

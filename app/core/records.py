@@ -16,12 +16,13 @@ from typing import Any, TypeVar
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.core.access import current_user, get_record
+from app.core.access import audit_list, current_user, get_record
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
 from app.core.history import RecordVersion, history_of
 from app.core.idempotency import create_once
+from app.core.pagination import paginate
 
 T = TypeVar("T")
 
@@ -107,3 +108,33 @@ def not_in_future(field: str, value: date | datetime | None) -> None:
             raise field_error(field, "is in the future; check the device clock")
     elif value > (now + skew).date():
         raise field_error(field, "is in the future")
+
+
+def list_page(
+    session: Session,
+    stmt: Any,
+    model: Any,
+    args: dict[str, Any],
+    *,
+    order_by: tuple[Any, ...],
+    parent: Any = None,
+) -> dict[str, Any]:
+    """One page of a list endpoint (the ListArgsSchema arguments), with the list
+    read audited against its parent record (or the clinic-wide list)."""
+    page = paginate(
+        session,
+        stmt,
+        model,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=order_by,
+    )
+    audit_list(
+        session,
+        model.__audit_type__,
+        parent.id if parent is not None else None,
+        parent.clinic_id if parent is not None else args.get("clinic_id"),
+        len(page["items"]),
+    )
+    return page

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.core import records
-from app.core.access import audit_list, current_user, in_clinic, scoped
+from app.core.access import current_user, in_clinic, scoped
 from app.core.errors import field_error
-from app.core.pagination import paginate
 from app.patients.models import Patient
 from app.patients.schemas import PatientSchema
 
@@ -46,17 +45,7 @@ def list_patients(session: Session, args: dict[str, Any]) -> dict[str, Any]:
         stmt = stmt.where(Patient.mrn == args["mrn"])
     if "clinic_id" in args:
         stmt = stmt.where(Patient.clinic_id == args["clinic_id"])
-    page = paginate(
-        session,
-        stmt,
-        Patient,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(Patient.created_at,),
-    )
-    audit_list(session, "patient", None, args.get("clinic_id"), len(page["items"]))
-    return page
+    return records.list_page(session, stmt, Patient, args, order_by=(Patient.created_at,))
 
 
 def delete_patient(session: Session, patient: Patient) -> Patient:

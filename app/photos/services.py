@@ -40,12 +40,11 @@ from app.assessments.services import derive
 from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
 from app.core import records
-from app.core.access import audit_list, current_user, get_record, in_clinic, scoped
+from app.core.access import current_user, get_record, in_clinic, scoped
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
 from app.core.idempotency import fingerprint
-from app.core.pagination import paginate
 from app.core.storage import KeyNotFound, Storage, StorageError
 from app.photos import calibration, imaging
 from app.photos.models import Photo
@@ -378,17 +377,7 @@ def list_photos(session: Session, wound_id: uuid.UUID, args: dict[str, Any]) -> 
     """Photos of a wound in capture order (taken_at, then id)."""
     wound = get_record(session, Wound, wound_id, audit_read=False)
     stmt = scoped(Photo, include_deleted=True).where(Photo.wound_id == wound.id)
-    page = paginate(
-        session,
-        stmt,
-        Photo,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(Photo.taken_at,),
-    )
-    audit_list(session, "photo", wound.id, wound.clinic_id, len(page["items"]))
-    return page
+    return records.list_page(session, stmt, Photo, args, order_by=(Photo.taken_at,), parent=wound)
 
 
 def delete_photo(session: Session, photo: Photo) -> Photo:

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.core import records
-from app.core.access import audit_list, current_user, scoped
+from app.core.access import current_user, scoped
 from app.core.errors import field_error
 from app.core.etags import require_if_match
-from app.core.pagination import paginate
 from app.procedures.models import Procedure
 from app.procedures.schemas import DebridementSchema, ProcedureSchema, PrpSchema
 from app.wounds.models import Wound
@@ -126,14 +125,6 @@ def list_procedures(session: Session, wound: Wound, args: dict[str, Any]) -> dic
         stmt = stmt.where(Procedure.performed_at >= start)
     if end is not None:
         stmt = stmt.where(Procedure.performed_at <= end)
-    page = paginate(
-        session,
-        stmt,
-        Procedure,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(Procedure.performed_at,),
+    return records.list_page(
+        session, stmt, Procedure, args, order_by=(Procedure.performed_at,), parent=wound
     )
-    audit_list(session, "procedure", wound.id, wound.clinic_id, len(page["items"]))
-    return page

@@ -25,12 +25,11 @@ from sqlalchemy.orm import Session, object_session
 
 from app.clinical import dose
 from app.core import records
-from app.core.access import audit_list, current_user, scoped
+from app.core.access import current_user, scoped
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
 from app.core.history import RecordVersion, mark_changed, to_jsonable
 from app.core.idempotency import create_once
-from app.core.pagination import paginate
 from app.patients.models import Patient
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
 from app.radiotherapy.schemas import CourseSchema, FractionSchema
@@ -230,17 +229,11 @@ def list_courses(session: Session, patient: Patient, args: dict[str, Any]) -> di
     stmt = scoped(RadiotherapyCourse, include_deleted=True).where(
         RadiotherapyCourse.patient_id == patient.id
     )
-    page = paginate(
-        session,
-        stmt,
-        RadiotherapyCourse,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(RadiotherapyCourse.start_date, RadiotherapyCourse.created_at),
+    order = (RadiotherapyCourse.start_date, RadiotherapyCourse.created_at)
+    page = records.list_page(
+        session, stmt, RadiotherapyCourse, args, order_by=order, parent=patient
     )
     with_delivered_counts(session, page["items"])
-    audit_list(session, "radiotherapy_course", patient.id, patient.clinic_id, len(page["items"]))
     return page
 
 
@@ -282,17 +275,14 @@ def list_fractions(
     stmt = scoped(FractionDelivery, include_deleted=True).where(
         FractionDelivery.course_id == course.id
     )
-    page = paginate(
+    return records.list_page(
         session,
         stmt,
         FractionDelivery,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
+        args,
         order_by=(FractionDelivery.delivered_on, FractionDelivery.created_at),
+        parent=course,
     )
-    audit_list(session, "fraction", course.id, course.clinic_id, len(page["items"]))
-    return page
 
 
 # --- dose ----------------------------------------------------------------------

@@ -50,10 +50,9 @@ from sqlalchemy.orm import Session
 from app.clinical import labs
 from app.clinical import therapy as sched
 from app.core import records
-from app.core.access import audit_list, scoped
+from app.core.access import scoped
 from app.core.errors import field_error
 from app.core.history import mark_changed
-from app.core.pagination import paginate
 from app.patients.models import Patient
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
 from app.therapy.schemas import (
@@ -321,17 +320,14 @@ def list_therapies(session: Session, patient: Patient, args: dict[str, Any]) -> 
     stmt = scoped(SystemicTherapy, include_deleted=True).where(
         SystemicTherapy.patient_id == patient.id
     )
-    page = paginate(
+    return records.list_page(
         session,
         stmt,
         SystemicTherapy,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
+        args,
         order_by=(SystemicTherapy.start_date, SystemicTherapy.created_at),
+        parent=patient,
     )
-    audit_list(session, "systemic_therapy", patient.id, patient.clinic_id, len(page["items"]))
-    return page
 
 
 def add_change(
@@ -376,17 +372,14 @@ def list_changes(
     session: Session, therapy: SystemicTherapy, args: dict[str, Any]
 ) -> dict[str, Any]:
     stmt = scoped(TherapyChange, include_deleted=True).where(TherapyChange.therapy_id == therapy.id)
-    page = paginate(
+    return records.list_page(
         session,
         stmt,
         TherapyChange,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
+        args,
         order_by=(TherapyChange.effective_on, TherapyChange.created_at),
+        parent=therapy,
     )
-    audit_list(session, "therapy_change", therapy.id, therapy.clinic_id, len(page["items"]))
-    return page
 
 
 def _last_day(s: sched.Schedule) -> date | None:
@@ -489,17 +482,14 @@ def list_topicals(session: Session, wound: Wound, args: dict[str, Any]) -> dict[
     stmt = scoped(TopicalTreatment, include_deleted=True).where(
         TopicalTreatment.wound_id == wound.id
     )
-    page = paginate(
+    return records.list_page(
         session,
         stmt,
         TopicalTreatment,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
+        args,
         order_by=(TopicalTreatment.start_date, TopicalTreatment.created_at),
+        parent=wound,
     )
-    audit_list(session, "topical_treatment", wound.id, wound.clinic_id, len(page["items"]))
-    return page
 
 
 # --- laboratory results ----------------------------------------------------------
@@ -586,17 +576,9 @@ def list_labs(session: Session, patient: Patient, args: dict[str, Any]) -> dict[
     stmt = scoped(LabResult, include_deleted=True).where(LabResult.patient_id == patient.id)
     if "test" in args:
         stmt = stmt.where(LabResult.test == args["test"])
-    page = paginate(
-        session,
-        stmt,
-        LabResult,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(LabResult.taken_at,),
+    return records.list_page(
+        session, stmt, LabResult, args, order_by=(LabResult.taken_at,), parent=patient
     )
-    audit_list(session, "lab_result", patient.id, patient.clinic_id, len(page["items"]))
-    return page
 
 
 # --- helpers for other features (see the module docstring) -------------------------

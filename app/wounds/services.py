@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.core import records
-from app.core.access import audit_list, require, scoped
+from app.core.access import require, scoped
 from app.core.errors import field_error
 from app.core.etags import require_if_match
-from app.core.pagination import paginate
 from app.patients.models import Patient
 from app.radiotherapy.models import RadiotherapyCourse
 from app.wounds.models import Wound
@@ -95,17 +94,9 @@ def list_wounds(session: Session, patient: Patient, args: dict[str, Any]) -> dic
     stmt = _filtered(
         scoped(Wound, include_deleted=True).where(Wound.patient_id == patient.id), args
     )
-    page = paginate(
-        session,
-        stmt,
-        Wound,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(Wound.created_at,),
+    return records.list_page(
+        session, stmt, Wound, args, order_by=(Wound.created_at,), parent=patient
     )
-    audit_list(session, "wound", patient.id, patient.clinic_id, len(page["items"]))
-    return page
 
 
 def list_clinic_wounds(session: Session, args: dict[str, Any]) -> dict[str, Any]:
@@ -117,14 +108,4 @@ def list_clinic_wounds(session: Session, args: dict[str, Any]) -> dict[str, Any]
         stmt = stmt.where(Wound.clinic_id == clinic_id)
     if "patient_id" in args:
         stmt = stmt.where(Wound.patient_id == args["patient_id"])
-    page = paginate(
-        session,
-        stmt,
-        Wound,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=(Wound.created_at,),
-    )
-    audit_list(session, "wound", None, clinic_id, len(page["items"]))
-    return page
+    return records.list_page(session, stmt, Wound, args, order_by=(Wound.created_at,))
