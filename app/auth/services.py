@@ -26,8 +26,14 @@ from app.core.db import utcnow
 from app.extensions import db
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# Verifying against this keeps unknown-email sign-ins as slow as real ones.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps unknown-email sign-ins as slow as real ones.
+    Made on first use: an argon2 hash at import would slow every process start."""
+    return _hasher.hash("not-a-real-password")
+
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -38,7 +44,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+        stored = user.password_hash if user else _dummy_hash()
+        return _hasher.verify(stored, password) and bool(user)
     except (VerificationError, InvalidHashError):
         return False
 
