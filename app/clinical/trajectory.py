@@ -22,11 +22,10 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from itertools import repeat
 from operator import attrgetter, mul, sub
-from operator import pow as power
 from typing import Any
 
 HEALED = "healed"
@@ -37,8 +36,10 @@ INSUFFICIENT_DATA = "insufficient_data"
 STATUSES: tuple[str, ...] = (HEALED, ON_TRACK, STALLED, DETERIORATING, INSUFFICIENT_DATA)
 
 _PAR_SOURCE = "configurable; Sheehan 2003 / Phillips 2000 adapted"
-_AT = attrgetter("at")
+_INSTANT = attrgetter("epoch_us")
 _LN2 = math.log(2.0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
 
 
 def _require_finite_non_negative(name: str, value: float) -> None:
@@ -53,16 +54,24 @@ class Measurement:
     ``at`` must be timezone-aware. ``area_cm2`` is the traced area when there is
     one, else the ellipse estimate pi/4 x L x W (clinical-reference.md).
     ``closed`` marks an assessment that found the wound closed/resurfaced.
+    ``epoch_us`` is derived: the instant of ``at`` in whole microseconds since
+    the Unix epoch.
     """
 
     at: datetime
     area_cm2: float
     perimeter_cm: float | None = None
     closed: bool = False
+    # Exact (datetimes have microsecond resolution). The trajectory needs the
+    # days between every pair of neighbours; from integers that is a subtraction,
+    # where datetime arithmetic builds a timedelta per measurement (about half
+    # the cost of a whole 20-point trajectory). Computed once, with the checks.
+    epoch_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError("Measurement.at must be timezone-aware")
+        object.__setattr__(self, "epoch_us", (self.at - _EPOCH) // _ONE_US)
         _require_finite_non_negative("area_cm2", self.area_cm2)
         if self.perimeter_cm is not None:
             _require_finite_non_negative("perimeter_cm", self.perimeter_cm)
@@ -184,8 +193,17 @@ def _point(at: datetime, area_cm2: float) -> dict[str, Any]:
 
 
 def _fmt(value: float) -> str:
-    """A number as shown in rules: one decimal, no trailing zero."""
-    return f"{round(value, 1):g}"
+    """A number as shown in rules: one decimal, no trailing zero.
+
+    That is f"{round(value, 1):g}"; below 99999.95 (where "g", six significant
+    digits, would switch to an exponent or drop the decimal) it is the ".1f"
+    text without a trailing ".0": both round the exact binary value half to
+    even, and round() with digits is several times slower than formatting.
+    """
+    if not -99999.95 < value < 99999.95:
+        return f"{round(value, 1):g}"
+    text = f"{value:.1f}"
+    return text[:-2] if text[-1] == "0" else text
 
 
 def _fmt_area(value: float) -> str:
@@ -204,7 +222,7 @@ def percent_area_reduction(a0: float, at: float) -> float | None:
 
 
 def _sorted(points: Sequence[Measurement]) -> list[Measurement]:
-    return sorted(points, key=_AT)
+    return sorted(points, key=_INSTANT)
 
 
 def _timeline(points: Sequence[Measurement]) -> tuple[list[Measurement], list[float]]:
@@ -212,36 +230,42 @@ def _timeline(points: Sequence[Measurement]) -> tuple[list[Measurement], list[fl
     ordered = list(points)
     if not ordered:
         return ordered, []
-    days = _days(ordered, ordered[0].at)
+    days = _days(ordered)
     # Days grow with time (never the other way), so days that never decrease
     # mean the points came in time order, as stored assessments usually do, and
-    # the sort (comparing datetimes) can be skipped: the sort is stable, so it
-    # would keep points at the same time in input order anyway. (Equal days are
-    # equal times: at microsecond resolution distinct times give distinct days
-    # within a century of the baseline.) sorted() on floats is a C loop, several
-    # times faster than comparing the neighbours pairwise.
+    # the sort can be skipped: the sort is stable, so it would keep points at
+    # the same time in input order anyway. (Equal days are equal times: at
+    # microsecond resolution distinct times give distinct days within a century
+    # of the baseline.) sorted() on floats is a C loop, several times faster
+    # than comparing the neighbours pairwise.
     if sorted(days) != days:
-        ordered.sort(key=_AT)
-        days = _days(ordered, ordered[0].at)
+        ordered.sort(key=_INSTANT)
+        days = _days(ordered)
     return ordered, days
 
 
-def _days(ordered: list[Measurement], origin: datetime) -> list[float]:
-    """Days (fractional) from ``origin`` to each point."""
-    return [(m.at - origin).total_seconds() / 86400.0 for m in ordered]
+def _days(ordered: list[Measurement]) -> list[float]:
+    """Days (fractional) from the first point to each point.
+
+    Bit for bit (m.at - first.at) / timedelta(days=1): the microseconds between
+    them divided by 86,400,000,000, rounded once (an integer below 2**53
+    divided by a float is that same single division).
+    """
+    origin = ordered[0].epoch_us
+    return [(m.epoch_us - origin) / 86_400_000_000.0 for m in ordered]
 
 
 def _centred(xs: list[float]) -> tuple[list[float], float]:
     """(x - mean x for each x, sum of their squares): the x side of a least-squares fit."""
     mean_x = sum(xs) / len(xs)
     dx = [x - mean_x for x in xs]
-    # pow, not dx * dx: (x - mean_x) ** 2 is computed by the C library's pow,
-    # which can differ from the product in the last bit (halfway cases). The
-    # area slope is kept to the bit of the plain centred formula: the weekly
+    # The area slope is kept to the bit of the plain centred formula: the weekly
     # change is rounded to 3 decimals and the projection rounds closure days,
     # so a last-bit difference could flip a halfway case (simple data, such as
-    # half days and round areas, hits exact halves, -2.1875 cm2/week).
-    return dx, sum(map(power, dx, repeat(2.0)))
+    # half days and round areas, hits exact halves, -2.1875 cm2/week). The
+    # product is the correctly rounded square (x ** 2 goes through the C
+    # library's pow, which is not always).
+    return dx, sum(map(mul, dx, dx))
 
 
 def _fit(
@@ -308,30 +332,20 @@ def _exponential_fit(
     ordered: list[Measurement],
     days: list[float],
     areas: list[float],
-    centred: tuple[list[float], float] | None,
+    centred: tuple[list[float], float],
 ) -> float | None:
-    """exponential_rate of sorted points whose days from the baseline and areas are known.
-
-    ``centred`` is _centred(days) when the caller already has it.
-    """
-    try:  # the usual case: every area is positive and in the model
-        if centred is not None and min(areas) > 0:
-            fast = _fast_rate(*centred, areas)
-            if fast is not None:
-                return fast
-        xs, ys = days, list(map(math.log, areas))
-    except ValueError:  # ln 0
-        kept = [i for i, area in enumerate(areas) if area > 0]
+    """exponential_rate of sorted points whose days from the baseline, areas and
+    _centred(days) are known."""
+    try:  # the usual case: every area is positive and in the model (log 0 raises)
+        fast = _fast_rate(*centred, areas)
+        if fast is not None:
+            return fast
+        slope = _fit(days, list(map(math.log, areas)), centred)
+    except ValueError:  # ln 0: the positive areas, days from the first of them
+        kept = [m for m in ordered if m.area_cm2 > 0]
         if len(kept) < 2:
             return None
-        first = kept[0]
-        if first == 0:
-            xs = [days[i] for i in kept]
-        else:  # days from the first positive area, as a fresh fit would count them
-            xs = _days([ordered[i] for i in kept], ordered[first].at)
-        ys = [math.log(areas[i]) for i in kept]
-        centred = None
-    slope = _fit(xs, ys, centred)
+        slope = _fit(_days(kept), [math.log(m.area_cm2) for m in kept], None)
     return None if slope is None else -slope
 
 
@@ -347,7 +361,7 @@ def exponential_rate(points: Sequence[Measurement]) -> float | None:
     ordered = _sorted(points)
     if not ordered:
         return None
-    days = _days(ordered, ordered[0].at)
+    days = _days(ordered)
     return _exponential_fit(ordered, days, [m.area_cm2 for m in ordered], _centred(days))
 
 
@@ -436,7 +450,7 @@ def par_at_day(
     ordered = _sorted(points)
     if not ordered:
         return None, "no assessments"
-    return _par_at(_days(ordered, ordered[0].at), [m.area_cm2 for m in ordered], day, window_days)
+    return _par_at(_days(ordered), [m.area_cm2 for m in ordered], day, window_days)
 
 
 def _rise_pct(earlier: float, later: float) -> float:

@@ -574,7 +574,7 @@ def test_any_series_gets_a_known_status_and_a_rule(
 
 
 def _ref_day(m: Measurement, baseline: Measurement) -> float:
-    return (m.at - baseline.at).total_seconds() / 86400.0
+    return (m.at - baseline.at) / timedelta(days=1)
 
 
 def _ref_slope(xs: list[float], ys: list[float]) -> float | None:
@@ -585,7 +585,7 @@ def _ref_slope(xs: list[float], ys: list[float]) -> float | None:
         return 0.0 if any(x != xs[0] for x in xs) else None
     mean_x = sum(xs) / n
     mean_y = sum(ys) / n
-    sxx = sum((x - mean_x) ** 2 for x in xs)
+    sxx = sum((x - mean_x) * (x - mean_x) for x in xs)
     if sxx == 0:
         return None
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
@@ -891,3 +891,26 @@ def test_huge_rates_use_the_exact_formula() -> None:
     assert T._fast_rate(*T._centred([0.0, 7.0, 14.0]), [4.0, 2.0, 1.0]) == pytest.approx(
         math.log(2) / 7, rel=1e-12
     )
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(min_value=-2e5, max_value=2e5),
+        st.builds(lambda k: k / 20, st.integers(min_value=-2_000_100, max_value=2_000_100)),
+    )
+)
+def test_fmt_is_round_to_one_decimal_in_g_format(value: float) -> None:
+    # the fast path must print what f"{round(value, 1):g}" prints, halves included
+    assert T._fmt(value) == f"{round(value, 1):g}"
+
+
+def test_fmt_examples() -> None:
+    assert [T._fmt(v) for v in (40.0, 57.25, 57.35, -0.04, 99999.96, 123456.7)] == [
+        "40",
+        "57.2",
+        "57.4",
+        "-0",
+        "100000",
+        "123457",
+    ]
