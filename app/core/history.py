@@ -10,6 +10,7 @@ story of the record: who changed which fields, when, and what they held.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -50,7 +51,14 @@ def _refuse_change(mapper: Any, connection: Any, target: RecordVersion) -> None:
     raise RuntimeError("record history cannot be changed or deleted")
 
 
+# Types JSON holds as they are. Answered before the isinstance chain below,
+# which every snapshot and create fingerprint would walk for some 50 values.
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -66,24 +74,40 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _column_keys(mapper: Any) -> tuple[str, ...]:
+    """The mapper's column attributes, in mapper order (computed once per model)."""
+    return tuple(attr.key for attr in mapper.column_attrs)
+
+
+@functools.cache
+def _tracked_keys(mapper: Any) -> frozenset[str]:
+    """The columns whose changes a version names (not the bookkeeping ones)."""
+    return frozenset(_column_keys(mapper)) - _QUIET
+
+
 def snapshot(obj: Any) -> dict[str, Any]:
-    mapper = sa.inspect(obj).mapper
+    state = sa.inspect(obj)
+    loaded = state.dict
+    # A loaded value is read from the instance dict, as the attribute would
+    # return it; anything else goes through the attribute (default or load).
     return {
-        attr.key: to_jsonable(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in {"create_hash"}
+        key: to_jsonable(loaded[key] if key in loaded else getattr(obj, key))
+        for key in _column_keys(state.mapper)
+        if key != "create_hash"
     }
 
 
 def _changed_fields(obj: Any) -> list[str]:
     state = sa.inspect(obj)
-    # state.get_history is what state.attrs[key].history calls, without building
-    # an AttributeState for every attribute of the mapper on each flush.
+    tracked = _tracked_keys(state.mapper)
+    # Only an attribute with an entry in committed_state (set since the record
+    # was created or loaded) can have a change in its history; every other one
+    # has none, so the history of the other columns is not asked for.
     return sorted(
-        attr.key
-        for attr in state.mapper.column_attrs
-        if attr.key not in _QUIET
-        and state.get_history(attr.key, PASSIVE_NO_INITIALIZE).has_changes()
+        key
+        for key in state.committed_state
+        if key in tracked and state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes()
     )
 
 
