@@ -149,12 +149,23 @@ def get_record(
     for_update: bool = False,
 ) -> T:
     """Load one record the caller may see, or answer 404; audit the read."""
-    stmt = scoped(model, action, include_deleted=include_deleted).where(
-        model.id == record_id  # type: ignore[attr-defined]
-    )
+    obj: Any
     if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    obj = session.scalars(stmt).first()
+        stmt = scoped(model, action, include_deleted=include_deleted).where(
+            model.id == record_id  # type: ignore[attr-defined]
+        )
+        obj = session.scalars(stmt.with_for_update()).first()
+    else:
+        # By primary key, then the same rules as ``scoped`` checked on the row:
+        # a record this request already loaded costs no query, and the SELECT
+        # is one SQLAlchemy builds once per model instead of on every call.
+        user = require(action)
+        obj = session.get(model, record_id)
+        if obj is not None and (
+            not in_clinic(user, obj.clinic_id)
+            or (not include_deleted and getattr(obj, "deleted_at", None) is not None)
+        ):
+            obj = None
     record_type = getattr(model, "__audit_type__", model.__name__.lower())
     if obj is None:
         raise not_found(record_type.replace("_", " "))
