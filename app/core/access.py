@@ -149,7 +149,7 @@ def get_record(
     for_update: bool = False,
 ) -> T:
     """Load one record the caller may see, or answer 404; audit the read."""
-    obj: Any
+    obj: Any  # a clinical record: has id and clinic_id
     if for_update and session.get_bind().dialect.name == "postgresql":
         stmt = scoped(model, action, include_deleted=include_deleted).where(
             model.id == record_id  # type: ignore[attr-defined]
@@ -170,8 +170,8 @@ def get_record(
     if obj is None:
         raise not_found(record_type.replace("_", " "))
     if audit_read and action == "clinical:read":
-        audit.record(session, "read", record_type, record_id, clinic_id=obj.clinic_id)  # type: ignore[attr-defined]
-    return obj
+        audit.record(session, "read", record_type, record_id, clinic_id=obj.clinic_id)
+    return obj  # type: ignore[no-any-return]
 
 
 def audit_list(
