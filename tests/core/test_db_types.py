@@ -1,0 +1,23 @@
+"""UTC datetimes read back from the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.core.db import naive_as_utc
+
+
+@given(st.datetimes())
+def test_naive_as_utc_is_replace_tzinfo(value: datetime) -> None:
+    result = naive_as_utc(value)
+    assert result == value.replace(tzinfo=UTC)
+    assert result.tzinfo is UTC
+    assert result.replace(tzinfo=None) == value
+
+
+def test_naive_as_utc_extremes() -> None:
+    assert naive_as_utc(datetime.min) == datetime.min.replace(tzinfo=UTC)
+    assert naive_as_utc(datetime.max) == datetime.max.replace(tzinfo=UTC)
