@@ -21,7 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +42,7 @@ from app.clinical.trajectory import (
 from app.clinics.models import Clinic
 from app.core import audit
 from app.core.access import clinic_clause, not_found, require
+from app.core.db import naive_as_utc
 from app.core.errors import field_error
 from app.patients.models import Patient
 from app.procedures.models import Procedure
@@ -619,11 +620,20 @@ def _utc(value: Any) -> datetime:
     """assessed_at as fetched without type processing: SQLite's stored text, or
     the driver's datetime (PostgreSQL). Same result as the UTCDateTime column type."""
     if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return naive_as_utc(datetime.fromisoformat(value))
+    return value.astimezone(UTC) if value.tzinfo else naive_as_utc(value)  # type: ignore[no-any-return]
 
 
-def _status_indices(days: list[float], gone: list[bool], rules: TrajectoryRules) -> list[int]:
+def _stored(at: datetime, like: Any) -> Any:
+    """``at`` (UTC) in the form assessed_at is fetched in (``like``): SQLite's
+    text (fixed width, so it sorts as time does; isoformat without "+00:00")
+    or the driver's datetime."""
+    if isinstance(like, str):
+        return at.isoformat(" ", "microseconds")[:-6]
+    return at
+
+
+def _status_indices(instants: list[Any], gone: list[bool], rules: TrajectoryRules) -> list[int]:
     """The assessments that decide compute_trajectory's status, rule, baseline,
     latest, PAR and PAR at week 4 (not its slopes or projection).
 
@@ -633,26 +643,36 @@ def _status_indices(days: list[float], gone: list[bool], rules: TrajectoryRules)
     assessments with the one before it (healed). Passing just these gives the
     same answer for a fraction of the work, which is what lets the dashboard
     judge thousands of wounds per request; tests/summaries checks the
-    equivalence on random series. ``days`` are from the baseline, computed as
-    app/clinical/trajectory.py does; ``gone`` marks closed or zero-area ones.
+    equivalence on random series. ``instants`` are assessed_at as fetched, in
+    time order (only two are parsed); ``gone`` marks closed or zero-area ones.
+
+    Where an assessment lies exactly on the PAR day or the window start, the
+    trajectory's comparison of float days may fall either way (the window
+    start is itself a float difference), so the neighbours of such a tie are
+    kept too: any superset of the deciding assessments gives the same answer.
+    Elsewhere the instants are at least a microsecond from the mark, far more
+    than the rounding of days.
     """
-    n = len(days)
+    n = len(instants)
     keep = {0, n - 2, n - 1}
-    for target in (float(rules.par_day), days[-1] - rules.stall_window_days):
-        before = bisect_right(days, target) - 1
-        after = bisect_left(days, target)
-        if before >= 0:
-            keep.add(before)
-        if after < n:
-            keep.add(after)
+    origin, latest = _utc(instants[0]), _utc(instants[-1])
+    for target in (
+        origin + timedelta(days=rules.par_day),
+        latest - timedelta(days=rules.stall_window_days),
+    ):
+        mark = _stored(target, instants[0])
+        before = bisect_right(instants, mark) - 1
+        after = bisect_left(instants, mark)
+        keep.update((before, after))
+        if after < n and instants[after] == mark:
+            keep.update((after - 1, before + 1))
     if gone[-1]:
         first = n - 1
         while first > 0 and gone[first - 1]:
             first -= 1
         keep.add(first)
-        if first > 0:
-            keep.add(first - 1)
-    return sorted(i for i in keep if i >= 0)
+        keep.add(first - 1)
+    return sorted(i for i in keep if 0 <= i < n)
 
 
 def statuses_for(
@@ -662,20 +682,20 @@ def statuses_for(
     (wound_id, assessed_at, area_cm2, closed, ...) rows in time order, fed only
     the assessments those depend on (_status_indices). Slopes, k and the
     projection in the result are NOT those of the full series."""
-    measured = []
-    for row in rows:
-        area = row[2]
-        if area is None:
-            if not row[3]:
-                continue
-            area = 0.0
-        measured.append((_utc(row[1]), float(area), bool(row[3])))
+    # An assessment without an area counts only when it found the wound closed.
+    measured = [row for row in rows if row[2] is not None or row[3]]
     if len(measured) > 6:
-        origin = measured[0][0]
-        days = [(m[0] - origin).total_seconds() / 86400.0 for m in measured]
-        gone = [m[2] or m[1] == 0 for m in measured]
-        measured = [measured[i] for i in _status_indices(days, gone, rules)]
-    points = [Measurement(at=at, area_cm2=area, closed=closed) for at, area, closed in measured]
+        gone = [bool(row[3]) or row[2] == 0 for row in measured]
+        keep = _status_indices([row[1] for row in measured], gone, rules)
+        measured = [measured[i] for i in keep]
+    points = [
+        Measurement(
+            at=_utc(row[1]),
+            area_cm2=0.0 if row[2] is None else float(row[2]),
+            closed=bool(row[3]),
+        )
+        for row in measured
+    ]
     return compute_trajectory(points, healed_on=healed_on, rules=rules)
 
 

@@ -430,18 +430,51 @@ def test_status_from_deciding_points_matches_full_series():
             ],
             rules=rules,
         )
-        short = statuses_for(rows, rules)
-        for key in (
-            "status",
-            "rule",
-            "baseline",
-            "latest",
-            "par_pct",
-            "par_week4_pct",
-            "par_week4_note",
-            "days_to_closure",
-        ):
-            assert getattr(short, key) == getattr(full, key), (case, key)
+        # as PostgreSQL's driver gives assessed_at, and as SQLite stores it (text)
+        as_text = [(r[0], r[1].replace(tzinfo=None).isoformat(" "), *r[2:]) for r in rows]
+        for short in (statuses_for(rows, rules), statuses_for(as_text, rules)):
+            for key in (
+                "status",
+                "rule",
+                "baseline",
+                "latest",
+                "par_pct",
+                "par_week4_pct",
+                "par_week4_note",
+                "days_to_closure",
+            ):
+                assert getattr(short, key) == getattr(full, key), (case, key)
+
+
+def test_stored_instant_matches_the_database(app, clinic, nurse):
+    """_status_indices compares assessed_at as fetched with instants it formats
+    itself: the two forms must be the same (SQLite keeps text)."""
+    from datetime import UTC, datetime, timezone
+
+    import sqlalchemy as sa
+
+    from app.assessments.models import Assessment
+    from app.extensions import db
+    from app.summaries.services import _stored
+
+    wid = h.wound(app, clinic, h.patient(app, clinic))
+    instants = [
+        datetime(2026, 3, 1, 10, 15, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 3, 2, 8, 0, 0, 250000, tzinfo=UTC),
+    ]
+    for when in instants:
+        h.assess(nurse, wid, when, length_cm=2, width_cm=1)
+    with app.app_context():
+        fetched = (
+            db.session.execute(
+                sa.select(sa.type_coerce(Assessment.assessed_at, sa.String)).order_by(
+                    Assessment.assessed_at
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [_stored(when.astimezone(UTC), fetched[0]) for when in instants] == fetched
 
 
 def test_therapy_block(app, clinic, nurse):
