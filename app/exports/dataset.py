@@ -1,11 +1,14 @@
 """The de-identified research dataset, read in batches.
 
-Each ``*_batches`` generator runs ONE streaming query for its table (rows come
-from the database ``BATCH_SIZE`` at a time, never all at once), fetches the
-context that batch needs (procedures, fractions, overrides, therapy, labs) with
-a few ``IN (...)`` queries bounded by the batch, and yields lists of
-de-identified row tuples in the column order of ``TABLES``. Memory is bounded by
-the batch size, not by the size of the clinic.
+``export_batches`` produces all four tables in ONE patient-ordered pass: a
+streaming wound query drives it, and for each batch of wounds the context
+(day zero, dose curves, procedures, overrides, therapy, labs) is read once with
+a few ``IN (...)`` queries bounded by the batch and shared by every table,
+while the assessment stream (``assessment_query``) is read alongside. Rows
+come from the database ``BATCH_SIZE`` / ``CONTEXT_BATCH_SIZE`` at a time,
+never all at once, and leave as lists of de-identified row tuples in the
+column order of ``TABLES``. Memory is bounded by the batch sizes, not by the
+size of the clinic. ``BATCHES`` gives one table at a time (the FHIR writer).
 
 Selection: ``date_from``/``date_to`` select wounds by onset date (inclusive);
 each selected wound is exported with its whole follow-up so that healing times
@@ -21,7 +24,7 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -459,9 +462,11 @@ def _fetch(conn: sa.Connection, stmt: sa.Select[Any]) -> Sequence[sa.Row[Any]]:
 
 
 def _stream(
-    conn: sa.Connection, stmt: sa.Select[Any], size: int = BATCH_SIZE
-) -> Iterator[list[Any]]:
-    """Rows of ``stmt`` in lists of at most ``size``, from a streaming cursor."""
+    conn: sa.Connection, stmt: sa.Select[Any], size: int | None = None
+) -> Generator[list[Any], None, None]:
+    """Rows of ``stmt`` in lists of at most ``size`` (default BATCH_SIZE), from a
+    streaming cursor."""
+    size = size or BATCH_SIZE
     result = conn.execution_options(stream_results=True, yield_per=size).execute(stmt)
     try:
         yield from result.partitions(size)
@@ -713,32 +718,40 @@ def _is_prp(kind: str, prp_form: Any, prp_volume: Any, prp_activator: Any) -> bo
     return kind == "prp" or any(v is not None for v in (prp_form, prp_volume, prp_activator))
 
 
-def procedure_times(
-    conn: sa.Connection, wound_ids: set[Hex]
-) -> dict[Hex, tuple[list[Any], list[Any]]]:
-    """Per wound: sorted times of debridements and of PRP applications."""
-    out: dict[Hex, tuple[list[Any], list[Any]]] = {}
+def wound_procedures(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, list[Any]]:
+    """Per wound: its live procedures in time order, as (id, wound_id, performed_at,
+    kind, debridement_method, debridement_to_bleeding, prp_form, prp_volume_ml,
+    prp_activator). One read serves both the procedures table and the
+    assessments' "before this visit" counts."""
+    p = Procedure
+    out: dict[Hex, list[Any]] = defaultdict(list)
     for chunk in _chunks(wound_ids):
-        for wid, at, kind, form, vol, act in _fetch(
+        rows: Sequence[Any] = _fetch(
             conn,
             sa.select(
-                _hex(Procedure.wound_id),
-                Procedure.performed_at,
-                Procedure.kind,
-                Procedure.prp_form,
-                Procedure.prp_volume_ml,
-                Procedure.prp_activator,
-            ).where(Procedure.wound_id.in_(chunk), Procedure.deleted_at.is_(None)),
-        ):
-            debr, prp = out.setdefault(wid, ([], []))
-            if kind == "debridement":
-                debr.append(at)
-            if _is_prp(kind, form, vol, act):
-                prp.append(at)
-    for debr, prp in out.values():
-        debr.sort()
-        prp.sort()
+                _hex(p.id),
+                _hex(p.wound_id),
+                p.performed_at,
+                p.kind,
+                p.debridement_method,
+                p.debridement_to_bleeding,
+                p.prp_form,
+                p.prp_volume_ml,
+                p.prp_activator,
+            )
+            .where(p.wound_id.in_(chunk), p.deleted_at.is_(None))
+            .order_by(p.wound_id, p.performed_at, p.id),
+        )
+        for row in rows:
+            out[row[1]].append(row)
     return out
+
+
+def procedure_times(procedures: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Sorted times of a wound's debridements and of its PRP applications."""
+    debridements = [r[2] for r in procedures if r[3] == "debridement"]
+    prp = [r[2] for r in procedures if _is_prp(r[3], r[6], r[7], r[8])]
+    return debridements, prp
 
 
 def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, dict[str, int]]:
@@ -779,188 +792,6 @@ def _vocabulary(allowed: tuple[str, ...]) -> dict[str | None, str | None]:
     out: dict[str | None, str | None] = {v: v for v in allowed}
     out[None] = None
     return out
-
-
-def patient_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
-    """patients: one row per patient with at least one selected wound."""
-    pseudonym = deid.Pseudonymizer(sel.key).for_kind("patient")
-    for rows in _stream(conn, _patient_query(sel), CONTEXT_BATCH_SIZE):
-        infos = patient_infos(conn, {r[0] for r in rows})
-        out = []
-        for (pid,) in rows:
-            info = infos.get(pid)
-            if info is None:
-                continue
-            out.append(
-                (
-                    pseudonym(pid),
-                    deid.one_of(info.sex, SEXES, "unknown"),
-                    deid.age_label(info.birth_date, info.first_record),
-                    info.day_zero_kind,
-                )
-            )
-        yield out
-
-
-def assessment_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
-    """assessments: long format, one row per assessment.
-
-    Rows come ordered by wound, so the per-wound values (pseudonyms, onset day,
-    merged dose curve, procedure times) are computed when the wound changes; the
-    per-row work is one keyed hash, date arithmetic and a few lookups.
-    """
-    pseudonyms = deid.Pseudonymizer(sel.key)
-    assessment_pseudonym = pseudonyms.for_kind("assessment")
-    wound_pseudonym = pseudonyms.for_kind("wound")
-    patient_pseudonym = pseudonyms.for_kind("patient")
-    area_methods = _vocabulary(AREA_METHODS).get
-    amounts = _vocabulary(EXUDATE_AMOUNTS).get
-    types = _vocabulary(EXUDATE_TYPES).get
-    patients = PatientCache(conn)
-    bisect_left = bisect.bisect_left
-    bisect_right = bisect.bisect_right
-    for rows in _stream(conn, assessment_query(sel)):
-        wound_ids = {r[1] for r in rows}
-        patient_ids = {r[2] for r in rows}
-        infos = patients.get(patient_ids)
-        doses = DoseLookup(conn, patient_ids)
-        procs = procedure_times(conn, wound_ids)
-        overrides = effective_overrides(conn, wound_ids).get
-        out: list[tuple[Any, ...]] = []
-        append = out.append
-        current = None
-        for (
-            aid,
-            wid,
-            pid,
-            at,
-            length,
-            width,
-            depth,
-            area,
-            method,
-            amount,
-            etype,
-            epithelial,
-            granulation,
-            slough,
-            necrotic,
-            closed,
-            pain,
-            push_area,
-            push_exudate,
-            push_tissue,
-            push_total,
-            bwat,
-            ctcae,
-            rtog,
-            onset,
-            course_id,
-        ) in rows:
-            if wid != current:
-                current = wid
-                info = infos[pid]
-                assert info is not None  # a patient with a wound has a first record
-                day_zero = info.day_zero
-                onset_day = (onset - day_zero).days
-                dose = wound_dose(doses.curves_for(pid, course_id))
-                dose_days, dose_cums, dose_last, dose_total = (
-                    dose.days,
-                    dose.cumulative,
-                    dose.last_day,
-                    dose.total,
-                )
-                dose_onset = dose.on(onset)
-                w_pseudonym = wound_pseudonym(wid)
-                p_pseudonym = patient_pseudonym(pid)
-                debr, prp = procs.get(wid, ((), ()))
-            visit = at.date()
-            visit_day = (visit - day_zero).days
-            if visit >= dose_last:
-                cumulative = dose_total
-            else:
-                i = bisect_right(dose_days, visit)
-                cumulative = dose_cums[i - 1] if i else 0.0
-            grades = overrides(aid)
-            append(
-                (
-                    assessment_pseudonym(aid),
-                    w_pseudonym,
-                    p_pseudonym,
-                    visit_day,
-                    visit_day - onset_day,
-                    length,
-                    width,
-                    depth,
-                    area,
-                    area_methods(method, "other"),
-                    amounts(amount, "other"),
-                    types(etype, "other"),
-                    epithelial,
-                    granulation,
-                    slough,
-                    necrotic,
-                    closed,
-                    pain,
-                    push_area,
-                    push_exudate,
-                    push_tissue,
-                    push_total,
-                    bwat,
-                    ctcae if grades is None else grades.get("ctcae", ctcae),
-                    ctcae,
-                    rtog if grades is None else grades.get("rtog", rtog),
-                    rtog,
-                    bisect_left(debr, at) if debr else 0,
-                    bisect_left(prp, at) if prp else 0,
-                    dose_onset,
-                    cumulative,
-                )
-            )
-        yield out
-
-
-def procedure_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
-    """procedures: one row per procedure of a selected wound; no notes, no preparation text."""
-    pseudonyms = deid.Pseudonymizer(sel.key)
-    procedure_pseudonym = pseudonyms.for_kind("procedure")
-    wound_pseudonym = pseudonyms.for_kind("wound")
-    patient_pseudonym = pseudonyms.for_kind("patient")
-    kinds = _vocabulary(PROCEDURE_KINDS).get
-    methods = _vocabulary(DEBRIDEMENT_METHODS).get
-    forms = _vocabulary(PRP_FORMS).get
-    activators = _vocabulary(PRP_ACTIVATORS).get
-    patients = PatientCache(conn)
-    for rows in _stream(conn, _procedure_query(sel)):
-        infos = patients.get({r[2] for r in rows})
-        out = []
-        current = None
-        for prid, wid, pid, at, kind, method, to_bleed, form, vol, act, onset in rows:
-            if wid != current:  # rows come grouped by wound
-                current = wid
-                info = infos[pid]
-                assert info is not None
-                day_zero = info.day_zero
-                onset_day = (onset - day_zero).days
-                w_pseudonym, p_pseudonym = wound_pseudonym(wid), patient_pseudonym(pid)
-            day = (at.date() - day_zero).days
-            out.append(
-                (
-                    procedure_pseudonym(prid),
-                    w_pseudonym,
-                    p_pseudonym,
-                    day,
-                    day - onset_day,
-                    kinds(kind, "other"),
-                    methods(method, "other"),
-                    _yesno(to_bleed),
-                    _yesno(_is_prp(kind, form, vol, act)),
-                    forms(form, "other"),
-                    _num(vol),
-                    activators(act, "other"),
-                )
-            )
-        yield out
 
 
 def _follow_up_ends(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, date]:
@@ -1033,19 +864,203 @@ def _site_class(cache: dict[str | None, str], site: str | None) -> str:
     return cache[site]
 
 
-def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
-    """wounds: one row per selected wound with healing, dose, therapy and lab context."""
-    pseudonyms = deid.Pseudonymizer(sel.key)
-    wound_pseudonym = pseudonyms.for_kind("wound")
-    patient_pseudonym = pseudonyms.for_kind("patient")
-    patients = PatientCache(conn)
-    site_classes: dict[str | None, str] = {}  # body-site text -> class, bounded below
-    for rows in _stream(conn, _wound_query(sel), CONTEXT_BATCH_SIZE):
+@dataclass
+class _Batch:
+    """The context of one batch of wounds (CONTEXT_BATCH_SIZE, in stream order),
+    read once and shared by every table: each patient's day zero and dose
+    curves, each wound's procedures and its assessments' grade overrides."""
+
+    wound_ids: set[Hex]
+    infos: dict[Hex, PatientInfo | None]
+    doses: DoseLookup | None
+    procedures: dict[Hex, list[Any]]
+    overrides: dict[Hex, dict[str, int]]
+    follow_up_ends: dict[Hex, date]  # filled from the assessment stream when it is read
+
+
+class _Rows:
+    """Turns source rows into de-identified row tuples (in ``TABLES`` column order)."""
+
+    def __init__(self, sel: Selection) -> None:
+        pseudonyms = deid.Pseudonymizer(sel.key)
+        self.assessment_pseudonyms = pseudonyms.many_for_kind("assessment")
+        self.procedure_pseudonym = pseudonyms.for_kind("procedure")
+        self.wound_pseudonym = pseudonyms.for_kind("wound")
+        self.patient_pseudonym = pseudonyms.for_kind("patient")
+        self.site_classes: dict[str | None, str] = {}  # body-site text -> class, bounded
+
+    def patient(self, pid: Hex, info: PatientInfo) -> tuple[Any, ...]:
+        return (
+            self.patient_pseudonym(pid),
+            deid.one_of(info.sex, SEXES, "unknown"),
+            deid.age_label(info.birth_date, info.first_record),
+            info.day_zero_kind,
+        )
+
+    def assessments(
+        self,
+        rows: list[Any],
+        pseudonyms: list[str],
+        start: int,
+        batch: _Batch,
+        out: list[tuple[Any, ...]],
+    ) -> int:
+        """Append the rows from ``start`` on that belong to ``batch``'s wounds to
+        ``out``; return the index of the first row that does not (``len(rows)``
+        when all do).
+
+        Rows come ordered by wound, so the per-wound values (pseudonyms, onset
+        day, merged dose curve, procedure times) are computed when the wound
+        changes; the per-row work is date arithmetic and a few lookups (the
+        assessment pseudonyms of the partition come in ``pseudonyms``, made in
+        one call).
+        """
+        area_methods = _AREA_METHODS
+        amounts = _EXUDATE_AMOUNTS
+        types = _EXUDATE_TYPES
+        bisect_left = bisect.bisect_left
+        bisect_right = bisect.bisect_right
+        wound_ids, infos, doses = batch.wound_ids, batch.infos, batch.doses
+        assert doses is not None
+        overrides = batch.overrides.get
+        ends = batch.follow_up_ends
+        append = out.append
+        done = len(out)
+        current = None
+        visit: Any = None
+        for a_pseudonym, (
+            aid,
+            wid,
+            pid,
+            at,
+            length,
+            width,
+            depth,
+            area,
+            method,
+            amount,
+            etype,
+            epithelial,
+            granulation,
+            slough,
+            necrotic,
+            closed,
+            pain,
+            push_area,
+            push_exudate,
+            push_tissue,
+            push_total,
+            bwat,
+            ctcae,
+            rtog,
+            onset,
+            course_id,
+        ) in zip(pseudonyms[start:], rows[start:], strict=True):
+            if wid != current:
+                if current is not None:
+                    ends[current] = visit
+                if wid not in wound_ids:  # the first row of a later batch
+                    current = None
+                    break
+                current = wid
+                info = infos[pid]
+                assert info is not None  # a patient with a wound has a first record
+                day_zero = info.day_zero
+                onset_day = (onset - day_zero).days
+                dose = wound_dose(doses.curves_for(pid, course_id))
+                dose_days, dose_cums, dose_last, dose_total = (
+                    dose.days,
+                    dose.cumulative,
+                    dose.last_day,
+                    dose.total,
+                )
+                dose_onset = dose.on(onset)
+                w_pseudonym = self.wound_pseudonym(wid)
+                p_pseudonym = self.patient_pseudonym(pid)
+                debr, prp = procedure_times(batch.procedures.get(wid, []))
+            visit = at.date()
+            visit_day = (visit - day_zero).days
+            if visit >= dose_last:
+                cumulative = dose_total
+            else:
+                i = bisect_right(dose_days, visit)
+                cumulative = dose_cums[i - 1] if i else 0.0
+            grades = overrides(aid)
+            append(
+                (
+                    a_pseudonym,
+                    w_pseudonym,
+                    p_pseudonym,
+                    visit_day,
+                    visit_day - onset_day,
+                    length,
+                    width,
+                    depth,
+                    area,
+                    area_methods(method, "other"),
+                    amounts(amount, "other"),
+                    types(etype, "other"),
+                    epithelial,
+                    granulation,
+                    slough,
+                    necrotic,
+                    closed,
+                    pain,
+                    push_area,
+                    push_exudate,
+                    push_tissue,
+                    push_total,
+                    bwat,
+                    ctcae if grades is None else grades.get("ctcae", ctcae),
+                    ctcae,
+                    rtog if grades is None else grades.get("rtog", rtog),
+                    rtog,
+                    bisect_left(debr, at) if debr else 0,
+                    bisect_left(prp, at) if prp else 0,
+                    dose_onset,
+                    cumulative,
+                )
+            )
+        if current is not None:
+            ends[current] = visit
+        return start + len(out) - done
+
+    def procedures(
+        self, wound: Any, info: PatientInfo, procedures: list[Any]
+    ) -> list[tuple[Any, ...]]:
+        """One wound's procedures; no notes, no preparation text."""
+        wid, pid, onset = wound[0], wound[1], wound[7]
+        day_zero = info.day_zero
+        onset_day = (onset - day_zero).days
+        w_pseudonym, p_pseudonym = self.wound_pseudonym(wid), self.patient_pseudonym(pid)
+        out = []
+        for prid, _, at, kind, method, to_bleed, form, vol, act in procedures:
+            day = (at.date() - day_zero).days
+            out.append(
+                (
+                    self.procedure_pseudonym(prid),
+                    w_pseudonym,
+                    p_pseudonym,
+                    day,
+                    day - onset_day,
+                    _PROCEDURE_KINDS(kind, "other"),
+                    _DEBRIDEMENT_METHODS(method, "other"),
+                    _yesno(to_bleed),
+                    _yesno(_is_prp(kind, form, vol, act)),
+                    _PRP_FORMS(form, "other"),
+                    _num(vol),
+                    _PRP_ACTIVATORS(act, "other"),
+                )
+            )
+        return out
+
+    def wounds(self, conn: sa.Connection, rows: list[Any], batch: _Batch) -> list[tuple[Any, ...]]:
+        """One row per wound with healing, dose, therapy and lab context."""
         patient_ids = {r[1] for r in rows}
-        wound_ids = {r[0] for r in rows}
-        infos = patients.get(patient_ids)
-        doses = DoseLookup(conn, patient_ids)
-        ends = _follow_up_ends(conn, wound_ids)
+        wound_ids = batch.wound_ids
+        doses = batch.doses
+        assert doses is not None
+        ends = batch.follow_up_ends
         schedules = _schedules(conn, patient_ids)
         topicals: dict[Hex, set[str]] = defaultdict(set)
         for chunk in _chunks(wound_ids):
@@ -1073,9 +1088,10 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
                 ),
             ):
                 labs[pid].append((taken.date(), test, grade))
+        site_classes = self.site_classes
         out = []
         for wid, pid, site, lat, fold, etiology, status, onset, healed, course_id in rows:
-            info = infos.get(pid)
+            info = batch.infos.get(pid)
             if info is None:
                 continue
             end = healed or max(ends.get(wid, onset), onset)
@@ -1099,8 +1115,8 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
             healed_day = None if healed is None else (healed - info.day_zero).days
             out.append(
                 (
-                    wound_pseudonym(wid),
-                    patient_pseudonym(pid),
+                    self.wound_pseudonym(wid),
+                    self.patient_pseudonym(pid),
                     site_classes.get(site) or _site_class(site_classes, site),
                     deid.one_of(lat, LATERALITIES, "none"),
                     _yesno(fold),
@@ -1120,12 +1136,115 @@ def wound_batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[An
                     worst["neutrophils"],
                 )
             )
-        yield out
+        return out
 
 
-BATCHES = {
-    "patients": patient_batches,
-    "wounds": wound_batches,
-    "assessments": assessment_batches,
-    "procedures": procedure_batches,
-}
+_AREA_METHODS = _vocabulary(AREA_METHODS).get
+_EXUDATE_AMOUNTS = _vocabulary(EXUDATE_AMOUNTS).get
+_EXUDATE_TYPES = _vocabulary(EXUDATE_TYPES).get
+_PROCEDURE_KINDS = _vocabulary(PROCEDURE_KINDS).get
+_DEBRIDEMENT_METHODS = _vocabulary(DEBRIDEMENT_METHODS).get
+_PRP_FORMS = _vocabulary(PRP_FORMS).get
+_PRP_ACTIVATORS = _vocabulary(PRP_ACTIVATORS).get
+
+
+def export_batches(
+    conn: sa.Connection, sel: Selection, tables: Collection[str] = tuple(TABLES)
+) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """Every table of the export in ONE patient-ordered pass, as (table, rows) pairs.
+
+    The wound stream drives: for each CONTEXT_BATCH_SIZE wounds (ordered by
+    patient, then wound) the patient and wound context is read once and serves
+    every table, and the assessment stream (``assessment_query``, the very
+    query the benchmark's floor streams; same order) is read alongside up to
+    the batch's last wound. Each table's rows come out in the order of its own
+    query (patients by id; wounds, assessments and procedures by patient,
+    wound, then time), so a writer per table sees what the table-at-a-time
+    queries gave. Memory: one wound batch's context plus one partition of
+    BATCH_SIZE assessment rows.
+
+    ``tables`` limits the work to what is asked for (FHIR reads one table at a time).
+    """
+    want_patients, want_wounds = "patients" in tables, "wounds" in tables
+    want_assessments, want_procedures = "assessments" in tables, "procedures" in tables
+    make = _Rows(sel)
+    patients = PatientCache(conn)
+    wound_stream = _stream(conn, _wound_query(sel), CONTEXT_BATCH_SIZE)
+    assessment_stream = _stream(conn, assessment_query(sel)) if want_assessments else None
+    partition: list[Any] = []
+    pseudonyms: list[str] = []
+    position = 0
+    last_patient: Hex | None = None
+    try:
+        for wounds in wound_stream:
+            wound_ids = {r[0] for r in wounds}
+            patient_ids = {r[1] for r in wounds}
+            batch = _Batch(
+                wound_ids=wound_ids,
+                infos=patients.get(patient_ids),
+                doses=DoseLookup(conn, patient_ids) if want_wounds or want_assessments else None,
+                procedures=(
+                    wound_procedures(conn, wound_ids) if want_procedures or want_assessments else {}
+                ),
+                overrides=effective_overrides(conn, wound_ids) if want_assessments else {},
+                follow_up_ends={},
+            )
+            if want_patients:
+                rows = []
+                for pid in dict.fromkeys(r[1] for r in wounds):
+                    info = batch.infos.get(pid)
+                    if pid != last_patient and info is not None:
+                        rows.append(make.patient(pid, info))
+                    last_patient = pid
+                yield "patients", rows
+            if assessment_stream is not None:
+                while True:
+                    if position == len(partition):
+                        partition = next(assessment_stream, [])
+                        position = 0
+                        if not partition:
+                            break
+                        pseudonyms = make.assessment_pseudonyms([r[0] for r in partition])
+                    rows = []
+                    position = make.assessments(partition, pseudonyms, position, batch, rows)
+                    if rows:
+                        yield "assessments", rows
+                    if position < len(partition):  # the rest belongs to later wounds
+                        break
+            elif want_wounds:
+                batch.follow_up_ends.update(_follow_up_ends(conn, wound_ids))
+            if want_wounds:
+                yield "wounds", make.wounds(conn, wounds, batch)
+            if want_procedures:
+                rows = []
+                for wound in wounds:
+                    info = batch.infos[wound[1]]
+                    procedures = batch.procedures.get(wound[0])
+                    if procedures:
+                        assert info is not None
+                        rows += make.procedures(wound, info, procedures)
+                yield "procedures", rows
+        if position < len(partition) or (
+            assessment_stream is not None and next(assessment_stream, None)
+        ):
+            # Both streams are ordered alike, so this means the orders disagree:
+            # fail rather than silently drop assessment rows.
+            raise RuntimeError("assessment rows outside the wound stream's order")
+    finally:
+        wound_stream.close()
+        if assessment_stream is not None:
+            assessment_stream.close()
+
+
+def _table_batches(table: str) -> Callable[[sa.Connection, Selection], Iterator[list[Any]]]:
+    def batches(conn: sa.Connection, sel: Selection) -> Iterator[list[tuple[Any, ...]]]:
+        for _, rows in export_batches(conn, sel, (table,)):
+            yield rows
+
+    batches.__name__ = f"{table}_batches"
+    batches.__doc__ = f"The {table} table alone, in batches (see export_batches)."
+    return batches
+
+
+# One table at a time (the FHIR writer reads them so).
+BATCHES = {table: _table_batches(table) for table in TABLES}

@@ -261,6 +261,26 @@ class Pseudonymizer:
 
         return pseudonym_of
 
+    def many_for_kind(self, kind: str) -> Callable[[list[str]], list[str]]:
+        """``for_kind(kind)`` over a list of hex ids at once: the same values,
+        without a Python call per id (the assessments' per-row cost)."""
+        prefixed = self._inner.copy()
+        prefixed.update(kind.encode() + b":")
+        inner_copy, outer_copy = prefixed.copy, self._outer.copy
+
+        def pseudonyms_of(hex_ids: list[str]) -> list[str]:
+            out: list[str] = []
+            append = out.append
+            for hex_id in hex_ids:
+                inner = inner_copy()
+                inner.update(hex_id.encode())
+                outer = outer_copy()
+                outer.update(inner.digest())
+                append(outer.hexdigest()[:PSEUDONYM_HEX_CHARS])
+            return out
+
+        return pseudonyms_of
+
 
 def age_years(birth_date: date, on: date) -> int:
     """Completed years of age on ``on``."""

@@ -2,8 +2,10 @@
 
 Every writer takes the batches one at a time and writes them straight to disk
 (csv.writer, pyarrow.parquet.ParquetWriter, one JSON line per resource), so
-memory stays bounded by one batch. ``write_files`` returns the files written
-(all in ``workdir``) and the row count of each.
+memory stays bounded by one batch. CSV and Parquet write their four tables
+side by side from one pass over the data (``dataset.export_batches``).
+``write_files`` returns the files written (all in ``workdir``) and the row
+count of each.
 
 pyarrow is imported only by the Parquet functions: it adds about 50 MB to the
 process that loads it, and CSV and FHIR exports (FHIR uses ``write_json``
@@ -15,12 +17,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from app.exports.dataset import BATCHES, TABLES, Column, Selection
+from app.exports.dataset import TABLES, Column, Selection, export_batches
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -59,22 +62,22 @@ def _write_dictionary(workdir: Path) -> Path:
     return path
 
 
-def _write_csv(
-    conn: sa.Connection, sel: Selection, table: str, workdir: Path, progress: Progress
-) -> tuple[Path, int]:
+class _CsvTable:
     """One table as CSV: the batches' tuples go straight to csv.writer (yes/no
     columns already hold REDCap's 1 / 0, so no per-row conversion)."""
-    columns = TABLES[table]
-    path = workdir / f"{table}.csv"
-    count = 0
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([c.name for c in columns])
-        for batch in BATCHES[table](conn, sel):
-            writer.writerows(batch)
-            count += len(batch)
-            progress(len(batch))
-    return path, count
+
+    suffix = "csv"
+
+    def __init__(self, path: Path, columns: tuple[Column, ...]) -> None:
+        self._fh = path.open("w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._fh)
+        self._writer.writerow([c.name for c in columns])
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        self._writer.writerows(rows)
+
+    def close(self) -> None:
+        self._fh.close()
 
 
 def arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:
@@ -93,50 +96,78 @@ def _arrow_array(values: tuple[Any, ...], type_: pa.DataType) -> pa.Array:
     return pa.array(values, type=type_)
 
 
-def _write_parquet(
-    conn: sa.Connection, sel: Selection, table: str, workdir: Path, progress: Progress
-) -> tuple[Path, int]:
+class _ParquetTable:
     """One table as Parquet, built column-wise: one pyarrow array per column of
     each batch. Batches are gathered into row groups of about ROW_GROUP_ROWS:
     the writer keeps every row group's metadata (~30 KB) until the file is
     closed, so one row group per 5,000-row batch made memory grow with the table.
     """
-    import pyarrow as pa  # lazy: see the module docstring
-    import pyarrow.parquet as pq
 
-    columns = TABLES[table]
-    schema = arrow_schema(columns)
-    pool = pa.default_memory_pool()
-    path = workdir / f"{table}.parquet"
-    count = 0
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+    suffix = "parquet"
 
-    def flush() -> None:
-        nonlocal pending, pending_rows
-        if pending:
-            writer.write_table(pa.Table.from_batches(pending, schema=schema))
-            pending, pending_rows = [], 0
+    def __init__(self, path: Path, columns: tuple[Column, ...]) -> None:
+        import pyarrow as pa  # lazy: see the module docstring
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        self._schema = arrow_schema(columns)
+        self._pool = pa.default_memory_pool()
+        self._writer = pq.ParquetWriter(path, self._schema, compression="snappy")
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        schema = self._schema
+        arrays = [
+            _arrow_array(values, field.type)
+            for values, field in zip(zip(*rows, strict=True), schema, strict=True)
+        ]
+        self._pending.append(self._pa.RecordBatch.from_arrays(arrays, schema=schema))
+        self._pending_rows += len(rows)
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(
+                self._pa.Table.from_batches(self._pending, schema=self._schema)
+            )
+            self._pending, self._pending_rows = [], 0
             # Hand the buffers back to the OS: pyarrow's allocator keeps freed
             # memory for reuse, and the kept share crept up with the rows.
-            pool.release_unused()
+            self._pool.release_unused()
 
-    with pq.ParquetWriter(path, schema, compression="snappy") as writer:
-        for batch in BATCHES[table](conn, sel):
-            if not batch:
+    def close(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self._writer.close()
+
+
+def _write_tables(
+    conn: sa.Connection,
+    sel: Selection,
+    table_type: type[_CsvTable] | type[_ParquetTable],
+    workdir: Path,
+    progress: Progress,
+) -> tuple[list[Path], dict[str, int]]:
+    """Every table in one pass over the data (dataset.export_batches), each
+    batch written to its table's file as it comes; all files stay open until
+    the pass ends."""
+    paths = {table: workdir / f"{table}.{table_type.suffix}" for table in TABLES}
+    counts = dict.fromkeys(TABLES, 0)
+    with ExitStack() as stack:
+        writers = {}
+        for table, columns in TABLES.items():
+            writers[table] = writer = table_type(paths[table], columns)
+            stack.callback(writer.close)
+        for table, rows in export_batches(conn, sel):
+            if not rows:
                 continue
-            arrays = [
-                _arrow_array(values, field.type)
-                for values, field in zip(zip(*batch, strict=True), schema, strict=True)
-            ]
-            pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-            pending_rows += len(batch)
-            if pending_rows >= ROW_GROUP_ROWS:
-                flush()
-            count += len(batch)
-            progress(len(batch))
-        flush()
-    return path, count
+            writers[table].write(rows)
+            counts[table] += len(rows)
+            progress(len(rows))
+    return list(paths.values()), counts
 
 
 def write_files(
@@ -152,18 +183,17 @@ def write_files(
 ) -> tuple[list[Path], dict[str, int]]:
     """Write every file of one export into ``workdir``; return (files, row counts).
 
-    ``file_done(path)`` is called as soon as a CSV or Parquet file is complete,
-    so the caller can compress it while the next table is written.
+    ``file_done(path)`` is called for each CSV or Parquet table file once it is
+    complete (the tables are written side by side, so all at the end of the
+    pass), so the caller can compress it while the rest is finished.
     """
     files: list[Path] = []
     counts: dict[str, int] = {}
     if fmt in ("csv", "parquet"):
-        write = _write_csv if fmt == "csv" else _write_parquet
-        for table in TABLES:
-            path, n = write(conn, sel, table, workdir, progress)
-            files.append(path)
-            counts[table] = n
-            if file_done is not None:
+        table_type = _CsvTable if fmt == "csv" else _ParquetTable
+        files, counts = _write_tables(conn, sel, table_type, workdir, progress)
+        if file_done is not None:
+            for path in files:
                 file_done(path)
         files.append(_write_dictionary(workdir))
         return files, counts

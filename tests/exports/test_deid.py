@@ -67,6 +67,16 @@ def test_pseudonyms_are_stable_per_recipient_and_unlinkable_between_recipients()
     assert str(record) not in pid
 
 
+def test_batched_pseudonyms_are_the_keyed_hash():
+    key = deid.pseudonym_key("secret", uuid.uuid4())
+    records = [uuid.uuid4() for _ in range(5)]
+    many = deid.Pseudonymizer(key).many_for_kind("assessment")
+    one = deid.Pseudonymizer(key).for_kind("assessment")
+    expected = [deid.pseudonym(key, "assessment", r) for r in records]
+    assert many([r.hex for r in records]) == expected == [one(r.hex) for r in records]
+    assert many([]) == []
+
+
 @pytest.mark.parametrize(
     ("birth", "on", "label"),
     [
