@@ -42,7 +42,7 @@ from app.clinical.trajectory import (
 from app.clinics.models import Clinic
 from app.core import audit
 from app.core.access import clinic_clause, not_found, require
-from app.core.db import naive_as_utc
+from app.core.db import UUIDText, naive_as_utc
 from app.core.errors import field_error
 from app.patients.models import Patient
 from app.procedures.models import Procedure
@@ -127,7 +127,7 @@ class WoundData:
 
     wound: Any
     assessments: list[Any]
-    overrides: dict[uuid.UUID, dict[str, dict[str, Any]]]
+    overrides: dict[str, dict[str, dict[str, Any]]]  # by assessment id (text)
     override_rows: list[Any]
     procedures: list[Any]
     phases: list[Any] = field(default_factory=list)
@@ -151,7 +151,7 @@ _WOUND_COLUMNS = (
 )
 
 _SERIES_COLUMNS = (
-    Assessment.id,
+    sa.type_coerce(Assessment.id, UUIDText()).label("id"),
     Assessment.assessed_at,
     Assessment.area_cm2,
     Assessment.area_method,
@@ -203,7 +203,7 @@ _SERIES_STMT = (
 _OVERRIDES_STMT = (
     sa.select(
         GradeOverride.id,
-        GradeOverride.assessment_id,
+        sa.type_coerce(GradeOverride.assessment_id, UUIDText()).label("assessment_id"),
         GradeOverride.scale,
         GradeOverride.value,
         GradeOverride.derived_value,
@@ -217,7 +217,7 @@ _OVERRIDES_STMT = (
 )
 _PROCEDURES_STMT = (
     sa.select(
-        Procedure.id,
+        sa.type_coerce(Procedure.id, UUIDText()).label("id"),
         Procedure.performed_at,
         Procedure.kind,
         Procedure.debridement_method,
@@ -375,10 +375,10 @@ def _labs_at_procedures(
     return out
 
 
-def _latest_overrides(rows: Iterable[Any]) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
+def _latest_overrides(rows: Iterable[Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """assessment id -> scale -> the override in force (the latest one; earlier
     overrides of the same scale stay as history, as Assessment.current_override)."""
-    out: dict[uuid.UUID, dict[str, dict[str, Any]]] = defaultdict(dict)
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:  # ordered by created_at: the last one wins
         out[row["assessment_id"]][row["scale"]] = dict(row)
     return out

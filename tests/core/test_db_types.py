@@ -21,3 +21,19 @@ def test_naive_as_utc_is_replace_tzinfo(value: datetime) -> None:
 def test_naive_as_utc_extremes() -> None:
     assert naive_as_utc(datetime.min) == datetime.min.replace(tzinfo=UTC)
     assert naive_as_utc(datetime.max) == datetime.max.replace(tzinfo=UTC)
+
+
+def test_uuid_text_reads_the_canonical_form(app, clinic):
+    import sqlalchemy as sa
+
+    from app.clinics.models import Clinic
+    from app.core.db import UUIDText
+    from app.extensions import db
+
+    with app.app_context():
+        text, native = db.session.execute(
+            sa.select(sa.type_coerce(Clinic.id, UUIDText()), Clinic.id).where(Clinic.id == clinic)
+        ).one()
+        none = db.session.execute(sa.select(sa.type_coerce(sa.null(), UUIDText()))).scalar()
+    assert text == str(native) == str(clinic)
+    assert none is None
