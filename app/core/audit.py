@@ -70,6 +70,12 @@ def _refuse_bulk_change(state: Any) -> None:
         raise ImmutableAuditError("audit events and record history cannot be changed or deleted")
 
 
+# Core INSERT of the audit table: audit rows are never read back through the
+# session that writes them, so they skip the unit of work (identity map, per-object
+# bookkeeping), which cost more than the statement itself.
+_INSERT = AuditEvent.__table__.insert()
+
+
 def _actor() -> dict[str, Any]:
     if not has_request_context():
         return {"user_id": None, "role": "system", "client_addr": None, "request_id": None}
@@ -82,7 +88,7 @@ def _actor() -> dict[str, Any]:
     }
 
 
-def build_event(
+def event_row(
     action: str,
     record_type: str | None = None,
     record_id: Any = None,
@@ -91,21 +97,31 @@ def build_event(
     outcome: str = "success",
     details: dict[str, Any] | None = None,
     user: Any = None,
-) -> AuditEvent:
+) -> dict[str, Any]:
+    """The column values of one audit event (every column, defaults applied)."""
     actor = _actor()
     if user is not None:
         actor["user_id"], actor["role"] = user.id, user.role
-    return AuditEvent(
-        id=new_id(),
-        at=utcnow(),
-        action=action,
-        record_type=record_type,
-        record_id=str(record_id) if record_id is not None else None,
-        clinic_id=clinic_id,
-        outcome=outcome,
-        details=details,
+    return {
+        "id": new_id(),
+        "at": utcnow(),
+        "action": action,
+        "record_type": record_type,
+        "record_id": str(record_id) if record_id is not None else None,
+        "clinic_id": clinic_id,
+        "outcome": outcome,
+        "details": details,
         **actor,
-    )
+    }
+
+
+def build_event(
+    action: str,
+    record_type: str | None = None,
+    record_id: Any = None,
+    **kw: Any,
+) -> AuditEvent:
+    return AuditEvent(**event_row(action, record_type, record_id, **kw))
 
 
 def record(
@@ -119,10 +135,8 @@ def record_now(
     engine: sa.Engine, action: str, record_type: str | None = None, record_id: Any = None, **kw: Any
 ) -> None:
     """Write an audit event in its own transaction, surviving the request's rollback."""
-    ev = build_event(action, record_type, record_id, **kw)
-    values = {c.key: getattr(ev, c.key) for c in sa.inspect(AuditEvent).column_attrs}
     with engine.begin() as conn:
-        conn.execute(sa.insert(AuditEvent).values(**values))
+        conn.execute(_INSERT, event_row(action, record_type, record_id, **kw))
 
 
 def _write_action(session: Session, obj: Any) -> str | None:
@@ -137,6 +151,7 @@ def _write_action(session: Session, obj: Any) -> str | None:
 
 @event.listens_for(Session, "before_flush")
 def _audit_writes(session: Session, flush_context: Any, instances: Any) -> None:
+    rows = []
     for obj in list(session.new) + list(session.dirty):
         record_type = getattr(obj, "__audit_type__", None)
         if record_type is None:
@@ -146,6 +161,10 @@ def _audit_writes(session: Session, flush_context: Any, instances: Any) -> None:
             continue
         if obj.id is None:
             obj.id = new_id()
-        session.add(
-            build_event(action, record_type, obj.id, clinic_id=getattr(obj, "clinic_id", None))
+        rows.append(
+            event_row(action, record_type, obj.id, clinic_id=getattr(obj, "clinic_id", None))
         )
+    if rows:
+        # In the flush's transaction (and savepoint): they commit or roll back
+        # with the writes they describe.
+        session.connection().execute(_INSERT, rows)

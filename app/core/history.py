@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -126,12 +127,37 @@ def _current_user_id() -> uuid.UUID | None:
     return None
 
 
+# Core INSERT of the history table: versions are never read back through the
+# session that writes them, so they skip the unit of work (identity map,
+# per-object bookkeeping), which cost more than the statement itself.
+_INSERT = RecordVersion.__table__.insert()
+
+# Data a record keeps in other tables (a course's phases), added to each of its
+# versions: record type -> function(record) -> keys for the snapshot.
+_EXTENSIONS: dict[str, Callable[[Any], dict[str, Any]]] = {}
+
+
+def snapshot_extension(
+    record_type: str,
+) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any], dict[str, Any]]]:
+    """Register ``fn(record) -> dict`` whose keys every version of ``record_type``
+    records beside the record's own columns (read when the version is written)."""
+
+    def register(fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+        _EXTENSIONS[record_type] = fn
+        return fn
+
+    return register
+
+
 @event.listens_for(Session, "before_flush")
 def _write_versions(session: Session, flush_context: Any, instances: Any) -> None:
     user_id = _current_user_id()
     extras: dict[Any, dict[str, Any]] = session.info.pop(_EXTRA, {})
+    rows = []
     for obj in list(session.new) + list(session.dirty):
-        if getattr(obj, "__audit_type__", None) is None or not getattr(obj, "__versioned__", True):
+        record_type = getattr(obj, "__audit_type__", None)
+        if record_type is None or not getattr(obj, "__versioned__", True):
             continue
         is_new = obj in session.new
         if not is_new and not session.is_modified(obj, include_collections=False):
@@ -154,19 +180,27 @@ def _write_versions(session: Session, flush_context: Any, instances: Any) -> Non
         data = snapshot(obj)
         data.update(extra)
         data["version"] = version
-        session.add(
-            RecordVersion(
-                record_type=obj.__audit_type__,
-                record_id=obj.id,
-                version=version,
-                action=action,
-                changed_fields=changed,
-                data=data,
-                changed_by=user_id,
-                changed_at=utcnow(),
-                clinic_id=getattr(obj, "clinic_id", None),
-            )
+        extension = _EXTENSIONS.get(record_type)
+        if extension is not None:
+            data.update(extension(obj))
+        rows.append(
+            {
+                "id": new_id(),
+                "record_type": record_type,
+                "record_id": obj.id,
+                "version": version,
+                "action": action,
+                "changed_fields": changed,
+                "data": data,
+                "changed_by": user_id,
+                "changed_at": utcnow(),
+                "clinic_id": getattr(obj, "clinic_id", None),
+            }
         )
+    if rows:
+        # In the flush's transaction (and savepoint): a version commits or
+        # rolls back with the write it records.
+        session.connection().execute(_INSERT, rows)
 
 
 def history_of(session: Session, record_type: str, record_id: uuid.UUID) -> list[RecordVersion]:

@@ -5,9 +5,9 @@ History of phases: phases are rows of their own table, so the generic history
 hook (app/core/history.py), which snapshots a record's own columns, would not
 see them. Two pieces close that gap, both here:
 
-- a ``before_insert`` hook on ``RecordVersion`` adds a ``phases`` key to every
-  course snapshot (create, update, delete, restore), read from the course in
-  the session, so each version shows the phases as they stood;
+- a snapshot extension (``history.snapshot_extension``) adds a ``phases`` key
+  to every course snapshot (create, update, delete, restore), read from the
+  course as it is written, so each version shows the phases as they stood;
 - an amendment of the phases is marked with ``history.mark_changed``, so the
   course gets a new version (ETag, delta sync) whose ``changed_fields`` names
   ``phases`` even when no course column changed.
@@ -20,15 +20,14 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from app.clinical import dose
 from app.core import records
 from app.core.access import current_user, scoped
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
-from app.core.history import RecordVersion, mark_changed, to_jsonable
+from app.core.history import mark_changed, snapshot_extension, to_jsonable
 from app.core.idempotency import create_once
 from app.patients.models import Patient
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
@@ -53,27 +52,10 @@ def _phase_snapshot(course: RadiotherapyCourse) -> list[dict[str, Any]]:
     ]
 
 
-def _course_in_session(session: Session, course_id: uuid.UUID) -> RadiotherapyCourse | None:
-    key = session.identity_key(RadiotherapyCourse, course_id)
-    found = session.identity_map.get(key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    for obj in session.new:
-        if isinstance(obj, RadiotherapyCourse) and obj.id == course_id:
-            return obj
-    return None
-
-
-@event.listens_for(RecordVersion, "before_insert")
-def _add_phases_to_snapshot(mapper: Any, connection: Any, target: RecordVersion) -> None:
+@snapshot_extension(RadiotherapyCourse.__audit_type__)
+def _phases_for_history(course: RadiotherapyCourse) -> dict[str, Any]:
     """Course versions carry their phases (see the module docstring)."""
-    if target.record_type != RadiotherapyCourse.__audit_type__:
-        return
-    session = object_session(target)
-    course = _course_in_session(session, target.record_id) if session is not None else None
-    if course is None:
-        return
-    target.data = {**target.data, "phases": _phase_snapshot(course)}
+    return {"phases": _phase_snapshot(course)}
 
 
 # --- validation ------------------------------------------------------------
