@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
@@ -73,7 +73,7 @@ def _refuse_bulk_change(state: Any) -> None:
 # Core INSERT of the audit table: audit rows are never read back through the
 # session that writes them, so they skip the unit of work (identity map, per-object
 # bookkeeping), which cost more than the statement itself.
-_INSERT = AuditEvent.__table__.insert()
+_INSERT = sa.insert(cast(sa.Table, AuditEvent.__table__))
 
 
 def _actor() -> dict[str, Any]:

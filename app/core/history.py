@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -130,7 +130,7 @@ def _current_user_id() -> uuid.UUID | None:
 # Core INSERT of the history table: versions are never read back through the
 # session that writes them, so they skip the unit of work (identity map,
 # per-object bookkeeping), which cost more than the statement itself.
-_INSERT = RecordVersion.__table__.insert()
+_INSERT = sa.insert(cast(sa.Table, RecordVersion.__table__))
 
 # Data a record keeps in other tables (a course's phases), added to each of its
 # versions: record type -> function(record) -> keys for the snapshot.
