@@ -40,6 +40,10 @@ _ARROW_TYPES = {
 }
 
 ROW_GROUP_ROWS = 20_000  # Parquet rows per row group: 4 assessment batches
+# The narrower tables are written side by side with the assessments (one pass),
+# so their pending rows add to the assessments' in memory: they flush sooner,
+# which keeps the peak that of the assessments alone whatever the table sizes.
+SIDE_TABLE_ROW_GROUP_ROWS = 5_000
 
 DICTIONARY_HEADER = ("variable", "form", "type", "units", "choices", "description")
 
@@ -68,7 +72,8 @@ class _CsvTable:
 
     suffix = "csv"
 
-    def __init__(self, path: Path, columns: tuple[Column, ...]) -> None:
+    def __init__(self, path: Path, columns: tuple[Column, ...], row_group_rows: int) -> None:
+        # row_group_rows: the same signature as _ParquetTable; CSV has no row groups.
         self._fh = path.open("w", newline="", encoding="utf-8")
         self._writer = csv.writer(self._fh)
         self._writer.writerow([c.name for c in columns])
@@ -98,17 +103,19 @@ def _arrow_array(values: tuple[Any, ...], type_: pa.DataType) -> pa.Array:
 
 class _ParquetTable:
     """One table as Parquet, built column-wise: one pyarrow array per column of
-    each batch. Batches are gathered into row groups of about ROW_GROUP_ROWS:
-    the writer keeps every row group's metadata (~30 KB) until the file is
-    closed, so one row group per 5,000-row batch made memory grow with the table.
+    each batch. Batches are gathered into row groups of about ``row_group_rows``
+    (ROW_GROUP_ROWS for the assessments): the writer keeps every row group's
+    metadata (~30 KB) until the file is closed, so one row group per 5,000-row
+    batch made memory grow with the table.
     """
 
     suffix = "parquet"
 
-    def __init__(self, path: Path, columns: tuple[Column, ...]) -> None:
+    def __init__(self, path: Path, columns: tuple[Column, ...], row_group_rows: int) -> None:
         import pyarrow as pa  # lazy: see the module docstring
         import pyarrow.parquet as pq
 
+        self._row_group_rows = row_group_rows
         self._pa = pa
         self._schema = arrow_schema(columns)
         self._pool = pa.default_memory_pool()
@@ -124,7 +131,7 @@ class _ParquetTable:
         ]
         self._pending.append(self._pa.RecordBatch.from_arrays(arrays, schema=schema))
         self._pending_rows += len(rows)
-        if self._pending_rows >= ROW_GROUP_ROWS:
+        if self._pending_rows >= self._row_group_rows:
             self._flush()
 
     def _flush(self) -> None:
@@ -159,7 +166,8 @@ def _write_tables(
     with ExitStack() as stack:
         writers = {}
         for table, columns in TABLES.items():
-            writers[table] = writer = table_type(paths[table], columns)
+            group = ROW_GROUP_ROWS if table == "assessments" else SIDE_TABLE_ROW_GROUP_ROWS
+            writers[table] = writer = table_type(paths[table], columns, group)
             stack.callback(writer.close)
         for table, rows in export_batches(conn, sel):
             if not rows:
