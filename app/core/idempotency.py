@@ -8,6 +8,7 @@ id for different content is a 409 carrying the stored record.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -45,6 +46,17 @@ def _replay(existing: Any, fp: str, dump: Callable[[Any], Any]) -> Any:
     )
 
 
+def _transaction_wrote(session: Session) -> bool:
+    """Whether the session's transaction has written anything that a rollback
+    would lose. The SQLite driver opens its transaction at the first write (a
+    write outside one is committed at once), so no open transaction means
+    nothing to lose; on other databases assume there is."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return True
+    return bool(connection.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
+
+
 def create_once(
     session: Session,
     model: type[T],
@@ -55,7 +67,7 @@ def create_once(
     """Create the record built by ``build(id, fingerprint)`` unless a replay.
 
     Returns (record, created). Concurrent replays race on the primary key; the
-    loser's insert fails inside a savepoint and it returns the winner's row.
+    loser's insert fails and it returns the winner's row.
     """
     client_id = payload.get("id")
     fp = fingerprint(payload)
@@ -67,12 +79,16 @@ def create_once(
             return _replay(existing, fp, dump), False
     record_id = client_id or uuid.uuid4()
     # No look-up first: a new id (the usual case) costs only the INSERT, and a
-    # replay is the primary-key violation, caught inside a savepoint so the
-    # rest of the request's transaction survives. begin_nested() flushes what
-    # was pending before the savepoint, so its rollback discards only this
-    # record (and the audit and history rows its flush added).
+    # replay is the primary-key violation. A failed flush rolls back the
+    # transaction it ran in, so earlier writes of the request are protected by
+    # a savepoint, whose rollback discards only this record (and the audit and
+    # history rows its flush added). When the transaction has written nothing
+    # yet (what was pending is flushed first), rolling all of it back loses
+    # nothing, and the savepoint's two statements are saved.
+    session.flush()
+    savepoint = _transaction_wrote(session)
     try:
-        with session.begin_nested():
+        with session.begin_nested() if savepoint else contextlib.nullcontext():
             try:
                 obj = build(record_id, fp)
             except Problem:
@@ -84,6 +100,8 @@ def create_once(
             session.add(obj)
             session.flush()
     except (IntegrityError, _Replayed):
+        if not savepoint:
+            session.rollback()
         existing = session.get(model, record_id, populate_existing=True)
         if existing is None:
             raise

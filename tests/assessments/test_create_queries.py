@@ -13,7 +13,7 @@ def _body() -> dict:
     return _assessment_body(0, datetime.now(UTC) - timedelta(hours=1))
 
 
-def test_create_issues_no_reloads(nurse, wound, count_queries):
+def test_create_issues_no_reloads(app, nurse, wound, count_queries):
     url = f"/api/v1/wounds/{wound}/assessments"
     assert nurse.post(url, json=_body()).status_code == 201  # warm
     with count_queries() as counter:
@@ -28,6 +28,9 @@ def test_create_issues_no_reloads(nurse, wound, count_queries):
     assert len(selects) == 2, sql
     inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 3, sql  # the assessment, its audit event, its version
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Nothing written before the INSERT, so no savepoint guards it.
+        assert not [s for s in sql if "SAVEPOINT" in s.upper()], sql
 
 
 def test_replay_with_an_invalid_body_is_still_a_replay(nurse, wound):
@@ -54,3 +57,61 @@ def test_reused_id_from_another_clinic_is_a_conflict(nurse, outsider, wound, app
     assert r.status_code == 409
     assert "stored" not in r.json
     assert uuid.UUID(body["id"])
+
+
+def _age_token(app, token: str, seconds: int) -> datetime:
+    """Move the token's last use ``seconds`` back, so the next request touches it."""
+    import sqlalchemy as sa
+
+    from app.auth.models import AuthToken
+    from app.auth.services import _digest
+    from app.extensions import db
+
+    with app.app_context():
+        stamp = datetime.now(UTC) - timedelta(seconds=seconds)
+        db.session.execute(
+            sa.update(AuthToken)
+            .where(AuthToken.token_hash == _digest(token))
+            .values(last_used_at=stamp)
+        )
+        db.session.commit()
+    return stamp
+
+
+def _last_used(app, token: str) -> datetime:
+    import sqlalchemy as sa
+
+    from app.auth.models import AuthToken
+    from app.auth.services import _digest
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(AuthToken.last_used_at).where(AuthToken.token_hash == _digest(token))
+        ).one()
+
+
+def test_replay_keeps_the_requests_earlier_writes(app, nurse, wound):
+    """The token's idle clock is written before the create's INSERT; a replay
+    (200, committed) must not roll that write back with its own failed INSERT."""
+    url = f"/api/v1/wounds/{wound}/assessments"
+    body = _body()
+    assert nurse.post(url, json=body).status_code == 201
+    stale = _age_token(app, nurse.token, 300)
+    r = nurse.post(url, json=body)
+    assert r.status_code == 200 and r.json["id"] == body["id"], r.json
+    assert _last_used(app, nurse.token) > stale + timedelta(seconds=200)
+
+
+def test_replay_with_nothing_written_before_answers_from_a_fresh_transaction(nurse, wound):
+    """With nothing written before the INSERT the whole transaction is rolled
+    back on the conflict; the replay is still answered, from the stored row and
+    the caller's memberships read again."""
+    url = f"/api/v1/wounds/{wound}/assessments"
+    body = _body()
+    assert nurse.post(url, json=body).status_code == 201
+    r = nurse.post(url, json=body)
+    assert r.status_code == 200 and r.json["id"] == body["id"]
+    r = nurse.post(url, json={**body, "pain_score": 9})
+    assert r.status_code == 409 and r.json["stored"]["pain_score"] == 3
+    assert len(nurse.get(url).json["items"]) == 1
