@@ -958,28 +958,30 @@ class _Rows:
         ) in zip(pseudonyms[start:], rows[start:], strict=True):
             if wid != current:
                 if current is not None:
-                    ends[current] = visit
+                    ends[current] = date.fromordinal(visit)
                 if wid not in wound_ids:  # the first row of a later batch
                     current = None
                     break
                 current = wid
                 info = infos[pid]
                 assert info is not None  # a patient with a wound has a first record
-                day_zero = info.day_zero
-                onset_day = (onset - day_zero).days
+                # Days as ordinals (date.toordinal): int arithmetic per row, not
+                # a date and a timedelta.
+                day_zero = info.day_zero.toordinal()
+                onset_day = onset.toordinal() - day_zero
                 dose = wound_dose(doses.curves_for(pid, course_id))
-                dose_days, dose_cums, dose_last, dose_total = (
-                    dose.days,
+                dose_days = [d.toordinal() for d in dose.days]
+                dose_cums, dose_last, dose_total = (
                     dose.cumulative,
-                    dose.last_day,
+                    dose.last_day.toordinal(),
                     dose.total,
                 )
                 dose_onset = dose.on(onset)
                 w_pseudonym = self.wound_pseudonym(wid)
                 p_pseudonym = self.patient_pseudonym(pid)
                 debr, prp = procedure_times(batch.procedures.get(wid, []))
-            visit = at.date()
-            visit_day = (visit - day_zero).days
+            visit = at.toordinal()  # the ordinal of at.date()
+            visit_day = visit - day_zero
             if visit >= dose_last:
                 cumulative = dose_total
             else:
@@ -1022,7 +1024,7 @@ class _Rows:
                 )
             )
         if current is not None:
-            ends[current] = visit
+            ends[current] = date.fromordinal(visit)
         return start + len(out) - done
 
     def procedures(

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 PSEUDONYM_HEX_CHARS = 32  # 128 bits: collision-free in practice, valid as a FHIR id
@@ -261,14 +261,14 @@ class Pseudonymizer:
 
         return pseudonym_of
 
-    def many_for_kind(self, kind: str) -> Callable[[list[str]], list[str]]:
+    def many_for_kind(self, kind: str) -> Callable[[Sequence[str]], list[str]]:
         """``for_kind(kind)`` over a list of hex ids at once: the same values,
         without a Python call per id (the assessments' per-row cost)."""
         prefixed = self._inner.copy()
         prefixed.update(kind.encode() + b":")
         inner_copy, outer_copy = prefixed.copy, self._outer.copy
 
-        def pseudonyms_of(hex_ids: list[str]) -> list[str]:
+        def pseudonyms_of(hex_ids: Sequence[str]) -> list[str]:
             out: list[str] = []
             append = out.append
             for hex_id in hex_ids:
