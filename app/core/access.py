@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import g, request
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app.core import audit
 from app.core.errors import Problem
@@ -138,6 +139,18 @@ def scoped(model: Any, action: str = "clinical:read", *, include_deleted: bool =
     return stmt
 
 
+_BY_ID: dict[type, Any] = {}
+
+
+def _by_id(model: type) -> Any:
+    """SELECT of one ``model`` row by primary key. Built once per model, so its
+    cache key is computed once and the compiled statement reused."""
+    stmt = _BY_ID.get(model)
+    if stmt is None:
+        stmt = _BY_ID[model] = sa.select(model).where(model.id == sa.bindparam("record_id"))  # type: ignore[attr-defined]
+    return stmt
+
+
 def get_record(
     session: Session,
     model: type[T],
@@ -158,9 +171,11 @@ def get_record(
     else:
         # By primary key, then the same rules as ``scoped`` checked on the row:
         # a record this request already loaded costs no query, and the SELECT
-        # is one SQLAlchemy builds once per model instead of on every call.
+        # is built once per model instead of on every call.
         user = require(action)
-        obj = session.get(model, record_id)
+        obj = session.identity_map.get(identity_key(model, record_id))
+        if obj is None or sa.inspect(obj).expired:
+            obj = session.scalars(_by_id(model), {"record_id": record_id}).first()
         if obj is not None and (
             not in_clinic(user, obj.clinic_id)
             or (not include_deleted and getattr(obj, "deleted_at", None) is not None)
