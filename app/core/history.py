@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE
 
 from app.core.db import Base, new_id, utcnow
 
@@ -102,14 +101,19 @@ def snapshot(obj: Any) -> dict[str, Any]:
 def _changed_fields(obj: Any) -> list[str]:
     state = sa.inspect(obj)
     tracked = _tracked_keys(state.mapper)
+    values = state.dict
+    changed = []
     # Only an attribute with an entry in committed_state (set since the record
-    # was created or loaded) can have a change in its history; every other one
-    # has none, so the history of the other columns is not asked for.
-    return sorted(
-        key
-        for key in state.committed_state
-        if key in tracked and state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes()
-    )
+    # was created or loaded) can have a change; for a column that entry is its
+    # loaded value (or none yet), and the change is what
+    # state.get_history(key).has_changes() would answer: the value was removed,
+    # or differs from the loaded one by the column type's comparison.
+    for key, loaded in state.committed_state.items():
+        if key in tracked and (
+            key not in values or state.manager[key].impl.is_equal(values[key], loaded) is not True
+        ):
+            changed.append(key)
+    return sorted(changed)
 
 
 def mark_changed(session: Session, obj: Any, field: str, value: Any = None) -> None:
