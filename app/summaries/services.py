@@ -41,7 +41,7 @@ from app.clinical.trajectory import (
 )
 from app.clinics.models import Clinic
 from app.core import audit
-from app.core.access import clinic_clause, not_found, require
+from app.core.access import clinic_clause, in_clinic, not_found, require
 from app.core.db import UUIDText, naive_as_utc
 from app.core.errors import field_error
 from app.patients.models import Patient
@@ -191,10 +191,6 @@ _WOUND_STMT = (
     )
     .where(Wound.id == _WOUND, Wound.deleted_at.is_(None))
 )
-# Everyone but an admin: only wounds of the caller's clinics (as access.clinic_clause).
-_WOUND_IN_CLINICS_STMT = _WOUND_STMT.where(
-    Wound.clinic_id.in_(sa.bindparam("clinic_ids", expanding=True, type_=sa.Uuid()))
-)
 _SERIES_STMT = (
     sa.select(*_SERIES_COLUMNS)
     .where(_LIVE_ASSESSMENT)
@@ -253,18 +249,10 @@ def load_wound(session: Session, wound_id: uuid.UUID) -> WoundData:
     (plus the therapy module's, when present). Audits the read."""
     user = require("clinical:read")
     conn = _core(session)
-    if user.role == "admin":
-        wound = conn.execute(_WOUND_STMT, {"wound_id": wound_id}).mappings().first()
-    else:
-        wound = (
-            conn.execute(
-                _WOUND_IN_CLINICS_STMT,
-                {"wound_id": wound_id, "clinic_ids": list(user.clinic_ids)},
-            )
-            .mappings()
-            .first()
-        )
-    if wound is None:
+    # The clinic is checked on the row (as access.get_record does): one statement
+    # for every caller, without an IN list rendered per request.
+    wound = conn.execute(_WOUND_STMT, {"wound_id": wound_id}).mappings().first()
+    if wound is None or not in_clinic(user, wound["clinic_id"]):
         raise not_found("wound")
     audit.record(session, "read", "wound", wound_id, clinic_id=wound["clinic_id"])
     params = {"wound_id": wound_id}
