@@ -23,7 +23,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import repeat
 from operator import attrgetter, mul, sub
 from typing import Any
@@ -39,6 +39,7 @@ _PAR_SOURCE = "configurable; Sheehan 2003 / Phillips 2000 adapted"
 _INSTANT = attrgetter("epoch_us")
 _LN2 = math.log(2.0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
 
 
 def _require_finite_non_negative(name: str, value: float) -> None:
@@ -73,13 +74,7 @@ class Measurement:
         # UTC (what the database gives) first: utcoffset() is a call into the tzinfo
         if at.tzinfo is not UTC and at.utcoffset() is None:
             raise ValueError("Measurement.at must be timezone-aware")
-        # from the timedelta's fields: timedelta // timedelta costs twice as much
-        since = at - _EPOCH
-        object.__setattr__(
-            self,
-            "epoch_us",
-            (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds,
-        )
+        object.__setattr__(self, "epoch_us", (at - _EPOCH) // _ONE_US)
         _require_finite_non_negative("area_cm2", self.area_cm2)
         if self.perimeter_cm is not None:
             _require_finite_non_negative("perimeter_cm", self.perimeter_cm)
