@@ -26,6 +26,12 @@ _dump = AssessmentSchema().dump
 TISSUE_COLUMNS: tuple[str, ...] = tuple(TissueSchema().fields)
 FINDING_COLUMNS: tuple[str, ...] = tuple(FindingsSchema().fields)
 
+# Inputs with a column default (closed, the findings), as (name, default):
+# a create that omits them is derived with the default.
+_INPUT_DEFAULTS: tuple[tuple[str, Any], ...] = tuple(
+    (name, Assessment.__table__.c[name].default.arg) for name in ("closed", *FINDING_COLUMNS)
+)
+
 # Every column ``derive`` writes. Nothing else may write them (the schemas make
 # them read-only), so they always agree with the stored inputs.
 DERIVED_COLUMNS: tuple[str, ...] = (
@@ -215,6 +221,11 @@ def create_assessment(
     flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
     fields = {k: v for k, v in flat.items() if k != "id"}
 
+    # Column defaults apply only at flush; derive needs them now.
+    for name, default in _INPUT_DEFAULTS:
+        if fields.get(name) is None:
+            fields[name] = default
+
     def build(record_id: uuid.UUID, fp: str) -> Assessment:
         obj = Assessment(
             id=record_id,
@@ -226,10 +237,6 @@ def create_assessment(
             wound_id=wound.id,
             **fields,
         )
-        # Column defaults apply only at flush; derive needs them now.
-        for name in ("closed", *FINDING_COLUMNS):
-            if getattr(obj, name) is None:
-                setattr(obj, name, Assessment.__table__.c[name].default.arg)
         return derive(obj, wound)
 
     # As records.create_record: the fingerprint covers the body and the parent.
