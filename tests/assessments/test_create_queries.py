@@ -4,6 +4,7 @@ idempotency (no look-up of the client id before the INSERT) must keep."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from tests.bench.bench_records import _assessment_body
@@ -59,7 +60,7 @@ def test_reused_id_from_another_clinic_is_a_conflict(nurse, outsider, wound, app
     assert uuid.UUID(body["id"])
 
 
-def _age_token(app, token: str, seconds: int) -> datetime:
+def _age_token(app: Any, token: str, seconds: int) -> datetime:
     """Move the token's last use ``seconds`` back, so the next request touches it."""
     import sqlalchemy as sa
 
@@ -78,7 +79,7 @@ def _age_token(app, token: str, seconds: int) -> datetime:
     return stamp
 
 
-def _last_used(app, token: str) -> datetime:
+def _last_used(app: Any, token: str) -> datetime:
     import sqlalchemy as sa
 
     from app.auth.models import AuthToken
