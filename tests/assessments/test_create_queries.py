@@ -4,8 +4,8 @@ idempotency (no look-up of the client id before the INSERT) must keep."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.bench.bench_records import _assessment_body
 
