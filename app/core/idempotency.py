@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +57,30 @@ def _transaction_wrote(session: Session) -> bool:
     return bool(connection.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
 
 
+@contextlib.contextmanager
+def undoable(session: Session) -> Iterator[None]:
+    """Run writes that may fail (an INSERT losing a race on a unique key) so
+    that a failure undoes only them and the request's earlier writes survive.
+
+    A savepoint when the transaction has written something; otherwise a
+    rollback of the whole transaction, which then loses nothing (and saves the
+    savepoint's two statements). Not a savepoint every time: on SQLite a
+    savepoint opened before the first write is the transaction itself, and its
+    RELEASE would commit the writes at once, before the request has succeeded.
+    What was pending is flushed first.
+    """
+    session.flush()
+    if _transaction_wrote(session):
+        with session.begin_nested():
+            yield
+        return
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def create_once(
     session: Session,
     model: type[T],
@@ -79,16 +103,10 @@ def create_once(
             return _replay(existing, fp, dump), False
     record_id = client_id or uuid.uuid4()
     # No look-up first: a new id (the usual case) costs only the INSERT, and a
-    # replay is the primary-key violation. A failed flush rolls back the
-    # transaction it ran in, so earlier writes of the request are protected by
-    # a savepoint, whose rollback discards only this record (and the audit and
-    # history rows its flush added). When the transaction has written nothing
-    # yet (what was pending is flushed first), rolling all of it back loses
-    # nothing, and the savepoint's two statements are saved.
-    session.flush()
-    savepoint = _transaction_wrote(session)
+    # replay is the primary-key violation, whose failure undoes only this
+    # record (and the audit and history rows its flush added).
     try:
-        with session.begin_nested() if savepoint else contextlib.nullcontext():
+        with undoable(session):
             try:
                 obj = build(record_id, fp)
             except Problem:
@@ -100,8 +118,6 @@ def create_once(
             session.add(obj)
             session.flush()
     except (IntegrityError, _Replayed):
-        if not savepoint:
-            session.rollback()
         existing = session.get(model, record_id, populate_existing=True)
         if existing is None:
             raise
@@ -110,4 +126,4 @@ def create_once(
 
 
 class _Replayed(Exception):
-    """The client id is taken: roll the savepoint back and answer as a replay."""
+    """The client id is taken: undo the attempt and answer as a replay."""

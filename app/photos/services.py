@@ -44,7 +44,7 @@ from app.core.access import current_user, get_record, in_clinic, scoped
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
-from app.core.idempotency import fingerprint
+from app.core.idempotency import fingerprint, undoable
 from app.core.storage import KeyNotFound, Storage, StorageError
 from app.photos import calibration, imaging
 from app.photos.models import Photo
@@ -354,10 +354,10 @@ def _store_files(photo: Photo, files: dict[str, str]) -> None:
 
 
 def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> Photo:
-    """Flush the row in a savepoint; a concurrent twin (same id or same bytes)
-    wins the race and this request answers like a replay."""
+    """Flush the row so that a failure undoes only it; a concurrent twin (same
+    id or same bytes) wins the race and this request answers like a replay."""
     try:
-        with session.begin_nested():
+        with undoable(session):
             session.add(photo)
             session.flush()
     except IntegrityError:

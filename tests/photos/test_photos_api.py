@@ -751,3 +751,31 @@ def test_hand_made_multipart_is_accepted(app, nurse, wound):
         content_type="multipart/form-data; boundary=bnd123",
     )
     assert r.status_code == 201, r.get_data(as_text=True)[:300]
+
+
+def test_a_request_that_fails_after_the_insert_keeps_no_photo(app, clinic, nurse):
+    """All or nothing: when the request rolls back after the photo row was
+    inserted (any later failure), neither the row nor (after discard) its files
+    remain. On SQLite a savepoint opened before any write is the transaction,
+    and its RELEASE would commit the row at once."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.photos import services
+    from app.photos.models import Photo
+
+    wound_id = make_wound(app, clinic)
+    body = jpeg_bytes(Image.new("RGB", (640, 480), (180, 90, 90)))
+    with app.test_request_context(
+        "/", method="POST", headers={"Authorization": f"Bearer {nurse.token}"}
+    ):
+        photo, created = services.upload_photo(
+            db.session, wound_id, services.Upload(), io.BytesIO(body)
+        )
+        assert created
+        keys = list(photo.storage_keys.values())
+        db.session.rollback()  # what the request boundary does on a failure
+        services.discard_unsaved_files(500)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
+    store = app.extensions["storage"]
+    assert all(not store.exists(key) for key in keys)
