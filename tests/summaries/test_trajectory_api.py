@@ -446,6 +446,34 @@ def test_status_from_deciding_points_matches_full_series():
                 assert getattr(short, key) == getattr(full, key), (case, key)
 
 
+def test_an_assessment_exactly_on_the_window_start_keeps_its_neighbours():
+    """28 days before the latest assessment, to the microsecond: the trajectory
+    compares float days there (latest day - 28 against that day), which need not
+    agree with the exact instants, so both neighbours are kept and the status
+    is still that of the full series."""
+    from datetime import UTC, datetime
+
+    from app.clinical.trajectory import Measurement, TrajectoryRules, compute_trajectory
+    from app.summaries.services import _status_indices, statuses_for
+
+    rules = TrajectoryRules()
+    t0 = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    latest = t0 + timedelta(days=59, microseconds=57_649_999_999)
+    on_start = latest - timedelta(days=rules.stall_window_days)
+    times = sorted({t0 + timedelta(days=d, hours=5) for d in range(0, 59, 6)} | {on_start, latest})
+    i = times.index(on_start)
+    days = [(t - t0) / timedelta(days=1) for t in times]
+    assert days[i] != days[-1] - rules.stall_window_days  # the floats disagree with the tie
+    rows = [("w", t, round(12.0 * 0.96**k, 2), False) for k, t in enumerate(times)]
+    as_text = [(r[0], r[1].replace(tzinfo=None).isoformat(" "), *r[2:]) for r in rows]
+    for form in (rows, as_text):
+        kept = _status_indices([r[1] for r in form], [False] * len(form), rules)
+        assert {i - 1, i, i + 1} <= set(kept)
+        full = compute_trajectory([Measurement(r[1], r[2]) for r in rows], rules=rules)
+        short = statuses_for(form, rules)
+        assert (short.status, short.rule, short.par_pct) == (full.status, full.rule, full.par_pct)
+
+
 def test_stored_instant_matches_the_database(app, clinic, nurse):
     """_status_indices compares assessed_at as fetched with instants it formats
     itself: the two forms must be the same (SQLite keeps text)."""
