@@ -41,6 +41,7 @@ from app.auth.models import User
 from app.auth.services import hash_password
 from app.clinics import services as clinic_services
 from app.clinics.models import Clinic
+from app.core.access import Principal
 from app.extensions import db
 
 DEMO_CLINIC = "Demo Wound Clinic"
@@ -617,7 +618,7 @@ def seed_demo(app: Flask, today: date | None = None) -> SeedReport:
         try:
             clinic, users = _clinic_and_users(session, report)
             session.expire(users["nurse"], ["memberships"])
-            g.user = users["nurse"]  # the actor of every clinical record
+            g.user = Principal.of(users["nurse"])  # the actor of every clinical record
             load = _Loader(session, report)
             _seed_case(load, clinic, today)
             _cohort(load, today)

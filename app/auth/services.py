@@ -14,14 +14,17 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.auth.models import AuthToken, User
+from app.clinics.models import ClinicMembership
+from app.core.access import Principal
 from app.core.db import utcnow
 from app.extensions import db
 
@@ -100,7 +103,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def _live(token: AuthToken, idle_seconds: int) -> bool:
+def _live(token: Any, idle_seconds: int) -> bool:
+    """Whether a token (an AuthToken or a row with its columns) may still be used."""
     now = utcnow()
     return (
         token.revoked_at is None
@@ -110,34 +114,56 @@ def _live(token: AuthToken, idle_seconds: int) -> bool:
 
 
 @functools.cache
-def _access_token_query() -> sa.Select[tuple[AuthToken, User]]:
-    """The access token with its user and the user's clinic memberships (which
-    every permission check reads): one round trip on every authenticated
-    request, and a statement built once rather than on each of them."""
+def _access_token_query() -> sa.Select[Any]:
+    """The access token, its user and the user's clinics (one row per clinic, one
+    with a NULL clinic for a user in none): one round trip on every
+    authenticated request, in Core, and a statement built once."""
+    tokens, users = AuthToken.__table__.c, User.__table__.c
+    memberships = ClinicMembership.__table__
     return (
-        sa.select(AuthToken, User)
-        .join(User, User.id == AuthToken.user_id)
-        .where(AuthToken.token_hash == sa.bindparam("token_hash"), AuthToken.kind == "access")
-        .options(joinedload(User.memberships))
+        sa.select(
+            tokens.id.label("token_id"),
+            tokens.expires_at,
+            tokens.last_used_at,
+            tokens.revoked_at,
+            users.id,
+            users.email,
+            users.name,
+            users.role,
+            users.is_active,
+            memberships.c.clinic_id,
+        )
+        .select_from(
+            AuthToken.__table__.join(User.__table__, users.id == tokens.user_id).outerjoin(
+                memberships, memberships.c.user_id == users.id
+            )
+        )
+        .where(tokens.token_hash == sa.bindparam("token_hash"), tokens.kind == "access")
     )
 
 
-def user_for_access_token(raw: str) -> User | None:
+_TOUCH = (
+    sa.update(AuthToken.__table__)
+    .where(AuthToken.__table__.c.id == sa.bindparam("token_id"))
+    .values(last_used_at=sa.bindparam("now"))
+)
+
+
+def user_for_access_token(raw: str) -> Principal | None:
     """The active user behind an access token, refreshing its idle clock."""
-    session = db.session
-    row = session.execute(_access_token_query(), {"token_hash": _digest(raw)}).unique().first()
-    if row is None:
+    connection = db.session.connection()
+    rows = connection.execute(_access_token_query(), {"token_hash": _digest(raw)}).all()
+    if not rows:
         return None
-    token, user = row
-    if not _live(token, current_app.config["ACCESS_TOKEN_IDLE_SECONDS"]):
-        return None
-    if not user.is_active:
+    token = rows[0]  # the token and user columns are the same in every row
+    if not _live(token, current_app.config["ACCESS_TOKEN_IDLE_SECONDS"]) or not token.is_active:
         return None
     now = utcnow()
     # Touch at most once a minute: a busy client should not write on every read.
     if (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
-    return user
+        connection.execute(_TOUCH, {"token_id": token.token_id, "now": now})
+    clinic_ids = sorted((r.clinic_id for r in rows if r.clinic_id is not None), key=str)
+    return Principal(token.id, token.email, token.name, token.role, tuple(clinic_ids))
 
 
 class RefreshRejected(Exception):

@@ -10,6 +10,7 @@ existence does not leak).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -68,8 +69,31 @@ def not_found(record_type: str = "record") -> Problem:
     return Problem(404, "Not Found", f"No such {record_type}, or it is not in your clinics.")
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is making this request: what every permission check, audit event and
+    history version needs of a user, and nothing that could be written back.
+
+    Not the ORM ``User``: a mapped user (with its token and memberships) in
+    the request's session is part of every flush and commit of the request,
+    which cost more than the insert a bedside create is for. A route that
+    changes a user loads it by id.
+    """
+
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    clinic_ids: tuple[uuid.UUID, ...]  # sorted by their text, as the API lists them
+
+    @classmethod
+    def of(cls, user: Any) -> Principal:
+        """The principal of a loaded ``User``."""
+        return cls(user.id, user.email, user.name, user.role, tuple(user.clinic_ids))
+
+
 def current_user() -> Any:
-    """The authenticated user of this request, or a 401."""
+    """The authenticated Principal of this request, or a 401."""
     if getattr(g, "user", None) is not None:
         return g.user
     from app.auth.services import user_for_access_token  # auth depends on core, not back

@@ -38,7 +38,7 @@ from app.auth import services as auth_services
 from app.auth.models import User
 from app.clinics.models import Clinic, ResearchGrant
 from app.core import audit
-from app.core.access import can, get_record, require
+from app.core.access import Principal, can, get_record, require
 from app.core.audit import AuditEvent
 from app.core.errors import Problem
 from app.exports import services as export_services
@@ -111,7 +111,7 @@ def _authenticate() -> ResponseReturnValue | None:
             return jsonify({"error": "signed out"}), 401
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("web.sign_in", next=target))
-    g.user = user
+    g.user = Principal.of(user)
     return None
 
 
@@ -182,7 +182,7 @@ def sign_in_post() -> ResponseReturnValue:
             "sign_in.html", next=request.form.get("next", ""), error=error, email=email
         ), 401
     auth.start_session(db.session, user)
-    g.user = user
+    g.user = Principal.of(user)
     audit.record(db.session, "login", "user", user.id, user=user, details={"via": "web"})
     target = _safe_next(request.form.get("next"))
     if user.role == "researcher" and target == url_for("web.overview"):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, patient_body
 
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/refresh"
@@ -278,3 +278,24 @@ def test_password_hash_is_argon2id_at_owasp_cost(app, nurse):
         memory_kib, time_cost, _parallelism = map(int, m.groups())
         assert memory_kib >= 19456 and time_cost >= 2
     assert "correct horse" not in stored
+
+
+def test_every_request_reads_the_users_clinics_afresh(app, factory, clinic, nurse):
+    """The caller's clinics come from the database on every request (one query
+    with the token), not from anything kept between requests: a membership added
+    a moment ago counts at once, a user in no clinic has none, and a user in
+    several lists them all in the API's order."""
+    patient = nurse.post("/api/v1/patients", json=patient_body()).json["id"]
+    other = factory.clinic("Second clinic")
+    newcomer = factory.actor("nurse", None)
+    assert newcomer.get(ME).json["clinic_ids"] == []
+    assert newcomer.get(f"/api/v1/patients/{patient}").status_code == 404
+
+    factory.add_membership(newcomer.user_id, clinic)
+    assert newcomer.get(ME).json["clinic_ids"] == [str(clinic)]
+    assert newcomer.get(f"/api/v1/patients/{patient}").status_code == 200
+
+    factory.add_membership(newcomer.user_id, other)
+    body = newcomer.get(ME).json
+    assert body["clinic_ids"] == sorted([str(clinic), str(other)])
+    assert body["role"] == "nurse" and body["email"] and body["name"]

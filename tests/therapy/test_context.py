@@ -165,11 +165,12 @@ def _in_request_as(app, user_id):
     from flask import g
 
     from app.auth.models import User
+    from app.core.access import Principal
     from app.extensions import db
 
     context = app.test_request_context("/seed", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     context.push()
-    g.user = db.session.get(User, user_id)
+    g.user = Principal.of(db.session.get(User, user_id))
     return context
 
 
