@@ -34,7 +34,7 @@ class WoundAssessmentsResource(MethodView):
         """Assessments of a wound in assessed_at order; `from`/`to` bound assessed_at
         (inclusive); `updated_since` for delta sync (tombstones for deleted ones)."""
         require("clinical:read")
-        wound = records.load_parent(db.session, Wound, wound_id)
+        wound = records.load_parent(db.session, Wound, wound_id, columns=services.WOUND_FACTS)
         return services.list_assessments(db.session, wound, args)
 
     # An instance, not the class: webargs would build (and deep-copy the fields
@@ -49,7 +49,7 @@ class WoundAssessmentsResource(MethodView):
         """Record an assessment. Grades, PUSH, BWAT total and area are derived on
         write. Send a client-generated `id` to make retries safe."""
         require("clinical:write")
-        wound = records.load_parent(db.session, Wound, wound_id)
+        wound = records.load_parent(db.session, Wound, wound_id, columns=services.WOUND_FACTS)
         assessment, created = services.create_assessment(db.session, wound, data)
         return assessment, 201 if created else 200, etag_header(assessment)
 

@@ -32,6 +32,10 @@ _INPUT_DEFAULTS: tuple[tuple[str, Any], ...] = tuple(
     (name, Assessment.__table__.c[name].default.arg) for name in ("closed", *FINDING_COLUMNS)
 )
 
+# What creating or listing assessments needs of their wound, read as a row
+# (records.load_parent): the mapped Wound would join every flush and commit.
+WOUND_FACTS: tuple[Any, ...] = (Wound.id, Wound.clinic_id, Wound.onset_date, Wound.in_skin_fold)
+
 # Every column ``derive`` writes. Nothing else may write them (the schemas make
 # them read-only), so they always agree with the stored inputs.
 DERIVED_COLUMNS: tuple[str, ...] = (
@@ -113,7 +117,7 @@ def check_consistency(a: Assessment) -> None:
                 )
 
 
-def derive(assessment: Assessment, wound: Wound) -> Assessment:
+def derive(assessment: Assessment, wound: Any) -> Assessment:
     """Recompute every derived column of ``assessment`` from its stored inputs.
 
     Contract (stable; the photos service calls it after setting
@@ -121,8 +125,9 @@ def derive(assessment: Assessment, wound: Wound) -> Assessment:
 
     - Reads only the assessment's input columns (measurements, measured and
       traced area, exudate, tissue percentages, closed, findings, bwat_items)
-      and ``wound.in_skin_fold``. Never touches the session, never flushes;
-      the caller flushes (and the request boundary commits).
+      and ``wound.in_skin_fold`` (a Wound, or a row of WOUND_FACTS). Never
+      touches the session, never flushes; the caller flushes (and the request
+      boundary commits).
     - Writes exactly ``DERIVED_COLUMNS``: area_cm2/area_method (traced >
       measured > ellipse), ctcae_grade/ctcae_reasons and rtog_grade/rtog_reasons
       (app/clinical/grading.py, skin-fold rule from the wound), push_* (PUSH
@@ -199,7 +204,7 @@ def flatten(data: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _check_time(wound: Wound, assessed_at: datetime) -> datetime:
+def _check_time(wound: Any, assessed_at: datetime) -> datetime:
     """assessed_at not in the future (clock skew tolerated) nor before the wound's
     onset. The onset is a calendar date, so it is compared with the date in the
     offset the device sent (its local date). Returns the instant in UTC."""
@@ -212,10 +217,11 @@ def _check_time(wound: Wound, assessed_at: datetime) -> datetime:
 
 
 def create_assessment(
-    session: Session, wound: Wound, data: dict[str, Any]
+    session: Session, wound: Any, data: dict[str, Any]
 ) -> tuple[Assessment, bool]:
-    """Create (or replay) an assessment of ``wound``; derived values computed before
-    the first flush, so version 1 already carries them."""
+    """Create (or replay) an assessment of ``wound`` (a Wound, or a row of
+    WOUND_FACTS); derived values computed before the first flush, so version 1
+    already carries them."""
     user = current_user()
     flat = flatten(data)
     flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
@@ -272,7 +278,7 @@ def delete_assessment(session: Session, assessment: Assessment) -> Assessment:
     return assessment
 
 
-def list_assessments(session: Session, wound: Wound, args: dict[str, Any]) -> dict[str, Any]:
+def list_assessments(session: Session, wound: Any, args: dict[str, Any]) -> dict[str, Any]:
     """Assessments of one wound in assessed_at order (from/to inclusive)."""
     start, end = args.get("from_"), args.get("to")
     if start is not None and end is not None and start > end:

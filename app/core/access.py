@@ -163,16 +163,31 @@ def scoped(model: Any, action: str = "clinical:read", *, include_deleted: bool =
     return stmt
 
 
-_BY_ID: dict[type, Any] = {}
+_BY_ID: dict[Any, Any] = {}
 
 
-def _by_id(model: type) -> Any:
-    """SELECT of one ``model`` row by primary key. Built once per model, so its
-    cache key is computed once and the compiled statement reused."""
-    stmt = _BY_ID.get(model)
+def _by_id(model: type, columns: tuple[Any, ...] = ()) -> Any:
+    """SELECT of one ``model`` row (or of ``columns`` of it) by primary key.
+    Built once per model and column set, so its cache key is computed once
+    and the compiled statement reused."""
+    key = (model, columns)
+    stmt = _BY_ID.get(key)
     if stmt is None:
-        stmt = _BY_ID[model] = sa.select(model).where(model.id == sa.bindparam("record_id"))  # type: ignore[attr-defined]
+        what = (*columns, model.clinic_id, _deleted_at(model)) if columns else (model,)  # type: ignore[attr-defined]
+        stmt = _BY_ID[key] = sa.select(*what).where(model.id == sa.bindparam("record_id"))  # type: ignore[attr-defined]
     return stmt
+
+
+def _deleted_at(model: Any) -> Any:
+    return model.deleted_at if hasattr(model, "deleted_at") else sa.null().label("deleted_at")
+
+
+def _visible(user: Any, row: Any, include_deleted: bool) -> bool:
+    """The rule of ``scoped`` for one loaded row: in the caller's clinics, and
+    not deleted unless asked for."""
+    return in_clinic(user, row.clinic_id) and (
+        include_deleted or getattr(row, "deleted_at", None) is None
+    )
 
 
 def get_record(
@@ -200,10 +215,7 @@ def get_record(
         obj = session.identity_map.get(identity_key(model, record_id))
         if obj is None or sa.inspect(obj).expired:
             obj = session.scalars(_by_id(model), {"record_id": record_id}).first()
-        if obj is not None and (
-            not in_clinic(user, obj.clinic_id)
-            or (not include_deleted and getattr(obj, "deleted_at", None) is not None)
-        ):
+        if obj is not None and not _visible(user, obj, include_deleted):
             obj = None
     record_type = getattr(model, "__audit_type__", model.__name__.lower())
     if obj is None:
@@ -211,6 +223,25 @@ def get_record(
     if audit_read and action == "clinical:read":
         audit.record(session, "read", record_type, record_id, clinic_id=obj.clinic_id)
     return obj  # type: ignore[no-any-return]
+
+
+def get_columns(
+    session: Session,
+    model: Any,
+    record_id: uuid.UUID,
+    columns: tuple[Any, ...],
+    action: str = "clinical:read",
+) -> Any:
+    """``columns`` of one record the caller may see (a Core row, with its
+    clinic_id and deleted_at as well), or 404. The rules of ``get_record``
+    without building the mapped object, which then sits in every flush and
+    commit of the request: for a parent of which a create needs a few facts.
+    Not audited (a parent is not a read of its data)."""
+    user = require(action)
+    row = session.connection().execute(_by_id(model, columns), {"record_id": record_id}).first()
+    if row is None or not _visible(user, row, False):
+        raise not_found(getattr(model, "__audit_type__", model.__name__.lower()).replace("_", " "))
+    return row
 
 
 def audit_list(

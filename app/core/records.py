@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.core.access import audit_list, current_user, get_record
+from app.core.access import audit_list, current_user, get_columns, get_record
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
@@ -83,16 +83,22 @@ def history(session: Session, obj: Any) -> list[RecordVersion]:
 
 
 def load_parent(
-    session: Session, model: type[T], parent_id: uuid.UUID, field: str | None = None
+    session: Session,
+    model: type[T],
+    parent_id: uuid.UUID,
+    field: str | None = None,
+    *,
+    columns: tuple[Any, ...] = (),
 ) -> T:
     """Load a parent record for a create/list; a parent in a body that the caller
-    cannot see is a 422 on that field (path parents answer 404)."""
-    if field is None:
-        return get_record(session, model, parent_id, audit_read=False)
+    cannot see is a 422 on that field (path parents answer 404). With
+    ``columns``, only those (a row, see access.get_columns)."""
     try:
+        if columns:
+            return cast(T, get_columns(session, model, parent_id, columns))
         return get_record(session, model, parent_id, audit_read=False)
     except Problem as exc:
-        if exc.status == 404:
+        if field is not None and exc.status == 404:
             raise field_error(field, "refers to no record you can see") from exc
         raise
 
