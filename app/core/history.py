@@ -1,10 +1,19 @@
 """Amendment history: every version of a clinical record is kept.
 
-A ``before_flush`` listener writes a ``RecordVersion`` snapshot for each new
-or changed record whose model declares ``__audit_type__`` (opt out with
-``__versioned__ = False``). The snapshot is
-the record as it stands after the change, so the list of versions is the full
-story of the record: who changed which fields, when, and what they held.
+A ``before_flush`` listener writes a ``RecordVersion`` snapshot for each
+changed record whose model declares ``__audit_type__`` (opt out with
+``__versioned__ = False``). The snapshot is the record as it stands after the
+change, so the list of versions is the full story of the record: who changed
+which fields, when, and what they held.
+
+Version 1 (the create) is written when the record is first amended, not when
+it is created: until then the record itself holds exactly that version, and
+``versions`` reads it from there. Most bedside records are never amended, so
+a second full copy of each would only double the writes of every create and
+the size of the table. (As SQL:2011 system-versioned tables do, which keep
+the current row in the table and only superseded rows in its history.) A
+record type with a snapshot extension (data kept in other tables, which can
+change without the record) still writes version 1 at once.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import Base, new_id, utcnow
@@ -154,16 +164,92 @@ def snapshot_extension(
     return register
 
 
+def _row(
+    record_type: str,
+    record_id: uuid.UUID,
+    version: int,
+    action: str,
+    changed: list[str],
+    data: dict[str, Any],
+    changed_by: uuid.UUID | None,
+    changed_at: datetime,
+    clinic_id: uuid.UUID | None,
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "record_type": record_type,
+        "record_id": record_id,
+        "version": version,
+        "action": action,
+        "changed_fields": changed,
+        "data": data,
+        "changed_by": changed_by,
+        "changed_at": changed_at,
+        "clinic_id": clinic_id,
+    }
+
+
+def _created(record_type: str, mapper: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The version-1 row of a record whose stored columns (as JSON values) are
+    ``data``: by its creator, at its creation, naming the fields it recorded."""
+    data = {**data, "version": 1}
+    changed = sorted(k for k in _tracked_keys(mapper) if data.get(k) is not None)
+    return _row(
+        record_type,
+        uuid.UUID(str(data["id"])),
+        1,
+        "create",
+        changed,
+        data,
+        data.get("created_by") and uuid.UUID(str(data["created_by"])),
+        datetime.fromisoformat(data["created_at"]),
+        data.get("clinic_id") and uuid.UUID(str(data["clinic_id"])),
+    )
+
+
+@functools.cache
+def _stored_columns(mapper: Any) -> Any:
+    """SELECT of a record's stored columns by id, labelled as ``snapshot`` keys."""
+    keys = [k for k in _column_keys(mapper) if k != "create_hash"]
+    return sa.select(*(mapper.columns[k].label(k) for k in keys)).where(
+        mapper.columns["id"] == sa.bindparam("record_id")
+    )
+
+
+def _stored_version_1(session: Session, obj: Any) -> dict[str, Any]:
+    """Version 1 of a record about to be amended for the first time, from its
+    stored row (before_flush: the database still holds it unchanged)."""
+    mapper = sa.inspect(obj).mapper
+    row = session.connection().execute(_stored_columns(mapper), {"record_id": obj.id}).one()
+    data = {key: to_jsonable(value) for key, value in row._mapping.items()}
+    return _created(obj.__audit_type__, mapper, data)
+
+
+@functools.cache
+def _insert_missing(dialect: str) -> Any:
+    """INSERT of version-1 rows that skips one already stored (a record created
+    before version 1 was written lazily, or an extension type, has it)."""
+    table = cast(sa.Table, RecordVersion.__table__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(
+        index_elements=["record_type", "record_id", "version"]
+    )
+
+
 @event.listens_for(Session, "before_flush")
 def _write_versions(session: Session, flush_context: Any, instances: Any) -> None:
     user_id = _current_user_id()
     extras: dict[Any, dict[str, Any]] = session.info.pop(_EXTRA, {})
     rows = []
+    first_versions = []
     for obj in list(session.new) + list(session.dirty):
         record_type = getattr(obj, "__audit_type__", None)
         if record_type is None or not getattr(obj, "__versioned__", True):
             continue
+        extension = _EXTENSIONS.get(record_type)
         is_new = obj in session.new
+        if is_new and extension is None:
+            continue  # version 1 is the record itself until it is amended
         if not is_new and not session.is_modified(obj, include_collections=False):
             continue
         extra = extras.get(obj, {})
@@ -179,32 +265,47 @@ def _write_versions(session: Session, flush_context: Any, instances: Any) -> Non
             action = "update"
             if "deleted_at" in changed:
                 action = "delete" if obj.deleted_at is not None else "restore"
+            if version == 2 and extension is None:
+                first_versions.append(_stored_version_1(session, obj))
         if hasattr(obj, "updated_by") and not is_new:
             obj.updated_by = user_id
         data = snapshot(obj)
         data.update(extra)
         data["version"] = version
-        extension = _EXTENSIONS.get(record_type)
         if extension is not None:
             data.update(extension(obj))
         rows.append(
-            {
-                "id": new_id(),
-                "record_type": record_type,
-                "record_id": obj.id,
-                "version": version,
-                "action": action,
-                "changed_fields": changed,
-                "data": data,
-                "changed_by": user_id,
-                "changed_at": utcnow(),
-                "clinic_id": getattr(obj, "clinic_id", None),
-            }
+            _row(
+                record_type,
+                obj.id,
+                version,
+                action,
+                changed,
+                data,
+                user_id,
+                utcnow(),
+                getattr(obj, "clinic_id", None),
+            )
         )
+    # In the flush's transaction (and savepoint): a version commits or rolls
+    # back with the write it records.
+    connection = session.connection() if rows or first_versions else None
+    if first_versions:
+        assert connection is not None
+        connection.execute(_insert_missing(connection.dialect.name), first_versions)
     if rows:
-        # In the flush's transaction (and savepoint): a version commits or
-        # rolls back with the write it records.
-        session.connection().execute(_INSERT, rows)
+        assert connection is not None
+        connection.execute(_INSERT, rows)
+
+
+def versions(session: Session, obj: Any) -> list[RecordVersion]:
+    """Every version of ``obj``, oldest first; version 1 read from the record
+    itself while it has never been amended."""
+    stored = history_of(session, obj.__audit_type__, obj.id)
+    if stored or (getattr(obj, "version", 1) or 1) > 1:
+        return stored
+    mapper = sa.inspect(obj).mapper
+    return [RecordVersion(**_created(obj.__audit_type__, mapper, snapshot(obj)))]
 
 
 def history_of(session: Session, record_type: str, record_id: uuid.UUID) -> list[RecordVersion]:

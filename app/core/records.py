@@ -20,7 +20,7 @@ from app.core.access import audit_list, current_user, get_columns, get_record
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
-from app.core.history import RecordVersion, history_of
+from app.core.history import RecordVersion, versions
 from app.core.idempotency import create_once
 from app.core.pagination import paginate
 
@@ -79,7 +79,7 @@ def restore(session: Session, model: type[T], record_id: uuid.UUID) -> T:
 
 
 def history(session: Session, obj: Any) -> list[RecordVersion]:
-    return history_of(session, obj.__audit_type__, obj.id)
+    return versions(session, obj)
 
 
 def load_parent(

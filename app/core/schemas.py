@@ -106,7 +106,13 @@ def page_schema(item: type[Schema]) -> type[Schema]:
 class RecordVersionSchema(Schema):
     version = fields.Integer()
     action = fields.String(metadata={"description": "create | update | delete | restore"})
-    changed_fields = fields.List(fields.String())
+    changed_fields = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The fields this change set; for the create (version 1), "
+            "every field it recorded (not null)"
+        },
+    )
     changed_by = fields.UUID(allow_none=True)
     changed_at = fields.AwareDateTime()
     data = fields.Dict(metadata={"description": "The record as it stood after this change"})
