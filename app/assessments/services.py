@@ -82,8 +82,9 @@ def _tissue(a: Assessment) -> scores.Tissue | None:
     return scores.Tissue(**{k: (v if v is not None else 0.0) for k, v in values.items()})
 
 
-def check_consistency(a: Assessment) -> None:
+def check_consistency(a: Assessment, tissue: scores.Tissue | None) -> None:
     """Cross-field rules a single field cannot express; 422 naming the field.
+    ``tissue`` is the assessment's tissue record (``_tissue(a)``).
 
     - tissue percentages sum to at most 100 (each is checked 0-100 by the schema);
     - a closed wound has no open area: closed=true with a positive length,
@@ -91,7 +92,6 @@ def check_consistency(a: Assessment) -> None:
       clinician either re-opens the wound or enters zeros/omits them), rather
       than silently zeroing a measurement someone took.
     """
-    tissue = _tissue(a)
     if tissue is not None:
         try:
             tissue.validate()
@@ -138,7 +138,8 @@ def derive(assessment: Assessment, wound: Any) -> Assessment:
       (``check_consistency``) or the clinical engine refuses a value.
     Returns the same assessment for chaining.
     """
-    check_consistency(assessment)
+    tissue = _tissue(assessment)
+    check_consistency(assessment, tissue)
     try:
         findings = grading.Findings.from_mapping(
             {name: getattr(assessment, name) for name in FINDING_COLUMNS}
@@ -150,7 +151,7 @@ def derive(assessment: Assessment, wound: Any) -> Assessment:
             assessment.length_cm,
             assessment.width_cm,
             assessment.exudate_amount,
-            _tissue(assessment),
+            tissue,
             closed=bool(assessment.closed),
         )
         bwat = (

@@ -112,12 +112,14 @@ class Findings:
         Missing keys and null values take the default (no finding). Unknown keys
         and values outside the vocabulary raise ValueError naming the field.
         """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - _FINDING_NAMES)
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown finding")
         given = {key: value for key, value in data.items() if value is not None}
         return cls(**given)
+
+
+_FINDING_NAMES = frozenset(f.name for f in fields(Findings))
 
 
 @dataclass(frozen=True)

@@ -108,10 +108,10 @@ class Tissue:
     def validate(self) -> None:
         """Each percentage 0-100 and their sum <= 100; ValueError names the field."""
         values: list[float] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in TISSUE_FIELDS:
+            value = getattr(self, name)
             if not _is_number(value) or not math.isfinite(value) or not 0 <= value <= 100:
-                raise ValueError(f"{f.name}: must be a number from 0 to 100, got {value!r}")
+                raise ValueError(f"{name}: must be a number from 0 to 100, got {value!r}")
             values.append(value)
         total = math.fsum(values)
         # Tolerance for entries such as 33.3 + 33.3 + 33.4 summing to 100.00000000000001.
@@ -120,7 +120,12 @@ class Tissue:
 
     def is_empty(self) -> bool:
         """True when no tissue type is recorded as present."""
-        return not any(getattr(self, f.name) > 0 for f in fields(self))
+        return not any(getattr(self, name) > 0 for name in TISSUE_FIELDS)
+
+
+# Tissue's fields by name: dataclasses.fields() builds its tuple on every call,
+# and assessments validate tissue on every write.
+TISSUE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Tissue))
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,11 @@ def push_tissue_subscore(tissue: Tissue | None, *, closed: bool) -> int:
     if tissue is None or tissue.is_empty():
         raise ValueError("tissue: no tissue type recorded for an open wound")
     tissue.validate()
+    return _worst_tissue(tissue)
+
+
+def _worst_tissue(tissue: Tissue) -> int:
+    """The PUSH tissue sub-score of a validated, non-empty tissue record."""
     if tissue.necrotic_pct > 0:
         return 4
     if tissue.slough_pct > 0:
@@ -221,9 +231,12 @@ def push_score(
         exudate = 0
     else:
         return None
-    if not closed and (tissue is None or tissue.is_empty()):
+    if closed:
+        tissue_score = 0
+    elif tissue is None or tissue.is_empty():
         return None
-    tissue_score = push_tissue_subscore(tissue, closed=closed)
+    else:
+        tissue_score = _worst_tissue(tissue)  # validated above
     return PushScore(
         area=area, exudate=exudate, tissue=tissue_score, total=area + exudate + tissue_score
     )
