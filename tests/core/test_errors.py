@@ -134,3 +134,16 @@ def test_nul_characters_are_422_not_500(app, admin, nurse, client):
     assert r.status_code in (401, 422)
     assert_problem(nurse.get("/api/v1/patients", query_string={"mrn": "A\x00"}), 422)
     assert clinic_count(app) == before
+
+
+def test_nul_deep_in_a_body_is_named_and_its_escape_spelt_out_is_text(nurse):
+    """NUL found in a nested field, with its path; the six characters of its
+    JSON escape written as text are ordinary text and pass that check."""
+    from tests.factories import patient_body
+
+    nested = {"mrn": "M-1", "given_name": "A", "extra": {"list": ["ok", "b\x00d"]}}
+    body = assert_problem(nurse.post("/api/v1/patients", json=nested), 422)
+    assert "extra.list.1" in body["errors"]
+    spelt = nurse.post("/api/v1/patients", json=patient_body(given_name="back\\u0000slash"))
+    assert spelt.status_code == 201, spelt.json
+    assert spelt.json["given_name"] == "back\\u0000slash"
