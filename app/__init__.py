@@ -26,6 +26,9 @@ class WoundTrackFlask(Flask):
             db.session.rollback()
             raise
         if response.status_code < 400:
+            # The response is built and the session ends with the request:
+            # expiring every loaded object at the commit would be wasted work.
+            db.session().expire_on_commit = False
             db.session.commit()
         else:
             db.session.rollback()
@@ -34,6 +37,9 @@ class WoundTrackFlask(Flask):
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = WoundTrackFlask(__name__, instance_relative_config=False)
+    # Responses keep the schemas' field order (id first, as documented) rather
+    # than re-sorting every object's keys on every response.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.from_mapping(load_config())
     if overrides:
         app.config.update(overrides)
