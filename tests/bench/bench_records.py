@@ -13,6 +13,7 @@ from tests.bench.common import env_int, make_app
 
 N_CREATES = env_int("BENCH_CREATES", 400)
 N_ROWS = env_int("BENCH_LIST_ROWS", 10_000)
+ROUND = 50  # requests of one side before the other side's turn
 
 
 def _assessment_body(i: int, onset: datetime) -> dict:
@@ -88,16 +89,22 @@ def run(results: list[dict]) -> None:
         bare_client.post("/bench/bare", json=b)
         nurse.post(f"/api/v1/wounds/{wid}/assessments", json={**b, "id": str(uuid.uuid4())})
 
-    t = time.perf_counter()
-    for b in bodies:
-        assert bare_client.post("/bench/bare", json=b).status_code == 201
-    bare_rate = N_CREATES / (time.perf_counter() - t)
-
-    t = time.perf_counter()
-    for b in bodies:
-        r = nurse.post(f"/api/v1/wounds/{wid}/assessments", json=b)
-        assert r.status_code == 201, r.json
-    full_rate = N_CREATES / (time.perf_counter() - t)
+    # Alternate the two sides in rounds and add up each side's time: a slow
+    # spell of this shared machine then lands on both rather than on one.
+    bare_time = full_time = 0.0
+    for start in range(0, N_CREATES, ROUND):
+        batch = bodies[start : start + ROUND]
+        t = time.perf_counter()
+        for b in batch:
+            assert bare_client.post("/bench/bare", json=b).status_code == 201
+        bare_time += time.perf_counter() - t
+        t = time.perf_counter()
+        for b in batch:
+            r = nurse.post(f"/api/v1/wounds/{wid}/assessments", json=b)
+            assert r.status_code == 201, r.json
+        full_time += time.perf_counter() - t
+    bare_rate = N_CREATES / bare_time
+    full_rate = N_CREATES / full_time
 
     results += [
         {
