@@ -318,6 +318,7 @@ def override_grade(session: Session, assessment: Assessment, data: dict[str, Any
     override = GradeOverride(
         clinic_id=assessment.clinic_id,
         assessment_id=assessment.id,
+        wound_id=assessment.wound_id,
         scale=scale,
         value=value,
         derived_value=getattr(assessment, f"{scale}_grade"),

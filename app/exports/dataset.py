@@ -759,9 +759,7 @@ def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, d
             conn,
             sa.select(
                 _hex(Override.assessment_id), Override.scale, Override.value, Override.created_at
-            )
-            .join(Assessment, Assessment.id == Override.assessment_id)
-            .where(Assessment.wound_id.in_(chunk)),
+            ).where(Override.wound_id.in_(chunk)),
         ):
             scales = latest.setdefault(aid, {})
             prev = scales.get(scale)

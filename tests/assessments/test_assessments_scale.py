@@ -35,6 +35,7 @@ def _insert(app, wound_id, clinic_id, n, user_id):
                 GradeOverride(
                     clinic_id=clinic_id,
                     assessment_id=a.id,
+                    wound_id=a.wound_id,
                     scale="ctcae",
                     value=3,
                     derived_value=4,

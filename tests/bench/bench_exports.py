@@ -52,8 +52,13 @@ def _repeat() -> int:
     return max(1, int(os.environ.get("BENCH_EXPORT_REPEAT", "2")))
 
 
+# Bumped when the schema or the cohort changes, so an older database kept under
+# build/ is not reused.
+DB_VERSION = 2
+
+
 def _db_path(rows: int) -> Path:
-    return ROOT / "build" / f"bench_exports_{rows}.sqlite3"
+    return ROOT / "build" / f"bench_exports_{rows}_v{DB_VERSION}.sqlite3"
 
 
 def _app(db: Path, storage: str) -> Any:
@@ -286,7 +291,7 @@ def _build(db: Path, rows: int) -> dict[str, str]:
                             aid = new_id()
                             if v == 7:  # one clinician override per wound
                                 overrides.append(
-                                    (new_id(), clinic, aid, "ctcae", 3, 2, "r", user_id, now)
+                                    (new_id(), clinic, aid, wid, "ctcae", 3, 2, "r", user_id, now)
                                 )
                             yield (
                                 aid,
@@ -343,6 +348,7 @@ def _build(db: Path, rows: int) -> dict[str, str]:
                         "id",
                         "clinic_id",
                         "assessment_id",
+                        "wound_id",
                         "scale",
                         "value",
                         "derived_value",

@@ -189,6 +189,7 @@ def build_cohort(app: Any, clinic_id: uuid.UUID, staff_ids: list[uuid.UUID]) -> 
             GradeOverride(
                 clinic_id=clinic_id,
                 assessment_id=assessments[2].id,
+                wound_id=assessments[2].wound_id,
                 scale="ctcae",
                 value=3,
                 derived_value=2,
