@@ -42,7 +42,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -250,6 +249,7 @@ def _measure(app, label: str, results: list[dict]) -> None:
     from flask import g
 
     from app.auth.models import User
+    from app.core.access import Principal
     from app.extensions import db
     from app.summaries import services
 
@@ -278,8 +278,7 @@ def _measure(app, label: str, results: list[dict]) -> None:
     clock = time.process_time if in_process else time.perf_counter
     with app.test_request_context():
         # The signed-in user as the auth layer leaves it (outside what is measured).
-        user = db.session.get(User, nurse.user_id)
-        g.user = SimpleNamespace(id=user.id, role=user.role, clinic_ids=user.clinic_ids)
+        g.user = Principal.of(db.session.get(User, nurse.user_id))
         engine = db.engine
         for name, call in calls.items():
             runs = 200 if name == "trajectory" else 9
