@@ -41,6 +41,7 @@ from app.exports import deid
 from app.patients.models import SEXES, Patient
 from app.procedures.models import (
     DEBRIDEMENT_METHODS,
+    PROCEDURE_DETAILS,
     PROCEDURE_KINDS,
     PRP_ACTIVATORS,
     PRP_FORMS,
@@ -408,18 +409,6 @@ def _wound_query(sel: Selection) -> sa.Select[Any]:
     )
 
 
-# What the procedures table says of each procedure, in its column order.
-_PROCEDURE_DETAILS = (
-    Procedure.performed_at,
-    Procedure.kind,
-    Procedure.debridement_method,
-    Procedure.debridement_to_bleeding,
-    Procedure.prp_form,
-    Procedure.prp_volume_ml,
-    Procedure.prp_activator,
-)
-
-
 def _procedure_query(sel: Selection) -> sa.Select[Any]:
     p = Procedure
     return (
@@ -427,7 +416,7 @@ def _procedure_query(sel: Selection) -> sa.Select[Any]:
             _hex(p.id),
             _hex(p.wound_id),
             _hex(Wound.patient_id),
-            *_PROCEDURE_DETAILS,
+            *PROCEDURE_DETAILS,
             Wound.onset_date,
         )
         .join(Wound, Wound.id == p.wound_id)
@@ -734,7 +723,7 @@ def wound_procedures(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, list
     for chunk in _chunks(wound_ids):
         rows: Sequence[Any] = _fetch(
             conn,
-            sa.select(_hex(p.id), _hex(p.wound_id), *_PROCEDURE_DETAILS)
+            sa.select(_hex(p.id), _hex(p.wound_id), *PROCEDURE_DETAILS)
             .where(p.wound_id.in_(chunk), p.deleted_at.is_(None))
             .order_by(p.wound_id, p.performed_at, p.id),
         )

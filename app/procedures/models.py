@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,3 +50,16 @@ class Procedure(RecordMixin, Base):
     prp_activator: Mapped[str | None] = mapped_column(sa.String(30))
     prp_preparation: Mapped[str | None] = mapped_column(sa.Text)
     performed_by: Mapped[uuid.UUID | None]
+
+
+# What a procedure record says of the procedure, in the order exports list it
+# (the research procedures table; the trajectory reads them by name).
+PROCEDURE_DETAILS: tuple[Any, ...] = (
+    Procedure.performed_at,
+    Procedure.kind,
+    Procedure.debridement_method,
+    Procedure.debridement_to_bleeding,
+    Procedure.prp_form,
+    Procedure.prp_volume_ml,
+    Procedure.prp_activator,
+)

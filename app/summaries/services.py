@@ -45,7 +45,7 @@ from app.core.access import clinic_clause, in_clinic, not_found, require
 from app.core.db import UUIDText, naive_as_utc
 from app.core.errors import field_error
 from app.patients.models import Patient
-from app.procedures.models import Procedure
+from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange
 from app.wounds.models import Wound
@@ -214,13 +214,7 @@ _OVERRIDES_STMT = (
 _PROCEDURES_STMT = (
     sa.select(
         sa.type_coerce(Procedure.id, UUIDText()).label("id"),
-        Procedure.performed_at,
-        Procedure.kind,
-        Procedure.debridement_method,
-        Procedure.debridement_to_bleeding,
-        Procedure.prp_form,
-        Procedure.prp_volume_ml,
-        Procedure.prp_activator,
+        *PROCEDURE_DETAILS,
         Procedure.version,
     )
     .where(Procedure.wound_id == _WOUND, Procedure.deleted_at.is_(None))
