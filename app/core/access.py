@@ -182,6 +182,10 @@ def _deleted_at(model: Any) -> Any:
     return model.deleted_at if hasattr(model, "deleted_at") else sa.null().label("deleted_at")
 
 
+def _record_type(model: Any) -> str:
+    return str(getattr(model, "__audit_type__", model.__name__.lower()))
+
+
 def _visible(user: Any, row: Any, include_deleted: bool) -> bool:
     """The rule of ``scoped`` for one loaded row: in the caller's clinics, and
     not deleted unless asked for."""
@@ -217,7 +221,7 @@ def get_record(
             obj = session.scalars(_by_id(model), {"record_id": record_id}).first()
         if obj is not None and not _visible(user, obj, include_deleted):
             obj = None
-    record_type = getattr(model, "__audit_type__", model.__name__.lower())
+    record_type = _record_type(model)
     if obj is None:
         raise not_found(record_type.replace("_", " "))
     if audit_read and action == "clinical:read":
@@ -240,7 +244,7 @@ def get_columns(
     user = require(action)
     row = session.connection().execute(_by_id(model, columns), {"record_id": record_id}).first()
     if row is None or not _visible(user, row, False):
-        raise not_found(getattr(model, "__audit_type__", model.__name__.lower()).replace("_", " "))
+        raise not_found(_record_type(model).replace("_", " "))
     return row
 
 

@@ -287,22 +287,21 @@ def _write_versions(session: Session, flush_context: Any, instances: Any) -> Non
                 getattr(obj, "clinic_id", None),
             )
         )
+    if not rows:
+        return  # a first amendment always adds a row too
     # In the flush's transaction (and savepoint): a version commits or rolls
     # back with the write it records.
-    connection = session.connection() if rows or first_versions else None
+    connection = session.connection()
     if first_versions:
-        assert connection is not None
         connection.execute(_insert_missing(connection.dialect.name), first_versions)
-    if rows:
-        assert connection is not None
-        connection.execute(_INSERT, rows)
+    connection.execute(_INSERT, rows)
 
 
 def versions(session: Session, obj: Any) -> list[RecordVersion]:
     """Every version of ``obj``, oldest first; version 1 read from the record
     itself while it has never been amended."""
     stored = history_of(session, obj.__audit_type__, obj.id)
-    if stored or (getattr(obj, "version", 1) or 1) > 1:
+    if stored or obj.version > 1:
         return stored
     mapper = sa.inspect(obj).mapper
     return [RecordVersion(**_created(obj.__audit_type__, mapper, snapshot(obj)))]
