@@ -1,10 +1,18 @@
 """The migrations build exactly the models' schema, and can be walked back."""
 
+import contextlib
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
+from tests.assessments.helpers import make_wound
+from tests.bench.bench_records import _assessment_body
 
 
 def _diff(engine: sa.Engine) -> list:
@@ -13,20 +21,15 @@ def _diff(engine: sa.Engine) -> list:
         return compare_metadata(mc, db.metadata)
 
 
-def test_models_and_migrations_do_not_drift(ctx):
-    diff = _diff(db.engine)
-    assert diff == [], f"models differ from migrations; add a revision: {diff}"
-
-
-def test_upgrade_downgrade_upgrade(ctx, tmp_path):
-    from flask_migrate import downgrade, upgrade
-
+@contextlib.contextmanager
+def _scratch_database(ctx, tmp_path) -> Iterator[sa.Engine]:
+    """An empty database of the same kind as the suite's, which the app's
+    migrations (upgrade/downgrade) act on while the block runs."""
     original = ctx.config["SQLALCHEMY_DATABASE_URI"]
+    admin = None
     if original.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"
+        url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     else:
-        import uuid
-
         name = f"woundtrack_rt_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(original, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -37,32 +40,35 @@ def test_upgrade_downgrade_upgrade(ctx, tmp_path):
     saved = engines[None]
     engines[None] = engine
     try:
+        yield engine
+    finally:
+        engines[None] = saved
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def test_models_and_migrations_do_not_drift(ctx):
+    diff = _diff(db.engine)
+    assert diff == [], f"models differ from migrations; add a revision: {diff}"
+
+
+def test_upgrade_downgrade_upgrade(ctx, tmp_path):
+    with _scratch_database(ctx, tmp_path) as engine:
         upgrade(revision="heads")
         assert "patients" in sa.inspect(engine).get_table_names()
         downgrade(revision="base")
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(revision="heads")
         assert _diff(engine) == []
-    finally:
-        engines[None] = saved
-        engine.dispose()
-        if not original.startswith("sqlite"):
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def test_grade_overrides_learn_their_wound_on_upgrade(ctx, tmp_path, clinician):
     """0002 fills grade_overrides.wound_id from the assessments for rows written
-    before it: made here by walking a database with an override back to 0001
+    before it: a copy of a database with an override is walked back to 0001
     (which drops the column) and up again."""
-    from datetime import UTC, datetime, timedelta
-
-    from flask_migrate import downgrade, upgrade
-
-    from tests.assessments.helpers import make_wound
-    from tests.bench.bench_records import _assessment_body
-
     wound = make_wound(ctx, clinician.clinic_id)
     body = _assessment_body(0, datetime.now(UTC) - timedelta(hours=1))
     aid = clinician.post(f"/api/v1/wounds/{wound}/assessments", json=body).json["id"]
@@ -72,19 +78,11 @@ def test_grade_overrides_learn_their_wound_on_upgrade(ctx, tmp_path, clinician):
     )
     assert r.status_code == 201, r.json
 
-    original = ctx.config["SQLALCHEMY_DATABASE_URI"]
-    if not original.startswith("sqlite"):
-        import pytest
-
-        pytest.skip("the roundtrip of every revision runs on PostgreSQL above")
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'backfill.sqlite3'}")
-    engines = db._app_engines[ctx]
-    saved = engines[None]
-    engines[None] = engine
-    try:
+    source = db.engine
+    with _scratch_database(ctx, tmp_path) as engine:
         upgrade(revision="heads")
         tables = ("clinics", "users", "patients", "wounds", "assessments", "grade_overrides")
-        with saved.connect() as src, engine.begin() as dst:
+        with source.connect() as src, engine.begin() as dst:
             for name in tables:
                 table = db.metadata.tables[name]
                 rows = [dict(r._mapping) for r in src.execute(sa.select(table))]
@@ -94,8 +92,5 @@ def test_grade_overrides_learn_their_wound_on_upgrade(ctx, tmp_path, clinician):
         assert "wound_id" not in columns
         upgrade(revision="heads")
         with engine.connect() as conn:
-            stored = conn.execute(sa.text("SELECT wound_id FROM grade_overrides")).scalars().all()
-        assert stored == [wound.hex]
-    finally:
-        engines[None] = saved
-        engine.dispose()
+            stored = conn.execute(sa.select(db.metadata.tables["grade_overrides"].c.wound_id))
+            assert stored.scalars().all() == [wound]
