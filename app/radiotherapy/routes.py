@@ -12,7 +12,7 @@ from app.core.schemas import HistorySchema, page_schema
 from app.extensions import db
 from app.patients.models import Patient
 from app.radiotherapy import services
-from app.radiotherapy.models import RadiotherapyCourse
+from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse
 from app.radiotherapy.schemas import (
     CourseListArgsSchema,
     CourseSchema,
@@ -21,6 +21,7 @@ from app.radiotherapy.schemas import (
     DoseSchema,
     FractionListArgsSchema,
     FractionSchema,
+    FractionUpdateSchema,
 )
 
 blp = Blueprint(
@@ -124,6 +125,55 @@ class FractionsResource(MethodView):
         course = get_record(db.session, RadiotherapyCourse, course_id, "clinical:write")
         fraction, created = services.log_fraction(db.session, course, data)
         return fraction, 201 if created else 200, etag_header(fraction)
+
+
+@blp.route("/fractions/<uuid:fraction_id>")
+class FractionResource(MethodView):
+    @blp.response(200, FractionSchema)
+    def get(self, fraction_id):
+        """One logged fraction. The ETag is needed to correct or delete it."""
+        fraction = get_record(db.session, FractionDelivery, fraction_id)
+        return fraction, 200, etag_header(fraction)
+
+    @blp.arguments(FractionUpdateSchema)
+    @blp.response(200, FractionSchema)
+    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, fraction_id):
+        """Correct a fraction logged with the wrong date or dose (If-Match required).
+        A new delivered_on must still fall within the course. The cumulative dose
+        uses the correction at once; earlier versions stay in the fraction's history."""
+        fraction = get_record(db.session, FractionDelivery, fraction_id, "clinical:write")
+        fraction = services.update_fraction(db.session, fraction, changes)
+        return fraction, 200, etag_header(fraction)
+
+    @blp.response(200, FractionSchema)
+    def delete(self, fraction_id):
+        """Mark a fraction logged by mistake deleted (If-Match required): it leaves the
+        log, the cumulative dose and the delivered count. An admin can restore it."""
+        fraction = get_record(db.session, FractionDelivery, fraction_id, "clinical:write")
+        fraction = services.delete_fraction(db.session, fraction)
+        return fraction, 200, etag_header(fraction)
+
+
+@blp.route("/fractions/<uuid:fraction_id>/history")
+class FractionHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, fraction_id):
+        """Every version of the fraction: who changed which fields, when."""
+        fraction = get_record(db.session, FractionDelivery, fraction_id, include_deleted=True)
+        return {"items": records.history(db.session, fraction)}
+
+
+@blp.route("/fractions/<uuid:fraction_id>/restore")
+class FractionRestoreResource(MethodView):
+    @blp.response(200, FractionSchema)
+    @blp.alt_response(409, description="Not deleted, or now outside its course's dates")
+    def post(self, fraction_id):
+        """Undo a delete (admin). 409 when the course's dates were amended meanwhile
+        so that the fraction no longer falls within them."""
+        fraction = services.restore_fraction(db.session, fraction_id)
+        return fraction, 200, etag_header(fraction)
 
 
 @blp.route("/radiotherapy-courses/<uuid:course_id>/dose")

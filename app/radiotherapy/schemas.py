@@ -77,19 +77,25 @@ class CourseListArgsSchema(ListArgsSchema):
     pass
 
 
+_FRACTION_DOSE = validate.Range(
+    min=0,
+    min_inclusive=False,
+    max=MAX_DOSE_PER_FRACTION_CGY,
+    error=f"must be > 0 and <= {MAX_DOSE_PER_FRACTION_CGY} cGy",
+)
+
+
 class FractionSchema(RecordSchema):
     course_id = fields.UUID(dump_only=True)
     delivered_on = fields.Date(required=True)
-    dose_cgy = fields.Float(
-        required=True,
-        allow_nan=False,
-        validate=validate.Range(
-            min=0,
-            min_inclusive=False,
-            max=MAX_DOSE_PER_FRACTION_CGY,
-            error=f"must be > 0 and <= {MAX_DOSE_PER_FRACTION_CGY} cGy",
-        ),
-    )
+    dose_cgy = fields.Float(required=True, allow_nan=False, validate=_FRACTION_DOSE)
+
+
+class FractionUpdateSchema(StrictSchema):
+    """PATCH: correct a logged fraction's date or dose."""
+
+    delivered_on = fields.Date()
+    dose_cgy = fields.Float(allow_nan=False, validate=_FRACTION_DOSE)
 
 
 class FractionListArgsSchema(ListArgsSchema):

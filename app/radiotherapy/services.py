@@ -222,15 +222,9 @@ def list_courses(session: Session, patient: Patient, args: dict[str, Any]) -> di
 # --- fraction log ------------------------------------------------------------
 
 
-def log_fraction(
-    session: Session, course: RadiotherapyCourse, data: dict[str, Any]
-) -> tuple[FractionDelivery, bool]:
-    """Log one delivered fraction (offline-safe client id).
-
-    delivered_on must fall within the course: on or after start_date and on or
-    before end_date (or today when the course has no end yet), never in the future.
-    """
-    delivered_on = data["delivered_on"]
+def _check_delivered_on(course: RadiotherapyCourse, delivered_on: date) -> None:
+    """delivered_on falls within the course: on or after start_date and on or
+    before end_date (or today when the course has no end yet), never in the future."""
     records.not_in_future("delivered_on", delivered_on)
     if delivered_on < course.start_date:
         raise field_error(
@@ -240,6 +234,13 @@ def log_fraction(
         raise field_error(
             "delivered_on", f"must be on or before the course end_date ({course.end_date})"
         )
+
+
+def log_fraction(
+    session: Session, course: RadiotherapyCourse, data: dict[str, Any]
+) -> tuple[FractionDelivery, bool]:
+    """Log one delivered fraction (offline-safe client id); its date within the course."""
+    _check_delivered_on(course, data["delivered_on"])
     # course_id is in the fingerprint: the same id under another course is a 409.
     return records.create_record(
         session,
@@ -249,6 +250,48 @@ def log_fraction(
         clinic_id=course.clinic_id,
         course_id=course.id,
     )
+
+
+def _course_of(session: Session, fraction: FractionDelivery) -> RadiotherapyCourse:
+    course = session.get(RadiotherapyCourse, fraction.course_id)
+    assert course is not None  # a foreign key, and courses are never hard-deleted
+    return course
+
+
+def update_fraction(
+    session: Session, fraction: FractionDelivery, changes: dict[str, Any]
+) -> FractionDelivery:
+    """Correct a logged fraction (If-Match required); a new date must still fall
+    within the course. The cumulative dose reads the corrected log at once."""
+    require_if_match(fraction, _dump_fraction)  # a stale client hears 412 before rule checks
+    if "delivered_on" in changes:
+        _check_delivered_on(_course_of(session, fraction), changes["delivered_on"])
+    return records.amend(session, fraction, changes, _dump_fraction)
+
+
+def delete_fraction(session: Session, fraction: FractionDelivery) -> FractionDelivery:
+    """Mark a fraction logged by mistake deleted: it leaves the log, the dose and
+    the delivered count, and stays in its history and the audit trail."""
+    records.soft_delete(session, fraction, _dump_fraction)
+    return fraction
+
+
+def restore_fraction(session: Session, fraction_id: uuid.UUID) -> FractionDelivery:
+    """Undo a delete (admin). Refused (409) when the course's dates were amended
+    meanwhile so that the fraction no longer falls within them: only logged
+    fractions bound those amendments, so this one was not considered."""
+    fraction = records.restore(session, FractionDelivery, fraction_id)
+    course = _course_of(session, fraction)
+    day = fraction.delivered_on
+    if day < course.start_date or (course.end_date is not None and day > course.end_date):
+        end = course.end_date.isoformat() if course.end_date else "open"
+        raise Problem(
+            409,
+            "Conflict",
+            f"This fraction ({day}) lies outside its course as now dated"
+            f" ({course.start_date} to {end}); amend the course dates first.",
+        )
+    return fraction
 
 
 def list_fractions(

@@ -27,7 +27,7 @@ DAY = (TODAY - timedelta(days=20)).isoformat()
 NOW = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 
 # Path segment before a record id -> the table it names, where they differ.
-SEGMENT_TABLES = {"exports": "export_jobs"}
+SEGMENT_TABLES = {"exports": "export_jobs", "fractions": "fraction_deliveries"}
 
 
 def table_of(op: Operation, param: str) -> str:
@@ -95,6 +95,13 @@ STEPS: dict[str, Step] = {
                 "start_date": DAY,
                 "phases": [{"technique": "vmat", "dose_per_fraction_cgy": 267, "fractions": 15}],
             },
+        ),
+        Step(
+            "fraction_deliveries",
+            "post",
+            "/api/v1/radiotherapy-courses/{course_id}/fractions",
+            "nurse",
+            lambda g: {"delivered_on": DAY, "dose_cgy": 267},
         ),
         Step(
             "wounds",
@@ -185,6 +192,7 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
         "delivered_on": DAY,
         "dose_cgy": 267,
     },
+    ("patch", "/api/v1/fractions/{fraction_id}"): lambda: {"dose_cgy": 270},
     ("patch", "/api/v1/wounds/{wound_id}"): lambda: {"body_site": "axilla"},
     ("patch", "/api/v1/assessments/{assessment_id}"): lambda: {"pain_score": 3},
     ("post", "/api/v1/assessments/{assessment_id}/grade-override"): lambda: {

@@ -375,3 +375,131 @@ def test_twenty_concurrent_replays_leave_one_course_with_its_phases(app, nurse, 
         count = db.session.scalar(sa.select(sa.func.count()).select_from(RadiotherapyCourse))
         phases = db.session.scalar(sa.select(sa.func.count()).select_from(RadiotherapyPhase))
     assert (count, phases) == (1, 2)
+
+
+def _log(nurse, course, day, dose):
+    r = nurse.post(
+        f"/api/v1/radiotherapy-courses/{course}/fractions",
+        json={"delivered_on": day.isoformat(), "dose_cgy": dose},
+    )
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def _dose(nurse, course, day):
+    r = nurse.get(f"/api/v1/radiotherapy-courses/{course}/dose", query_string={"on": day})
+    assert r.status_code == 200, r.json
+    return r.json["cumulative_dose_cgy"], r.json["fraction_number"]
+
+
+def test_a_mistyped_fraction_is_corrected_with_history(nurse, course):
+    days = weekdays_from(START, 3)
+    _log(nurse, course, days[0], 400)
+    wrong = _log(nurse, course, days[1], 40)  # typed 40 for 400
+    url = f"/api/v1/fractions/{wrong}"
+    r = nurse.get(url)
+    assert r.status_code == 200 and r.headers["ETag"] == '"v1"'
+    assert r.json["course_id"] == course and r.json["dose_cgy"] == 40
+    assert _dose(nurse, course, days[1]) == (440, 2)
+
+    assert nurse.patch(url, json={"dose_cgy": 400}).status_code == 428
+    r = nurse.patch(url, json={"dose_cgy": 400}, etag='"v1"')
+    assert r.status_code == 200 and r.json["version"] == 2 and r.json["dose_cgy"] == 400
+    assert r.headers["ETag"] == '"v2"'
+    assert _dose(nurse, course, days[1]) == (800, 2)
+    # A second device still holding v1 hears 412 with the current record.
+    r = nurse.patch(url, json={"dose_cgy": 300}, etag='"v1"')
+    assert r.status_code == 412 and r.json["current"]["dose_cgy"] == 400
+
+    # The date too, as long as it stays within the course.
+    r = nurse.patch(url, json={"delivered_on": days[2].isoformat()}, etag='"v2"')
+    assert r.status_code == 200 and r.json["delivered_on"] == days[2].isoformat()
+    assert _dose(nurse, course, days[1]) == (400, 1)
+
+    history = nurse.get(f"{url}/history").json["items"]
+    assert [v["version"] for v in history] == [1, 2, 3]
+    assert history[0]["data"]["dose_cgy"] == 40
+    assert history[1]["changed_fields"] == ["dose_cgy"]
+    assert history[2]["changed_fields"] == ["delivered_on"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"delivered_on": (START - timedelta(days=1)).isoformat()}, "delivered_on"),
+        ({"delivered_on": (date.today() + timedelta(days=2)).isoformat()}, "delivered_on"),
+        ({"delivered_on": None}, "delivered_on"),
+        ({"dose_cgy": 0}, "dose_cgy"),
+        ({"dose_cgy": 2600}, "dose_cgy"),
+        ({"course_id": str(uuid.uuid4())}, "course_id"),
+        ({"version": 7}, "version"),
+        ({"clinic_id": str(uuid.uuid4())}, "clinic_id"),
+    ],
+)
+def test_fraction_correction_is_validated_and_writes_nothing(nurse, course, body, field):
+    fid = _log(nurse, course, START, 400)
+    r = nurse.patch(f"/api/v1/fractions/{fid}", json=body, etag='"v1"')
+    assert r.status_code == 422 and field in r.json["errors"], r.json
+    stored = nurse.get(f"/api/v1/fractions/{fid}").json
+    assert stored["version"] == 1 and stored["delivered_on"] == START.isoformat()
+    assert stored["dose_cgy"] == 400
+
+
+def test_a_fraction_logged_by_mistake_is_deleted_and_restored(nurse, admin, course):
+    days = weekdays_from(START, 2)
+    _log(nurse, course, days[0], 400)
+    extra = _log(nurse, course, days[1], 400)
+    furl = f"/api/v1/radiotherapy-courses/{course}/fractions"
+    since = nurse.get(f"/api/v1/fractions/{extra}").json["updated_at"]
+    url = f"/api/v1/fractions/{extra}"
+
+    assert nurse.delete(url).status_code == 428
+    r = nurse.delete(url, etag='"v1"')
+    assert r.status_code == 200 and r.json["deleted"] is True
+    assert nurse.get(url).status_code == 404
+    assert [f["delivered_on"] for f in nurse.get(furl).json["items"]] == [days[0].isoformat()]
+    feed = nurse.get(furl, query_string={"updated_since": since}).json["items"]
+    assert feed == [
+        {"id": extra, "deleted": True, "version": 2, "updated_at": feed[0]["updated_at"]}
+    ]
+    assert _dose(nurse, course, days[1]) == (400, 1)
+    course_url = f"/api/v1/radiotherapy-courses/{course}"
+    assert nurse.get(course_url).json["fraction_count_delivered"] == 1
+    assert nurse.get(f"{url}/history").json["items"][-1]["action"] == "delete"
+
+    assert nurse.post(f"{url}/restore").status_code == 403
+    r = admin.post(f"{url}/restore")
+    assert r.status_code == 200 and r.json["version"] == 3
+    assert _dose(nurse, course, days[1]) == (800, 2)
+    assert admin.post(f"{url}/restore").status_code == 409
+
+
+def test_restore_refused_when_the_course_dates_moved_past_the_fraction(nurse, admin, course):
+    fid = _log(nurse, course, START, 400)
+    assert nurse.delete(f"/api/v1/fractions/{fid}", etag='"v1"').status_code == 200
+    # With the fraction deleted nothing holds the course start back.
+    later = (START + timedelta(days=2)).isoformat()
+    r = nurse.patch(
+        f"/api/v1/radiotherapy-courses/{course}", json={"start_date": later}, etag='"v1"'
+    )
+    assert r.status_code == 200, r.json
+    r = admin.post(f"/api/v1/fractions/{fid}/restore")
+    assert r.status_code == 409 and START.isoformat() in r.json["detail"]
+    # Nothing was written: the fraction is still deleted.
+    assert nurse.get(f"/api/v1/fractions/{fid}").status_code == 404
+    assert nurse.get(f"/api/v1/fractions/{fid}/history").json["items"][-1]["version"] == 2
+
+
+def test_fraction_routes_are_clinic_scoped_and_not_for_researchers(
+    nurse, outsider, researcher, course
+):
+    fid = _log(nurse, course, START, 400)
+    url = f"/api/v1/fractions/{fid}"
+    assert outsider.get(url).status_code == 404
+    assert outsider.patch(url, json={"dose_cgy": 200}, etag='"v1"').status_code == 404
+    assert outsider.delete(url, etag='"v1"').status_code == 404
+    assert outsider.get(f"{url}/history").status_code == 404
+    assert researcher.get(url).status_code == 403
+    assert researcher.get(f"{url}/history").status_code == 403
+    assert researcher.patch(url, json={"dose_cgy": 200}, etag='"v1"').status_code == 403
+    assert nurse.get(url).json["version"] == 1
