@@ -11,7 +11,7 @@ from app.core.schemas import HistorySchema, ListArgsSchema, page_schema
 from app.extensions import db
 from app.patients.models import Patient
 from app.therapy import services
-from app.therapy.models import LabResult, SystemicTherapy, TopicalTreatment
+from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
 from app.therapy.schemas import (
     ExposureArgsSchema,
     ExposureSchema,
@@ -21,6 +21,7 @@ from app.therapy.schemas import (
     SystemicTherapySchema,
     SystemicTherapyUpdateSchema,
     TherapyChangeSchema,
+    TherapyChangeUpdateSchema,
     TopicalTreatmentSchema,
     TopicalTreatmentUpdateSchema,
 )
@@ -148,6 +149,57 @@ class TherapyChangesResource(MethodView):
         therapy = _write_parent(SystemicTherapy, therapy_id)
         change, created = services.add_change(db.session, therapy, data)
         return change, 201 if created else 200, etag_header(change)
+
+
+@blp.route("/therapy-changes/<uuid:change_id>")
+class TherapyChangeResource(MethodView):
+    @blp.response(200, TherapyChangeSchema)
+    def get(self, change_id):
+        """One recorded change. The ETag is needed to correct or delete it."""
+        change = get_record(db.session, TherapyChange, change_id)
+        return change, 200, etag_header(change)
+
+    @blp.arguments(TherapyChangeUpdateSchema)
+    @blp.response(200, TherapyChangeSchema)
+    @blp.alt_response(409, description="The correction would make the course overlap another")
+    @blp.alt_response(412, description=_STALE)
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, change_id):
+        """Correct a change recorded with the wrong date, kind, dose or reason
+        (If-Match). The course must keep its rules (422 naming the field and the
+        rule, as when the change was recorded); its version moves too."""
+        change = get_record(db.session, TherapyChange, change_id, "clinical:write")
+        change = services.update_change(db.session, change, changes)
+        return change, 200, etag_header(change)
+
+    @blp.response(200, TherapyChangeSchema)
+    @blp.alt_response(409, description="The course would break a rule without this change")
+    def delete(self, change_id):
+        """Withdraw a change recorded by mistake (If-Match). 409 when the course would
+        break a rule without it (a resume left without its hold). An admin can restore it."""
+        change = get_record(db.session, TherapyChange, change_id, "clinical:write")
+        change = services.delete_change(db.session, change)
+        return change, 200, etag_header(change)
+
+
+@blp.route("/therapy-changes/<uuid:change_id>/history")
+class TherapyChangeHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, change_id):
+        """Every version of the change: who changed which fields, when."""
+        change = get_record(db.session, TherapyChange, change_id, include_deleted=True)
+        return {"items": records.history(db.session, change)}
+
+
+@blp.route("/therapy-changes/<uuid:change_id>/restore")
+class TherapyChangeRestoreResource(MethodView):
+    @blp.response(200, TherapyChangeSchema)
+    @blp.alt_response(409, description="Not deleted, or the course would break a rule with it")
+    def post(self, change_id):
+        """Undo a delete (admin). 409 when the course as it now stands would break a
+        rule with the change back."""
+        change = services.restore_change(db.session, change_id)
+        return change, 200, etag_header(change)
 
 
 @blp.route("/systemic-therapies/<uuid:therapy_id>/exposure")

@@ -58,6 +58,15 @@ class TherapyChangeSchema(RecordSchema):
     )
 
 
+class TherapyChangeUpdateSchema(StrictSchema):
+    """PATCH: correct a recorded change; the course must stay consistent."""
+
+    effective_on = fields.Date(validate=_DATE_RANGE)
+    kind = fields.String(validate=validate.OneOf(CHANGE_KINDS))
+    dose = fields.Float(allow_none=True, validate=_POSITIVE)
+    reason = fields.String(validate=validate.Length(min=1, max=2000))
+
+
 class TherapyDerivedSchema(StrictSchema):
     on_drug_today = fields.Boolean()
     dose_today = fields.Float(allow_none=True)

@@ -51,7 +51,8 @@ from app.clinical import labs
 from app.clinical import therapy as sched
 from app.core import records
 from app.core.access import scoped
-from app.core.errors import field_error
+from app.core.errors import Problem, field_error
+from app.core.etags import require_if_match
 from app.core.history import mark_changed
 from app.patients.models import Patient
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
@@ -366,6 +367,135 @@ def add_change(
         session.flush()
     session.expire(therapy, ["changes"])
     return change, created
+
+
+def _course_for_change(session: Session, change: TherapyChange) -> SystemicTherapy:
+    """The change's course, locked: the rules below read its sibling changes."""
+    therapy = session.get(SystemicTherapy, change.therapy_id, with_for_update=True)
+    assert therapy is not None  # a foreign key, and courses are never hard-deleted
+    lock_on_sqlite(session, therapy)
+    return therapy
+
+
+def _changes_with(
+    therapy: SystemicTherapy, change: TherapyChange, replacement: dict[str, Any] | None
+) -> list[sched.Change]:
+    """The course's active changes with ``change`` replaced by ``replacement``
+    (its effective_on, kind and dose) or, for None, left out; in the order they
+    apply (by date, then by recording order, which the replacement keeps)."""
+    others = [(c.effective_on, c.created_at, c) for c in active_changes(therapy) if c is not change]
+    if replacement is not None:
+        others.append((replacement["effective_on"], change.created_at, replacement))
+    result = []
+    for _, _, c in sorted(others, key=lambda item: (item[0], item[1])):
+        if isinstance(c, dict):
+            result.append(sched.Change(c["effective_on"], c["kind"], c["dose"]))
+        else:
+            result.append(sched.Change(c.effective_on, c.kind, c.dose))
+    return result
+
+
+# The fields of a change a rule can name; other rules (an overlap with another
+# course) are about the course as a whole.
+_CHANGE_RULE_FIELDS = frozenset({"effective_on", "kind", "dose"})
+
+
+def _check_course_with(
+    session: Session, therapy: SystemicTherapy, changes: list[sched.Change], action: str | None
+) -> None:
+    """The course with ``changes`` must keep every rule and overlap no other
+    course of its agent. With ``action`` (a delete or restore, which has no body
+    to point at) a broken rule is a 409 saying what the action would break;
+    without, a 422 on the change's fields."""
+    try:
+        _validate_course(_fields(therapy), changes, new_change=True)
+        _check_overlap(
+            session,
+            therapy.patient_id,
+            {**_fields(therapy), "agent": therapy.agent, "agent_code": therapy.agent_code},
+            changes,
+            therapy.id,
+        )
+    except Problem as exc:
+        if action is None and exc.errors and set(exc.errors) <= _CHANGE_RULE_FIELDS:
+            raise
+        reasons = "; ".join(m for messages in (exc.errors or {}).values() for m in messages)
+        raise Problem(
+            409,
+            "Conflict",
+            f"{action or 'This correction'} would leave the {therapy.agent} course"
+            f" inconsistent: {reasons or exc.detail}",
+        ) from exc
+
+
+def _changed_course(session: Session, therapy: SystemicTherapy, change: TherapyChange) -> None:
+    """The course's schedule moved: new course version (ETag, delta sync), and a
+    history entry naming the change as it now stands."""
+    mark_changed(
+        session,
+        therapy,
+        "changes",
+        {
+            "id": change.id,
+            "effective_on": change.effective_on,
+            "kind": change.kind,
+            "dose": change.dose,
+            "deleted": change.deleted_at is not None,
+        },
+    )
+    session.flush()
+    session.expire(therapy, ["changes"])
+
+
+def update_change(
+    session: Session, change: TherapyChange, changes: dict[str, Any]
+) -> TherapyChange:
+    """Correct a recorded change (If-Match); the course must stay consistent."""
+    require_if_match(change, _dump_change)  # a stale client hears 412 before rule checks
+    changes = {k: v for k, v in changes.items() if getattr(change, k) != v}
+    if not changes:
+        return change  # nothing to correct: neither the change nor its course moves
+    therapy = _course_for_change(session, change)
+    merged = {
+        "effective_on": changes.get("effective_on", change.effective_on),
+        "kind": changes.get("kind", change.kind),
+        "dose": changes.get("dose", change.dose),
+    }
+    if merged["kind"] == "dose_reduced" and merged["dose"] is None:
+        raise field_error(
+            "dose", _rule("dose_reduced needs the new, lower dose", "dose_reduced_needs_dose")
+        )
+    if changes.keys() != {"reason"}:
+        _check_course_with(session, therapy, _changes_with(therapy, change, merged), None)
+    records.amend(session, change, changes, _dump_change)
+    _changed_course(session, therapy, change)
+    return change
+
+
+def delete_change(session: Session, change: TherapyChange) -> TherapyChange:
+    """Withdraw a change recorded by mistake (If-Match). 409 when the course
+    would break a rule without it (a resume left without its hold)."""
+    require_if_match(change, _dump_change)
+    therapy = _course_for_change(session, change)
+    _check_course_with(
+        session, therapy, _changes_with(therapy, change, None), "Deleting this change"
+    )
+    records.soft_delete(session, change, _dump_change)
+    _changed_course(session, therapy, change)
+    return change
+
+
+def restore_change(session: Session, change_id: uuid.UUID) -> TherapyChange:
+    """Undo a delete (admin). 409 when the course as it now stands would break a
+    rule with the change back."""
+    change = records.restore(session, TherapyChange, change_id)
+    therapy = _course_for_change(session, change)
+    replacement = {"effective_on": change.effective_on, "kind": change.kind, "dose": change.dose}
+    _check_course_with(
+        session, therapy, _changes_with(therapy, change, replacement), "Restoring this change"
+    )
+    _changed_course(session, therapy, change)
+    return change
 
 
 def list_changes(

@@ -27,7 +27,10 @@ DAY = (TODAY - timedelta(days=20)).isoformat()
 NOW = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 
 # Path segment before a record id -> the table it names, where they differ.
-SEGMENT_TABLES = {"exports": "export_jobs", "fractions": "fraction_deliveries"}
+SEGMENT_TABLES = {
+    "exports": "export_jobs",
+    "fractions": "fraction_deliveries",
+}
 
 
 def table_of(op: Operation, param: str) -> str:
@@ -159,6 +162,22 @@ STEPS: dict[str, Step] = {
             },
         ),
         Step(
+            "therapy_changes",
+            "post",
+            "/api/v1/systemic-therapies/{therapy_id}/changes",
+            "clinician",
+            # Tests send this create many times, some refused (an outsider's).
+            # A dose_reduced must be lower than the dose in force, so each one
+            # sent is lower than the last: whichever of them are stored, in
+            # recording order, keep the course's rules.
+            lambda g: {
+                "effective_on": DAY,
+                "kind": "dose_reduced",
+                "dose": 900 * 0.9 ** g.count_sent("therapy_changes"),
+                "reason": "skin",
+            },
+        ),
+        Step(
             "topical_treatments",
             "post",
             "/api/v1/wounds/{wound_id}/topical-treatments",
@@ -188,10 +207,6 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
     ("patch", "/api/v1/users/{user_id}"): lambda: {"name": "Renamed"},
     ("patch", "/api/v1/patients/{patient_id}"): lambda: {"given_name": "Amended"},
     ("patch", "/api/v1/radiotherapy-courses/{course_id}"): lambda: {"target_site": "chest"},
-    ("post", "/api/v1/radiotherapy-courses/{course_id}/fractions"): lambda: {
-        "delivered_on": DAY,
-        "dose_cgy": 267,
-    },
     ("patch", "/api/v1/fractions/{fraction_id}"): lambda: {"dose_cgy": 270},
     ("patch", "/api/v1/wounds/{wound_id}"): lambda: {"body_site": "axilla"},
     ("patch", "/api/v1/assessments/{assessment_id}"): lambda: {"pain_score": 3},
@@ -206,11 +221,7 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
         "points": [[100, 70], [220, 70], [220, 170], [100, 170]]
     },
     ("patch", "/api/v1/systemic-therapies/{therapy_id}"): lambda: {"dose": 900},
-    ("post", "/api/v1/systemic-therapies/{therapy_id}/changes"): lambda: {
-        "effective_on": DAY,
-        "kind": "held",
-        "reason": "dermatitis",
-    },
+    ("patch", "/api/v1/therapy-changes/{change_id}"): lambda: {"reason": "amended"},
     ("patch", "/api/v1/topical-treatments/{topical_id}"): lambda: {"notes": "amended"},
     ("patch", "/api/v1/lab-results/{lab_id}"): lambda: {"value": 3.2},
 }
@@ -225,6 +236,12 @@ class RecordGraph:
         self.documented = documented  # {(method, path)} of the OpenAPI document
         self.ids: dict[str, str] = {"clinics": str(clinic)}
         self.failures: dict[str, str] = {}
+        self.sent: dict[str, int] = {}
+
+    def count_sent(self, table: str) -> int:
+        """How many create bodies of ``table`` were made before this one."""
+        self.sent[table] = self.sent.get(table, -1) + 1
+        return self.sent[table]
 
     def id_of(self, table: str) -> str:
         if table in self.ids:

@@ -423,3 +423,149 @@ def test_a_change_amends_the_course_for_etags_delta_sync_and_history(nurse, pati
     history = nurse.get(f"/api/v1/systemic-therapies/{course['id']}/history").json["items"]
     assert history[-1]["changed_fields"] == ["changes"]
     assert history[-1]["data"]["changes"]["kind"] == "held"
+
+
+def _change(nurse, course_id, **body):
+    r = nurse.post(f"/api/v1/systemic-therapies/{course_id}/changes", json=body)
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def test_a_mistyped_change_is_corrected_and_the_course_follows(nurse, patient):
+    course = _course(nurse, patient)
+    curl = f"/api/v1/systemic-therapies/{course['id']}"
+    cid = _change(
+        nurse, course["id"], effective_on="2022-06-08", kind="dose_reduced", dose=1, reason="r"
+    )
+    url = f"/api/v1/therapy-changes/{cid}"
+    r = nurse.get(url)
+    assert r.status_code == 200 and r.headers["ETag"] == '"v1"' and r.json["dose"] == 1
+    version = nurse.get(curl).json["version"]
+
+    assert nurse.patch(url, json={"dose": 10}).status_code == 428
+    r = nurse.patch(url, json={"dose": 10}, etag='"v1"')
+    assert r.status_code == 200 and r.json["version"] == 2 and r.json["dose"] == 10
+    assert nurse.patch(url, json={"dose": 9}, etag='"v1"').status_code == 412
+    # The course's exposure uses the corrected dose, and the course has a new version.
+    r = nurse.get(f"{curl}/exposure", query_string={"from": "2022-06-08", "to": "2022-06-08"})
+    assert r.json["bands"][0]["dose"] == 10.0
+    after = nurse.get(curl).json
+    assert after["version"] == version + 1 and after["changes"][0]["dose"] == 10
+    assert nurse.get(f"{curl}/history").json["items"][-1]["changed_fields"] == ["changes"]
+
+    history = nurse.get(f"{url}/history").json["items"]
+    assert [(v["version"], v["data"]["dose"]) for v in history] == [(1, 1.0), (2, 10.0)]
+    assert history[1]["changed_fields"] == ["dose"]
+
+
+def test_change_corrections_keep_the_course_rules(nurse, patient):
+    course = _course(nurse, patient)
+    _change(
+        nurse, course["id"], effective_on="2022-06-08", kind="dose_reduced", dose=10, reason="r"
+    )
+    held = _change(nurse, course["id"], effective_on="2022-06-29", kind="held", reason="anemia")
+    url = f"/api/v1/therapy-changes/{held}"
+
+    _rule_error(
+        nurse.patch(url, json={"effective_on": "2022-05-30"}, etag='"v1"'),
+        "effective_on",
+        "change_before_start",
+    )
+    _rule_error(
+        nurse.patch(url, json={"kind": "dose_reduced"}, etag='"v1"'),
+        "dose",
+        "dose_reduced_needs_dose",
+    )
+    _rule_error(
+        nurse.patch(url, json={"kind": "dose_reduced", "dose": 11}, etag='"v1"'),
+        "dose",
+        "dose_reduced_lower",
+    )
+    _rule_error(nurse.patch(url, json={"kind": "resumed"}, etag='"v1"'), "kind", "change_sequence")
+    for bad in ({"kind": "paused"}, {"reason": ""}, {"therapy_id": course["id"]}, {"version": 4}):
+        r = nurse.patch(url, json=bad, etag='"v1"')
+        assert r.status_code == 422 and set(bad) <= set(r.json["errors"]), r.json
+    # Nothing was written: the change and its course are as they were.
+    assert nurse.get(url).json["version"] == 1
+    assert [
+        c["kind"] for c in nurse.get(f"/api/v1/systemic-therapies/{course['id']}").json["changes"]
+    ] == ["dose_reduced", "held"]
+
+
+def test_withdrawing_a_change_keeps_the_sequence_and_can_be_undone(nurse, admin, patient):
+    course = _course(nurse, patient)
+    curl = f"/api/v1/systemic-therapies/{course['id']}"
+    held = _change(nurse, course["id"], effective_on="2022-06-29", kind="held", reason="anemia")
+    resumed = _change(nurse, course["id"], effective_on="2022-07-13", kind="resumed", reason="ok")
+
+    # Without the hold, the resume would follow nothing: refused, nothing written.
+    r = nurse.delete(f"/api/v1/therapy-changes/{held}", etag='"v1"')
+    assert r.status_code == 409 and "rule: change_sequence" in r.json["detail"], r.json
+    assert [c["kind"] for c in nurse.get(curl).json["changes"]] == ["held", "resumed"]
+
+    assert nurse.delete(f"/api/v1/therapy-changes/{resumed}").status_code == 428
+    r = nurse.delete(f"/api/v1/therapy-changes/{resumed}", etag='"v1"')
+    assert r.status_code == 200 and r.json["deleted"] is True
+    assert nurse.get(f"/api/v1/therapy-changes/{resumed}").status_code == 404
+    assert [c["kind"] for c in nurse.get(curl).json["changes"]] == ["held"]
+    assert [c["id"] for c in nurse.get(f"{curl}/changes").json["items"]] == [held]
+    r = nurse.get(f"{curl}/exposure", query_string={"from": "2022-07-13", "to": "2022-07-20"})
+    assert r.json["days_on_drug"] == 0  # held, no longer resumed
+
+    assert nurse.post(f"/api/v1/therapy-changes/{resumed}/restore").status_code == 403
+    # A stop recorded meanwhile would put the resume after the end: restore refused.
+    stop = _change(nurse, course["id"], effective_on="2022-07-06", kind="stopped", reason="x")
+    r = admin.post(f"/api/v1/therapy-changes/{resumed}/restore")
+    assert r.status_code == 409 and "rule: change_sequence" in r.json["detail"], r.json
+    assert nurse.get(f"/api/v1/therapy-changes/{resumed}").status_code == 404
+
+    assert nurse.delete(f"/api/v1/therapy-changes/{stop}", etag='"v1"').status_code == 200
+    r = admin.post(f"/api/v1/therapy-changes/{resumed}/restore")
+    assert r.status_code == 200 and r.json["version"] == 3
+    assert [c["kind"] for c in nurse.get(curl).json["changes"]] == ["held", "resumed"]
+    actions = [
+        v["action"] for v in nurse.get(f"/api/v1/therapy-changes/{resumed}/history").json["items"]
+    ]
+    assert actions == ["create", "delete", "restore"]
+
+
+def test_withdrawing_a_stop_that_kept_courses_apart_is_refused(nurse, patient):
+    first = _course(nurse, patient)
+    stop = _change(nurse, first["id"], effective_on="2022-08-01", kind="stopped", reason="x")
+    _course(nurse, patient, start_date="2022-09-01")
+    r = nurse.delete(f"/api/v1/therapy-changes/{stop}", etag='"v1"')
+    assert r.status_code == 409 and "rule: overlapping_course" in r.json["detail"], r.json
+    r = nurse.patch(
+        f"/api/v1/therapy-changes/{stop}", json={"effective_on": "2022-09-05"}, etag='"v1"'
+    )
+    assert r.status_code == 409 and "rule: overlapping_course" in r.json["detail"], r.json
+    assert nurse.get(f"/api/v1/therapy-changes/{stop}").json["version"] == 1
+
+
+def test_change_routes_are_clinic_scoped_and_not_for_researchers(
+    nurse, outsider, researcher, patient
+):
+    course = _course(nurse, patient)
+    cid = _change(nurse, course["id"], effective_on="2022-06-29", kind="held", reason="anemia")
+    url = f"/api/v1/therapy-changes/{cid}"
+    assert outsider.get(url).status_code == 404
+    assert outsider.patch(url, json={"reason": "x"}, etag='"v1"').status_code == 404
+    assert outsider.delete(url, etag='"v1"').status_code == 404
+    assert outsider.get(f"{url}/history").status_code == 404
+    assert researcher.get(url).status_code == 403
+    assert researcher.patch(url, json={"reason": "x"}, etag='"v1"').status_code == 403
+    assert nurse.get(url).json["version"] == 1
+
+
+def test_a_correction_that_changes_nothing_moves_nothing(nurse, patient):
+    course = _course(nurse, patient)
+    cid = _change(nurse, course["id"], effective_on="2022-06-29", kind="held", reason="anemia")
+    before = nurse.get(f"/api/v1/systemic-therapies/{course['id']}").json["version"]
+    r = nurse.patch(f"/api/v1/therapy-changes/{cid}", json={"kind": "held"}, etag='"v1"')
+    assert r.status_code == 200 and r.json["version"] == 1
+    assert nurse.get(f"/api/v1/systemic-therapies/{course['id']}").json["version"] == before
+    r = nurse.patch(
+        f"/api/v1/therapy-changes/{cid}", json={"reason": "grade 2 anemia"}, etag='"v1"'
+    )
+    assert r.status_code == 200 and r.json["version"] == 2
+    assert nurse.get(f"/api/v1/systemic-therapies/{course['id']}").json["version"] == before + 1
