@@ -97,6 +97,7 @@ def load_config() -> dict[str, object]:
         "LAB_LLN_ALBUMIN": _env_float("LAB_LLN_ALBUMIN", 3.5),  # g/dL
         "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),
         "METRICS_ENABLED": _env_bool("METRICS_ENABLED", False),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # flask-smorest / OpenAPI

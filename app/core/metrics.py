@@ -10,12 +10,14 @@ Labels are route templates (``/api/v1/patients/<uuid:patient_id>``), never
 concrete paths, so no record id or other patient data reaches the metrics.
 Under gunicorn with several workers set PROMETHEUS_MULTIPROC_DIR to an empty
 directory so the workers' counts are added up (prometheus_client multiprocess
-mode). The endpoint has no token: expose it on the internal network only (the
+mode). With METRICS_TOKEN set, a scrape must send it as a bearer token (401
+otherwise); either way, expose the endpoint on the internal network only (the
 reverse proxy should not route /metrics; see README "Running in production").
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 
@@ -31,6 +33,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from app.core.errors import Problem
 
 REQUESTS = Counter(
     "woundtrack_http_requests_total",
@@ -93,9 +97,27 @@ def _queue_depth() -> bytes:
     return generate_latest(registry)
 
 
+def _check_token() -> None:
+    """401 unless the scrape sends METRICS_TOKEN (when one is set) as its bearer token."""
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        return
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    # Constant-time comparison: response timing must not reveal the token.
+    matches = hmac.compare_digest(sent.strip().encode(), expected.encode())
+    if scheme.lower() != "bearer" or not matches:
+        raise Problem(
+            401,
+            "Unauthorized",
+            "Send the metrics token (METRICS_TOKEN) as a bearer token.",
+            headers={"WWW-Authenticate": 'Bearer realm="woundtrack-metrics"'},
+        )
+
+
 def _metrics() -> Response:
     if not current_app.config.get("METRICS_ENABLED"):
         abort(404)
+    _check_token()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -207,3 +207,23 @@ def test_backup_refuses_a_directory_that_is_not_empty(app, tmp_path):
     (tmp_path / "x").write_text("keep me")
     result = app.test_cli_runner().invoke(args=["backup", str(tmp_path)])
     assert result.exit_code != 0 and "not empty" in result.output
+
+
+def test_metrics_token_when_set(app, client, metrics_on, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "scrape-secret")
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic scrape-secret"},
+    ):
+        r = client.get("/metrics", headers=headers)
+        assert r.status_code == 401 and r.mimetype == "application/problem+json", headers
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "woundtrack_" not in r.get_data(as_text=True)
+    r = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert r.status_code == 200 and "woundtrack_export_jobs" in r.get_data(as_text=True)
+    # Off is still off: the token does not turn the endpoint on.
+    monkeypatch.setitem(app.config, "METRICS_ENABLED", False)
+    assert (
+        client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}).status_code == 404
+    )
