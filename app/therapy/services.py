@@ -383,16 +383,16 @@ def _changes_with(
     """The course's active changes with ``change`` replaced by ``replacement``
     (its effective_on, kind and dose) or, for None, left out; in the order they
     apply (by date, then by recording order, which the replacement keeps)."""
-    others = [(c.effective_on, c.created_at, c) for c in active_changes(therapy) if c is not change]
+    keyed = [
+        ((c.effective_on, c.created_at), sched.Change(c.effective_on, c.kind, c.dose))
+        for c in active_changes(therapy)
+        if c is not change
+    ]
     if replacement is not None:
-        others.append((replacement["effective_on"], change.created_at, replacement))
-    result = []
-    for _, _, c in sorted(others, key=lambda item: (item[0], item[1])):
-        if isinstance(c, dict):
-            result.append(sched.Change(c["effective_on"], c["kind"], c["dose"]))
-        else:
-            result.append(sched.Change(c.effective_on, c.kind, c.dose))
-    return result
+        keyed.append(
+            ((replacement["effective_on"], change.created_at), sched.Change(**replacement))
+        )
+    return [c for _, c in sorted(keyed, key=lambda item: item[0])]
 
 
 # The fields of a change a rule can name; other rules (an overlap with another
