@@ -569,3 +569,49 @@ def test_a_correction_that_changes_nothing_moves_nothing(nurse, patient):
     )
     assert r.status_code == 200 and r.json["version"] == 2
     assert nurse.get(f"/api/v1/systemic-therapies/{course['id']}").json["version"] == before + 1
+
+
+def test_concurrent_resume_and_withdrawn_hold_never_both_land(app, nurse, patient, monkeypatch):
+    """Recording a resume and withdrawing its hold are each fine alone; together
+    they would leave a resume without a hold. Both writes lock the course before
+    reading its changes, and both move its version, so they cannot both land.
+
+    To make the race certain rather than lucky, each request waits (up to 3 s)
+    right after reading the course's changes until the other has read them too.
+    With the lock the second is still waiting for it; the first gives up
+    waiting and finishes, and the second reads its result. (Without the lock
+    the version check on the course still refuses the second write; without
+    both, both land: checked by hand when this test was written.)"""
+    import contextlib
+    import threading
+
+    from app.therapy import services
+    from tests.factories import Actor
+
+    course = _course(nurse, patient)
+    url = f"/api/v1/systemic-therapies/{course['id']}"
+    held = _change(nurse, course["id"], effective_on="2022-06-29", kind="held", reason="r")
+
+    both_read = threading.Barrier(2)
+    read_changes = services.active_changes
+
+    def read_then_wait(therapy):
+        changes = read_changes(therapy)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait(timeout=3)
+        return changes
+
+    def act(which: str) -> int:
+        actor = Actor(app, nurse.user_id, nurse.email, nurse.role, nurse.token, nurse.clinic_id)
+        if which == "withdraw":
+            return actor.delete(f"/api/v1/therapy-changes/{held}", etag='"v1"').status_code
+        body = {"effective_on": "2022-07-13", "kind": "resumed", "reason": "recovered"}
+        return actor.post(f"{url}/changes", json=body).status_code
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "active_changes", read_then_wait)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            codes = list(pool.map(act, ["resume", "withdraw"]))
+    kinds = [c["kind"] for c in nurse.get(url).json["changes"]]
+    assert kinds in (["held", "resumed"], []), (codes, kinds)
+    assert sorted(codes) in ([200, 422], [201, 409], [201, 503], [200, 503]), codes
