@@ -26,6 +26,7 @@ from app.photos.schemas import (
     MarkerArgsSchema,
     PhotoListArgsSchema,
     PhotoSchema,
+    PhotoUpdateSchema,
     PhotoUploadSchema,
     TracingInputSchema,
 )
@@ -175,9 +176,23 @@ class PhotoResource(MethodView):
         photo = get_record(db.session, Photo, photo_id)
         return photo, 200, etag_header(photo)
 
+    @blp.arguments(PhotoUpdateSchema)
+    @blp.response(200, PhotoSchema)
+    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, changes, photo_id):
+        """Link the photo to an assessment of the same wound (or unlink it with null),
+        or correct its capture time (If-Match required). A traced area moves with the
+        link: the assessment it leaves falls back to its other traced photo or its
+        own measurements, and the one it joins uses the tracing."""
+        photo = get_record(db.session, Photo, photo_id, "clinical:write")
+        photo = services.amend_photo(db.session, photo, changes)
+        return photo, 200, etag_header(photo)
+
     @blp.response(200, PhotoSchema)
     def delete(self, photo_id):
-        """Mark a photo deleted (If-Match required); an admin can restore it."""
+        """Mark a photo deleted (If-Match required); an admin can restore it. Its
+        assessment stops using its traced area."""
         photo = get_record(db.session, Photo, photo_id, "clinical:write")
         photo = services.delete_photo(db.session, photo)
         return photo, 200, etag_header(photo)
@@ -188,7 +203,7 @@ class PhotoRestoreResource(MethodView):
     @blp.response(200, PhotoSchema)
     def post(self, photo_id):
         """Undo a delete (admin)."""
-        photo = records.restore(db.session, Photo, photo_id)
+        photo = services.restore_photo(db.session, photo_id)
         return photo, 200, etag_header(photo)
 
 

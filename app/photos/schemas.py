@@ -36,6 +36,22 @@ class PhotoUploadSchema(StrictSchema):
     )
 
 
+class PhotoUpdateSchema(StrictSchema):
+    """PATCH: what the bedside may get wrong at upload: the assessment the photo
+    documents, and its capture time."""
+
+    assessment_id = fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "Assessment of the same wound this photo documents; null unlinks it. "
+            "A traced area moves with the link."
+        },
+    )
+    taken_at = fields.AwareDateTime(
+        metadata={"description": "Corrected capture time with offset (taken_at_source: client)"}
+    )
+
+
 class CalibrationSchema(Schema):
     px_per_cm = fields.Float()
     source = fields.String(metadata={"description": "marker | manual"})

@@ -380,9 +380,40 @@ def list_photos(session: Session, wound_id: uuid.UUID, args: dict[str, Any]) -> 
     return records.list_page(session, stmt, Photo, args, order_by=(Photo.taken_at,), parent=wound)
 
 
+def amend_photo(session: Session, photo: Photo, changes: dict[str, Any]) -> Photo:
+    """Link the photo to another assessment of its wound, unlink it (null), or
+    correct its capture time (If-Match). A traced area moves with the link: the
+    assessment the photo leaves and the one it joins are both re-traced."""
+    require_if_match(photo, _dump)  # a stale client hears 412 before rule checks
+    new_assessment = changes.get("assessment_id")
+    if new_assessment is not None:
+        assessment = records.load_parent(session, Assessment, new_assessment, "assessment_id")
+        if assessment.wound_id != photo.wound_id:
+            raise field_error("assessment_id", "belongs to another wound")
+    if "taken_at" in changes:
+        records.not_in_future("taken_at", changes["taken_at"])
+        changes["taken_at"] = changes["taken_at"].astimezone(UTC)
+        changes["taken_at_source"] = "client"
+    before = photo.assessment_id
+    records.amend(session, photo, changes, _dump)
+    if photo.assessment_id != before:
+        for assessment_id in (before, photo.assessment_id):
+            _retrace(session, assessment_id)
+    return photo
+
+
 def delete_photo(session: Session, photo: Photo) -> Photo:
-    """Soft delete (If-Match); the files stay, so an admin can restore it."""
+    """Soft delete (If-Match); the files stay, so an admin can restore it. Its
+    assessment no longer uses its traced area."""
     records.soft_delete(session, photo, _dump)
+    _retrace(session, photo.assessment_id)
+    return photo
+
+
+def restore_photo(session: Session, photo_id: uuid.UUID) -> Photo:
+    """Undo a delete (admin); its assessment is re-traced."""
+    photo = records.restore(session, Photo, photo_id)
+    _retrace(session, photo.assessment_id)
     return photo
 
 
@@ -441,19 +472,35 @@ def _measure(session: Session, photo: Photo, points: list[list[float]]) -> None:
     photo.traced_perimeter_cm = m.perimeter_cm
     photo.traced_length_cm = m.length_cm
     photo.traced_width_cm = m.width_cm
-    if photo.assessment_id is not None:
-        _update_assessment(session, photo)
+    _retrace(session, photo.assessment_id)
 
 
-def _update_assessment(session: Session, photo: Photo) -> None:
-    assessment = session.get(Assessment, photo.assessment_id)
+def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
+    """Give the assessment the traced area and perimeter of its linked, live,
+    traced photo (the most recently changed, when there are several), or none,
+    and re-derive its area and scores."""
+    if assessment_id is None:
+        return
+    assessment = session.get(Assessment, assessment_id)
     if assessment is None or assessment.deleted_at is not None:
         return
-    wound = session.get(Wound, photo.wound_id)
+    wound = session.get(Wound, assessment.wound_id)
     if wound is None:  # cannot happen (foreign key); keeps the types honest
         return
-    assessment.traced_area_cm2 = photo.traced_area_cm2
-    assessment.traced_perimeter_cm = photo.traced_perimeter_cm
+    # The query autoflushes first, so the photo being written counts as it now
+    # stands, and its new updated_at makes it the most recent.
+    source = session.scalars(
+        sa.select(Photo)
+        .where(
+            Photo.assessment_id == assessment_id,
+            Photo.deleted_at.is_(None),
+            Photo.traced_area_cm2.is_not(None),
+        )
+        .order_by(Photo.updated_at.desc(), Photo.id)
+        .limit(1)
+    ).first()
+    assessment.traced_area_cm2 = source.traced_area_cm2 if source else None
+    assessment.traced_perimeter_cm = source.traced_perimeter_cm if source else None
     derive(assessment, wound)
 
 

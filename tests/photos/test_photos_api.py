@@ -779,3 +779,113 @@ def test_a_request_that_fails_after_the_insert_keeps_no_photo(app, clinic, nurse
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
     store = app.extensions["storage"]
     assert all(not store.exists(key) for key in keys)
+
+
+# --- amending a photo: its assessment and its capture time -------------------------------
+
+
+def _traced_photo(nurse, wound) -> dict:
+    """hopper.jpg, 20 px/cm by hand, a 100 px square traced: 25 cm2."""
+    photo = upload(nurse, wound, (CORPUS / "hopper.jpg").read_bytes()).json
+    url = f"/api/v1/photos/{photo['id']}"
+    assert nurse.put(f"{url}/calibration", json={"px_per_cm": 20}).status_code == 200
+    square = [[10, 10], [110, 10], [110, 110], [10, 110]]
+    r = nurse.put(f"{url}/tracing", json={"points": square})
+    assert r.status_code == 200 and r.json["tracing"]["area_cm2"] == pytest.approx(25.0)
+    return r.json
+
+
+def _assessment(nurse, wound) -> str:
+    """A 4 x 3 cm assessment through the API, so its area is derived (ellipse)."""
+    body = {
+        "assessed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "length_cm": 4.0,
+        "width_cm": 3.0,
+    }
+    r = nurse.post(f"/api/v1/wounds/{wound}/assessments", json=body)
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def _area(nurse, assessment_id) -> tuple[float, str]:
+    body = nurse.get(f"/api/v1/assessments/{assessment_id}").json
+    return round(body["area_cm2"], 2), body["area_method"]
+
+
+def _patch(nurse, photo_id, body):
+    url = f"/api/v1/photos/{photo_id}"
+    return nurse.patch(url, json=body, headers={"If-Match": nurse.get(url).headers["ETag"]})
+
+
+def test_a_photo_linked_later_carries_its_tracing_to_the_assessment(app, nurse, wound, clinic):
+    first = _assessment(nurse, wound)
+    second = _assessment(nurse, wound)
+    ellipse = (round(math.pi / 4 * 4.0 * 3.0, 2), "ellipse")
+    photo = _traced_photo(nurse, wound)  # uploaded before its assessment was chosen
+    assert _area(nurse, first) == ellipse
+
+    r = _patch(nurse, photo["id"], {"assessment_id": str(first)})
+    assert r.status_code == 200 and r.json["assessment_id"] == str(first)
+    assert _area(nurse, first) == (25.0, "traced")
+
+    # Picked the wrong assessment at the bedside: move it.
+    r = _patch(nurse, photo["id"], {"assessment_id": str(second)})
+    assert r.status_code == 200
+    assert _area(nurse, first) == ellipse
+    assert _area(nurse, second) == (25.0, "traced")
+
+    assert _patch(nurse, photo["id"], {"assessment_id": None}).json["assessment_id"] is None
+    assert _area(nurse, second) == ellipse
+    history = nurse.get(f"/api/v1/photos/{photo['id']}/history").json["items"]
+    assert [v["data"]["assessment_id"] for v in history[-3:]] == [str(first), str(second), None]
+
+
+def test_deleting_a_traced_photo_takes_its_area_from_the_assessment(
+    app, nurse, admin, wound, clinic
+):
+    a = _assessment(nurse, wound)
+    photo = _traced_photo(nurse, wound)
+    _patch(nurse, photo["id"], {"assessment_id": str(a)})
+    assert _area(nurse, a) == (25.0, "traced")
+    url = f"/api/v1/photos/{photo['id']}"
+    assert (
+        nurse.delete(url, headers={"If-Match": nurse.get(url).headers["ETag"]}).status_code == 200
+    )
+    assert _area(nurse, a) == (round(math.pi / 4 * 12.0, 2), "ellipse")
+    assert admin.post(f"{url}/restore").status_code == 200
+    assert _area(nurse, a) == (25.0, "traced")
+
+
+def test_photo_amendments_are_checked_and_write_nothing_when_refused(
+    app, nurse, wound, clinic, other_clinic
+):
+    photo = upload(nurse, wound, (CORPUS / "hopper.jpg").read_bytes()).json
+    url = f"/api/v1/photos/{photo['id']}"
+    etag = nurse.get(url).headers["ETag"]
+    other_wound = make_wound(app, clinic)
+    elsewhere = make_assessment(app, clinic, other_wound)
+    foreign = make_assessment(app, other_clinic, make_wound(app, other_clinic))
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    cases = [
+        ({"assessment_id": str(elsewhere)}, "assessment_id"),
+        ({"assessment_id": str(foreign)}, "assessment_id"),
+        ({"assessment_id": str(uuid.uuid4())}, "assessment_id"),
+        ({"assessment_id": "not-a-uuid"}, "assessment_id"),
+        ({"taken_at": future}, "taken_at"),
+        ({"taken_at": "2026-01-05T09:00:00"}, "taken_at"),  # no offset
+        ({"taken_at": None}, "taken_at"),
+        ({"sha256": "0" * 64}, "sha256"),
+        ({"wound_id": str(other_wound)}, "wound_id"),
+    ]
+    for body, field in cases:
+        r = nurse.patch(url, json=body, headers={"If-Match": etag})
+        assert_problem(r, 422)
+        assert field in r.json["errors"], (body, r.json)
+    assert_problem(nurse.patch(url, json={"taken_at": photo["taken_at"]}), 428)
+    assert nurse.get(url).json["version"] == photo["version"]
+
+    r = nurse.patch(url, json={"taken_at": "2026-02-01T10:30:00+02:00"}, headers={"If-Match": etag})
+    assert r.status_code == 200
+    assert r.json["taken_at"].startswith("2026-02-01T08:30:00")
+    assert r.json["taken_at_source"] == "client"
+    assert_problem(nurse.patch(url, json={"assessment_id": None}, headers={"If-Match": etag}), 412)
