@@ -222,18 +222,22 @@ def list_courses(session: Session, patient: Patient, args: dict[str, Any]) -> di
 # --- fraction log ------------------------------------------------------------
 
 
+def _outside_course(course: RadiotherapyCourse, day: date) -> str | None:
+    """Why a fraction on ``day`` falls outside the course's dates, or None."""
+    if day < course.start_date:
+        return f"must be on or after the course start_date ({course.start_date})"
+    if course.end_date is not None and day > course.end_date:
+        return f"must be on or before the course end_date ({course.end_date})"
+    return None
+
+
 def _check_delivered_on(course: RadiotherapyCourse, delivered_on: date) -> None:
-    """delivered_on falls within the course: on or after start_date and on or
-    before end_date (or today when the course has no end yet), never in the future."""
+    """delivered_on falls within the course (an open course ends today) and is
+    not in the future; 422 otherwise."""
     records.not_in_future("delivered_on", delivered_on)
-    if delivered_on < course.start_date:
-        raise field_error(
-            "delivered_on", f"must be on or after the course start_date ({course.start_date})"
-        )
-    if course.end_date is not None and delivered_on > course.end_date:
-        raise field_error(
-            "delivered_on", f"must be on or before the course end_date ({course.end_date})"
-        )
+    outside = _outside_course(course, delivered_on)
+    if outside is not None:
+        raise field_error("delivered_on", outside)
 
 
 def log_fraction(
@@ -281,15 +285,13 @@ def restore_fraction(session: Session, fraction_id: uuid.UUID) -> FractionDelive
     meanwhile so that the fraction no longer falls within them: only logged
     fractions bound those amendments, so this one was not considered."""
     fraction = records.restore(session, FractionDelivery, fraction_id)
-    course = _course_of(session, fraction)
-    day = fraction.delivered_on
-    if day < course.start_date or (course.end_date is not None and day > course.end_date):
-        end = course.end_date.isoformat() if course.end_date else "open"
+    outside = _outside_course(_course_of(session, fraction), fraction.delivered_on)
+    if outside is not None:
         raise Problem(
             409,
             "Conflict",
-            f"This fraction ({day}) lies outside its course as now dated"
-            f" ({course.start_date} to {end}); amend the course dates first.",
+            f"This fraction lies outside its course as now dated: delivered_on"
+            f" ({fraction.delivered_on}) {outside}. Amend the course dates first.",
         )
     return fraction
 
