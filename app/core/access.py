@@ -210,7 +210,10 @@ def get_record(
         stmt = scoped(model, action, include_deleted=include_deleted).where(
             model.id == record_id  # type: ignore[attr-defined]
         )
-        obj = session.scalars(stmt.with_for_update()).first()
+        # populate_existing: a row this request loaded before the lock is read again.
+        obj = session.scalars(
+            stmt.with_for_update().execution_options(populate_existing=True)
+        ).first()
     else:
         # By primary key, then the same rules as ``scoped`` checked on the row:
         # a record this request already loaded costs no query, and the SELECT

@@ -94,6 +94,10 @@ def lock_on_sqlite(session: Session, record: Any) -> None:
     SQLite driver starts a transaction only at the first write, so two requests
     could both read "no overlapping course" and both insert; a no-op UPDATE of the
     parent makes the second wait for the first to commit, then read its row.
+
+    The record was loaded before the lock, with what it loads eagerly (a
+    course's changes): the second request re-reads it once it holds the lock,
+    or its rules would judge the course as it stood before the first committed.
     """
     if session.get_bind().dialect.name != "sqlite":
         return
@@ -102,6 +106,7 @@ def lock_on_sqlite(session: Session, record: Any) -> None:
         sa.update(model).where(model.id == record.id).values(updated_at=model.updated_at),
         execution_options={"synchronize_session": False},
     )
+    session.refresh(record)
 
 
 # --- systemic therapy: schedule rules ----------------------------------------
@@ -371,7 +376,9 @@ def add_change(
 
 def _course_for_change(session: Session, change: TherapyChange) -> SystemicTherapy:
     """The change's course, locked: the rules below read its sibling changes."""
-    therapy = session.get(SystemicTherapy, change.therapy_id, with_for_update=True)
+    therapy = session.get(
+        SystemicTherapy, change.therapy_id, with_for_update=True, populate_existing=True
+    )
     assert therapy is not None  # a foreign key, and courses are never hard-deleted
     lock_on_sqlite(session, therapy)
     return therapy

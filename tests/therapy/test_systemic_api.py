@@ -571,47 +571,82 @@ def test_a_correction_that_changes_nothing_moves_nothing(nurse, patient):
     assert nurse.get(f"/api/v1/systemic-therapies/{course['id']}").json["version"] == before + 1
 
 
-def test_concurrent_resume_and_withdrawn_hold_never_both_land(app, nurse, patient, monkeypatch):
+@pytest.mark.parametrize("first", ["resume", "withdraw"])
+def test_concurrent_resume_and_withdrawn_hold_never_both_land(
+    app, nurse, patient, monkeypatch, first
+):
     """Recording a resume and withdrawing its hold are each fine alone; together
     they would leave a resume without a hold. Both writes lock the course before
-    reading its changes, and both move its version, so they cannot both land.
+    reading its changes, so the second must judge the course as the first left it.
 
-    To make the race certain rather than lucky, each request waits (up to 3 s)
-    right after reading the course's changes until the other has read them too.
-    With the lock the second is still waiting for it; the first gives up
-    waiting and finishes, and the second reads its result. (Without the lock
-    the version check on the course still refuses the second write; without
-    both, both land: checked by hand when this test was written.)"""
-    import contextlib
+    The order is forced: the first request, having read the course's changes,
+    lets the second start and waits until the second has sent its lock
+    statement (and a moment more, so it is waiting on the lock) before it
+    finishes. The second has by then loaded the course and its changes as they
+    stood before the first committed; it must read them again once it holds the
+    lock, and refuse by the schedule rule. (Without that re-read, SQLite let the
+    stale check pass and only the course's version, a unique history row, caught
+    it: a 409 from an IntegrityError, not the rule.)"""
     import threading
+    import time
 
+    from sqlalchemy import event
+
+    from app.extensions import db
     from app.therapy import services
     from tests.factories import Actor
 
     course = _course(nurse, patient)
     url = f"/api/v1/systemic-therapies/{course['id']}"
     held = _change(nurse, course["id"], effective_on="2022-06-29", kind="held", reason="r")
+    second = "withdraw" if first == "resume" else "resume"
 
-    both_read = threading.Barrier(2)
+    role = threading.local()
+    second_may_start, second_locking = threading.Event(), threading.Event()
     read_changes = services.active_changes
 
     def read_then_wait(therapy):
         changes = read_changes(therapy)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_read.wait(timeout=3)
+        if getattr(role, "name", None) == first:
+            second_may_start.set()
+            second_locking.wait(timeout=10)
+            time.sleep(0.3)
         return changes
 
-    def act(which: str) -> int:
+    def on_execute(conn, cursor, statement, params, context, executemany):
+        locks = "FOR UPDATE" in statement or statement.startswith("UPDATE systemic_therapies")
+        if getattr(role, "name", None) == second and locks:
+            second_locking.set()
+
+    def act(which: str):
+        role.name = which
+        if which == second:
+            assert second_may_start.wait(timeout=10)
         actor = Actor(app, nurse.user_id, nurse.email, nurse.role, nurse.token, nurse.clinic_id)
         if which == "withdraw":
-            return actor.delete(f"/api/v1/therapy-changes/{held}", etag='"v1"').status_code
+            return actor.delete(f"/api/v1/therapy-changes/{held}", etag='"v1"')
         body = {"effective_on": "2022-07-13", "kind": "resumed", "reason": "recovered"}
-        return actor.post(f"{url}/changes", json=body).status_code
+        return actor.post(f"{url}/changes", json=body)
 
-    with monkeypatch.context() as patched:
-        patched.setattr(services, "active_changes", read_then_wait)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            codes = list(pool.map(act, ["resume", "withdraw"]))
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(services, "active_changes", read_then_wait)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                responses = dict(zip([first, second], pool.map(act, [first, second]), strict=True))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert second_locking.is_set()  # the race really happened
     kinds = [c["kind"] for c in nurse.get(url).json["changes"]]
-    assert kinds in (["held", "resumed"], []), (codes, kinds)
-    assert sorted(codes) in ([200, 422], [201, 409], [201, 503], [200, 503]), codes
+    if first == "resume":
+        assert responses["resume"].status_code == 201
+        assert responses["withdraw"].status_code == 409, responses["withdraw"].json
+        assert "inconsistent" in responses["withdraw"].json["detail"]
+        assert kinds == ["held", "resumed"]
+    else:
+        assert responses["withdraw"].status_code == 200
+        assert responses["resume"].status_code == 422, responses["resume"].json
+        assert "change_sequence" in str(responses["resume"].json)
+        assert kinds == []
