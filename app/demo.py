@@ -121,6 +121,11 @@ def _weekdays_from(start: date, n: int) -> list[date]:
 
 
 def _at(day: date, hour: int = 10) -> str:
+    """``hour`` o'clock UTC on ``day``; midnight for a visit today, which at
+    that hour may still lie ahead: the API refuses a visit in the future, and
+    seeding runs at any time of day."""
+    if day >= datetime.now(UTC).date():
+        hour = 0
     return datetime.combine(day, time(hour, 0), tzinfo=UTC).isoformat()
 
 
@@ -610,7 +615,7 @@ def _cohort(load: _Loader, today: date) -> None:
 def seed_demo(app: Flask, today: date | None = None) -> SeedReport:
     """Load the demo data (idempotent) and commit. Returns what was created."""
     report = SeedReport()
-    today = today or date.today()
+    today = today or datetime.now(UTC).date()  # the date the API checks against
     with app.test_request_context(
         "/seed-demo", headers={"If-Match": "*"}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     ):

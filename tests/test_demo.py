@@ -1,7 +1,7 @@
 """The demo data: loaded through the API's services, idempotent, and the seed
 case reads back through the HTTP API as the report describes it."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -185,3 +185,17 @@ def test_cohort_trajectories_and_dashboard(seeded, client):
     board = client.get("/api/v1/dashboard", headers=headers).json
     assert board["counts"]["total"] == 27 and board["counts"]["overdue"] >= 1
     assert 0 < board["counts"]["grade_3_plus"] < 27
+
+
+def test_a_visit_today_is_never_seeded_in_the_future():
+    """The cohort's latest weekly visit can fall on today; at 10:00 it would be
+    in the future for a seed run before 10:00 UTC (the API refuses it)."""
+    from app.demo import _at
+
+    now = datetime.now(UTC)
+    today = datetime.fromisoformat(_at(now.date()))
+    assert today == datetime.combine(now.date(), time(0), tzinfo=UTC) and today <= now
+    yesterday = now.date() - timedelta(days=1)
+    assert datetime.fromisoformat(_at(yesterday)) == datetime.combine(
+        yesterday, time(10), tzinfo=UTC
+    )

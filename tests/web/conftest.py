@@ -71,7 +71,9 @@ def _weekly(actor: Any, wound_id: uuid.UUID, start: date, sides: list[float]) ->
 @pytest.fixture
 def small_clinic(app, clinic, nurse, clinician) -> Clinic:
     today = datetime.now(UTC).date()
-    start = today - timedelta(days=35)
+    # The last weekly assessment is yesterday: at 09:00 today it would be in the
+    # future for a run before 09:00 UTC.
+    start = today - timedelta(days=36)
     pid = h.patient(app, clinic, given_name="Vera", family_name="Example")
     cid = h.course(
         app,
