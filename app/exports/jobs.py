@@ -431,6 +431,13 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
         "export_complete", "export_job", job_id, clinic_id=job.clinic_id, details=details, user=user
     )
     values = {c.key: getattr(ev, c.key) for c in sa.inspect(audit.AuditEvent).column_attrs}
+    # Results of earlier attempts that died after storing but before publishing:
+    # removed before this one is published, so a client that sees the job done
+    # sees only its file. Only earlier ones: they can never publish now (this
+    # attempt owns the job), where a later attempt's file may become the result.
+    for other in list(storage.list_keys(f"exports/{job_id}/")):
+        if _attempt_of(other) < attempt:
+            storage.delete(other)
     with engine.begin() as conn:
         published = conn.execute(
             sa.update(ExportJob)
@@ -452,10 +459,13 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
     if not published:
         storage.delete(key)
         raise LostOwnership(str(job_id))
-    # Results of earlier attempts that died after storing but before publishing.
-    for other in list(storage.list_keys(f"exports/{job_id}/")):
-        if other != key:
-            storage.delete(other)
+
+
+def _attempt_of(key: str) -> int:
+    """The attempt number in a result key (exports/<job>/attempt-<n>.zip)."""
+    name = key.rsplit("/", 1)[-1]
+    digits = name.removeprefix("attempt-").removesuffix(".zip")
+    return int(digits) if digits.isdigit() else 0
 
 
 # ---------------------------------------------------------------------------
