@@ -5,7 +5,9 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -94,3 +96,42 @@ def test_grade_overrides_learn_their_wound_on_upgrade(ctx, tmp_path, clinician):
         with engine.connect() as conn:
             stored = conn.execute(sa.select(db.metadata.tables["grade_overrides"].c.wound_id))
             assert stored.scalars().all() == [wound]
+
+
+def test_downgrade_past_0003_refuses_to_drop_override_withdrawals(ctx, tmp_path, clinician, caplog):
+    """0002 cannot hold a withdrawal (an override without a value): the
+    downgrade stops, naming them, instead of putting the withdrawn override
+    back in force; with none stored it walks back as usual."""
+    wound = make_wound(ctx, clinician.clinic_id)
+    body = _assessment_body(0, datetime.now(UTC) - timedelta(hours=1))
+    aid = clinician.post(f"/api/v1/wounds/{wound}/assessments", json=body).json["id"]
+    url = f"/api/v1/assessments/{aid}/grade-override"
+    for value in (3, None):
+        r = clinician.post(url, json={"scale": "ctcae", "value": value, "reason": "review"})
+        assert r.status_code == 201, r.json
+
+    source = db.engine
+    overrides = db.metadata.tables["grade_overrides"]
+    with _scratch_database(ctx, tmp_path) as engine:
+        upgrade(revision="heads")
+        tables = ("clinics", "users", "patients", "wounds", "assessments", "grade_overrides")
+        with source.connect() as src, engine.begin() as dst:
+            for name in tables:
+                table = db.metadata.tables[name]
+                rows = [dict(r._mapping) for r in src.execute(sa.select(table))]
+                dst.execute(sa.insert(table), rows)
+        # Alembic's command itself: Flask-Migrate's wrapper logs and exits 1.
+        config = ctx.extensions["migrate"].migrate.get_config()
+        with pytest.raises(RuntimeError, match="1 grade-override withdrawal"):
+            command.downgrade(config, "0002")
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0003"
+            assert sorted(conn.execute(sa.select(overrides.c.value)).scalars(), key=str) == [
+                3,
+                None,
+            ]
+        with engine.begin() as conn:
+            conn.execute(sa.delete(overrides).where(overrides.c.value.is_(None)))
+        downgrade(revision="0002")
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0002"

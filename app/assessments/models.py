@@ -80,13 +80,20 @@ class Assessment(RecordMixin, Base):
     )
 
     def current_override(self, scale: str) -> GradeOverride | None:
+        """The clinician's grade in force on ``scale``: the latest override of
+        the scale, unless that is a withdrawal (then the derived grade applies)."""
         matching = [o for o in self.overrides if o.scale == scale]
-        return matching[-1] if matching else None
+        return matching[-1] if matching and matching[-1].value is not None else None
 
 
 class GradeOverride(Base):
     """A clinician's grade, kept beside the derived one. Later overrides of the
-    same scale supersede earlier ones, which stay as history."""
+    same scale supersede earlier ones, which stay as history.
+
+    A row without a value withdraws the override in force (entered in error,
+    or the grade was reconsidered): the derived grade applies again until a
+    later override. Rows are only ever added, so every grade a clinician set,
+    and its withdrawal, stays on record with who and why."""
 
     __tablename__ = "grade_overrides"
     __audit_type__ = "grade_override"
@@ -105,8 +112,11 @@ class GradeOverride(Base):
     # 4%) that were overridden.
     wound_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("wounds.id"), index=True)
     scale: Mapped[str] = mapped_column(sa.String(10))
-    value: Mapped[int]
+    value: Mapped[int | None]  # None: a withdrawal
     derived_value: Mapped[int | None]
     reason: Mapped[str] = mapped_column(sa.Text)
     by_user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Fingerprint of the request, so that a retried override (client id) is a
+    # replay and the same id with other content a 409 (idempotency.create_once).
+    create_hash: Mapped[str | None] = mapped_column(sa.String(64))

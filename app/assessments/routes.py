@@ -99,14 +99,29 @@ class AssessmentRestoreResource(MethodView):
         return assessment, 200, etag_header(assessment)
 
 
+_OVERRIDE_REPLAY = "Replay of an override sent with the same client `id` and content"
+_OVERRIDE_CONFLICT = (
+    "The client `id` was used for other content (the stored override in `stored`), or"
+    " `value` is null and no override of the scale is in force"
+)
+
+
 @blp.route("/assessments/<uuid:assessment_id>/grade-override")
 class GradeOverrideResource(MethodView):
     @blp.arguments(GradeOverrideInSchema)
     @blp.response(201, AssessmentSchema)
+    @blp.alt_response(200, schema=AssessmentSchema, description=_OVERRIDE_REPLAY)
+    @blp.alt_response(409, description=_OVERRIDE_CONFLICT)
     def post(self, data, assessment_id):
         """Override a derived grade (clinicians), with a reason. The derived grade is
         kept; the response shows both (`ctcae_grade`/`rtog_grade` derived,
-        `grade_override`, `grade_overrides` and `effective_grades`)."""
+        `grade_override`, `grade_overrides` and `effective_grades`).
+
+        `value: null` withdraws the override in force on the scale (entered in
+        error, or reconsidered), with the reason: the derived grade applies
+        again everywhere (the assessment, trajectories, the dashboard, exports)
+        and both the override and its withdrawal stay in the assessment's
+        history and the audit log. A later override applies as usual."""
         assessment = get_record(db.session, Assessment, assessment_id, "grade:override")
-        assessment = services.override_grade(db.session, assessment, data)
-        return assessment, 201, etag_header(assessment)
+        assessment, created = services.override_grade(db.session, assessment, data)
+        return assessment, 201 if created else 200, etag_header(assessment)

@@ -224,8 +224,8 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
         "_latest_override",
         dump_only=True,
         metadata={
-            "description": "The most recent clinician override of any scale, as in the "
-            "contract: {scale, value, derived_value, reason, by, at}; null when none. "
+            "description": "The most recent clinician override in force, of any scale, as "
+            "in the contract: {scale, value, derived_value, reason, by, at}; null when none. "
             "See grade_overrides for both scales."
         },
     )
@@ -282,8 +282,8 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
             raise ValidationError(exc.messages) from exc
 
     def _latest_override(self, obj: Any) -> Any:
-        overrides = obj.overrides
-        return OverrideSchema().dump(overrides[-1]) if overrides else None
+        in_force = [o for o in obj.overrides if o is obj.current_override(o.scale)]
+        return OverrideSchema().dump(in_force[-1]) if in_force else None
 
     def _overrides(self, obj: Any) -> Any:
         current = {
@@ -316,15 +316,28 @@ class AssessmentListArgsSchema(ListArgsSchema):
 
 
 class GradeOverrideInSchema(StrictSchema):
+    id = fields.UUID(
+        metadata={
+            "description": "Client-generated UUID (optional): a retry is a replay (200), "
+            "the same id with other content a 409"
+        }
+    )
     scale = fields.String(required=True, validate=validate.OneOf(("ctcae", "rtog")))
     value = fields.Integer(
         required=True,
+        allow_none=True,
         strict=True,
         validate=validate.Range(min=0, max=5),
-        metadata={"description": "0-4; 5 (death) only on CTCAE"},
+        metadata={
+            "description": "0-4; 5 (death) only on CTCAE. null withdraws the override "
+            "in force on the scale: the derived grade applies again (409 when none is)"
+        },
     )
     reason = fields.String(
         required=True,
         validate=validate.Length(min=1, max=2000),
-        metadata={"description": "Why the derived grade is wrong (required)"},
+        metadata={
+            "description": "Why the derived grade is wrong, or why the override is "
+            "withdrawn (required)"
+        },
     )

@@ -11,11 +11,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.assessments.models import Assessment, GradeOverride
-from app.assessments.schemas import AssessmentSchema, FindingsSchema, TissueSchema
+from app.assessments.schemas import (
+    AssessmentSchema,
+    FindingsSchema,
+    OverrideSchema,
+    TissueSchema,
+)
 from app.clinical import geometry, grading, scores
 from app.core import records
 from app.core.access import current_user, scoped
-from app.core.errors import field_error, validation_problem
+from app.core.errors import Problem, field_error, validation_problem
 from app.core.etags import require_if_match
 from app.core.history import mark_changed
 from app.core.idempotency import create_once
@@ -299,41 +304,65 @@ def list_assessments(session: Session, wound: Any, args: dict[str, Any]) -> dict
 MAX_GRADE = {"ctcae": 5, "rtog": 4}
 
 
-def override_grade(session: Session, assessment: Assessment, data: dict[str, Any]) -> Assessment:
+def override_grade(
+    session: Session, assessment: Assessment, data: dict[str, Any]
+) -> tuple[Assessment, bool]:
     """Store a clinician's grade beside the derived one (both stay visible).
 
     CTCAE v5.0 grades 0-5 (5 = death, which only a clinician can record; it is
     never derived); RTOG acute skin grades 0-4 (Cox 1995). A later override of
-    the same scale supersedes the earlier one, which is kept. The write is
-    audited by the flush hook (record type grade_override) and bumps the
-    assessment's version so offline clients and ETags see it.
+    the same scale supersedes the earlier one, which is kept. A ``value`` of
+    None withdraws the override in force (409 when there is none): the derived
+    grade applies again, and the withdrawal is a row of its own, with its
+    reason. With a client ``id`` a retry is a replay (created False), checked
+    before the rules, so a retried withdrawal is not refused as having nothing
+    left to withdraw. The write is audited by the flush hook (record type
+    grade_override) and bumps the assessment's version so offline clients and
+    ETags see it. Returns (assessment, created).
     """
     user = current_user()
     scale, value = data["scale"], data["value"]
-    if value > MAX_GRADE[scale]:
-        raise field_error("value", f"{scale} grades run 0-{MAX_GRADE[scale]}")
-    reason = data["reason"].strip()
-    if not reason:
-        raise field_error("reason", "must say why the derived grade is overridden")
-    override = GradeOverride(
-        clinic_id=assessment.clinic_id,
-        assessment_id=assessment.id,
-        wound_id=assessment.wound_id,
-        scale=scale,
-        value=value,
-        derived_value=getattr(assessment, f"{scale}_grade"),
-        reason=reason,
-        by_user_id=user.id,
-    )
-    session.add(override)
-    # The assessment itself is amended: a new version (ETag), a delta-sync
-    # update for phones, and a history entry naming the override.
-    mark_changed(
-        session,
-        assessment,
-        "grade_override",
-        {"scale": scale, "value": value, "derived_value": override.derived_value, "reason": reason},
-    )
-    session.flush()
+    in_force = assessment.current_override(scale)
+
+    def build(record_id: uuid.UUID, fp: str) -> GradeOverride:
+        if value is not None and value > MAX_GRADE[scale]:
+            raise field_error("value", f"{scale} grades run 0-{MAX_GRADE[scale]}")
+        if not data["reason"].strip():
+            raise field_error("reason", "must say why the derived grade is overridden")
+        if value is None and in_force is None:
+            raise Problem(
+                409,
+                "Conflict",
+                f"No clinician override of the {scale} grade is in force on this assessment:"
+                " there is nothing to withdraw.",
+            )
+        return GradeOverride(
+            id=record_id,
+            create_hash=fp,
+            clinic_id=assessment.clinic_id,
+            assessment_id=assessment.id,
+            wound_id=assessment.wound_id,
+            scale=scale,
+            value=value,
+            derived_value=getattr(assessment, f"{scale}_grade"),
+            reason=data["reason"].strip(),
+            by_user_id=user.id,
+        )
+
+    payload = {**data, "assessment_id": assessment.id}
+    override, created = create_once(session, GradeOverride, payload, build, OverrideSchema().dump)
+    if created:
+        # The assessment itself is amended: a new version (ETag), a delta-sync
+        # update for phones, and a history entry naming the override.
+        entry: dict[str, Any] = {
+            "scale": scale,
+            "value": value,
+            "derived_value": override.derived_value,
+        }
+        if value is None and in_force is not None:
+            entry["withdrawn_value"] = in_force.value
+        entry["reason"] = override.reason
+        mark_changed(session, assessment, "grade_override", entry)
+        session.flush()
     session.expire(assessment, ["overrides"])
-    return assessment
+    return assessment, created

@@ -202,8 +202,8 @@ ASSESSMENT_COLUMNS = (
     Column(
         "ctcae_grade",
         "integer",
-        "CTCAE v5.0 Dermatitis radiation grade in effect: the latest clinician override,"
-        " else the derived grade",
+        "CTCAE v5.0 Dermatitis radiation grade in effect: the clinician override in force"
+        " (the latest, unless withdrawn), else the derived grade",
         choices=GRADES_0_5,
     ),
     Column(
@@ -740,9 +740,10 @@ def procedure_times(procedures: list[Any]) -> tuple[list[Any], list[Any]]:
 
 
 def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, dict[str, int]]:
-    """Per assessment of the given wounds: the latest override of each scale
-    (later ones supersede earlier ones), as {assessment: {scale: value}}."""
-    latest: dict[Hex, dict[str, tuple[Any, int]]] = {}
+    """Per assessment of the given wounds: the override in force on each scale
+    (later ones supersede earlier ones; a withdrawal, value None, leaves the
+    derived grade), as {assessment: {scale: value}}."""
+    latest: dict[Hex, dict[str, tuple[Any, int | None]]] = {}
     for chunk in _chunks(wound_ids):
         for aid, scale, value, created in _fetch(
             conn,
@@ -754,7 +755,11 @@ def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, d
             prev = scales.get(scale)
             if prev is None or created >= prev[0]:
                 scales[scale] = (created, value)
-    return {aid: {s: v for s, (_, v) in scales.items()} for aid, scales in latest.items()}
+    in_force = (
+        (aid, {s: v for s, (_, v) in scales.items() if v is not None})
+        for aid, scales in latest.items()
+    )
+    return {aid: scales for aid, scales in in_force if scales}
 
 
 # ---------------------------------------------------------------------------

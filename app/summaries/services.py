@@ -358,11 +358,15 @@ def _labs_at_procedures(
 
 
 def _latest_overrides(rows: Iterable[Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """assessment id -> scale -> the override in force (the latest one; earlier
-    overrides of the same scale stay as history, as Assessment.current_override)."""
+    """assessment id -> scale -> the override in force (the latest one, unless
+    it is a withdrawal; earlier overrides of the same scale stay as history, as
+    Assessment.current_override)."""
     out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:  # ordered by created_at: the last one wins
-        out[row["assessment_id"]][row["scale"]] = dict(row)
+        if row["value"] is None:
+            out[row["assessment_id"]].pop(row["scale"], None)
+        else:
+            out[row["assessment_id"]][row["scale"]] = dict(row)
     return out
 
 
@@ -861,7 +865,10 @@ def dashboard(session: Session, args: dict[str, Any], now: datetime | None = Non
     by_wound = _assessment_points(_core(session).execute(assess_stmt).all())
     overrides: dict[Any, dict[str, int]] = defaultdict(dict)
     for assessment_id, scale, value in _core(session).execute(override_stmt).all():
-        overrides[assessment_id][scale] = value
+        if value is None:  # a withdrawal: the derived grade applies again
+            overrides[assessment_id].pop(scale, None)
+        else:
+            overrides[assessment_id][scale] = value
 
     items = []
     for w in wounds:

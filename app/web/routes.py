@@ -379,9 +379,11 @@ def _wound_context(wound_id: uuid.UUID) -> dict[str, Any]:
     pat = get_record(db.session, Patient, data.wound["patient_id"])
     listing = photo_services.list_photos(db.session, wound_id, {"limit": 500})
     photos = [p for p in listing["items"] if getattr(p, "deleted_at", None) is None]
-    reasons: dict[tuple[str, str], Any] = {}
-    for row in data.override_rows:  # the latest override of each scale wins
-        reasons[(str(row["assessment_id"]), row["scale"])] = row
+    reasons = {
+        (str(aid), scale): row
+        for aid, by_scale in data.overrides.items()
+        for scale, row in by_scale.items()
+    }
     return {
         "w": data.wound,
         "t": traj,

@@ -295,6 +295,112 @@ def test_override_by_clinician_keeps_both_values(nurse, clinician, clinic_admin,
     assert all(e["user_id"] == str(clinician.user_id) for e in events)
 
 
+def test_withdrawn_override_gives_back_the_derived_grade_and_stays_on_record(
+    app, nurse, clinician, clinic_admin, wound
+):
+    a = create(nurse, wound)  # derived CTCAE 4, RTOG 4
+    url = f"/api/v1/assessments/{a['id']}/grade-override"
+    first = clinician.post(url, json={"scale": "ctcae", "value": 3, "reason": "dermis only"})
+    assert first.status_code == 201
+    assert (
+        clinician.post(url, json={"scale": "rtog", "value": 3, "reason": "no ulcer"}).json[
+            "grade_overrides"
+        ]["rtog"]["value"]
+        == 3
+    )
+
+    withdraw = {"scale": "ctcae", "value": None, "reason": "entered on the wrong assessment"}
+    assert nurse.post(url, json=withdraw).status_code == 403
+    r = clinician.post(url, json=withdraw)
+    assert r.status_code == 201, r.json
+    o = r.json
+    assert o["effective_grades"] == {
+        "ctcae": {"value": 4, "source": "derived"},
+        "rtog": {"value": 3, "source": "override"},
+    }
+    assert list(o["grade_overrides"]) == ["rtog"]
+    assert o["grade_override"] == o["grade_overrides"]["rtog"]  # the latest one in force
+    assert r.headers["ETag"] == f'"v{o["version"]}"' and o["version"] == 4
+
+    # The withdrawal is an amendment with its reason; the override stays in history.
+    history = nurse.get(f"/api/v1/assessments/{a['id']}/history").json["items"]
+    assert history[-1]["data"]["grade_override"] == {
+        "scale": "ctcae",
+        "value": None,
+        "derived_value": 4,
+        "withdrawn_value": 3,
+        "reason": "entered on the wrong assessment",
+    }
+    assert history[-3]["data"]["grade_override"]["value"] == 3
+    events = clinic_admin.get(
+        "/api/v1/audit-events", query_string={"record_type": "grade_override"}
+    ).json["items"]
+    assert [e["action"] for e in events] == ["create"] * 3
+
+    # Nothing left to withdraw on that scale: 409, and nothing is written.
+    from app.assessments.models import GradeOverride
+
+    again = clinician.post(url, json=withdraw)
+    assert again.status_code == 409 and "nothing to withdraw" in again.json["detail"]
+    assert count_rows(app, GradeOverride) == 3
+    assert nurse.get(f"/api/v1/assessments/{a['id']}").json["version"] == 4
+
+    # A later override applies as usual; the RTOG one can be withdrawn on its own.
+    r = clinician.post(url, json={"scale": "ctcae", "value": 2, "reason": "reviewed again"})
+    assert r.json["effective_grades"]["ctcae"] == {"value": 2, "source": "override"}
+    r = clinician.post(url, json={"scale": "rtog", "value": None, "reason": "photo reviewed"})
+    assert r.json["effective_grades"]["rtog"] == {"value": 4, "source": "derived"}
+    assert r.json["grade_override"]["scale"] == "ctcae"
+    assert nurse.get(f"/api/v1/assessments/{a['id']}").json["grade_overrides"] == {
+        "ctcae": r.json["grade_overrides"]["ctcae"]
+    }
+
+
+def test_an_override_retried_with_its_client_id_is_stored_once(app, nurse, clinician, wound):
+    """A phone that lost the answer sends the override again: the same id and
+    content is a replay (200, no second row, no second version); the same id
+    with other content is a 409 with the stored override. A retried withdrawal
+    is a replay too, not a 409 for having nothing left to withdraw."""
+    from app.assessments.models import GradeOverride
+
+    a = create(nurse, wound)
+    url = f"/api/v1/assessments/{a['id']}/grade-override"
+    body = {"id": str(uuid.uuid4()), "scale": "ctcae", "value": 3, "reason": "dermis only"}
+    first = clinician.post(url, json=body)
+    assert first.status_code == 201, first.json
+    again = clinician.post(url, json=body)
+    assert again.status_code == 200 and again.json == first.json
+    assert count_rows(app, GradeOverride) == 1
+
+    other = clinician.post(url, json={**body, "value": 2})
+    assert other.status_code == 409 and other.json["stored"]["value"] == 3
+    elsewhere = create(nurse, wound, assessed_at="2025-03-11T09:30:00+01:00")
+    moved = clinician.post(f"/api/v1/assessments/{elsewhere['id']}/grade-override", json=body)
+    assert moved.status_code == 409
+    assert count_rows(app, GradeOverride) == 1
+
+    withdraw = {"id": str(uuid.uuid4()), "scale": "ctcae", "value": None, "reason": "in error"}
+    assert clinician.post(url, json=withdraw).status_code == 201
+    replayed = clinician.post(url, json=withdraw)
+    assert replayed.status_code == 200, replayed.json
+    assert replayed.json["effective_grades"]["ctcae"] == {"value": 4, "source": "derived"}
+    assert replayed.json["version"] == 3  # the override and its withdrawal; no more
+    assert count_rows(app, GradeOverride) == 2
+
+
+def test_withdrawing_when_no_override_was_ever_set_is_409(app, nurse, clinician, wound):
+    a = create(nurse, wound)
+    r = clinician.post(
+        f"/api/v1/assessments/{a['id']}/grade-override",
+        json={"scale": "rtog", "value": None, "reason": "x"},
+    )
+    assert r.status_code == 409 and "rtog" in r.json["detail"]
+    from app.assessments.models import GradeOverride
+
+    assert count_rows(app, GradeOverride) == 0
+    assert nurse.get(f"/api/v1/assessments/{a['id']}").json["version"] == 1
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -306,6 +412,8 @@ def test_override_by_clinician_keeps_both_values(nurse, clinician, clinic_admin,
         ({"scale": "ctcae", "value": 1, "reason": ""}, "reason"),
         ({"scale": "ctcae", "value": 1, "reason": "   "}, "reason"),
         ({"scale": "ctcae", "value": 1}, "reason"),
+        ({"scale": "ctcae", "value": None, "reason": " "}, "reason"),
+        ({"scale": "ctcae", "reason": "x"}, "value"),
     ],
 )
 def test_override_validation(app, nurse, clinician, wound, body, field):

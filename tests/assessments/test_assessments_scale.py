@@ -77,3 +77,22 @@ def test_twenty_concurrent_replays_leave_one_row(app, nurse, wound):
     assert statuses.count(201) == 1 and statuses.count(200) == 19, statuses
     assert {i for _, i in results} == {body["id"]}
     assert count_rows(app, Assessment) == 1
+
+
+def test_twenty_concurrent_override_replays_leave_one_override(app, nurse, clinician, wound):
+    """A clinician's phone retrying an override over a bad connection."""
+    from app.assessments.models import GradeOverride
+
+    aid = nurse.post(URL.format(wound), json=seed_ulcer_body()).json["id"]
+    url = f"/api/v1/assessments/{aid}/grade-override"
+    body = {"id": str(uuid.uuid4()), "scale": "rtog", "value": 3, "reason": "no ulcer"}
+
+    def replay(_: int) -> int:
+        return app.test_client().post(url, json=body, headers=clinician.headers).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = sorted(pool.map(replay, range(20)))
+    assert statuses == [200] * 19 + [201], statuses
+    assert count_rows(app, GradeOverride) == 1
+    got = nurse.get(f"/api/v1/assessments/{aid}").json
+    assert got["version"] == 2 and got["grade_overrides"]["rtog"]["value"] == 3

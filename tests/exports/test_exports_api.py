@@ -301,6 +301,26 @@ def test_grant_revoked_before_the_job_runs_fails_it(app, researcher, clinic, coh
 # Content
 
 
+def test_a_withdrawn_override_leaves_the_derived_grade(
+    app, researcher, clinician, clinic, cohort, grant
+):
+    from app.assessments.models import GradeOverride
+    from app.extensions import db
+
+    with app.app_context():
+        aid = db.session.scalars(sa.select(GradeOverride.assessment_id)).one()
+    r = clinician.post(
+        f"/api/v1/assessments/{aid}/grade-override",
+        json={"scale": "ctcae", "value": None, "reason": "entered in error"},
+    )
+    assert r.status_code == 201, r.json
+    grant(clinic, researcher.user_id)
+    rows = _csv(export(researcher, clinic, "csv"), "assessments.csv")
+    graded = [(a["ctcae_grade"], a["ctcae_grade_derived"]) for a in rows]
+    assert ("3", "2") not in graded and ("2", "2") in graded
+    assert all(effective == derived for effective, derived in graded)
+
+
 def test_csv_content_follows_the_seed_case(researcher, clinic, cohort, grant):
     grant(clinic, researcher.user_id)
     zf = export(researcher, clinic, "csv")

@@ -94,6 +94,32 @@ def test_dashboard_order_flags_and_counts(nurse, ward):
     assert body["next_cursor"] is None
 
 
+def test_dashboard_grade_follows_an_override_and_its_withdrawal(nurse, clinician, ward):
+    """The latest assessment's grade in force: a clinician's override, and after
+    its withdrawal the derived grade again (an earlier override stays withdrawn)."""
+    items = nurse.get(f"/api/v1/wounds/{ward['stalled']}/assessments").json["items"]
+    latest = max(items, key=lambda a: a["assessed_at"])
+    url = f"/api/v1/assessments/{latest['id']}/grade-override"
+
+    def stalled_grade():
+        body = nurse.get("/api/v1/dashboard").json
+        item = next(it for it in body["items"] if it["wound_id"] == str(ward["stalled"]))
+        return item["latest_grade"]["ctcae"], body["counts"]["grade_3_plus"]
+
+    assert stalled_grade() == (2, 1)
+    for value in (4, 3):
+        assert (
+            clinician.post(
+                url, json={"scale": "ctcae", "value": value, "reason": "bleeds on touch"}
+            ).status_code
+            == 201
+        )
+    assert stalled_grade() == (3, 2)
+    r = clinician.post(url, json={"scale": "ctcae", "value": None, "reason": "wrong wound"})
+    assert r.status_code == 201, r.json
+    assert stalled_grade() == (2, 1)
+
+
 def test_dashboard_filters(nurse, clinician, ward):
     def ids(q: str) -> set[str]:
         r = nurse.get(f"/api/v1/dashboard?{q}")

@@ -281,12 +281,25 @@ def test_grade_override_applied_and_marked(app, clinic, nurse, clinician):
         json={"scale": "ctcae", "value": 3, "reason": "bleeding on minor trauma seen"},
     )
     assert r.status_code == 201, r.json
-    t = nurse.get(f"/api/v1/wounds/{wid}/trajectory").json
+    resp = nurse.get(f"/api/v1/wounds/{wid}/trajectory")
+    t, etag = resp.json, resp.headers["ETag"]
     first = t["series"][0]
     assert first["ctcae_grade"] == 3 and first["ctcae_derived"] == 2
     assert first["overridden"] == {"ctcae": True, "rtog": False}
     assert t["series"][1]["overridden"] == {"ctcae": False, "rtog": False}
     assert t["grade_history"]["worst_ctcae"]["value"] == 3
+
+    # Withdrawn: the derived grade is back, and the trajectory's ETag moved.
+    r = clinician.post(
+        f"/api/v1/assessments/{a['id']}/grade-override",
+        json={"scale": "ctcae", "value": None, "reason": "the bleeding was from a scratch"},
+    )
+    assert r.status_code == 201, r.json
+    after = nurse.get(f"/api/v1/wounds/{wid}/trajectory")
+    first = after.json["series"][0]
+    assert first["ctcae_grade"] == 2 and first["overridden"] == {"ctcae": False, "rtog": False}
+    assert after.json["grade_history"]["worst_ctcae"]["value"] == 2
+    assert after.headers["ETag"] != etag
 
 
 def test_constant_queries(app, clinic, nurse, count_queries):

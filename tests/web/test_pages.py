@@ -297,6 +297,21 @@ def test_wound_page_has_chart_photos_grades_procedures_and_rule(app, nurse, smal
     assert "overridden" in det and "necrosis at the margin on review" in det
 
 
+def test_wound_page_drops_a_withdrawn_override(app, nurse, clinician, small_clinic):
+    client = sign_in(app, nurse.email)
+    url = f"/web/wounds/{small_clinic.deteriorating}"
+    before = client.get(url).text
+    assert 'title="overridden"' in before and "necrosis at the margin on review" in before
+    r = clinician.post(
+        f"/api/v1/assessments/{small_clinic.overridden_assessment}/grade-override",
+        json={"scale": "ctcae", "value": None, "reason": "margin was slough, not necrosis"},
+    )
+    assert r.status_code == 201, r.json
+    html = client.get(url).text
+    assert 'title="overridden"' not in html and "necrosis at the margin on review" not in html
+    assert "margin was slough" not in html  # a withdrawal is history, not a grade
+
+
 def test_report_is_laid_out_for_a4(app, nurse, small_clinic):
     client = sign_in(app, nurse.email)
     r = client.get(f"/web/wounds/{small_clinic.stalled}/report")
