@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -302,6 +303,24 @@ def list_assessments(session: Session, wound: Any, args: dict[str, Any]) -> dict
 # --- grade overrides ------------------------------------------------------------
 
 MAX_GRADE = {"ctcae": 5, "rtog": 4}
+
+
+def regrade(session: Session, wound: Wound) -> None:
+    """Derive again the grades of every assessment of ``wound``, after its
+    ``in_skin_fold`` was corrected.
+
+    The skin-fold rule (CTCAE v5.0: moist desquamation "mostly confined to skin
+    folds and creases" is grade 2, "in areas other than skin folds" grade 3;
+    grading.py) reads the wound's flag, and grades are stored per assessment.
+    Each assessment whose grade moves is amended by the flush hooks: a new
+    version, a history entry naming the grade columns, an audit event and an
+    update for delta sync. Deleted assessments too, so that a restore brings
+    back grades that agree with the wound. Overrides keep the derived grade
+    they replaced.
+    """
+    for assessment in session.scalars(sa.select(Assessment).where(Assessment.wound_id == wound.id)):
+        derive(assessment, wound)
+    session.flush()
 
 
 def override_grade(

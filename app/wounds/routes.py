@@ -66,7 +66,11 @@ class WoundResource(MethodView):
     @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
     @blp.alt_response(428, description="If-Match missing")
     def patch(self, changes, wound_id):
-        """Amend a wound (If-Match required). Earlier versions stay in its history."""
+        """Amend a wound (If-Match required). Earlier versions stay in its history.
+
+        Correcting `in_skin_fold` grades the wound's assessments again (the
+        CTCAE/RTOG skin-fold rule reads it): each whose grade moves is amended,
+        with a new version, history and a delta-sync update."""
         wound = get_record(db.session, Wound, wound_id, "clinical:write")
         wound = services.update_wound(db.session, wound, changes)
         return wound, 200, etag_header(wound)

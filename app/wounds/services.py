@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.assessments import services as assessment_services
 from app.core import records
 from app.core.access import require, scoped
 from app.core.errors import field_error
@@ -73,7 +74,10 @@ def update_wound(session: Session, wound: Wound, changes: dict[str, Any]) -> Wou
     _check_rules(merged["onset_date"], merged["status"], merged["healed_on"])
     if "radiotherapy_course_id" in changes:
         _check_course(session, wound.patient_id, changes["radiotherapy_course_id"])
+    refolded = changes.get("in_skin_fold", wound.in_skin_fold) != wound.in_skin_fold
     amended: Wound = records.amend(session, wound, changes, _dump)
+    if refolded:  # the grades of its assessments read the flag
+        assessment_services.regrade(session, amended)
     return amended
 
 

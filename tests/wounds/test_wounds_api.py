@@ -192,6 +192,62 @@ def test_patch_rules(nurse, wound):
     assert nurse.get(url).json["version"] == 2
 
 
+def test_correcting_the_skin_fold_flag_regrades_the_assessments(nurse, admin, patient):
+    """Moist desquamation confined to a fold is CTCAE 2 (RTOG 2); once the wound
+    is found not to lie in a fold it is CTCAE 3 (RTOG 3). Each assessment is
+    amended: a new version and ETag, a history entry, a delta-sync update."""
+    from tests.assessments.helpers import seed_ulcer_body
+
+    wid = nurse.post(f"/api/v1/patients/{patient}/wounds", json=wound_body()).json["id"]
+    findings = {"erythema": "brisk", "desquamation": "moist", "moist_beyond_skin_folds": False}
+    moist, dry = (
+        nurse.post(
+            f"/api/v1/wounds/{wid}/assessments",
+            json=seed_ulcer_body(assessed_at=f"{ONSET + timedelta(days=day)}T09:00:00Z", **extra),
+        ).json
+        for day, extra in (
+            (1, {"findings": findings}),
+            (2, {"findings": {"erythema": "faint"}}),
+        )
+    )
+    assert (moist["ctcae_grade"]["value"], moist["rtog_grade"]["value"]) == (2, 2)
+    gone = nurse.post(
+        f"/api/v1/wounds/{wid}/assessments",
+        json=seed_ulcer_body(
+            assessed_at=f"{ONSET + timedelta(days=3)}T09:00:00Z", findings=findings
+        ),
+    ).json
+    deleted = nurse.delete(f"/api/v1/assessments/{gone['id']}", etag='"v1"')
+    assert deleted.status_code == 200
+    before = nurse.get(f"/api/v1/assessments/{moist['id']}")
+
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"in_skin_fold": False}, etag='"v1"')
+    assert r.status_code == 200, r.json
+
+    after = nurse.get(f"/api/v1/assessments/{moist['id']}")
+    assert (after.json["ctcae_grade"]["value"], after.json["rtog_grade"]["value"]) == (3, 3)
+    assert after.json["version"] == 2 and after.headers["ETag"] != before.headers["ETag"]
+    history = nurse.get(f"/api/v1/assessments/{moist['id']}/history").json["items"]
+    assert {"ctcae_grade", "rtog_grade"} <= set(history[-1]["changed_fields"])
+    feed = nurse.get(
+        f"/api/v1/wounds/{wid}/assessments",
+        query_string={"updated_since": deleted.json["updated_at"]},
+    ).json["items"]
+    # (the deleted one as a tombstone)
+    assert {(i["id"], i["deleted"]) for i in feed} == {(gone["id"], True), (moist["id"], False)}
+    # Faint erythema does not depend on the fold: that assessment is untouched.
+    assert nurse.get(f"/api/v1/assessments/{dry['id']}").json["version"] == 1
+    # A deleted assessment comes back graded as the wound now stands.
+    assert admin.post(f"/api/v1/assessments/{gone['id']}/restore").status_code == 200
+    assert nurse.get(f"/api/v1/assessments/{gone['id']}").json["ctcae_grade"]["value"] == 3
+
+    # Back into the fold, and an unrelated correction leaves grades alone.
+    nurse.patch(f"/api/v1/wounds/{wid}", json={"in_skin_fold": True}, etag='"v2"')
+    assert nurse.get(f"/api/v1/assessments/{moist['id']}").json["ctcae_grade"]["value"] == 2
+    nurse.patch(f"/api/v1/wounds/{wid}", json={"body_site": "knee crease"}, etag='"v3"')
+    assert nurse.get(f"/api/v1/assessments/{moist['id']}").json["version"] == 3
+
+
 def test_list_filters_and_pagination(nurse, clinic, patient):
     url = f"/api/v1/patients/{patient}/wounds"
     healed = (ONSET + timedelta(days=30)).isoformat()
