@@ -28,6 +28,7 @@ from app.photos.schemas import (
     PhotoSchema,
     PhotoUpdateSchema,
     PhotoUploadSchema,
+    TracedPhotoSchema,
     TracingInputSchema,
 )
 
@@ -243,11 +244,12 @@ class PhotoCalibrationResource(MethodView):
 @blp.route("/photos/<uuid:photo_id>/tracing")
 class PhotoTracingResource(MethodView):
     @blp.arguments(TracingInputSchema)
-    @blp.response(200, PhotoSchema)
+    @blp.response(200, TracedPhotoSchema)
     def put(self, data, photo_id):
-        """Trace the wound edge (pixels of the stored upright image). Returns the
-        photo with `tracing` {area_cm2, perimeter_cm, length_cm, width_cm};
-        the linked assessment then uses the traced area."""
+        """Trace the wound edge (pixels of the stored upright image). Returns
+        {area_cm2, perimeter_cm, length_cm, width_cm} (the contract's answer)
+        beside the photo's own fields, whose `tracing` repeats them with the
+        points; the linked assessment then uses the traced area."""
         photo = get_record(db.session, Photo, photo_id, "clinical:write")
         photo = services.set_tracing(db.session, photo, data["points"])
         return photo, 200, etag_header(photo)

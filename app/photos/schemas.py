@@ -122,6 +122,17 @@ class PhotoSchema(RecordSchema):
         return {size: f"{base}?size={size}" for size in SIZES}
 
 
+class TracedPhotoSchema(PhotoSchema):
+    """The answer to a tracing: the contract's {area_cm2, perimeter_cm,
+    length_cm, width_cm} at the top level, as the mobile app reads them, and
+    the photo they now belong to (its `tracing` holds the same with the points)."""
+
+    area_cm2 = fields.Float(dump_only=True, attribute="traced_area_cm2")
+    perimeter_cm = fields.Float(dump_only=True, attribute="traced_perimeter_cm")
+    length_cm = fields.Float(dump_only=True, attribute="traced_length_cm")
+    width_cm = fields.Float(dump_only=True, attribute="traced_width_cm")
+
+
 class PhotoListArgsSchema(ListArgsSchema):
     pass
 

@@ -541,6 +541,10 @@ def test_marker_calibration_and_tracing_face_on(app, nurse, wound, clinic):
     t = nurse.put(f"/api/v1/photos/{photo['id']}/tracing", json={"points": SHAPE_PX.tolist()})
     assert t.status_code == 200, t.json
     tracing = t.json["tracing"]
+    # The contract's answer, {area_cm2, perimeter_cm, length_cm, width_cm}, at the top level
+    measures = ("area_cm2", "perimeter_cm", "length_cm", "width_cm")
+    assert {k: t.json[k] for k in measures} == {k: tracing[k] for k in measures}
+    assert t.json["id"] == photo["id"] and t.headers["ETag"] == f'"v{t.json["version"]}"'
     assert tracing["area_cm2"] == pytest.approx(SHAPE_AREA, rel=0.02)
     assert tracing["length_cm"] == pytest.approx(math.hypot(4, 2.5), rel=0.02)
     assert tracing["perimeter_cm"] == pytest.approx(13.0, rel=0.02)
