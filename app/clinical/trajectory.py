@@ -11,7 +11,8 @@ Measures (see shared/design/clinical-reference.md, "Healing trajectory"):
   in cm, per week (Gilman 1990); needs perimeters from traced photos.
 - Exponential model At = A0 e^(-kt), followed by 72% of venous ulcers
   (Cardinal 2009); k fitted by least squares on ln(area).
-- Closure is projected only from >= 5 measurements (Cukjati 2001).
+- Closure is projected only from >= 5 measurements spanning >= 4 weeks (about
+  five weekly measurements; Cukjati 2001).
 
 Time is measured in days from the first assessment (the baseline). Pure
 functions, standard library only.
@@ -106,8 +107,10 @@ class TrajectoryRules:
       least 10% above the previous assessment, is deteriorating. Judgement: it
       exceeds the typical repeat-measurement error of ruler/tracing methods
       (around 5-10%), so noise alone rarely triggers it.
-    - min_points_for_projection 5: closure projections are unreliable before
-      about five weekly measurements (Cukjati 2001).
+    - min_points_for_projection 5 and min_days_for_projection 28: closure
+      projections are unreliable before about five weekly measurements
+      (Cukjati 2001); five weekly measurements span four weeks, so five taken
+      on consecutive days do not count as them.
     - max_projection_days 365: a closure date more than a year past the latest
       assessment is not given: extrapolating weeks of data that far means
       nothing (judgement); the note says the trend is too flat instead.
@@ -125,6 +128,7 @@ class TrajectoryRules:
     week_window_days: int = 7
     deteriorating_margin_pct: float = 10.0
     min_points_for_projection: int = 5
+    min_days_for_projection: int = 28
     max_projection_days: int = 365
     min_days_for_trend: int = 7
     stall_window_days: int = 28
@@ -141,6 +145,8 @@ class TrajectoryRules:
             raise ValueError("deteriorating_margin_pct must be 0 or more")
         if self.min_points_for_projection < 2:
             raise ValueError("min_points_for_projection must be at least 2")
+        if self.min_days_for_projection < 0:
+            raise ValueError("min_days_for_projection must be 0 or more")
         if self.max_projection_days < 1:
             raise ValueError("max_projection_days must be at least 1")
         if self.min_days_for_trend < 1:
@@ -601,6 +607,13 @@ def _projection(
             f"only {len(ordered)} assessment(s); a closure projection needs at least"
             f" {rules.min_points_for_projection} (Cukjati 2001)"
         )
+    followed = (ordered[-1].epoch_us - ordered[0].epoch_us) / 86_400_000_000.0
+    if followed < rules.min_days_for_projection:
+        return None, (
+            f"{len(ordered)} assessments over {_fmt(followed)} days; a closure projection"
+            f" needs them to span at least {rules.min_days_for_projection} days, about"
+            f" {rules.min_points_for_projection} weekly measurements (Cukjati 2001)"
+        )
     if slope_per_day is None or slope_per_day >= 0:
         shown = "none" if slope_per_day is None else f"{slope_per_day * 7:+.3f} cm2/week"
         return None, f"area trend is not downward (least-squares slope {shown}): no projection"
@@ -659,7 +672,8 @@ def compute_trajectory(
        day 28 with the exponential model (Cardinal 2009): on_track when that
        meets the threshold, else insufficient_data (too early to call stalled).
     Projection (not for healed/deteriorating wounds): only with at least
-    min_points_for_projection assessments (Cukjati 2001) and a downward
+    min_points_for_projection assessments spanning min_days_for_projection
+    days (about five weekly measurements, Cukjati 2001) and a downward
     least-squares area slope; linear, from the latest area at that slope, and
     not beyond max_projection_days.
     """

@@ -412,10 +412,36 @@ def test_no_projection_without_a_downward_trend() -> None:
     assert result.projected_closure_on is None
     assert result.projection_note is not None
     assert result.projection_note.startswith("area trend is not downward (least-squares slope +")
-    same_time = compute_trajectory(series((0, 3), (0, 3), (0, 3), (0, 3), (0, 3)))
+    # No slope at all (every assessment at one time) only arises once the
+    # follow-up rule is switched off.
+    same_time = compute_trajectory(
+        series((0, 3), (0, 3), (0, 3), (0, 3), (0, 3)),
+        rules=TrajectoryRules(min_days_for_projection=0),
+    )
     assert same_time.projection_note == (
         "area trend is not downward (least-squares slope none): no projection"
     )
+
+
+def test_five_daily_measurements_are_not_five_weekly_ones() -> None:
+    """Cukjati 2001, as the reference puts it: a closure projection is
+    unreliable before about 5 weekly measurements. Five on consecutive days
+    span four days, not four weeks."""
+    daily = series((0, 10), (1, 9), (2, 8), (3, 7), (4, 6))
+    result = compute_trajectory(daily)
+    assert result.weekly_area_change_cm2 == -7.0  # a steep, clean downward trend
+    assert result.projected_closure_on is None
+    assert result.projection_note == (
+        "5 assessments over 4 days; a closure projection needs them to span at least"
+        " 28 days, about 5 weekly measurements (Cukjati 2001)"
+    )
+    # Four weeks of follow-up is enough: day 28 brings the span to the rule.
+    weekly = compute_trajectory(series((0, 10), (1, 9), (2, 8), (3, 7), (28, 5)))
+    assert weekly.projected_closure_on is not None
+    assert weekly.projection_note is not None and weekly.projection_note.startswith("linear")
+    # Just short of it, by a second, is still short.
+    almost = [*daily[:4], Measurement(at(28) - timedelta(seconds=1), 5.0)]
+    assert compute_trajectory(almost).projected_closure_on is None
 
 
 def test_no_projection_when_the_trend_is_too_flat() -> None:
@@ -504,6 +530,7 @@ def test_measurement_validation() -> None:
         ({"week_window_days": -1}, "week_window_days"),
         ({"deteriorating_margin_pct": -5.0}, "deteriorating_margin_pct"),
         ({"min_points_for_projection": 1}, "min_points_for_projection"),
+        ({"min_days_for_projection": -1}, "min_days_for_projection"),
         ({"min_days_for_trend": 0}, "min_days_for_trend"),
         ({"max_projection_days": 0}, "max_projection_days"),
         ({"stall_window_days": 0}, "stall_window_days"),
@@ -805,6 +832,7 @@ _rules = st.builds(
     week_window_days=st.sampled_from([0, 3, 7]),
     deteriorating_margin_pct=st.sampled_from([0.0, 10.0]),
     min_points_for_projection=st.sampled_from([2, 5]),
+    min_days_for_projection=st.sampled_from([0, 28]),
     max_projection_days=st.sampled_from([30, 365]),
     stall_window_days=st.sampled_from([7, 28]),
 )
