@@ -1,6 +1,6 @@
 """Radiotherapy courses, the fraction log and the cumulative dose on a date."""
 
-from datetime import date
+from datetime import UTC, datetime
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -181,7 +181,8 @@ class DoseResource(MethodView):
     @blp.arguments(DoseArgsSchema, location="query")
     @blp.response(200, DoseSchema)
     def get(self, args, course_id):
-        """Cumulative dose delivered by the end of `on` (default today). `source`
+        """Cumulative dose delivered by the end of `on` (default today, UTC). `source`
         says whether it came from the fraction log or the planned weekday schedule."""
         course = get_record(db.session, RadiotherapyCourse, course_id)
-        return services.dose_on(db.session, course, args.get("on") or date.today())
+        today = datetime.now(UTC).date()  # UTC, as the future-date checks use
+        return services.dose_on(db.session, course, args.get("on") or today)

@@ -104,7 +104,7 @@ class FractionListArgsSchema(ListArgsSchema):
 
 class DoseArgsSchema(StrictSchema):
     on = fields.Date(
-        metadata={"description": "The date (YYYY-MM-DD); default today"},
+        metadata={"description": "The date (YYYY-MM-DD); default today (UTC)"},
     )
 
 
