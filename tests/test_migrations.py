@@ -125,7 +125,9 @@ def test_downgrade_past_0003_refuses_to_drop_override_withdrawals(ctx, tmp_path,
         with pytest.raises(RuntimeError, match="1 grade-override withdrawal"):
             command.downgrade(config, "0002")
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0003"
+            # Still past 0003 (PostgreSQL undoes the whole walk back, SQLite stops at 0003).
+            revision = MigrationContext.configure(conn).get_current_revision()
+            assert revision is not None and revision >= "0003"
             assert sorted(conn.execute(sa.select(overrides.c.value)).scalars(), key=str) == [
                 3,
                 None,

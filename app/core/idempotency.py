@@ -31,9 +31,11 @@ def fingerprint(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(existing: Any, fp: str, dump: Callable[[Any], Any]) -> Any:
+def _replay(
+    existing: Any, fp: str, dump: Callable[[Any], Any], owned: Callable[[Any], bool] | None
+) -> Any:
     user = current_user()
-    if not in_clinic(user, existing.clinic_id):
+    if not (owned(existing) if owned is not None else in_clinic(user, existing.clinic_id)):
         raise Problem(409, "Conflict", "This id is already used; generate a new UUID.")
     if existing.create_hash == fp:
         return existing
@@ -87,11 +89,16 @@ def create_once(
     payload: dict[str, Any],
     build: Callable[[uuid.UUID, str], T],
     dump: Callable[[Any], Any],
+    *,
+    owned: Callable[[Any], bool] | None = None,
 ) -> tuple[T, bool]:
     """Create the record built by ``build(id, fingerprint)`` unless a replay.
 
     Returns (record, created). Concurrent replays race on the primary key; the
-    loser's insert fails and it returns the winner's row.
+    loser's insert fails and it returns the winner's row. A stored record is
+    shown to a caller of its clinic, or for whom ``owned(record)`` holds when
+    given (an export job belongs to whoever requested it); anyone else hears
+    only that the id is taken.
     """
     client_id = payload.get("id")
     fp = fingerprint(payload)
@@ -100,7 +107,7 @@ def create_once(
         # with the same key would not reach the database's primary-key check.
         existing = session.identity_map.get(identity_key(model, client_id))
         if existing is not None:
-            return _replay(existing, fp, dump), False
+            return _replay(existing, fp, dump, owned), False
     record_id = client_id or uuid.uuid4()
     # No look-up first: a new id (the usual case) costs only the INSERT, and a
     # replay is the primary-key violation, whose failure undoes only this
@@ -121,7 +128,7 @@ def create_once(
         existing = session.get(model, record_id, populate_existing=True)
         if existing is None:
             raise
-        return _replay(existing, fp, dump), False
+        return _replay(existing, fp, dump, owned), False
     return obj, True
 
 

@@ -45,3 +45,6 @@ class ExportJob(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    # Fingerprint of a request sent with a client id: a retried POST is a
+    # replay of this job, not a second export (idempotency.create_once).
+    create_hash: Mapped[str | None] = mapped_column(sa.String(64))

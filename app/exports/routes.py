@@ -33,13 +33,18 @@ class ExportsResource(MethodView):
 
     @blp.arguments(ExportRequestSchema)
     @blp.response(202, ExportJobSchema)
+    @blp.alt_response(200, schema=ExportJobSchema, description="Replay of a request (same `id`)")
     @blp.alt_response(403, description="Role may not export, or researcher without a grant")
     @blp.alt_response(404, description="Clinic not found or not yours (clinic_admin, admin)")
+    @blp.alt_response(409, description="The `id` was used for another request")
     def post(self, data):
         """Queue an export of one clinic. `from`/`to` select wounds by onset date;
         each selected wound comes with its whole follow-up. Poll the job, then
-        download. Researchers need an active research grant from the clinic."""
-        return services.create_export(db.session, data)
+        download. Researchers need an active research grant from the clinic.
+        Send a client `id` to make a retry safe: it answers the job already
+        queued (200) instead of exporting the clinic twice."""
+        job, created = services.create_export(db.session, data)
+        return job, 202 if created else 200
 
 
 @blp.route("/exports/<uuid:job_id>")

@@ -11,6 +11,12 @@ from app.exports.models import EXPORT_FORMATS, EXPORT_STATUSES
 
 
 class ExportRequestSchema(StrictSchema):
+    id = fields.UUID(
+        metadata={
+            "description": "Client-generated UUID (optional): a retried request is a replay "
+            "(200, the job as it stands), the same id with other content a 409"
+        }
+    )
     clinic_id = fields.UUID(required=True)
     format = fields.String(
         required=True,

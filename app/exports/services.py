@@ -27,9 +27,11 @@ from app.clinics.services import has_grant
 from app.core import audit
 from app.core.access import in_clinic, not_found, require
 from app.core.errors import Problem
+from app.core.idempotency import create_once
 from app.core.pagination import paginate
 from app.exports import jobs
 from app.exports.models import ExportJob
+from app.exports.schemas import ExportJobSchema
 
 
 def _app() -> Any:
@@ -61,28 +63,45 @@ def _enqueue_after_commit(job_id: uuid.UUID) -> None:
         return response
 
 
-def create_export(session: Session, data: dict[str, Any]) -> ExportJob:
-    """Queue a de-identified export of one clinic; audited with its parameters."""
+def create_export(session: Session, data: dict[str, Any]) -> tuple[ExportJob, bool]:
+    """Queue a de-identified export of one clinic; audited with its parameters.
+
+    With a client ``id`` a retried request is a replay (created False) of the
+    caller's job as it stands, not a second export of the whole clinic.
+    Returns (job, created)."""
     user = require("export:create")
     clinic_id = data["clinic_id"]
     _check_clinic(session, user, clinic_id)
     # Housekeeping (expired results, dead workers) must never block a new export.
     with contextlib.suppress(Exception):
         jobs.sweep(_app())
-    job = ExportJob(
-        id=uuid.uuid4(),
-        clinic_id=clinic_id,
-        requested_by=user.id,
-        format=data["format"],
-        date_from=data.get("date_from"),
-        date_to=data.get("date_to"),
-        status="queued",
-        progress_done=0,
-        attempts=0,
-        created_at=datetime.now(UTC),
+
+    def build(job_id: uuid.UUID, fp: str) -> ExportJob:
+        return ExportJob(
+            id=job_id,
+            create_hash=fp,
+            clinic_id=clinic_id,
+            requested_by=user.id,
+            format=data["format"],
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            status="queued",
+            progress_done=0,
+            attempts=0,
+            created_at=datetime.now(UTC),
+        )
+
+    job, created = create_once(
+        session,
+        ExportJob,
+        data,
+        build,
+        ExportJobSchema().dump,
+        owned=lambda job: job.requested_by == user.id,
     )
-    session.add(job)
-    session.flush()
+    if not created:
+        session.refresh(job)  # its progress as the worker left it
+        return job, False
     audit.record(
         session,
         "export",
@@ -96,7 +115,7 @@ def create_export(session: Session, data: dict[str, Any]) -> ExportJob:
         },
     )
     _enqueue_after_commit(job.id)
-    return job
+    return job, True
 
 
 def own_job(session: Session, job_id: uuid.UUID) -> ExportJob:

@@ -516,6 +516,9 @@ def _export_page(error: str | None = None, status: int = 200) -> ResponseReturnV
         formats=EXPORT_FORMATS,
         error=error,
         form=request.form if request.method == "POST" else {},
+        # The export's client id, fresh for each form: a double submit (or a
+        # resubmit after a dropped answer) is a replay, not a second export.
+        export_id=str(uuid.uuid4()),
     ), status
 
 
@@ -530,7 +533,7 @@ def exports_post() -> ResponseReturnValue:
     require("export:create")
     raw = {
         k: _text(request.form.get(k)).strip()
-        for k in ("clinic_id", "format", "from", "to")
+        for k in ("id", "clinic_id", "format", "from", "to")
         if _text(request.form.get(k)).strip()
     }
     try:
@@ -539,8 +542,12 @@ def exports_post() -> ResponseReturnValue:
         messages = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.messages.items())  # type: ignore[union-attr]
         return _export_page(f"Check the form — {messages}", 422)
     try:
-        job = export_services.create_export(db.session, data)
+        job, _ = export_services.create_export(db.session, data)
     except Problem as exc:
+        if exc.status == 409:  # an earlier form sent again with other choices (back button)
+            return _export_page(
+                "That form was already sent with other choices; send this one.", 409
+            )
         return _export_page(exc.detail or exc.title, exc.status)
     return redirect(url_for("web.export_detail", job_id=job.id), 303)
 

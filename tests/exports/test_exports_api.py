@@ -121,6 +121,40 @@ def test_missing_clinic_is_422(clinic_admin):
     assert resp.status_code == 422 and "clinic_id" in resp.get_json()["errors"]
 
 
+def test_a_retried_request_is_one_export(app, researcher, clinic_admin, clinic, cohort, grant):
+    """A researcher's script (or the page) resending POST /exports after a lost
+    answer: the same id and body answers the job as it stands (200), with no
+    second job and no second audit event; other parameters are a 409; someone
+    else's id is taken, and says nothing about whose it is."""
+    from app.core.audit import AuditEvent
+    from app.exports.models import ExportJob
+    from tests.assessments.helpers import count_rows
+
+    grant(clinic, researcher.user_id)
+    body = {"id": str(uuid.uuid4()), "clinic_id": str(clinic), "format": "csv"}
+    first = researcher.post("/api/v1/exports", json=body)
+    assert first.status_code == 202, first.get_json()
+    assert first.get_json()["id"] == body["id"]
+    done = wait_done(researcher, body["id"])
+    assert done["status"] == "done"
+    again = researcher.post("/api/v1/exports", json=body)
+    assert again.status_code == 200 and again.get_json()["status"] == "done"
+    assert count_rows(app, ExportJob) == 1
+
+    other = researcher.post("/api/v1/exports", json={**body, "format": "parquet"})
+    assert other.status_code == 409 and other.get_json()["stored"]["format"] == "csv"
+    taken = clinic_admin.post("/api/v1/exports", json=body)
+    assert taken.status_code == 409 and "stored" not in taken.get_json()
+    assert count_rows(app, ExportJob) == 1
+    with app.app_context():
+        from app.extensions import db
+
+        exports = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.action == "export")
+        ).all()
+    assert exports == ["export"]
+
+
 def test_download_before_done_is_409(app, clinic_admin, clinic):
     job_id = _insert_job(app, clinic_admin.user_id, clinic, status="queued")
     resp = clinic_admin.get(f"/api/v1/exports/{job_id}/download")

@@ -5,6 +5,7 @@ script, labelled inputs, alt text)."""
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from typing import Any
@@ -348,6 +349,27 @@ def test_export_from_the_page_runs_to_a_download(app, clinic, clinic_admin, smal
     assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
     assert "data_dictionary.csv" in zipfile.ZipFile(io.BytesIO(zipped.data)).namelist()
     assert sign_in(app, email_of(app, clinic_admin.user_id)).get(status_url).status_code == 200
+
+
+def test_export_form_sent_twice_queues_one_export(app, clinic, clinic_admin, small_clinic):
+    """A double click, or a resubmit after the answer was lost: one job. The
+    same form sent back with other choices is refused, with a fresh form."""
+    from app.exports.models import ExportJob
+    from tests.assessments.helpers import count_rows
+
+    client = sign_in(app, clinic_admin.email)
+    page = client.get("/web/exports").text
+    form_id = re.search(r'name="id" value="([0-9a-f-]{36})"', page).group(1)
+    assert form_id not in client.get("/web/exports").text  # each form its own id
+    body = {"csrf_token": csrf_of(page), "id": form_id, "clinic_id": str(clinic), "format": "csv"}
+    first, second = (client.post("/web/exports", data=body) for _ in range(2))
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location
+    assert count_rows(app, ExportJob) == 1
+    edited = client.post("/web/exports", data={**body, "format": "parquet"})
+    assert edited.status_code == 409 and "already sent with other choices" in edited.text
+    assert f'name="id" value="{form_id}"' not in edited.text
+    assert count_rows(app, ExportJob) == 1
 
 
 def test_export_status_json_needs_the_session(app, client):
