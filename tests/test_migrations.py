@@ -52,6 +52,16 @@ def _scratch_database(ctx, tmp_path) -> Iterator[sa.Engine]:
             admin.dispose()
 
 
+def _copy_overrides(source: sa.Engine, engine: sa.Engine) -> None:
+    """Copy the grade overrides, and the rows they hang from, into ``engine``."""
+    tables = ("clinics", "users", "patients", "wounds", "assessments", "grade_overrides")
+    with source.connect() as src, engine.begin() as dst:
+        for name in tables:
+            table = db.metadata.tables[name]
+            rows = [dict(r._mapping) for r in src.execute(sa.select(table))]
+            dst.execute(sa.insert(table), rows)
+
+
 def test_models_and_migrations_do_not_drift(ctx):
     diff = _diff(db.engine)
     assert diff == [], f"models differ from migrations; add a revision: {diff}"
@@ -83,12 +93,7 @@ def test_grade_overrides_learn_their_wound_on_upgrade(ctx, tmp_path, clinician):
     source = db.engine
     with _scratch_database(ctx, tmp_path) as engine:
         upgrade(revision="heads")
-        tables = ("clinics", "users", "patients", "wounds", "assessments", "grade_overrides")
-        with source.connect() as src, engine.begin() as dst:
-            for name in tables:
-                table = db.metadata.tables[name]
-                rows = [dict(r._mapping) for r in src.execute(sa.select(table))]
-                dst.execute(sa.insert(table), rows)
+        _copy_overrides(source, engine)
         downgrade(revision="0001")
         columns = {c["name"] for c in sa.inspect(engine).get_columns("grade_overrides")}
         assert "wound_id" not in columns
@@ -114,12 +119,7 @@ def test_downgrade_past_0003_refuses_to_drop_override_withdrawals(ctx, tmp_path,
     overrides = db.metadata.tables["grade_overrides"]
     with _scratch_database(ctx, tmp_path) as engine:
         upgrade(revision="heads")
-        tables = ("clinics", "users", "patients", "wounds", "assessments", "grade_overrides")
-        with source.connect() as src, engine.begin() as dst:
-            for name in tables:
-                table = db.metadata.tables[name]
-                rows = [dict(r._mapping) for r in src.execute(sa.select(table))]
-                dst.execute(sa.insert(table), rows)
+        _copy_overrides(source, engine)
         # Alembic's command itself: Flask-Migrate's wrapper logs and exits 1.
         config = ctx.extensions["migrate"].migrate.get_config()
         with pytest.raises(RuntimeError, match="1 grade-override withdrawal"):
