@@ -94,8 +94,9 @@ class AssessmentHistoryResource(MethodView):
 class AssessmentRestoreResource(MethodView):
     @blp.response(200, AssessmentSchema)
     def post(self, assessment_id):
-        """Undo a delete (admin)."""
-        assessment = records.restore(db.session, Assessment, assessment_id)
+        """Undo a delete (admin). 409 when the wound's onset was corrected, while
+        the assessment was deleted, to a date after it."""
+        assessment = services.restore_assessment(db.session, assessment_id)
         return assessment, 200, etag_header(assessment)
 
 

@@ -4,7 +4,7 @@ where grades, scores and areas are derived (``derive``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -209,6 +209,52 @@ def flatten(data: dict[str, Any]) -> dict[str, Any]:
     if "bwat" in data:
         flat["bwat_items"] = dict(data["bwat"]) if data["bwat"] is not None else None
     return flat
+
+
+# UTC+14 (Line Islands), the widest offset a device can send. Only the UTC
+# instant of an assessment is stored, not the device's offset, so a date
+# check made later takes the latest local date any device could have given it:
+# it never refuses what _check_time accepted.
+_WIDEST_OFFSET = timedelta(hours=14)
+
+
+def _latest_local_date(at: datetime) -> date:
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return (utc + _WIDEST_OFFSET).date()
+
+
+def check_onset_fits(session: Session, wound: Wound, onset: date) -> None:
+    """A corrected onset must not fall after the wound's first assessment that
+    is not deleted (422 on onset_date), or those assessments would lie before
+    the wound began."""
+    first = session.scalar(
+        sa.select(sa.func.min(Assessment.assessed_at)).where(
+            Assessment.wound_id == wound.id, Assessment.deleted_at.is_(None)
+        )
+    )
+    if first is not None and _latest_local_date(first) < onset:
+        raise field_error(
+            "onset_date",
+            f"must be on or before the wound's first assessment ({_latest_local_date(first)});"
+            " correct or withdraw that assessment first",
+        )
+
+
+def restore_assessment(session: Session, assessment_id: uuid.UUID) -> Assessment:
+    """Undo a delete (admin). Refused (409) when the wound's onset was corrected
+    meanwhile to a date after this assessment: only assessments not deleted
+    bound that correction, so this one was not considered."""
+    assessment = records.restore(session, Assessment, assessment_id)
+    wound = session.get(Wound, assessment.wound_id)
+    assert wound is not None  # a foreign key; wounds are never hard-deleted
+    if _latest_local_date(assessment.assessed_at) < wound.onset_date:
+        raise Problem(
+            409,
+            "Conflict",
+            f"This assessment ({assessment.assessed_at.isoformat()}) lies before the wound's"
+            f" onset as now recorded ({wound.onset_date}). Correct the onset first.",
+        )
+    return assessment
 
 
 def _check_time(wound: Any, assessed_at: datetime) -> datetime:

@@ -70,7 +70,8 @@ class WoundResource(MethodView):
 
         Correcting `in_skin_fold` grades the wound's assessments again (the
         CTCAE/RTOG skin-fold rule reads it): each whose grade moves is amended,
-        with a new version, history and a delta-sync update."""
+        with a new version, history and a delta-sync update. A later
+        `onset_date` must not pass the first assessment (422 naming it)."""
         wound = get_record(db.session, Wound, wound_id, "clinical:write")
         wound = services.update_wound(db.session, wound, changes)
         return wound, 200, etag_header(wound)

@@ -72,6 +72,8 @@ def update_wound(session: Session, wound: Wound, changes: dict[str, Any]) -> Wou
         "healed_on": changes.get("healed_on", wound.healed_on),
     }
     _check_rules(merged["onset_date"], merged["status"], merged["healed_on"])
+    if merged["onset_date"] > wound.onset_date:
+        assessment_services.check_onset_fits(session, wound, merged["onset_date"])
     if "radiotherapy_course_id" in changes:
         _check_course(session, wound.patient_id, changes["radiotherapy_course_id"])
     refolded = changes.get("in_skin_fold", wound.in_skin_fold) != wound.in_skin_fold

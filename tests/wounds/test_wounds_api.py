@@ -248,6 +248,58 @@ def test_correcting_the_skin_fold_flag_regrades_the_assessments(nurse, admin, pa
     assert nurse.get(f"/api/v1/assessments/{moist['id']}").json["version"] == 3
 
 
+def test_onset_cannot_move_past_the_first_assessment(nurse, admin, patient):
+    """Assessments never lie before their wound's onset: not when recorded
+    (422 on assessed_at), and not after the onset is corrected (422 on
+    onset_date, naming the first assessment; 409 on restoring one it passed)."""
+    from tests.assessments.helpers import seed_ulcer_body
+
+    wid = nurse.post(f"/api/v1/patients/{patient}/wounds", json=wound_body()).json["id"]
+
+    def assess(day: int, when: str = "09:00:00Z") -> dict:
+        at = f"{ONSET + timedelta(days=day)}T{when}"
+        return nurse.post(
+            f"/api/v1/wounds/{wid}/assessments", json=seed_ulcer_body(assessed_at=at)
+        ).json
+
+    early, later = assess(3), assess(10)
+    assert nurse.delete(f"/api/v1/assessments/{early['id']}", etag='"v1"').status_code == 200
+    past_later = (ONSET + timedelta(days=11)).isoformat()
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"onset_date": past_later}, etag='"v1"')
+    assert r.status_code == 422 and "onset_date" in r.json["errors"], r.json
+    assert str(ONSET + timedelta(days=10)) in r.json["errors"]["onset_date"][0]
+    assert nurse.get(f"/api/v1/wounds/{wid}").json["version"] == 1
+
+    # Up to the first assessment's date is fine; so is moving it earlier.
+    to_later = (ONSET + timedelta(days=10)).isoformat()
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"onset_date": to_later}, etag='"v1"')
+    assert r.status_code == 200, r.json
+    # The deleted early assessment now lies before the onset: restoring it is refused.
+    r = admin.post(f"/api/v1/assessments/{early['id']}/restore")
+    assert r.status_code == 409 and "Correct the onset first" in r.json["detail"]
+    assert nurse.get(f"/api/v1/assessments/{later['id']}").status_code == 200
+    assert nurse.get(f"/api/v1/assessments/{early['id']}").status_code == 404
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"onset_date": ONSET.isoformat()}, etag='"v2"')
+    assert r.status_code == 200
+    assert admin.post(f"/api/v1/assessments/{early['id']}/restore").status_code == 200
+
+
+def test_onset_check_allows_for_the_devices_time_zone(nurse, patient):
+    """An assessment sent at 08:00 +10:00 is 22:00 UTC the day before; its
+    device called it the onset day, so that onset stays acceptable."""
+    from tests.assessments.helpers import seed_ulcer_body
+
+    day = ONSET + timedelta(days=5)
+    wid = nurse.post(f"/api/v1/patients/{patient}/wounds", json=wound_body()).json["id"]
+    r = nurse.post(
+        f"/api/v1/wounds/{wid}/assessments",
+        json=seed_ulcer_body(assessed_at=f"{day}T08:00:00+10:00"),
+    )
+    assert r.status_code == 201, r.json
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"onset_date": day.isoformat()}, etag='"v1"')
+    assert r.status_code == 200, r.json
+
+
 def test_list_filters_and_pagination(nurse, clinic, patient):
     url = f"/api/v1/patients/{patient}/wounds"
     healed = (ONSET + timedelta(days=30)).isoformat()
