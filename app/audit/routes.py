@@ -52,8 +52,11 @@ class AuditEventsResource(MethodView):
         for key in ("clinic_id", "user_id", "record_type", "record_id", "action"):
             if key in args:
                 stmt = stmt.where(getattr(AuditEvent, key) == args[key])
-        if "since" in args:
-            stmt = stmt.where(AuditEvent.at >= args["since"])
+        # An event never changes: "changed since" (updated_since, as on every
+        # list) is "recorded since".
+        for bound in ("since", "updated_since"):
+            if bound in args:
+                stmt = stmt.where(AuditEvent.at >= args[bound])
         if "until" in args:
             stmt = stmt.where(AuditEvent.at < args["until"])
         return paginate(

@@ -48,3 +48,5 @@ class ResearchGrant(Base):
     granted_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # For delta sync of the grants list: a revoke is a change.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

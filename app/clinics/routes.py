@@ -6,17 +6,15 @@ from flask_smorest import Blueprint
 from app.clinics import services
 from app.clinics.models import ResearchGrant
 from app.clinics.schemas import (
-    ClinicListSchema,
     ClinicSchema,
     GrantCreateSchema,
-    GrantListSchema,
     GrantSchema,
     UserCreateSchema,
-    UserListSchema,
     UserSchema,
     UserUpdateSchema,
 )
 from app.core.access import not_found, require
+from app.core.schemas import ListArgsSchema, page_schema
 from app.extensions import db
 
 blp = Blueprint("clinics", __name__, url_prefix="/api/v1", description="Clinics, users and grants")
@@ -24,11 +22,12 @@ blp = Blueprint("clinics", __name__, url_prefix="/api/v1", description="Clinics,
 
 @blp.route("/clinics")
 class ClinicsResource(MethodView):
-    @blp.response(200, ClinicListSchema)
-    def get(self):
-        """Clinics the caller belongs to (all of them for an admin)."""
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, page_schema(ClinicSchema))
+    def get(self, args):
+        """Clinics the caller belongs to (all of them for an admin), by name."""
         user = require("clinic:read")
-        return {"items": services.clinics_for(db.session, user)}
+        return services.clinics_for(db.session, user, args)
 
     @blp.arguments(ClinicSchema)
     @blp.response(201, ClinicSchema)
@@ -40,11 +39,12 @@ class ClinicsResource(MethodView):
 
 @blp.route("/clinics/<uuid:clinic_id>/users")
 class ClinicUsersResource(MethodView):
-    @blp.response(200, UserListSchema)
-    def get(self, clinic_id):
-        """Users of a clinic (admin, clinic_admin)."""
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, page_schema(UserSchema))
+    def get(self, args, clinic_id):
+        """Users of a clinic (admin, clinic_admin), by email; disabled ones too."""
         require("users:manage", clinic_id)
-        return {"items": services.clinic_users(db.session, clinic_id)}
+        return services.clinic_users(db.session, clinic_id, args)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
@@ -73,11 +73,13 @@ class UserResource(MethodView):
 
 @blp.route("/clinics/<uuid:clinic_id>/research-grants")
 class GrantsResource(MethodView):
-    @blp.response(200, GrantListSchema)
-    def get(self, clinic_id):
-        """Researchers this clinic lets export its de-identified data."""
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, page_schema(GrantSchema))
+    def get(self, args, clinic_id):
+        """Researchers this clinic lets export its de-identified data (revoked
+        grants too, with revoked_at), oldest first."""
         require("grants:manage", clinic_id)
-        return {"items": services.grants_of(db.session, clinic_id)}
+        return services.grants_of(db.session, clinic_id, args)
 
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)

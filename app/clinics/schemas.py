@@ -17,10 +17,7 @@ class ClinicSchema(StrictSchema):
     )
     par_threshold_pct = fields.Float(allow_none=True, validate=validate.Range(min=1, max=100))
     created_at = fields.AwareDateTime(dump_only=True)
-
-
-class ClinicListSchema(StrictSchema):
-    items = fields.List(fields.Nested(ClinicSchema), required=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
 
 
 class UserCreateSchema(StrictSchema):
@@ -40,10 +37,7 @@ class UserSchema(StrictSchema):
     is_active = fields.Boolean(dump_only=True)
     clinic_ids = fields.List(fields.UUID(), dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
-
-
-class UserListSchema(StrictSchema):
-    items = fields.List(fields.Nested(UserSchema), required=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
 
 
 class UserUpdateSchema(StrictSchema):
@@ -64,7 +58,4 @@ class GrantSchema(StrictSchema):
     granted_by = fields.UUID(dump_only=True)
     granted_at = fields.AwareDateTime(dump_only=True)
     revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
-
-
-class GrantListSchema(StrictSchema):
-    items = fields.List(fields.Nested(GrantSchema), required=True)
+    updated_at = fields.AwareDateTime(dump_only=True)

@@ -14,6 +14,7 @@ from app.clinics.models import Clinic, ClinicMembership, ResearchGrant
 from app.core.access import not_found
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
+from app.core.pagination import paginate
 
 # Roles a clinic_admin may hand out; only an admin makes admins.
 CLINIC_ADMIN_GRANTABLE = ("clinic_admin", "clinician", "nurse", "researcher")
@@ -29,11 +30,26 @@ def create_clinic(session: Session, data: dict[str, Any]) -> Clinic:
     return clinic
 
 
-def clinics_for(session: Session, user: User) -> list[Clinic]:
-    stmt = sa.select(Clinic).order_by(Clinic.name)
+def clinics_for(session: Session, user: User, args: dict[str, Any]) -> dict[str, Any]:
+    """The clinics the user belongs to (all for an admin), by name; a page."""
+    stmt = sa.select(Clinic)
     if user.role != "admin":
         stmt = stmt.where(Clinic.id.in_(user.clinic_ids))
-    return list(session.scalars(stmt))
+    return _page(session, stmt, Clinic, args, (Clinic.name,))
+
+
+def _page(
+    session: Session, stmt: Any, model: Any, args: dict[str, Any], order_by: tuple[Any, ...]
+) -> dict[str, Any]:
+    return paginate(
+        session,
+        stmt,
+        model,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=order_by,
+    )
 
 
 def create_user(session: Session, actor: User, clinic_id: uuid.UUID, data: dict[str, Any]) -> User:
@@ -63,14 +79,14 @@ def add_membership(session: Session, user: User, clinic_id: uuid.UUID) -> None:
         session.expire(user, ["memberships"])
 
 
-def clinic_users(session: Session, clinic_id: uuid.UUID) -> list[User]:
+def clinic_users(session: Session, clinic_id: uuid.UUID, args: dict[str, Any]) -> dict[str, Any]:
+    """A clinic's users, by email; a page (disabled ones included, marked)."""
     stmt = (
         sa.select(User)
         .join(ClinicMembership, ClinicMembership.user_id == User.id)
         .where(ClinicMembership.clinic_id == clinic_id)
-        .order_by(User.email)
     )
-    return list(session.scalars(stmt))
+    return _page(session, stmt, User, args, (User.email,))
 
 
 def managed_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
@@ -116,13 +132,10 @@ def grant(
     return g
 
 
-def grants_of(session: Session, clinic_id: uuid.UUID) -> list[ResearchGrant]:
-    stmt = (
-        sa.select(ResearchGrant)
-        .where(ResearchGrant.clinic_id == clinic_id)
-        .order_by(ResearchGrant.granted_at)
-    )
-    return list(session.scalars(stmt))
+def grants_of(session: Session, clinic_id: uuid.UUID, args: dict[str, Any]) -> dict[str, Any]:
+    """A clinic's research grants, oldest first; a page (revoked ones included)."""
+    stmt = sa.select(ResearchGrant).where(ResearchGrant.clinic_id == clinic_id)
+    return _page(session, stmt, ResearchGrant, args, (ResearchGrant.granted_at,))
 
 
 def revoke_grant(session: Session, grant_row: ResearchGrant) -> ResearchGrant:

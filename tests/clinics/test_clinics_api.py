@@ -83,3 +83,76 @@ def test_research_grants(clinic_admin, clinic, researcher, nurse):
     listed = clinic_admin.get(url).json["items"]
     assert listed[0]["revoked_at"] is not None  # kept, marked revoked
     assert PASSWORD not in str(listed)
+
+
+def test_admin_lists_page_and_sync_like_every_list(admin, clinic_admin, clinic, researcher):
+    """limit/cursor pages that neither skip nor repeat, and updated_since
+    returning what changed: a disabled user, a revoked grant, a renamed clinic."""
+    url = f"/api/v1/clinics/{clinic}/users"
+    for n in range(3):
+        r = clinic_admin.post(url, json=new_user(email=f"n{n}@example.org", name=f"N {n}"))
+        assert r.status_code == 201
+    everyone = clinic_admin.get(url, query_string={"limit": 500}).json
+    assert everyone["next_cursor"] is None
+    emails = [u["email"] for u in everyone["items"]]
+    assert emails == sorted(emails) and len(emails) >= 4
+
+    seen, cursor = [], None
+    while True:
+        page = clinic_admin.get(url, query_string={"limit": 2, "cursor": cursor or ""}).json
+        assert len(page["items"]) <= 2
+        seen += [u["email"] for u in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == emails
+    bad = clinic_admin.get(url, query_string={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and "cursor" in bad.json["errors"]
+
+    mark = clinic_admin.get(url, query_string={"limit": 500}).json["items"]
+    since = max(u["updated_at"] for u in mark)
+    target = next(u for u in mark if u["email"] == "n1@example.org")
+    r = clinic_admin.patch(f"/api/v1/users/{target['id']}", json={"is_active": False})
+    assert r.status_code == 200
+    changed = clinic_admin.get(url, query_string={"updated_since": since}).json["items"]
+    assert [(u["id"], u["is_active"]) for u in changed if u["updated_at"] > since] == [
+        (target["id"], False)
+    ]
+
+    grants = f"/api/v1/clinics/{clinic}/research-grants"
+    grant = clinic_admin.post(grants, json={"researcher_id": str(researcher.user_id)}).json
+    before = grant["updated_at"]
+    assert clinic_admin.get(grants, query_string={"limit": 1}).json["next_cursor"] is None
+    clinic_admin.delete(f"/api/v1/research-grants/{grant['id']}")
+    after = clinic_admin.get(grants, query_string={"updated_since": before}).json["items"]
+    assert [g["id"] for g in after] == [grant["id"]] and after[0]["revoked_at"] is not None
+    assert after[0]["updated_at"] > before
+
+    admin.post("/api/v1/clinics", json={"name": "Zeta"})
+    admin.post("/api/v1/clinics", json={"name": "Alpha"})
+    first = admin.get("/api/v1/clinics", query_string={"limit": 1}).json
+    assert first["items"][0]["name"] == "Alpha" and first["next_cursor"]
+    rest = admin.get("/api/v1/clinics", query_string={"cursor": first["next_cursor"]}).json
+    names = [c["name"] for c in rest["items"]]
+    assert "Alpha" not in names and "Zeta" in names and names == sorted(names)
+
+
+def test_audit_events_take_updated_since_as_recorded_since(clinic_admin, nurse):
+    """Events never change, so updated_since (taken by every list) means
+    recorded since; it used to be accepted and ignored."""
+    from tests.factories import patient_body
+
+    first = nurse.post("/api/v1/patients", json=patient_body()).json["id"]
+    nurse.post("/api/v1/patients", json=patient_body())
+    url = "/api/v1/audit-events"
+    events = clinic_admin.get(url, query_string={"limit": 500}).json["items"]
+    last = max(e["at"] for e in events)
+    earlier = {e["id"] for e in events if e["at"] < last}
+    assert earlier  # the first patient's create, at least
+    second = nurse.post("/api/v1/patients", json=patient_body()).json["id"]
+    newer = clinic_admin.get(url, query_string={"updated_since": last, "limit": 500}).json
+    ids = {e["id"] for e in newer["items"]}
+    records = {e["record_id"] for e in newer["items"]}
+    assert second in records and not ids & earlier
+    assert all(e["at"] >= last for e in newer["items"])
+    assert first in {e["record_id"] for e in events}
