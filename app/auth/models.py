@@ -24,6 +24,14 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     disabled_at: Mapped[datetime | None]
+    # For ETags and If-Match, as on clinical records: two admins changing one
+    # user (a rename, a disable) cannot overwrite each other unseen. Moved by
+    # clinics.services.update_user only (generator off): a password rehash at
+    # sign-in is no change an admin saw, and two sign-ins at once must not
+    # trip over each other.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     memberships = relationship("ClinicMembership", lazy="selectin", viewonly=True)
 

@@ -14,6 +14,7 @@ from app.clinics.schemas import (
     UserUpdateSchema,
 )
 from app.core.access import not_found, require
+from app.core.etags import etag_header
 from app.core.schemas import ListArgsSchema, page_schema
 from app.extensions import db
 
@@ -51,24 +52,30 @@ class ClinicUsersResource(MethodView):
     def post(self, data, clinic_id):
         """Create a user in a clinic (admin, clinic_admin of that clinic)."""
         actor = require("users:manage", clinic_id)
-        return services.create_user(db.session, actor, clinic_id, data)
+        user = services.create_user(db.session, actor, clinic_id, data)
+        return user, 201, etag_header(user)
 
 
 @blp.route("/users/<uuid:user_id>")
 class UserResource(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id):
-        """One user (admin; clinic_admin for its own clinics' users)."""
+        """One user (admin; clinic_admin for its own clinics' users), with its ETag."""
         actor = require("users:manage")
-        return services.managed_user(db.session, actor, user_id)
+        user = services.managed_user(db.session, actor, user_id)
+        return user, 200, etag_header(user)
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(412, description="Stale If-Match; the current user is in `current`")
+    @blp.alt_response(428, description="If-Match missing")
     def patch(self, data, user_id):
-        """Rename, disable or re-enable a user. Disabling ends its tokens at once."""
+        """Rename, disable or re-enable a user (If-Match required, as on every
+        record). Disabling ends its tokens at once."""
         actor = require("users:manage")
         user = services.managed_user(db.session, actor, user_id)
-        return services.update_user(db.session, actor, user, data)
+        user = services.update_user(db.session, actor, user, data)
+        return user, 200, etag_header(user)
 
 
 @blp.route("/clinics/<uuid:clinic_id>/research-grants")

@@ -36,6 +36,7 @@ class UserSchema(StrictSchema):
     role = fields.String(dump_only=True)
     is_active = fields.Boolean(dump_only=True)
     clinic_ids = fields.List(fields.UUID(), dump_only=True)
+    version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 

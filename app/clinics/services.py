@@ -11,10 +11,14 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.auth.services import hash_password, set_active
 from app.clinics.models import Clinic, ClinicMembership, ResearchGrant
+from app.clinics.schemas import UserSchema
 from app.core.access import not_found
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
+from app.core.etags import require_if_match
 from app.core.pagination import paginate
+
+_dump_user = UserSchema().dump
 
 # Roles a clinic_admin may hand out; only an admin makes admins.
 CLINIC_ADMIN_GRANTABLE = ("clinic_admin", "clinician", "nurse", "researcher")
@@ -101,6 +105,10 @@ def managed_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
 
 
 def update_user(session: Session, actor: User, user: User, data: dict[str, Any]) -> User:
+    """Rename, disable or re-enable (If-Match: a stale client hears 412 first)."""
+    require_if_match(user, _dump_user)
+    if data:
+        user.version += 1
     if "name" in data:
         user.name = data["name"]
     if "is_active" in data:

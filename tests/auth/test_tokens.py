@@ -82,7 +82,7 @@ def test_sign_in_email_is_case_insensitive(client, nurse):
 def test_sign_in_failures_look_the_same(client, app, nurse, admin):
     wrong = sign_in(client, nurse.email, "not the password at all")
     unknown = sign_in(client, "nobody@example.org")
-    admin.patch(f"/api/v1/users/{nurse.user_id}", json={"is_active": False})
+    admin.patch(f"/api/v1/users/{nurse.user_id}", json={"is_active": False}, etag='"v1"')
     disabled = sign_in(client, nurse.email)
     for r in (wrong, unknown, disabled):
         assert r.status_code == 401
@@ -226,7 +226,7 @@ def test_disabling_a_user_kills_its_tokens_at_once(client, app, admin, nurse):
     pair = sign_in(client, nurse.email).json
     assert nurse.get(ME).status_code == 200
 
-    r = admin.patch(f"/api/v1/users/{nurse.user_id}", json={"is_active": False})
+    r = admin.patch(f"/api/v1/users/{nurse.user_id}", json={"is_active": False}, etag='"v1"')
     assert r.status_code == 200 and r.json["is_active"] is False
     assert nurse.get(ME).status_code == 401
     assert me(client, pair["access_token"]).status_code == 401
@@ -237,7 +237,7 @@ def test_disabling_a_user_kills_its_tokens_at_once(client, app, admin, nurse):
     )
 
     # Re-enabled: a fresh sign-in works; the old tokens stay dead.
-    r = admin.patch(f"/api/v1/users/{nurse.user_id}", json={"is_active": True})
+    r = admin.patch(f"/api/v1/users/{nurse.user_id}", json={"is_active": True}, etag='"v2"')
     assert r.status_code == 200 and r.json["is_active"] is True
     assert me(client, pair["access_token"]).status_code == 401
     fresh = sign_in(client, nurse.email)
@@ -246,7 +246,7 @@ def test_disabling_a_user_kills_its_tokens_at_once(client, app, admin, nurse):
 
 
 def test_a_user_cannot_disable_itself(admin):
-    r = admin.patch(f"/api/v1/users/{admin.user_id}", json={"is_active": False})
+    r = admin.patch(f"/api/v1/users/{admin.user_id}", json={"is_active": False}, etag='"v1"')
     assert r.status_code == 422 and "is_active" in r.json["errors"]
     assert admin.get(ME).status_code == 200
 

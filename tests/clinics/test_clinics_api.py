@@ -29,6 +29,7 @@ def test_clinic_admin_creates_a_user_who_can_sign_in(clinic_admin, clinic, clien
     r = clinic_admin.post(f"/api/v1/clinics/{clinic}/users", json=new_user())
     assert r.status_code == 201, r.json
     user = r.json
+    assert r.headers["ETag"] == '"v1"' and user["version"] == 1
     assert user["email"] == "new.nurse@example.org"
     assert user["clinic_ids"] == [str(clinic)] and user["is_active"] is True
     assert "password" not in user and "password_hash" not in user
@@ -57,11 +58,29 @@ def test_user_create_validation(clinic_admin, clinic):
 
 
 def test_rename_user(clinic_admin, nurse):
-    r = clinic_admin.patch(f"/api/v1/users/{nurse.user_id}", json={"name": "Renamed Nurse"})
+    url = f"/api/v1/users/{nurse.user_id}"
+    got = clinic_admin.get(url)
+    assert got.headers["ETag"] == '"v1"' and got.json["version"] == 1
+    r = clinic_admin.patch(url, json={"name": "Renamed Nurse"}, etag=got.headers["ETag"])
     assert r.status_code == 200 and r.json["name"] == "Renamed Nurse"
+    assert r.headers["ETag"] == '"v2"'
     assert nurse.get("/api/v1/me").json["name"] == "Renamed Nurse"
-    r = clinic_admin.patch(f"/api/v1/users/{nurse.user_id}", json={"role": "admin"})
+    r = clinic_admin.patch(url, json={"role": "admin"}, etag='"v2"')
     assert r.status_code == 422 and "role" in r.json["errors"]
+
+
+def test_user_changes_need_if_match(clinic_admin, admin, nurse):
+    """Two admins at once: one disables the nurse, the other, from a stale
+    page, renames her. The rename is refused (412, with the user as she now
+    is), not applied over the disable; without If-Match it is a 428."""
+    url = f"/api/v1/users/{nurse.user_id}"
+    missing = clinic_admin.patch(url, json={"name": "Nobody"})
+    assert missing.status_code == 428 and missing.json["etag"] == '"v1"'
+    assert admin.patch(url, json={"is_active": False}, etag='"v1"').status_code == 200
+    stale = clinic_admin.patch(url, json={"name": "Renamed"}, etag='"v1"')
+    assert stale.status_code == 412 and stale.json["current"]["is_active"] is False
+    now = admin.get(url).json
+    assert now["name"] != "Renamed" and now["version"] == 2 and now["is_active"] is False
 
 
 def test_research_grants(clinic_admin, clinic, researcher, nurse):
@@ -112,7 +131,9 @@ def test_admin_lists_page_and_sync_like_every_list(admin, clinic_admin, clinic, 
     mark = clinic_admin.get(url, query_string={"limit": 500}).json["items"]
     since = max(u["updated_at"] for u in mark)
     target = next(u for u in mark if u["email"] == "n1@example.org")
-    r = clinic_admin.patch(f"/api/v1/users/{target['id']}", json={"is_active": False})
+    r = clinic_admin.patch(
+        f"/api/v1/users/{target['id']}", json={"is_active": False}, etag=f'"v{target["version"]}"'
+    )
     assert r.status_code == 200
     changed = clinic_admin.get(url, query_string={"updated_since": since}).json["items"]
     assert [(u["id"], u["is_active"]) for u in changed if u["updated_at"] > since] == [

@@ -138,7 +138,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Call]] = {
     ),
     ("patch", "/api/v1/users/{user_id}"): (
         "users:manage",
-        lambda w: (f"/api/v1/users/{w.member()}", {"json": {"name": "Renamed"}}),
+        lambda w: (
+            f"/api/v1/users/{w.member()}",
+            {"json": {"name": "Renamed"}, "headers": {"If-Match": '"v1"'}},
+        ),
     ),
     ("get", "/api/v1/clinics/{clinic_id}/research-grants"): (
         "grants:manage",
@@ -244,7 +247,11 @@ def test_clinic_admin_cannot_manage_another_clinics_users(
         ("GET", f"/api/v1/clinics/{other_clinic}/users", {}),
         ("POST", f"/api/v1/clinics/{other_clinic}/users", {"json": _user_body()}),
         ("GET", f"/api/v1/users/{theirs}", {}),
-        ("PATCH", f"/api/v1/users/{theirs}", {"json": {"is_active": False}}),
+        (
+            "PATCH",
+            f"/api/v1/users/{theirs}",
+            {"json": {"is_active": False}, "headers": {"If-Match": "*"}},
+        ),
         ("GET", f"/api/v1/clinics/{other_clinic}/research-grants", {}),
     ):
         r = clinic_admin.request(method, url, **kw)
@@ -256,7 +263,7 @@ def test_clinic_admin_cannot_manage_another_clinics_users(
 
 def test_clinic_admin_cannot_touch_admins(clinic_admin, admin):
     assert clinic_admin.get(f"/api/v1/users/{admin.user_id}").status_code == 404
-    r = clinic_admin.patch(f"/api/v1/users/{admin.user_id}", json={"is_active": False})
+    r = clinic_admin.patch(f"/api/v1/users/{admin.user_id}", json={"is_active": False}, etag='"v1"')
     assert r.status_code == 404
     assert admin.get("/api/v1/me").status_code == 200
 
