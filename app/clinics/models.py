@@ -12,7 +12,12 @@ from app.core.db import Base, TimestampMixin, new_id, utcnow
 
 
 class Clinic(TimestampMixin, Base):
+    """A clinic and its settings. The settings decide what its dashboard and
+    trajectories say (the PAR threshold, when an assessment is overdue), so a
+    change to them is audited and kept in the clinic's history."""
+
     __tablename__ = "clinics"
+    __audit_type__ = "clinic"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -20,6 +25,14 @@ class Clinic(TimestampMixin, Base):
     default_marker_size_cm: Mapped[float | None]
     overdue_assessment_days: Mapped[int | None]
     par_threshold_pct: Mapped[float | None]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def clinic_id(self) -> uuid.UUID:
+        """The clinic a record belongs to is, for a clinic, itself (audit, access)."""
+        return self.id
 
 
 class ClinicMembership(Base):

@@ -7,6 +7,7 @@ from app.clinics import services
 from app.clinics.models import ResearchGrant
 from app.clinics.schemas import (
     ClinicSchema,
+    ClinicUpdateSchema,
     GrantCreateSchema,
     GrantSchema,
     UserCreateSchema,
@@ -36,6 +37,31 @@ class ClinicsResource(MethodView):
         """Create a clinic (admin)."""
         require("clinic:create")
         return services.create_clinic(db.session, data)
+
+
+@blp.route("/clinics/<uuid:clinic_id>")
+class ClinicResource(MethodView):
+    @blp.response(200, ClinicSchema)
+    def get(self, clinic_id):
+        """One of your clinics, with its settings and ETag."""
+        user = require("clinic:read")
+        clinic = services.get_clinic(db.session, user, clinic_id)
+        return clinic, 200, etag_header(clinic)
+
+    @blp.arguments(ClinicUpdateSchema)
+    @blp.response(200, ClinicSchema)
+    @blp.alt_response(412, description="Stale If-Match; the current clinic is in `current`")
+    @blp.alt_response(428, description="If-Match missing")
+    def patch(self, data, clinic_id):
+        """Change the clinic's settings (admin, its clinic_admin; If-Match): the
+        PAR threshold trajectories and the dashboard judge by, the days after
+        which an assessment is overdue, the default marker size. They apply at
+        once; the change is audited and kept in the clinic's history. Renaming
+        is for admins."""
+        user = require("clinic:settings", clinic_id)
+        clinic = services.get_clinic(db.session, user, clinic_id)
+        clinic = services.update_clinic(db.session, user, clinic, data)
+        return clinic, 200, etag_header(clinic)
 
 
 @blp.route("/clinics/<uuid:clinic_id>/users")

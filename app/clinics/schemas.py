@@ -15,9 +15,20 @@ class ClinicSchema(StrictSchema):
     overdue_assessment_days = fields.Integer(
         allow_none=True, validate=validate.Range(min=1, max=90)
     )
-    par_threshold_pct = fields.Float(allow_none=True, validate=validate.Range(min=1, max=100))
+    par_threshold_pct = fields.Float(
+        allow_none=True,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "PAR at week 4 that counts as on track (null: 40%)"},
+    )
+    version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class ClinicUpdateSchema(ClinicSchema):
+    """PATCH: any field; a rename is for admins only."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class UserCreateSchema(StrictSchema):

@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.auth.services import hash_password, set_active
 from app.clinics.models import Clinic, ClinicMembership, ResearchGrant
-from app.clinics.schemas import UserSchema
-from app.core.access import not_found
+from app.clinics.schemas import ClinicSchema, UserSchema
+from app.core.access import in_clinic, not_found
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
 from app.core.pagination import paginate
 
 _dump_user = UserSchema().dump
+_dump_clinic = ClinicSchema().dump
 
 # Roles a clinic_admin may hand out; only an admin makes admins.
 CLINIC_ADMIN_GRANTABLE = ("clinic_admin", "clinician", "nurse", "researcher")
@@ -30,6 +31,32 @@ def create_clinic(session: Session, data: dict[str, Any]) -> Clinic:
         raise field_error("name", "a clinic with this name exists already")
     clinic = Clinic(**data)
     session.add(clinic)
+    session.flush()
+    return clinic
+
+
+def get_clinic(session: Session, user: User, clinic_id: uuid.UUID) -> Clinic:
+    """One of the user's clinics (any for an admin), or 404."""
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None or not in_clinic(user, clinic.id):
+        raise not_found("clinic")
+    return clinic
+
+
+def update_clinic(session: Session, user: User, clinic: Clinic, data: dict[str, Any]) -> Clinic:
+    """Change a clinic's settings (If-Match). What they decide follows at once:
+    the PAR threshold of every trajectory and the dashboard (whose ETags move),
+    the overdue interval, the marker size of later uploads. A rename is for
+    admins, and the name stays unique."""
+    require_if_match(clinic, _dump_clinic)
+    if "name" in data and data["name"] != clinic.name:
+        if user.role != "admin":
+            raise Problem(403, "Forbidden", "Only an admin renames a clinic.")
+        taken = session.scalar(sa.select(Clinic.id).where(Clinic.name == data["name"]))
+        if taken:
+            raise field_error("name", "a clinic with this name exists already")
+    for key, value in data.items():
+        setattr(clinic, key, value)
     session.flush()
     return clinic
 

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "grade:override": ("admin", "clinician"),
     "record:restore": ("admin",),
     "clinic:create": ("admin",),
+    "clinic:settings": ("admin", "clinic_admin"),
     "clinic:read": ("admin", "clinic_admin", "clinician", "nurse", "researcher"),
     "users:manage": ("admin", "clinic_admin"),
     "audit:read": ("admin", "clinic_admin"),

@@ -177,3 +177,55 @@ def test_audit_events_take_updated_since_as_recorded_since(clinic_admin, nurse):
     assert second in records and not ids & earlier
     assert all(e["at"] >= last for e in newer["items"])
     assert first in {e["record_id"] for e in events}
+
+
+def test_clinic_admin_tunes_the_settings_trajectories_judge_by(
+    app, admin, clinic_admin, nurse, clinic, other_clinic
+):
+    """A wound at 60% PAR by week 4 is on track at the default 40%; the clinic
+    lead raises its threshold to 70% and the same wound reads stalled, its
+    trajectory's ETag moved. The change needs If-Match, is audited, and a
+    rename stays an admin's."""
+    from datetime import date, timedelta
+
+    from tests.summaries import helpers as h
+
+    start = date.today() - timedelta(days=60)
+    wid = h.wound(app, clinic, h.patient(app, clinic), onset_date=start)
+    h.series(nurse, wid, start, [(0, 10), (7, 8), (14, 6.5), (21, 5), (28, 4)])
+    before = nurse.get(f"/api/v1/wounds/{wid}/trajectory")
+    assert before.json["status"] == "on_track"
+
+    url = f"/api/v1/clinics/{clinic}"
+    got = clinic_admin.get(url)
+    assert got.status_code == 200 and got.headers["ETag"] == '"v1"'
+    assert got.json["par_threshold_pct"] is None
+    assert clinic_admin.patch(url, json={"par_threshold_pct": 70}).status_code == 428
+    assert nurse.patch(url, json={"par_threshold_pct": 70}, etag='"v1"').status_code == 403
+    r = clinic_admin.patch(url, json={"par_threshold_pct": 101}, etag='"v1"')
+    assert r.status_code == 422 and "par_threshold_pct" in r.json["errors"]
+    r = clinic_admin.patch(
+        url, json={"par_threshold_pct": 70, "overdue_assessment_days": 10}, etag='"v1"'
+    )
+    assert r.status_code == 200 and r.headers["ETag"] == '"v2"', r.json
+    assert r.json["par_threshold_pct"] == 70 and r.json["overdue_assessment_days"] == 10
+
+    after = nurse.get(f"/api/v1/wounds/{wid}/trajectory")
+    assert after.json["status"] == "stalled" and "70% threshold" in after.json["rule"]
+    assert after.headers["ETag"] != before.headers["ETag"]
+
+    stale = clinic_admin.patch(url, json={"par_threshold_pct": 50}, etag='"v1"')
+    assert stale.status_code == 412 and stale.json["current"]["par_threshold_pct"] == 70
+    renamed = clinic_admin.patch(url, json={"name": "Elsewhere"}, etag='"v2"')
+    assert renamed.status_code == 403
+    other = admin.get(f"/api/v1/clinics/{other_clinic}").json["name"]
+    taken = admin.patch(url, json={"name": other}, etag='"v2"')
+    assert taken.status_code == 422 and "name" in taken.json["errors"]
+    assert admin.patch(url, json={"name": "Renamed Clinic"}, etag='"v2"').status_code == 200
+    assert clinic_admin.get(f"/api/v1/clinics/{other_clinic}").status_code == 404
+
+    events = clinic_admin.get("/api/v1/audit-events", query_string={"record_type": "clinic"}).json[
+        "items"
+    ]
+    assert [e["action"] for e in events] == ["create", "update", "update"]
+    assert {e["record_id"] for e in events} == {str(clinic)}

@@ -124,6 +124,17 @@ MATRIX: dict[tuple[str, str], tuple[str, Call]] = {
         "clinic:create",
         lambda w: ("/api/v1/clinics", {"json": {"name": f"Clinic {uuid.uuid4().hex[:6]}"}}),
     ),
+    ("get", "/api/v1/clinics/{clinic_id}"): (
+        "clinic:read",
+        lambda w: (f"/api/v1/clinics/{w.clinic}", {}),
+    ),
+    ("patch", "/api/v1/clinics/{clinic_id}"): (
+        "clinic:settings",
+        lambda w: (
+            f"/api/v1/clinics/{w.clinic}",
+            {"json": {"overdue_assessment_days": 10}, "headers": {"If-Match": "*"}},
+        ),
+    ),
     ("get", "/api/v1/clinics/{clinic_id}/users"): (
         "users:manage",
         lambda w: (f"/api/v1/clinics/{w.clinic}/users", {}),
