@@ -48,9 +48,14 @@ class ClinicMembership(Base):
 
 
 class ResearchGrant(Base):
-    """A clinic's permission for one researcher to export its de-identified data."""
+    """A clinic's permission for one researcher to export its de-identified data.
+
+    Granting and revoking are audited (who let whom export, and when it
+    ended); a grant is never amended otherwise, so it keeps no history."""
 
     __tablename__ = "research_grants"
+    __audit_type__ = "research_grant"
+    __versioned__ = False
     __table_args__ = (
         sa.Index("ix_research_grants_researcher_clinic", "researcher_id", "clinic_id"),
     )

@@ -12,6 +12,7 @@ from app.auth.models import User
 from app.auth.services import hash_password, set_active
 from app.clinics.models import Clinic, ClinicMembership, ResearchGrant
 from app.clinics.schemas import ClinicSchema, UserSchema
+from app.core import audit
 from app.core.access import in_clinic, not_found
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
@@ -100,6 +101,9 @@ def create_user(session: Session, actor: User, clinic_id: uuid.UUID, data: dict[
     session.add(ClinicMembership(user_id=user.id, clinic_id=clinic_id))
     session.flush()
     session.expire(user, ["memberships"])
+    audit.record(
+        session, "create", "user", user.id, clinic_id=clinic_id, details={"role": user.role}
+    )
     return user
 
 
@@ -143,6 +147,13 @@ def update_user(session: Session, actor: User, user: User, data: dict[str, Any])
             raise field_error("is_active", "you cannot disable yourself")
         set_active(session, user, data["is_active"])
     session.flush()
+    if data:
+        # Who may read patient data changed: each of the user's clinics sees it
+        # in its audit log. (Users are not audited by the flush hook: a user
+        # belongs to several clinics, and its row holds the password hash.)
+        details = {"changed": sorted(data), "is_active": user.is_active}
+        for clinic_id in user.clinic_ids or [None]:
+            audit.record(session, "update", "user", user.id, clinic_id=clinic_id, details=details)
     return user
 
 

@@ -229,3 +229,29 @@ def test_clinic_admin_tunes_the_settings_trajectories_judge_by(
     ]
     assert [e["action"] for e in events] == ["create", "update", "update"]
     assert {e["record_id"] for e in events} == {str(clinic)}
+
+
+def test_who_may_see_what_changes_leave_audit_events(clinic_admin, clinic, researcher):
+    """A new user, a disabled one, a research grant and its revocation: who
+    may read or export the clinic's data changed, and its log says so."""
+    r = clinic_admin.post(f"/api/v1/clinics/{clinic}/users", json=new_user())
+    uid = r.json["id"]
+    clinic_admin.patch(f"/api/v1/users/{uid}", json={"is_active": False}, etag='"v1"')
+    grants = f"/api/v1/clinics/{clinic}/research-grants"
+    gid = clinic_admin.post(grants, json={"researcher_id": str(researcher.user_id)}).json["id"]
+    clinic_admin.delete(f"/api/v1/research-grants/{gid}")
+
+    def events(record_type):
+        items = clinic_admin.get(
+            "/api/v1/audit-events", query_string={"record_type": record_type}
+        ).json["items"]
+        return [(e["action"], e["record_id"], e["user_id"], e["clinic_id"]) for e in items]
+
+    me, here = str(clinic_admin.user_id), str(clinic)
+    assert events("user") == [("create", uid, me, here), ("update", uid, me, here)]
+    assert events("research_grant") == [("create", gid, me, here), ("update", gid, me, here)]
+    details = clinic_admin.get(
+        "/api/v1/audit-events", query_string={"record_type": "user", "action": "update"}
+    ).json["items"][0]["details"]
+    assert details == {"changed": ["is_active"], "is_active": False}
+    assert "password" not in str(events("user"))
