@@ -14,9 +14,10 @@ from app.clinics.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
+from app.core import records
 from app.core.access import not_found, require
 from app.core.etags import etag_header
-from app.core.schemas import ListArgsSchema, page_schema
+from app.core.schemas import HistorySchema, ListArgsSchema, page_schema
 from app.extensions import db
 
 blp = Blueprint("clinics", __name__, url_prefix="/api/v1", description="Clinics, users and grants")
@@ -62,6 +63,17 @@ class ClinicResource(MethodView):
         clinic = services.get_clinic(db.session, user, clinic_id)
         clinic = services.update_clinic(db.session, user, clinic, data)
         return clinic, 200, etag_header(clinic)
+
+
+@blp.route("/clinics/<uuid:clinic_id>/history")
+class ClinicHistoryResource(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, clinic_id):
+        """Every version of the clinic's settings: who changed what, and when
+        (admin, its clinic_admin)."""
+        user = require("clinic:settings", clinic_id)
+        clinic = services.get_clinic(db.session, user, clinic_id)
+        return {"items": records.history(db.session, clinic)}
 
 
 @blp.route("/clinics/<uuid:clinic_id>/users")

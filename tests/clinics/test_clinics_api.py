@@ -224,6 +224,14 @@ def test_clinic_admin_tunes_the_settings_trajectories_judge_by(
     assert admin.patch(url, json={"name": "Renamed Clinic"}, etag='"v2"').status_code == 200
     assert clinic_admin.get(f"/api/v1/clinics/{other_clinic}").status_code == 404
 
+    history = clinic_admin.get(f"{url}/history").json["items"]
+    assert [v["version"] for v in history] == [1, 2, 3]
+    assert history[0]["data"]["par_threshold_pct"] is None
+    assert history[1]["changed_fields"] == ["overdue_assessment_days", "par_threshold_pct"]
+    assert history[1]["changed_by"] == str(clinic_admin.user_id)
+    assert history[2]["changed_fields"] == ["name"]
+    assert nurse.get(f"{url}/history").status_code == 403
+
     events = clinic_admin.get("/api/v1/audit-events", query_string={"record_type": "clinic"}).json[
         "items"
     ]

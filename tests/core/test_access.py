@@ -135,6 +135,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Call]] = {
             {"json": {"overdue_assessment_days": 10}, "headers": {"If-Match": "*"}},
         ),
     ),
+    ("get", "/api/v1/clinics/{clinic_id}/history"): (
+        "clinic:settings",
+        lambda w: (f"/api/v1/clinics/{w.clinic}/history", {}),
+    ),
     ("get", "/api/v1/clinics/{clinic_id}/users"): (
         "users:manage",
         lambda w: (f"/api/v1/clinics/{w.clinic}/users", {}),
