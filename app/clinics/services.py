@@ -17,7 +17,7 @@ from app.core.access import in_clinic, not_found
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
-from app.core.pagination import paginate
+from app.core.pagination import paginate_args
 
 _dump_user = UserSchema().dump
 _dump_clinic = ClinicSchema().dump
@@ -67,21 +67,7 @@ def clinics_for(session: Session, user: User, args: dict[str, Any]) -> dict[str,
     stmt = sa.select(Clinic)
     if user.role != "admin":
         stmt = stmt.where(Clinic.id.in_(user.clinic_ids))
-    return _page(session, stmt, Clinic, args, (Clinic.name,))
-
-
-def _page(
-    session: Session, stmt: Any, model: Any, args: dict[str, Any], order_by: tuple[Any, ...]
-) -> dict[str, Any]:
-    return paginate(
-        session,
-        stmt,
-        model,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=order_by,
-    )
+    return paginate_args(session, stmt, Clinic, args, order_by=(Clinic.name,))
 
 
 def create_user(session: Session, actor: User, clinic_id: uuid.UUID, data: dict[str, Any]) -> User:
@@ -121,7 +107,7 @@ def clinic_users(session: Session, clinic_id: uuid.UUID, args: dict[str, Any]) -
         .join(ClinicMembership, ClinicMembership.user_id == User.id)
         .where(ClinicMembership.clinic_id == clinic_id)
     )
-    return _page(session, stmt, User, args, (User.email,))
+    return paginate_args(session, stmt, User, args, order_by=(User.email,))
 
 
 def managed_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
@@ -181,7 +167,7 @@ def grant(
 def grants_of(session: Session, clinic_id: uuid.UUID, args: dict[str, Any]) -> dict[str, Any]:
     """A clinic's research grants, oldest first; a page (revoked ones included)."""
     stmt = sa.select(ResearchGrant).where(ResearchGrant.clinic_id == clinic_id)
-    return _page(session, stmt, ResearchGrant, args, (ResearchGrant.granted_at,))
+    return paginate_args(session, stmt, ResearchGrant, args, order_by=(ResearchGrant.granted_at,))
 
 
 def revoke_grant(session: Session, grant_row: ResearchGrant) -> ResearchGrant:

@@ -83,3 +83,23 @@ def paginate(
         last = rows[-1]
         next_cursor = _encode([getattr(last, c.key) for c in columns])
     return {"items": rows, "next_cursor": next_cursor}
+
+
+def paginate_args(
+    session: Session,
+    stmt: sa.Select[Any],
+    model: Any,
+    args: dict[str, Any],
+    *,
+    order_by: tuple[Any, ...],
+) -> dict[str, Any]:
+    """``paginate`` with a list endpoint's parsed ListArgsSchema arguments."""
+    return paginate(
+        session,
+        stmt,
+        model,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        updated_since=args.get("updated_since"),
+        order_by=order_by,
+    )

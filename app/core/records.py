@@ -22,7 +22,7 @@ from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
 from app.core.history import RecordVersion, versions
 from app.core.idempotency import create_once
-from app.core.pagination import paginate
+from app.core.pagination import paginate_args
 
 T = TypeVar("T")
 
@@ -127,15 +127,7 @@ def list_page(
 ) -> dict[str, Any]:
     """One page of a list endpoint (the ListArgsSchema arguments), with the list
     read audited against its parent record (or the clinic-wide list)."""
-    page = paginate(
-        session,
-        stmt,
-        model,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        updated_since=args.get("updated_since"),
-        order_by=order_by,
-    )
+    page = paginate_args(session, stmt, model, args, order_by=order_by)
     audit_list(
         session,
         model.__audit_type__,
