@@ -28,7 +28,7 @@ from app.core import audit
 from app.core.access import in_clinic, not_found, require
 from app.core.errors import Problem
 from app.core.idempotency import create_once
-from app.core.pagination import paginate
+from app.core.pagination import paginate_args
 from app.exports import jobs
 from app.exports.models import ExportJob
 from app.exports.schemas import ExportJobSchema
@@ -138,14 +138,7 @@ def list_jobs(session: Session, args: dict[str, Any]) -> dict[str, Any]:
     app = _app()
     jobs.mark_stale(jobs._engine(app), jobs.stale_seconds(app))
     stmt = sa.select(ExportJob).where(ExportJob.requested_by == user.id)
-    return paginate(
-        session,
-        stmt,
-        ExportJob,
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        order_by=(ExportJob.created_at,),
-    )
+    return paginate_args(session, stmt, ExportJob, args, order_by=(ExportJob.created_at,))
 
 
 def retry(session: Session, job_id: uuid.UUID) -> ExportJob:
