@@ -144,7 +144,7 @@ def _optional_services(module: str) -> Any | None:
 def _clinic_and_users(session: Session, report: SeedReport) -> tuple[Clinic, dict[str, User]]:
     clinic = session.scalars(sa.select(Clinic).where(Clinic.name == DEMO_CLINIC)).first()
     if clinic is None:
-        clinic = clinic_services.create_clinic(session, {"name": DEMO_CLINIC})
+        clinic, _ = clinic_services.create_clinic(session, {"name": DEMO_CLINIC})
         report.count("clinic")
     users: dict[str, User] = {}
     admin_email = DEMO_USERS[0][0]
@@ -163,7 +163,7 @@ def _clinic_and_users(session: Session, report: SeedReport) -> tuple[Clinic, dic
     for email, name, role in DEMO_USERS[1:]:
         user = session.scalars(sa.select(User).where(User.email == email)).first()
         if user is None:
-            user = clinic_services.create_user(
+            user, _ = clinic_services.create_user(
                 session,
                 admin,
                 clinic.id,

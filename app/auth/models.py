@@ -31,6 +31,9 @@ class User(TimestampMixin, Base):
     # trip over each other.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
+    # Fingerprint of a create sent with a client id (idempotency.create_once).
+    create_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     memberships = relationship("ClinicMembership", lazy="selectin", viewonly=True)

@@ -26,6 +26,8 @@ class Clinic(TimestampMixin, Base):
     overdue_assessment_days: Mapped[int | None]
     par_threshold_pct: Mapped[float | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Fingerprint of a create sent with a client id (idempotency.create_once).
+    create_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     __mapper_args__ = {"version_id_col": version}
 

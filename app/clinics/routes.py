@@ -22,6 +22,9 @@ from app.extensions import db
 
 blp = Blueprint("clinics", __name__, url_prefix="/api/v1", description="Clinics, users and grants")
 
+_REPLAY = "Replay of a create sent with the same client `id` and content"
+_REUSED = "The client `id` was used for other content (the stored record in `stored`)"
+
 
 @blp.route("/clinics")
 class ClinicsResource(MethodView):
@@ -34,10 +37,13 @@ class ClinicsResource(MethodView):
 
     @blp.arguments(ClinicSchema)
     @blp.response(201, ClinicSchema)
+    @blp.alt_response(200, schema=ClinicSchema, description=_REPLAY)
+    @blp.alt_response(409, description=_REUSED)
     def post(self, data):
         """Create a clinic (admin)."""
         require("clinic:create")
-        return services.create_clinic(db.session, data)
+        clinic, created = services.create_clinic(db.session, data)
+        return clinic, 201 if created else 200, etag_header(clinic)
 
 
 @blp.route("/clinics/<uuid:clinic_id>")
@@ -87,11 +93,13 @@ class ClinicUsersResource(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @blp.alt_response(200, schema=UserSchema, description=_REPLAY)
+    @blp.alt_response(409, description=_REUSED)
     def post(self, data, clinic_id):
         """Create a user in a clinic (admin, clinic_admin of that clinic)."""
         actor = require("users:manage", clinic_id)
-        user = services.create_user(db.session, actor, clinic_id, data)
-        return user, 201, etag_header(user)
+        user, created = services.create_user(db.session, actor, clinic_id, data)
+        return user, 201 if created else 200, etag_header(user)
 
 
 @blp.route("/users/<uuid:user_id>")

@@ -3,9 +3,11 @@ from marshmallow import fields, validate
 from app.auth.models import ROLES
 from app.core.schemas import StrictSchema
 
+_CLIENT_ID = "Client-generated UUID for a create that is safe to retry (optional)"
+
 
 class ClinicSchema(StrictSchema):
-    id = fields.UUID(dump_only=True)
+    id = fields.UUID(metadata={"description": _CLIENT_ID})
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     default_marker_size_cm = fields.Float(
         allow_none=True,
@@ -28,10 +30,12 @@ class ClinicSchema(StrictSchema):
 class ClinicUpdateSchema(ClinicSchema):
     """PATCH: any field; a rename is for admins only."""
 
+    id = fields.UUID(dump_only=True)
     name = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class UserCreateSchema(StrictSchema):
+    id = fields.UUID(metadata={"description": _CLIENT_ID})
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))

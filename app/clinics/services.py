@@ -17,6 +17,7 @@ from app.core.access import in_clinic, not_found
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
+from app.core.idempotency import create_once
 from app.core.pagination import paginate_args
 
 _dump_user = UserSchema().dump
@@ -26,14 +27,17 @@ _dump_clinic = ClinicSchema().dump
 CLINIC_ADMIN_GRANTABLE = ("clinic_admin", "clinician", "nurse", "researcher")
 
 
-def create_clinic(session: Session, data: dict[str, Any]) -> Clinic:
-    exists = session.scalar(sa.select(Clinic.id).where(Clinic.name == data["name"]))
-    if exists:
-        raise field_error("name", "a clinic with this name exists already")
-    clinic = Clinic(**data)
-    session.add(clinic)
-    session.flush()
-    return clinic
+def create_clinic(session: Session, data: dict[str, Any]) -> tuple[Clinic, bool]:
+    """Create a clinic (admin); with a client ``id`` a retry is a replay.
+    Returns (clinic, created)."""
+
+    def build(clinic_id: uuid.UUID, fp: str) -> Clinic:
+        if session.scalar(sa.select(Clinic.id).where(Clinic.name == data["name"])):
+            raise field_error("name", "a clinic with this name exists already")
+        fields = {k: v for k, v in data.items() if k != "id"}
+        return Clinic(id=clinic_id, create_hash=fp, **fields)
+
+    return create_once(session, Clinic, data, build, _dump_clinic)
 
 
 def get_clinic(session: Session, user: User, clinic_id: uuid.UUID) -> Clinic:
@@ -70,27 +74,47 @@ def clinics_for(session: Session, user: User, args: dict[str, Any]) -> dict[str,
     return paginate_args(session, stmt, Clinic, args, order_by=(Clinic.name,))
 
 
-def create_user(session: Session, actor: User, clinic_id: uuid.UUID, data: dict[str, Any]) -> User:
+def create_user(
+    session: Session, actor: User, clinic_id: uuid.UUID, data: dict[str, Any]
+) -> tuple[User, bool]:
+    """Create a user in a clinic; with a client ``id`` a retry is a replay
+    (the password is not part of what a replay must match: its fingerprint is
+    stored, and a fingerprint of a password is a hash anyone can test guesses
+    against). Returns (user, created)."""
     if actor.role != "admin" and data["role"] not in CLINIC_ADMIN_GRANTABLE:
         raise Problem(403, "Forbidden", f"A clinic_admin cannot create {data['role']} users.")
     email = data["email"].strip().lower()
-    if session.scalar(sa.select(User.id).where(User.email == email)):
-        raise field_error("email", "a user with this email exists already")
-    user = User(
-        email=email,
-        name=data["name"],
-        role=data["role"],
-        password_hash=hash_password(data["password"]),
+
+    def build(user_id: uuid.UUID, fp: str) -> User:
+        if session.scalar(sa.select(User.id).where(User.email == email)):
+            raise field_error("email", "a user with this email exists already")
+        return User(
+            id=user_id,
+            create_hash=fp,
+            email=email,
+            name=data["name"],
+            role=data["role"],
+            password_hash=hash_password(data["password"]),
+        )
+
+    payload = {k: v for k, v in data.items() if k != "password"} | {"clinic_id": clinic_id}
+    user, created = create_once(
+        session,
+        User,
+        payload,
+        build,
+        _dump_user,
+        owned=lambda stored: actor.role == "admin" or clinic_id in stored.clinic_ids,
     )
-    session.add(user)
-    session.flush()
+    if not created:
+        return user, False
     session.add(ClinicMembership(user_id=user.id, clinic_id=clinic_id))
     session.flush()
     session.expire(user, ["memberships"])
     audit.record(
         session, "create", "user", user.id, clinic_id=clinic_id, details={"role": user.role}
     )
-    return user
+    return user, True
 
 
 def add_membership(session: Session, user: User, clinic_id: uuid.UUID) -> None:

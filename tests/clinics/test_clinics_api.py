@@ -263,3 +263,42 @@ def test_who_may_see_what_changes_leave_audit_events(clinic_admin, clinic, resea
     ).json["items"][0]["details"]
     assert details == {"changed": ["is_active"], "is_active": False}
     assert "password" not in str(events("user"))
+
+
+def test_clinic_and_user_creates_are_safe_to_retry(app, admin, clinic_admin, clinic, other_clinic):
+    """The same client id and content is a replay (200, nothing new), other
+    content a 409; the password is no part of the match, and another clinic's
+    admin learns only that the id is taken."""
+    import uuid
+
+    from app.auth.models import User
+    from app.clinics.models import Clinic
+    from tests.assessments.helpers import count_rows
+
+    body = {"id": str(uuid.uuid4()), "name": "Retry Clinic", "par_threshold_pct": 50}
+    first = admin.post("/api/v1/clinics", json=body)
+    assert first.status_code == 201 and first.json["id"] == body["id"]
+    again = admin.post("/api/v1/clinics", json=body)
+    assert again.status_code == 200 and again.json == first.json
+    other = admin.post("/api/v1/clinics", json={**body, "name": "Another"})
+    assert other.status_code == 409 and other.json["stored"]["name"] == "Retry Clinic"
+    clinics = count_rows(app, Clinic)
+
+    url = f"/api/v1/clinics/{clinic}/users"
+    user = new_user(id=str(uuid.uuid4()))
+    made = clinic_admin.post(url, json=user)
+    assert made.status_code == 201
+    users = count_rows(app, User)
+    replay = clinic_admin.post(url, json={**user, "password": "another long password"})
+    assert replay.status_code == 200 and replay.json["id"] == user["id"]
+    changed = clinic_admin.post(url, json={**user, "role": "clinician"})
+    assert changed.status_code == 409 and changed.json["stored"]["role"] == "nurse"
+    outsider = admin.post(f"/api/v1/clinics/{other_clinic}/users", json=new_user(email="o@x.org"))
+    assert outsider.status_code == 201
+    taken = clinic_admin.post(url, json={**new_user(email="p@x.org"), "id": outsider.json["id"]})
+    assert taken.status_code == 409 and "stored" not in taken.json
+    assert count_rows(app, User) == users + 1 and count_rows(app, Clinic) == clinics
+    events = clinic_admin.get(
+        "/api/v1/audit-events", query_string={"record_type": "user", "action": "create"}
+    ).json["items"]
+    assert [e["record_id"] for e in events] == [user["id"]]
