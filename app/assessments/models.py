@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -80,10 +81,31 @@ class Assessment(RecordMixin, Base):
     )
 
     def current_override(self, scale: str) -> GradeOverride | None:
-        """The clinician's grade in force on ``scale``: the latest override of
-        the scale, unless that is a withdrawal (then the derived grade applies)."""
-        matching = [o for o in self.overrides if o.scale == scale]
-        return matching[-1] if matching and matching[-1].value is not None else None
+        """The clinician's grade in force on ``scale`` (overrides_in_force)."""
+        rows = ((self.id, o.scale, o.value, o) for o in self.overrides)
+        return overrides_in_force(rows).get(self.id, {}).get(scale)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def overrides_in_force(rows: Iterable[tuple[K, str, int | None, V]]) -> dict[K, dict[str, V]]:
+    """key (an assessment) -> scale -> ``item`` of the override in force, from
+    override rows ``(key, scale, value, item)`` in the order they were recorded.
+
+    The latest override of a scale supersedes the earlier ones; a withdrawal
+    (value None) leaves none, and the derived grade applies. The one rule every
+    reader of overrides applies to its own kind of row: the assessment, the
+    trajectory, the dashboard, exports."""
+    out: dict[K, dict[str, V]] = {}
+    for key, scale, value, item in rows:
+        scales = out.setdefault(key, {})
+        if value is None:
+            scales.pop(scale, None)
+        else:
+            scales[scale] = item
+    return {key: scales for key, scales in out.items() if scales}
 
 
 class GradeOverride(Base):

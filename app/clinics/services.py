@@ -32,12 +32,16 @@ def create_clinic(session: Session, data: dict[str, Any]) -> tuple[Clinic, bool]
     Returns (clinic, created)."""
 
     def build(clinic_id: uuid.UUID, fp: str) -> Clinic:
-        if session.scalar(sa.select(Clinic.id).where(Clinic.name == data["name"])):
-            raise field_error("name", "a clinic with this name exists already")
+        _check_name_free(session, data["name"])
         fields = {k: v for k, v in data.items() if k != "id"}
         return Clinic(id=clinic_id, create_hash=fp, **fields)
 
     return create_once(session, Clinic, data, build, _dump_clinic)
+
+
+def _check_name_free(session: Session, name: str) -> None:
+    if session.scalar(sa.select(Clinic.id).where(Clinic.name == name)):
+        raise field_error("name", "a clinic with this name exists already")
 
 
 def get_clinic(session: Session, user: User, clinic_id: uuid.UUID) -> Clinic:
@@ -57,9 +61,7 @@ def update_clinic(session: Session, user: User, clinic: Clinic, data: dict[str, 
     if "name" in data and data["name"] != clinic.name:
         if user.role != "admin":
             raise Problem(403, "Forbidden", "Only an admin renames a clinic.")
-        taken = session.scalar(sa.select(Clinic.id).where(Clinic.name == data["name"]))
-        if taken:
-            raise field_error("name", "a clinic with this name exists already")
+        _check_name_free(session, data["name"])
     for key, value in data.items():
         setattr(clinic, key, value)
     session.flush()

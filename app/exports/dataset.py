@@ -33,7 +33,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES, Assessment
+from app.assessments.models import (
+    AREA_METHODS,
+    EXUDATE_AMOUNTS,
+    EXUDATE_TYPES,
+    Assessment,
+    overrides_in_force,
+)
 from app.assessments.models import GradeOverride as Override
 from app.clinical import dose as dosemath
 from app.clinical import therapy as tx
@@ -743,23 +749,18 @@ def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, d
     """Per assessment of the given wounds: the override in force on each scale
     (later ones supersede earlier ones; a withdrawal, value None, leaves the
     derived grade), as {assessment: {scale: value}}."""
-    latest: dict[Hex, dict[str, tuple[Any, int | None]]] = {}
-    for chunk in _chunks(wound_ids):
-        for aid, scale, value, created in _fetch(
+    rows = [
+        row
+        for chunk in _chunks(wound_ids)
+        for row in _fetch(
             conn,
             sa.select(
-                _hex(Override.assessment_id), Override.scale, Override.value, Override.created_at
+                Override.created_at, _hex(Override.assessment_id), Override.scale, Override.value
             ).where(Override.wound_id.in_(chunk)),
-        ):
-            scales = latest.setdefault(aid, {})
-            prev = scales.get(scale)
-            if prev is None or created >= prev[0]:
-                scales[scale] = (created, value)
-    in_force = (
-        (aid, {s: v for s, (_, v) in scales.items() if v is not None})
-        for aid, scales in latest.items()
-    )
-    return {aid: scales for aid, scales in in_force if scales}
+        )
+    ]
+    rows.sort(key=lambda row: row[0])  # in the order they were recorded
+    return overrides_in_force((aid, scale, value, value) for _, aid, scale, value in rows)
 
 
 # ---------------------------------------------------------------------------

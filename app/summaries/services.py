@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.assessments.models import Assessment, GradeOverride
+from app.assessments.models import Assessment, GradeOverride, overrides_in_force
 from app.clinical.dose import Fraction, Phase, cumulative_dose_on
 from app.clinical.trajectory import (
     DETERIORATING,
@@ -358,16 +358,8 @@ def _labs_at_procedures(
 
 
 def _latest_overrides(rows: Iterable[Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """assessment id -> scale -> the override in force (the latest one, unless
-    it is a withdrawal; earlier overrides of the same scale stay as history, as
-    Assessment.current_override)."""
-    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in rows:  # ordered by created_at: the last one wins
-        if row["value"] is None:
-            out[row["assessment_id"]].pop(row["scale"], None)
-        else:
-            out[row["assessment_id"]][row["scale"]] = dict(row)
-    return out
+    """assessment id -> scale -> the override in force (rows ordered by created_at)."""
+    return overrides_in_force((r["assessment_id"], r["scale"], r["value"], dict(r)) for r in rows)
 
 
 def data_version(data: WoundData, *extra: Any) -> str:
@@ -863,12 +855,9 @@ def dashboard(session: Session, args: dict[str, Any], now: datetime | None = Non
     wounds_stmt, assess_stmt, override_stmt = dashboard_statements(clinic_id, args, today)
     wounds = _core(session).execute(wounds_stmt).all()
     by_wound = _assessment_points(_core(session).execute(assess_stmt).all())
-    overrides: dict[Any, dict[str, int]] = defaultdict(dict)
-    for assessment_id, scale, value in _core(session).execute(override_stmt).all():
-        if value is None:  # a withdrawal: the derived grade applies again
-            overrides[assessment_id].pop(scale, None)
-        else:
-            overrides[assessment_id][scale] = value
+    overrides = overrides_in_force(
+        (aid, scale, value, value) for aid, scale, value in _core(session).execute(override_stmt)
+    )
 
     items = []
     for w in wounds:

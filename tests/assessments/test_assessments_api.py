@@ -644,3 +644,21 @@ def test_override_is_an_amendment_seen_by_etag_delta_sync_and_history(nurse, cli
     assert history[-1]["changed_fields"] == ["grade_override"]
     assert history[-1]["data"]["grade_override"]["value"] == 3
     assert history[-1]["changed_by"] == str(clinician.user_id)
+
+
+def test_overrides_in_force_the_one_rule():
+    """Latest of a scale wins; a withdrawal leaves none; scales are independent;
+    an assessment left with none is absent."""
+    from app.assessments.models import overrides_in_force
+
+    rows = [
+        ("a", "ctcae", 3, "c3"),
+        ("a", "rtog", 2, "r2"),
+        ("a", "ctcae", 4, "c4"),
+        ("b", "ctcae", 1, "b1"),
+        ("b", "ctcae", None, "withdrawn"),
+        ("a", "rtog", None, "withdrawn"),
+        ("c", "rtog", None, "withdrawn"),
+        ("c", "rtog", 3, "again"),
+    ]
+    assert overrides_in_force(rows) == {"a": {"ctcae": "c4"}, "c": {"rtog": "again"}}
