@@ -1,7 +1,8 @@
 """Tests for app.photos.imaging against real (hostile) image files.
 
-The corpus in shared/testdata/images comes from Pillow's own test suite; its
-README says what an upload path must do with each file.
+The corpus in tests/data/images comes from Pillow's own test suite; its
+README says what the upload path does with each file and under which licence
+the files are kept here.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from app.photos.imaging import (
     sniff_format,
 )
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "images"
 REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "tests" / "data" / "images"
 
 ACCEPT = "accept"
 # Expected outcome per corpus file: ACCEPT, an HTTP status, or a set of allowed
