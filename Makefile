@@ -10,8 +10,9 @@ DEMO_DATA ?= 1
 WORKERS ?= 2
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-fast lint format bench load browser migrate clean
+.PHONY: run test lint format bench load browser migrate runtime-check clean
 
+# The service's own packages (requirements.txt) ...
 $(BIN)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,12 +20,18 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# ... and, for tests, lint and benchmarks, requirements-dev.txt on top.
+$(BIN)/.dev-installed: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
 migrate: $(BIN)/.installed
 	$(FLASK) db upgrade
 
+# The database says whether the demo is there (a SQLite file one day, an empty
+# PostgreSQL database the next): seed-demo --if-absent asks it.
 run: migrate
-	@if [ "$(DEMO_DATA)" != "0" ] && [ ! -f instance/.demo-loaded ]; then \
-		$(FLASK) seed-demo && touch instance/.demo-loaded; fi
+	@if [ "$(DEMO_DATA)" != "0" ]; then $(FLASK) seed-demo --if-absent; fi
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 \
 		--access-logfile - wsgi:app
 
@@ -38,24 +45,28 @@ browser:
 		else echo "no /usr/bin/chromium and no root apt-get: browser tests will be skipped"; fi; \
 	fi
 
-test: $(BIN)/.installed browser
+test: $(BIN)/.dev-installed browser
 	$(BIN)/pytest
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict --follow-imports=silent app/clinical
 
-format: $(BIN)/.installed
+format: $(BIN)/.dev-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.dev-installed
 	mkdir -p build
 	$(BIN)/python -m tests.bench.run
 
-load: $(BIN)/.installed
+load: $(BIN)/.dev-installed
 	$(BIN)/python -m tests.load.run
+
+# A venv of requirements.txt alone imports every module, migrates and serves.
+runtime-check:
+	PYTHON=$(PYTHON) bash .ci/runtime-check
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache
