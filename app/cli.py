@@ -47,13 +47,21 @@ def create_admin(email: str, name: str) -> None:
 
 
 @click.command("seed-demo")
+@click.option(
+    "--if-absent",
+    is_flag=True,
+    help="Do nothing when the database already holds the demo clinic (what `make run` uses).",
+)
 @with_appcontext
-def seed_demo_command() -> None:
+def seed_demo_command(if_absent: bool) -> None:
     """Load the demo clinic, its users, the seed case and a synthetic cohort (idempotent)."""
     from flask import current_app
 
-    from app.demo import DEMO_CLINIC, DEMO_PASSWORD, DEMO_USERS, seed_demo
+    from app.demo import DEMO_CLINIC, DEMO_PASSWORD, DEMO_USERS, demo_present, seed_demo
 
+    if if_absent and demo_present(db.session):
+        click.echo(f"{DEMO_CLINIC} is in this database already; demo data left as it is.")
+        return
     report = seed_demo(current_app._get_current_object())  # type: ignore[attr-defined]
     created = ", ".join(f"{n} {kind}" for kind, n in sorted(report.created.items()))
     click.echo(f"{DEMO_CLINIC}: {created or 'nothing new (already loaded)'}.")

@@ -11,7 +11,7 @@ are looked up by email/name, and a record whose id exists already is left as it
 is. Running ``seed-demo`` twice changes nothing the second time. Dates are
 relative to the day of the first run, so the dashboard shows current data.
 
-The seed case follows ../shared/seed-case-report.txt (an 84-year-old woman;
+The seed case is described in docs/seed-case.md (an 84-year-old woman;
 leiomyosarcoma of the left popliteal fossa; IMRT 400 cGy x 10 then a
 stereotactic boost of 700 cGy x 3 = 6100 cGy; an ulcer in the popliteal skin
 fold after the 13th fraction, 2 x 2 cm with exudate and slough; four sessions
@@ -610,6 +610,16 @@ def _cohort(load: _Loader, today: date) -> None:
 
 
 # --- entry point --------------------------------------------------------------------
+
+
+def demo_present(session: Session) -> bool:
+    """Whether this database holds the demo clinic (deleted or not).
+
+    The database decides, not a file beside it: the same checkout can serve a
+    SQLite file one day and an empty PostgreSQL database the next.
+    """
+    found = session.scalar(sa.select(Clinic.id).where(Clinic.name == DEMO_CLINIC).limit(1))
+    return found is not None
 
 
 def seed_demo(app: Flask, today: date | None = None) -> SeedReport:

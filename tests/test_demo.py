@@ -199,3 +199,19 @@ def test_a_visit_today_is_never_seeded_in_the_future():
     assert datetime.fromisoformat(_at(yesterday)) == datetime.combine(
         yesterday, time(10), tzinfo=UTC
     )
+
+
+def test_seed_demo_if_absent_decides_from_the_database(app):
+    """`make run` loads the demo when the database lacks it, whichever database
+    it is, and leaves a database that has it alone."""
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--if-absent"])
+    assert first.exit_code == 0, first.output
+    assert "nurse@demo.example" in first.output
+    loaded = _counts(app)
+    assert loaded["Clinic"] == 1 and loaded["Patient"] == 21
+
+    again = runner.invoke(args=["seed-demo", "--if-absent"])
+    assert again.exit_code == 0, again.output
+    assert "already" in again.output and "nurse@demo.example" not in again.output
+    assert _counts(app) == loaded
