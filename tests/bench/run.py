@@ -3,7 +3,8 @@
 Each benchmark module (run in its own process) has ``run(results)`` appending dicts
 {name, value, unit, target, better ("lower"|"higher")}. Values are ratios to a
 floor measured in the same run wherever the contract asks for one, so a noisy
-shared machine moves both sides together.
+shared machine moves both sides together. The exit status is 0 only when every
+benchmark ran and every target held.
 """
 
 from __future__ import annotations
@@ -69,14 +70,16 @@ def main(argv: list[str]) -> int:
         )
         print(f"{r['name']:<{width}}  {r['value']:>12.4g}  {r['unit']:<10} {target:>10}  {mark}")
         r["met"] = met
+    missed = [r["name"] for r in results if r["met"] is False]
     out = Path(os.environ.get("BENCH_OUT", "build/bench.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"\nwrote {out}")
     if failures:
         print("benchmarks that crashed: " + ", ".join(failures))
-        return 1
-    return 0
+    if missed:
+        print("targets missed: " + ", ".join(missed))
+    return 1 if failures or missed else 0
 
 
 if __name__ == "__main__":
