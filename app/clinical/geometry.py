@@ -83,7 +83,7 @@ def ellipse_area(length_cm: float, width_cm: float) -> float:
 
     Source: Rogers LC et al., Measuring wounds: which stick to use?, J Am Podiatr
     Med Assoc 2010;100:235 (L x W overstates a true ellipse by 4/pi, about 27%);
-    shared/design/clinical-reference.md, "Healing trajectory".
+    docs/clinical-reference.md, "Healing trajectory".
     """
     length = _number(length_cm, "length_cm")
     width = _number(width_cm, "width_cm")

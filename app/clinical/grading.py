@@ -79,8 +79,7 @@ SCALES: tuple[str, ...] = ("ctcae", "rtog")
 class Findings:
     """Structured skin findings recorded at one assessment.
 
-    Vocabulary from the API contract (shared/design/api-contract.md, "Clinical
-    records"); it covers every criterion of CTCAE v5.0 "Dermatitis radiation" and
+    Vocabulary of an assessment's ``findings`` in the API (docs/api.md); it covers every criterion of CTCAE v5.0 "Dermatitis radiation" and
     RTOG acute skin (Cox 1995).
     """
 

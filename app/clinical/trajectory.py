@@ -1,6 +1,6 @@
 """Healing trajectory of a wound from its area measurements.
 
-Measures (see shared/design/clinical-reference.md, "Healing trajectory"):
+Measures (see docs/clinical-reference.md, "Healing trajectory"):
 - Percent area reduction, PAR = (A0 - At) / A0 x 100; its value at week 4 is the
   best-studied early predictor of healing: diabetic foot ulcers, midpoint 53%
   between healers and non-healers (Sheehan 2003, Diabetes Care 26:1879); venous

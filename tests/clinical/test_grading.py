@@ -23,7 +23,7 @@ from app.clinical.grading import (
 )
 
 # Expected level of each single finding, written from the scale texts in
-# shared/design/clinical-reference.md, independently of the module's tables.
+# docs/clinical-reference.md, independently of the module's tables.
 # (finding, value, in_skin_fold, ctcae, rtog)
 SINGLE_FINDINGS = [
     ("erythema", "faint", False, 1, 1),

@@ -30,7 +30,7 @@ def _weekdays(start: date, n: int) -> list[date]:
 
 @pytest.fixture
 def seed_case(app, clinic, nurse):
-    """The seed case (shared/seed-case-report.txt): IMRT 400 cGy x 10 then SRT
+    """The seed case (docs/seed-case.md): IMRT 400 cGy x 10 then SRT
     700 cGy x 3 from Mon 2022-05-16; the 13th fraction is on Wed 2022-06-01,
     the day the 2 x 2 cm popliteal ulcer opened; four weekly debridement + PRP
     (thrombin-activated gel) sessions; healed on 2022-07-14."""
