@@ -79,8 +79,9 @@ SCALES: tuple[str, ...] = ("ctcae", "rtog")
 class Findings:
     """Structured skin findings recorded at one assessment.
 
-    Vocabulary of an assessment's ``findings`` in the API (docs/api.md); it covers every criterion of CTCAE v5.0 "Dermatitis radiation" and
-    RTOG acute skin (Cox 1995).
+    Vocabulary of an assessment's ``findings`` in the API (docs/api.md); it
+    covers every criterion of CTCAE v5.0 "Dermatitis radiation" and RTOG acute
+    skin (Cox 1995).
     """
 
     erythema: str = "none"
