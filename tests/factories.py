@@ -88,8 +88,7 @@ class Factory:
             return c.id
 
     def user(self, role: str, clinic_id: uuid.UUID | None, email: str | None = None) -> uuid.UUID:
-        from app.auth.models import User
-        from app.clinics.models import ClinicMembership
+        from app.auth.models import ClinicMembership, User
         from app.extensions import db
 
         with self.app.app_context():
@@ -126,7 +125,7 @@ class Factory:
         return Actor(self.app, user_id, email, role, self.token_for(user_id), clinic_id)
 
     def add_membership(self, user_id: uuid.UUID, clinic_id: uuid.UUID) -> None:
-        from app.clinics.models import ClinicMembership
+        from app.auth.models import ClinicMembership
         from app.extensions import db
 
         with self.app.app_context():

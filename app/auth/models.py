@@ -1,4 +1,4 @@
-"""Users and their tokens."""
+"""Users, the clinics each belongs to, and their tokens."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Base, TimestampMixin, new_id
+from app.core.db import Base, TimestampMixin, new_id, utcnow
 
 ROLES = ("admin", "clinic_admin", "clinician", "nurse", "researcher")
 
@@ -41,6 +41,21 @@ class User(TimestampMixin, Base):
     @property
     def clinic_ids(self) -> list[uuid.UUID]:
         return sorted((m.clinic_id for m in self.memberships), key=str)
+
+
+class ClinicMembership(Base):
+    """A user's membership of a clinic. A user may belong to several clinics.
+
+    It lives with the users, not the clinics: every authenticated request reads
+    it to know where its caller may act (core.access.Principal.clinic_ids)."""
+
+    __tablename__ = "clinic_memberships"
+    __table_args__ = (sa.UniqueConstraint("user_id", "clinic_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuthToken(Base):

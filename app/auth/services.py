@@ -22,8 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.auth.models import AuthToken, User
-from app.clinics.models import ClinicMembership
+from app.auth.models import AuthToken, ClinicMembership, User
 from app.core.access import Principal
 from app.core.db import utcnow
 from app.extensions import db

@@ -1,4 +1,5 @@
-"""Clinics, who belongs to them, and which researchers they let export."""
+"""Clinics and which researchers they let export. Who belongs to a clinic is
+auth's ClinicMembership: it is part of who may act where."""
 
 from __future__ import annotations
 
@@ -35,18 +36,6 @@ class Clinic(TimestampMixin, Base):
     def clinic_id(self) -> uuid.UUID:
         """The clinic a record belongs to is, for a clinic, itself (audit, access)."""
         return self.id
-
-
-class ClinicMembership(Base):
-    """A user's membership of a clinic. A user may belong to several clinics."""
-
-    __tablename__ = "clinic_memberships"
-    __table_args__ = (sa.UniqueConstraint("user_id", "clinic_id"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ResearchGrant(Base):

@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.auth.models import User
+from app.auth.models import ClinicMembership, User
 from app.auth.services import hash_password, set_active
-from app.clinics.models import Clinic, ClinicMembership, ResearchGrant
+from app.clinics.models import Clinic, ResearchGrant
 from app.clinics.schemas import ClinicSchema, UserSchema
 from app.core import audit
 from app.core.access import in_clinic, not_found

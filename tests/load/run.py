@@ -192,7 +192,8 @@ from tests.load.wsgi import app
 from app.extensions import db
 from app.auth.models import User
 from app.auth.services import hash_password, issue_pair
-from app.clinics.models import Clinic, ClinicMembership
+from app.auth.models import ClinicMembership
+from app.clinics.models import Clinic
 from app.patients.models import Patient
 from app.wounds.models import Wound
 
