@@ -72,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
 
     _import_models()
+    _register_cross_layer_hooks()
     api.init_app(app)
     # Every operation needs a bearer token unless it says otherwise (security: []).
     api.spec.components.security_scheme(
@@ -118,6 +119,15 @@ def _import_models() -> None:
     import app.radiotherapy.models
     import app.therapy.models
     import app.wounds.models  # noqa: F401
+
+
+def _register_cross_layer_hooks() -> None:
+    """Where a lower layer needs a higher one, the higher one registers with it
+    here, so imports only ever point down."""
+    from app.auth.services import user_for_access_token
+    from app.core.access import register_token_lookup
+
+    register_token_lookup(user_for_access_token)
 
 
 def _blueprints() -> list[Any]:

@@ -10,6 +10,7 @@ existence does not leak).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -93,17 +94,28 @@ class Principal:
         return cls(user.id, user.email, user.name, user.role, tuple(user.clinic_ids))
 
 
+TokenLookup = Callable[[str], "Principal | None"]
+_token_lookup: TokenLookup | None = None
+
+
+def register_token_lookup(lookup: TokenLookup) -> None:
+    """Say how a bearer token becomes a Principal. Auth registers its lookup at
+    start-up: core is below auth and never imports it."""
+    global _token_lookup
+    _token_lookup = lookup
+
+
 def current_user() -> Any:
     """The authenticated Principal of this request, or a 401."""
     if getattr(g, "user", None) is not None:
         return g.user
-    from app.auth.services import user_for_access_token  # auth depends on core, not back
-
+    if _token_lookup is None:
+        raise RuntimeError("No token lookup registered (auth.init_app was not called)")
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized()
-    user = user_for_access_token(token.strip())
+    user = _token_lookup(token.strip())
     if user is None:
         raise unauthorized("The token is invalid, expired or revoked; sign in again.")
     g.user = user
