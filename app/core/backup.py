@@ -30,6 +30,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.core.db import app_db
+
 DB_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
 STORAGE = "storage"
@@ -76,7 +78,7 @@ def _copy_tree(src: Path, dst: Path) -> int:
 @with_appcontext
 def backup_command(path: Path) -> None:
     """Back up the database and the stored files into the new directory PATH."""
-    from app.extensions import db
+    db = app_db()
 
     if path.exists() and any(path.iterdir()):
         raise click.ClickException(f"{path} exists and is not empty.")
@@ -112,7 +114,7 @@ def restore_command(
     path: Path, database_url: str | None, storage_dir: Path | None, force: bool
 ) -> None:
     """Restore a backup made by `backup` (stop the service first)."""
-    from app.extensions import db
+    db = app_db()
 
     url = sa.engine.make_url(database_url) if database_url else db.engine.url
     if (path / DB_FILE).exists():

@@ -7,12 +7,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def app_db() -> Any:
+    """The running app's Flask-SQLAlchemy extension (``app.extensions.db``).
+
+    Found through the current app, as the storage is: app.extensions builds on
+    core (the declarative base, the error-aware Api), so core does not import it.
+    """
+    return current_app.extensions["sqlalchemy"]
 
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.extensions import db
+from app.core.db import app_db
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
 
@@ -24,6 +24,7 @@ class HealthResource(MethodView):
     @blp.doc(security=[])
     def get(self):
         """No authentication. 503 when the database or storage is not usable."""
+        db = app_db()
         try:
             db.session.execute(sa.text("SELECT 1"))
             database = "ok"
