@@ -16,9 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.core.routes import HTTP_METHODS, openapi
 
-API_DOC = Path(__file__).resolve().parent.parent / "docs" / "api.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+API_DOC = DOCS / "api.md"
+# Other pages that name API paths in passing; they must not name stale ones either.
+OTHER_DOCS = ("clinical-reference.md", "seed-case.md")
 BASE = "/api/v1"
 
 # Served by the app but not operations of the OpenAPI document itself: the
@@ -39,6 +44,7 @@ _UUID = r"(?<=/)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 class Reference:
     """One API path named in the reference, with its method when one is written."""
 
+    doc: str
     line: int
     method: str | None
     written: str  # as the reference spells it
@@ -46,7 +52,7 @@ class Reference:
 
     def __str__(self) -> str:
         named = f"{self.method} {self.written}" if self.method else self.written
-        return f"docs/api.md line {self.line}: {named}"
+        return f"docs/{self.doc} line {self.line}: {named}"
 
 
 def normalise(path: str) -> str:
@@ -57,14 +63,15 @@ def normalise(path: str) -> str:
     return re.sub(_UUID, "{}", path)  # a concrete id in an example URL
 
 
-def references(text: str) -> list[Reference]:
-    """Every ``/api/v1/...`` path the text names (the bare base path excepted)."""
+def references(text: str, doc: str = "api.md") -> list[Reference]:
+    """Every ``/api/v1/...`` path the text of ``docs/<doc>`` names (not the bare base path)."""
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         for match in _REFERENCE.finditer(line):
             path = normalise(match["path"])
             if path != BASE:
-                found.append(Reference(number, match["method"], match["path"].rstrip("."), path))
+                written = match["path"].rstrip(".")
+                found.append(Reference(doc, number, match["method"], written, path))
     return found
 
 
@@ -77,7 +84,7 @@ def documented_operations(spec: dict[str, Any]) -> dict[str, set[str]]:
     return operations
 
 
-def problems(text: str, spec: dict[str, Any], served: set[str]) -> list[str]:
+def problems(text: str, spec: dict[str, Any], served: set[str], doc: str = "api.md") -> list[str]:
     """What the reference names that the app does not have, one line per problem.
 
     ``served`` holds the normalised paths of the app's URL map, for the few
@@ -85,7 +92,7 @@ def problems(text: str, spec: dict[str, Any], served: set[str]) -> list[str]:
     """
     operations = documented_operations(spec)
     out = []
-    for ref in references(text):
+    for ref in references(text, doc):
         if ref.path in NOT_IN_OPENAPI:
             if ref.path not in served:
                 out.append(f"{ref}: the app no longer serves this path")
@@ -129,3 +136,10 @@ def test_the_check_reports_a_path_or_method_that_does_not_exist(app, client):
         "docs/api.md line 3: /api/v1/no-such-thing: no such path in the OpenAPI document",
         "docs/api.md line 3: /api/v1/nowhere: no such path in the OpenAPI document",
     ]
+
+
+@pytest.mark.parametrize("doc", OTHER_DOCS)
+def test_paths_named_in_the_other_docs_exist(app, client, doc):
+    text = (DOCS / doc).read_text(encoding="utf-8")
+    missing = problems(text, openapi(client), _served_paths(app), doc)
+    assert not missing, f"docs/{doc} names what the app does not have:\n" + "\n".join(missing)
