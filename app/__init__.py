@@ -124,10 +124,12 @@ def _import_models() -> None:
 def _register_cross_layer_hooks() -> None:
     """Where a lower layer needs a higher one, the higher one registers with it
     here, so imports only ever point down."""
+    from app.assessments.services import follow_wound_changes
     from app.auth.services import user_for_access_token
     from app.core.access import register_token_lookup
 
     register_token_lookup(user_for_access_token)
+    follow_wound_changes()
 
 
 def _blueprints() -> list[Any]:

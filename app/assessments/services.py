@@ -25,6 +25,7 @@ from app.core.errors import Problem, field_error, validation_problem
 from app.core.etags import require_if_match
 from app.core.history import mark_changed
 from app.core.idempotency import create_once
+from app.wounds import events as wound_events
 from app.wounds.models import Wound
 
 _dump = AssessmentSchema().dump
@@ -431,3 +432,19 @@ def override_grade(
         session.flush()
     session.expire(assessment, ["overrides"])
     return assessment, created
+
+
+def _refuse_onset_after_first_assessment(wound: Wound, *, session: Session, onset: date) -> None:
+    check_onset_fits(session, wound, onset)
+
+
+def _regrade_after_skin_fold_change(wound: Wound, *, session: Session) -> None:
+    regrade(session, wound)
+
+
+def follow_wound_changes() -> None:
+    """Subscribe assessments to their wound's changes (create_app calls this;
+    connecting twice is harmless): an onset moved past the first assessment is
+    refused, and a changed skin-fold flag grades the assessments again."""
+    wound_events.onset_moving_later.connect(_refuse_onset_after_first_assessment)
+    wound_events.skin_fold_changed.connect(_regrade_after_skin_fold_change)

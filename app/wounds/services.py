@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.assessments import services as assessment_services
 from app.core import records
 from app.core.access import require, scoped
 from app.core.errors import field_error
 from app.core.etags import require_if_match
 from app.patients.models import Patient
 from app.radiotherapy.models import RadiotherapyCourse
+from app.wounds import events
 from app.wounds.models import Wound
 from app.wounds.schemas import WoundSchema
 
@@ -73,13 +73,13 @@ def update_wound(session: Session, wound: Wound, changes: dict[str, Any]) -> Wou
     }
     _check_rules(merged["onset_date"], merged["status"], merged["healed_on"])
     if merged["onset_date"] > wound.onset_date:
-        assessment_services.check_onset_fits(session, wound, merged["onset_date"])
+        events.onset_moving_later.send(wound, session=session, onset=merged["onset_date"])
     if "radiotherapy_course_id" in changes:
         _check_course(session, wound.patient_id, changes["radiotherapy_course_id"])
     refolded = changes.get("in_skin_fold", wound.in_skin_fold) != wound.in_skin_fold
     amended: Wound = records.amend(session, wound, changes, _dump)
     if refolded:  # the grades of its assessments read the flag
-        assessment_services.regrade(session, amended)
+        events.skin_fold_changed.send(amended, session=session)
     return amended
 
 
