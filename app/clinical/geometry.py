@@ -81,9 +81,10 @@ def _cross(o: Point, a: Point, b: Point) -> float:
 def ellipse_area(length_cm: float, width_cm: float) -> float:
     """Area of the ellipse with axes length x width: pi/4 x L x W (cm^2).
 
-    Source: Rogers LC et al., Measuring wounds: which stick to use?, J Am Podiatr
-    Med Assoc 2010;100:235 (L x W overstates a true ellipse by 4/pi, about 27%);
-    docs/clinical-reference.md, "Healing trajectory".
+    L x W overstates a true ellipse by 4/pi (about 27%), and ruler measurements
+    overstate traced areas by about 41% on average: Rogers LC et al., Digital
+    planimetry results in more accurate wound measurements, J Diabetes Sci
+    Technol 2010;4:799-802. docs/clinical-reference.md, "Which area is used".
     """
     length = _number(length_cm, "length_cm")
     width = _number(width_cm, "width_cm")
