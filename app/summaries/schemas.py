@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from app.clinical.trajectory import STATUSES
 from app.core.schemas import StrictSchema
 from app.summaries.chart import MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH
-from app.summaries.services import SORTS
+from app.summaries.dashboard import SORTS
 from app.wounds.models import ETIOLOGIES
 
 
