@@ -344,9 +344,10 @@ def _series_item(row: Any, overrides: dict[str, dict[str, Any]]) -> dict[str, An
 
 
 def _area_point(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    # Keys in the order the API has always printed them (PointSchema's order).
     if item is None:
         return None
-    return {"at": item["at"], "assessment_id": item["assessment_id"], "area_cm2": item["area_cm2"]}
+    return {"at": item["at"], "area_cm2": item["area_cm2"], "assessment_id": item["assessment_id"]}
 
 
 def _procedures(
