@@ -285,3 +285,20 @@ def test_patient_summary_is_what_the_service_builds_and_documents(app, client, n
     }
     assert [w["wound_status"] for w in r.json["wounds"]] == ["healed", "open"]
     assert r.json["radiotherapy_courses"][0]["total_dose_cgy"] == 5000.0
+
+
+# The summaries' operations and documented responses before their split
+# (issue 17): none may go missing.
+DOCUMENTED = {
+    ("/api/v1/dashboard", "get"): {"200", "422", "default"},
+    ("/api/v1/patients/{patient_id}/summary", "get"): {"200", "default"},
+    ("/api/v1/wounds/{wound_id}/trajectory", "get"): {"200", "default"},
+    ("/api/v1/wounds/{wound_id}/trajectory.png", "get"): {"200", "304", "422", "default"},
+    ("/api/v1/wounds/{wound_id}/trajectory.svg", "get"): {"200", "304", "422", "default"},
+}
+
+
+def test_no_summaries_operation_or_response_goes_missing(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for (path, method), responses in DOCUMENTED.items():
+        assert responses <= set(paths[path][method]["responses"]), (path, method)
