@@ -60,7 +60,7 @@ class PatientRows:
 
 def load_patient(session: Session, patient_id: uuid.UUID) -> PatientRows:
     """Load a patient the caller may read (404 otherwise) with their live wounds,
-    assessments, procedures, radiotherapy courses and systemic therapies: nine
+    assessments, procedures, radiotherapy courses and systemic therapies: eight
     SELECTs whatever their number. Audits the read."""
     user = require("clinical:read")
     conn = session.connection()
