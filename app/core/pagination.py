@@ -13,26 +13,50 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.core.errors import field_error
+from app.core.errors import Problem, field_error
 
 
-def _encode(values: list[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime | date) else str(v) for v in values])
+def encode_cursor(values: Sequence[Any]) -> str:
+    """The opaque cursor of a page's last sort values (JSON numbers and strings):
+    base64 of their JSON list, without padding. Every list pages with this."""
+    raw = json.dumps(list(values))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, columns: list[Any]) -> list[Any]:
+def decode_cursor(cursor: str, length: int | None = None) -> list[Any]:
+    """The values ``encode_cursor`` put in ``cursor`` (``length`` of them when
+    given); a 422 naming the cursor when it is not one this service gave out."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(raw, list) or len(raw) != len(columns):
+        if not isinstance(raw, list) or (length is not None and len(raw) != length):
             raise ValueError
+        return raw
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise bad_cursor() from exc
+
+
+def bad_cursor() -> Problem:
+    """The 422 for a cursor this service did not give out (or not for this list)."""
+    return field_error("cursor", "is not a cursor this list gave out; start again without it")
+
+
+def _encode(values: list[Any]) -> str:
+    return encode_cursor(
+        [v.isoformat() if isinstance(v, datetime | date) else str(v) for v in values]
+    )
+
+
+def _decode(cursor: str, columns: list[Any]) -> list[Any]:
+    raw = decode_cursor(cursor, len(columns))
+    try:
         out: list[Any] = []
         for value, col in zip(raw, columns, strict=True):
             ptype = col.type.python_type
@@ -45,10 +69,8 @@ def _decode(cursor: str, columns: list[Any]) -> list[Any]:
             else:
                 out.append(ptype(value))
         return out
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise field_error(
-            "cursor", "is not a cursor this list gave out; start again without it"
-        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise bad_cursor() from exc
 
 
 def paginate(

@@ -55,80 +55,99 @@ def _short_kind(proc: dict[str, Any]) -> str:
 
 
 def _draw(fig: Figure, trajectory: dict[str, Any]) -> None:
-    # lazy: see the module docstring (about 50 MB of RSS only chart requests need)
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-    from matplotlib.lines import Line2D
-
+    """Draw the chart on ``fig``, back to front (the order is the layering)."""
     ax = fig.add_subplot(1, 1, 1)
     series = [s for s in trajectory["series"] if s["area_cm2"] is not None]
     xs = [_dt(s["at"]) for s in series]
     ys = [s["area_cm2"] for s in series]
+    _therapy_bands(ax, trajectory, xs)
+    if xs:
+        _area_curve(ax, series, xs, ys)
+    ymax = max(ys) if ys else 1.0
+    ax.set_ylim(0, ymax * 1.3 if ymax > 0 else 1.0)
+    for proc in trajectory["procedures"]:
+        _procedure(ax, proc)
+    healed_on = trajectory.get("healed_on") if trajectory.get("wound_status") == "healed" else None
+    if healed_on:
+        _healed(ax, date.fromisoformat(healed_on))
+    _frame(ax, trajectory, bool(xs))
+    _grade_legend(ax, series)
 
-    # Anti-angiogenic drug periods as shaded bands behind everything else.
+
+def _therapy_bands(ax: Any, trajectory: dict[str, Any], xs: list[datetime]) -> None:
+    """Anti-angiogenic drug periods as shaded bands behind everything else."""
     bands = ((trajectory.get("therapy") or {}).get("anti_angiogenic_bands")) or []
     for i, band in enumerate(bands):
         start = date.fromisoformat(str(band["start"])[:10])
         stop = date.fromisoformat(str(band["end"])[:10]) if band.get("end") else None
         ax.axvspan(
-            start,  # type: ignore[arg-type]
-            stop or (xs[-1] if xs else start),  # type: ignore[arg-type]
+            start,
+            stop or (xs[-1] if xs else start),
             color="#ffcdd2",
             alpha=0.35,
             lw=0,
             label="anti-angiogenic" if i == 0 else None,
         )
 
-    if xs:
-        ax.plot(xs, ys, color=LINE_COLOR, lw=1.8, zorder=2, label="area (cm²)")
-        colors = [GRADE_COLORS.get(s["ctcae_grade"], GRADE_COLORS[None]) for s in series]
-        ax.scatter(xs, ys, c=colors, s=46, zorder=3, edgecolors="white", linewidths=0.8)
-        for s, x, y in zip(series, xs, ys, strict=True):
-            if s["ctcae_grade"] is not None:
-                mark = "*" if s["overridden"]["ctcae"] else ""
-                ax.annotate(
-                    f"G{s['ctcae_grade']}{mark}",
-                    (x, y),
-                    textcoords="offset points",
-                    xytext=(0, 7),
-                    ha="center",
-                    fontsize=7,
-                    color="#37474f",
-                )
-    ymax = max(ys) if ys else 1.0
-    ax.set_ylim(0, ymax * 1.3 if ymax > 0 else 1.0)
 
-    for proc in trajectory["procedures"]:
-        x = _dt(proc["performed_at"])
-        color = PROCEDURE_COLORS.get(proc["kind"], PROCEDURE_COLORS["other"])
-        ax.axvline(x, color=color, ls="--", lw=1.0, alpha=0.8, zorder=1)  # type: ignore[arg-type]
-        ax.annotate(
-            _short_kind(proc),
-            (x, 1.0),  # type: ignore[arg-type]
-            xycoords=("data", "axes fraction"),
-            xytext=(2, -2),
-            textcoords="offset points",
-            rotation=90,
-            va="top",
-            ha="left",
-            fontsize=7,
-            color=color,
-        )
+def _area_curve(ax: Any, series: list[dict[str, Any]], xs: list[datetime], ys: list[float]) -> None:
+    """The measured areas, each point coloured and labelled by its CTCAE grade
+    (an asterisk when a clinician's override is in force)."""
+    ax.plot(xs, ys, color=LINE_COLOR, lw=1.8, zorder=2, label="area (cm²)")
+    colors = [GRADE_COLORS.get(s["ctcae_grade"], GRADE_COLORS[None]) for s in series]
+    ax.scatter(xs, ys, c=colors, s=46, zorder=3, edgecolors="white", linewidths=0.8)
+    for s, x, y in zip(series, xs, ys, strict=True):
+        if s["ctcae_grade"] is not None:
+            mark = "*" if s["overridden"]["ctcae"] else ""
+            ax.annotate(
+                f"G{s['ctcae_grade']}{mark}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=7,
+                color="#37474f",
+            )
 
-    healed_on = trajectory.get("healed_on") if trajectory.get("wound_status") == "healed" else None
-    if healed_on:
-        healed = date.fromisoformat(healed_on)
-        ax.axvline(healed, color="#2e7d32", lw=2.0, zorder=1)  # type: ignore[arg-type]
-        ax.annotate(
-            "healed",
-            (healed, 0.5),  # type: ignore[arg-type]
-            xycoords=("data", "axes fraction"),
-            xytext=(3, 0),
-            textcoords="offset points",
-            rotation=90,
-            va="center",
-            fontsize=8,
-            color="#2e7d32",
-        )
+
+def _procedure(ax: Any, proc: dict[str, Any]) -> None:
+    """A dashed line at the procedure, labelled with its kind."""
+    x = _dt(proc["performed_at"])
+    color = PROCEDURE_COLORS.get(proc["kind"], PROCEDURE_COLORS["other"])
+    ax.axvline(x, color=color, ls="--", lw=1.0, alpha=0.8, zorder=1)
+    ax.annotate(
+        _short_kind(proc),
+        (x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(2, -2),
+        textcoords="offset points",
+        rotation=90,
+        va="top",
+        ha="left",
+        fontsize=7,
+        color=color,
+    )
+
+
+def _healed(ax: Any, healed: date) -> None:
+    ax.axvline(healed, color="#2e7d32", lw=2.0, zorder=1)
+    ax.annotate(
+        "healed",
+        (healed, 0.5),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, 0),
+        textcoords="offset points",
+        rotation=90,
+        va="center",
+        fontsize=8,
+        color="#2e7d32",
+    )
+
+
+def _frame(ax: Any, trajectory: dict[str, Any], measured: bool) -> None:
+    """Date ticks, the y label and grid, and a title with the status and PAR."""
+    # lazy: see the module docstring (about 50 MB of RSS only chart requests need)
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
     locator = AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
@@ -141,8 +160,13 @@ def _draw(fig: Figure, trajectory: dict[str, Any]) -> None:
     if trajectory.get("par_pct") is not None:
         title += f" (PAR {trajectory['par_pct']:g}%)"
     ax.set_title(title, fontsize=10, loc="left")
-    if not xs:
+    if not measured:
         ax.text(0.5, 0.5, "no measured assessments", transform=ax.transAxes, ha="center")
+
+
+def _grade_legend(ax: Any, series: list[dict[str, Any]]) -> None:
+    """One legend entry per CTCAE grade drawn."""
+    from matplotlib.lines import Line2D  # lazy: see the module docstring
 
     handles = [
         Line2D([], [], marker="o", ls="", color=GRADE_COLORS[g], label=f"CTCAE {g}")

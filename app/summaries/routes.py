@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.extensions import db
-from app.summaries import chart, services
+from app.summaries import chart, dashboard, patient_summary, trajectory
 from app.summaries.schemas import (
     ChartArgsSchema,
     DashboardArgsSchema,
@@ -37,17 +37,17 @@ class TrajectoryResource(MethodView):
         """Healing trajectory: status and the rule behind it, PAR, slopes, projection,
         the series (effective grades), procedures with the area before/after,
         radiotherapy dose at onset and the grade history."""
-        data = services.load_wound(db.session, wound_id)
-        return services.build_trajectory(data), 200, {"ETag": services.data_version(data)}
+        data = trajectory.load_wound(db.session, wound_id)
+        return trajectory.build_trajectory(data), 200, {"ETag": trajectory.data_version(data)}
 
 
 def _chart(wound_id: Any, args: dict[str, Any], fmt: str) -> Response:
-    data = services.load_wound(db.session, wound_id)
-    etag = services.data_version(data, fmt, args["width"], args["height"])
+    data = trajectory.load_wound(db.session, wound_id)
+    etag = trajectory.data_version(data, fmt, args["width"], args["height"])
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if _not_modified(etag):
         return Response(status=304, headers=headers)
-    body = chart.render(services.build_trajectory(data), fmt, args["width"], args["height"])
+    body = chart.render(trajectory.build_trajectory(data), fmt, args["width"], args["height"])
     return Response(body, status=200, mimetype=_MEDIA[fmt], headers=headers)
 
 
@@ -85,7 +85,7 @@ class DashboardResource(MethodView):
         """Open wounds of a clinic, worst first: trajectory status, days since the
         last assessment, overdue flag, latest effective grade, PAR; counts by
         status and grade. Filters, sorting and a cursor."""
-        return services.dashboard(db.session, args)
+        return dashboard.dashboard(db.session, args)
 
 
 @blp.route("/patients/<uuid:patient_id>/summary")
@@ -94,4 +94,4 @@ class PatientSummaryResource(MethodView):
     def get(self, patient_id):
         """A patient's wounds with statuses, radiotherapy courses with total dose,
         and a timeline of procedures and therapy changes."""
-        return services.patient_summary(db.session, patient_id)
+        return patient_summary.patient_summary(db.session, patient_id)

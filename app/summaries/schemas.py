@@ -1,4 +1,11 @@
-"""Query arguments and response shapes of the summaries (documented in OpenAPI)."""
+"""Query arguments and response shapes of the summaries (documented in OpenAPI).
+
+The response schemas dump the summaries' dicts as they are built: fields are
+declared in the order the builders write their keys (the JSON keeps that
+order), and a key a builder leaves out of an entry (e.g. a timeline event's
+``at``) is left out of the dump too. tests/summaries/test_summary_schemas.py
+checks real answers against both the schemas and the OpenAPI document.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,10 @@ from marshmallow import Schema, fields, validate
 
 from app.clinical.trajectory import STATUSES
 from app.core.schemas import StrictSchema
+from app.procedures.models import PROCEDURE_KINDS
 from app.summaries.chart import MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH
-from app.summaries.services import SORTS
+from app.summaries.dashboard import SORTS
+from app.therapy.models import CHANGE_KINDS
 from app.wounds.models import ETIOLOGIES
 
 
@@ -60,10 +69,48 @@ class DashboardArgsSchema(StrictSchema):
     cursor = fields.String(validate=validate.Length(max=2000))
 
 
+# ----------------------------------------------------------------- shared pieces
+
+
+class TrajectoryAreaSchema(Schema):
+    """An area and when it was measured (the trajectory's baseline or latest)."""
+
+    at = fields.String()
+    area_cm2 = fields.Float()
+
+
 class PointSchema(Schema):
     at = fields.String()
     area_cm2 = fields.Float(allow_none=True)
     assessment_id = fields.String()
+
+
+class TrajectoryRulesSchema(Schema):
+    """The thresholds a status was judged by (app/clinical/trajectory.TrajectoryRules)."""
+
+    par_threshold_pct = fields.Float()
+    par_week = fields.Integer()
+    week_window_days = fields.Integer()
+    deteriorating_margin_pct = fields.Float()
+    min_points_for_projection = fields.Integer()
+    min_days_for_projection = fields.Integer()
+    max_projection_days = fields.Integer()
+    min_days_for_trend = fields.Integer()
+    stall_window_days = fields.Integer()
+    stall_min_reduction_pct = fields.Float()
+
+
+class TrajectoryOverriddenSchema(Schema):
+    ctcae = fields.Boolean()
+    rtog = fields.Boolean()
+
+
+class DashboardGradesSchema(Schema):
+    ctcae = fields.Integer(allow_none=True)
+    rtog = fields.Integer(allow_none=True)
+
+
+# -------------------------------------------------------------------- trajectory
 
 
 class SeriesItemSchema(Schema):
@@ -83,17 +130,160 @@ class SeriesItemSchema(Schema):
     )
     ctcae_derived = fields.Integer(allow_none=True)
     rtog_derived = fields.Integer(allow_none=True)
-    overridden = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    overridden = fields.Nested(
+        TrajectoryOverriddenSchema,
+        metadata={"description": "Whether an override is in force per scale"},
+    )
+
+
+class TrajectoryDebridementSchema(Schema):
+    method = fields.String(allow_none=True)
+    to_bleeding = fields.Boolean(allow_none=True)
+
+
+class TrajectoryPrpSchema(Schema):
+    form = fields.String(allow_none=True)
+    volume_ml = fields.Float(allow_none=True)
+    activator = fields.String(allow_none=True)
 
 
 class TrajectoryProcedureSchema(Schema):
     id = fields.String()
     performed_at = fields.String()
-    kind = fields.String()
-    debridement = fields.Dict(allow_none=True)
-    prp = fields.Dict(allow_none=True)
-    area_before = fields.Nested(PointSchema, allow_none=True)
-    area_after = fields.Nested(PointSchema, allow_none=True)
+    kind = fields.String(validate=validate.OneOf(PROCEDURE_KINDS))
+    debridement = fields.Nested(TrajectoryDebridementSchema, allow_none=True)
+    prp = fields.Nested(TrajectoryPrpSchema, allow_none=True)
+    area_before = fields.Nested(
+        PointSchema,
+        allow_none=True,
+        metadata={"description": "Last measured assessment at or before the procedure"},
+    )
+    area_after = fields.Nested(
+        PointSchema, allow_none=True, metadata={"description": "First measured one after it"}
+    )
+
+
+class TrajectoryRadiotherapySchema(Schema):
+    """The wound's radiotherapy course and the dose delivered when it opened."""
+
+    course_id = fields.String()
+    target_site = fields.String()
+    start_date = fields.String()
+    end_date = fields.String(allow_none=True)
+    total_dose_cgy = fields.Float(metadata={"description": "Planned, over all phases"})
+    fractions_planned = fields.Integer()
+    dose_at_onset_cgy = fields.Float(allow_none=True)
+    fraction_number_at_onset = fields.Integer(allow_none=True)
+    onset = fields.String(
+        validate=validate.OneOf(("during", "after", "before", "unknown")),
+        metadata={"description": "When the wound opened relative to the course"},
+    )
+    source = fields.String(
+        allow_none=True, metadata={"description": "Fraction log or planned schedule"}
+    )
+    note = fields.String(allow_none=True)
+
+
+class TrajectoryGradeAtSchema(Schema):
+    value = fields.Integer()
+    at = fields.String()
+    assessment_id = fields.String()
+
+
+class TrajectoryGradeHistorySchema(Schema):
+    """Worst effective grade per scale (first reached) and the latest."""
+
+    worst_ctcae = fields.Nested(TrajectoryGradeAtSchema, allow_none=True)
+    latest_ctcae = fields.Nested(TrajectoryGradeAtSchema, allow_none=True)
+    worst_rtog = fields.Nested(TrajectoryGradeAtSchema, allow_none=True)
+    latest_rtog = fields.Nested(TrajectoryGradeAtSchema, allow_none=True)
+
+
+class TrajectoryTherapyWindowSchema(Schema):
+    start = fields.String()
+    end = fields.String()
+
+
+class TrajectoryDoseBandSchema(Schema):
+    start = fields.String()
+    end = fields.String()
+    dose = fields.Float()
+
+
+class TrajectoryTherapyCourseSchema(Schema):
+    """A systemic course over the healing period with its on-drug bands."""
+
+    id = fields.String()
+    agent = fields.String()
+    agent_code = fields.String(allow_none=True)
+    anti_angiogenic = fields.Boolean()
+    dose_unit = fields.String()
+    start_date = fields.String()
+    stop_date = fields.String(allow_none=True)
+    days_on = fields.Integer()
+    days_off = fields.Integer()
+    exposure_days = fields.Integer()
+    bands = fields.List(fields.Nested(TrajectoryDoseBandSchema))
+
+
+class TrajectoryAntiAngiogenicBandSchema(Schema):
+    therapy_id = fields.String()
+    agent = fields.String()
+    dose_unit = fields.String()
+    start = fields.String()
+    end = fields.String()
+    dose = fields.Float()
+
+
+class TrajectoryDoseChangeSchema(Schema):
+    therapy_id = fields.String()
+    agent = fields.String()
+    effective_on = fields.String()
+    kind = fields.String(validate=validate.OneOf(CHANGE_KINDS))
+    dose = fields.Float(allow_none=True)
+    dose_unit = fields.String()
+    reason = fields.String()
+
+
+class TrajectoryTopicalSchema(Schema):
+    id = fields.String()
+    category = fields.String()
+    product = fields.String()
+    start_date = fields.String()
+    stop_date = fields.String(allow_none=True)
+
+
+class TrajectoryLabSchema(Schema):
+    value = fields.Float()
+    unit = fields.String()
+    taken_at = fields.String()
+    ctcae_term = fields.String(allow_none=True)
+    ctcae_grade = fields.Integer(allow_none=True)
+
+
+class TrajectoryLabsAtProcedureSchema(Schema):
+    procedure_id = fields.String()
+    performed_at = fields.String()
+    labs = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(TrajectoryLabSchema),
+        metadata={"description": "Latest result of each test at or before it, by test"},
+    )
+
+
+class TrajectoryTherapySchema(Schema):
+    """Therapy over the healing period (onset to healing, else today)."""
+
+    window = fields.Nested(TrajectoryTherapyWindowSchema)
+    note = fields.String(
+        metadata={"description": "Only when the window is too long to report; then no therapies"}
+    )
+    therapies = fields.List(fields.Nested(TrajectoryTherapyCourseSchema))
+    anti_angiogenic_bands = fields.List(fields.Nested(TrajectoryAntiAngiogenicBandSchema))
+    dose_changes = fields.List(fields.Nested(TrajectoryDoseChangeSchema))
+    anti_angiogenic_exposure_days = fields.Integer()
+    topical_treatments = fields.List(fields.Nested(TrajectoryTopicalSchema))
+    labs_at_procedures = fields.List(fields.Nested(TrajectoryLabsAtProcedureSchema))
 
 
 class TrajectorySchema(Schema):
@@ -105,9 +295,9 @@ class TrajectorySchema(Schema):
     healed_on = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "|".join(STATUSES)})
     rule = fields.String(metadata={"description": "The rule that decided the status"})
-    rules = fields.Dict(metadata={"description": "Thresholds applied"})
-    baseline = fields.Nested(PointSchema, allow_none=True)
-    latest = fields.Nested(PointSchema, allow_none=True)
+    rules = fields.Nested(TrajectoryRulesSchema, metadata={"description": "Thresholds applied"})
+    baseline = fields.Nested(TrajectoryAreaSchema, allow_none=True)
+    latest = fields.Nested(TrajectoryAreaSchema, allow_none=True)
     par_pct = fields.Float(allow_none=True)
     par_week4_pct = fields.Float(allow_none=True)
     par_week4_note = fields.String(allow_none=True)
@@ -119,15 +309,25 @@ class TrajectorySchema(Schema):
     days_to_closure = fields.Integer(allow_none=True)
     series = fields.List(fields.Nested(SeriesItemSchema))
     procedures = fields.List(fields.Nested(TrajectoryProcedureSchema))
-    radiotherapy = fields.Dict(allow_none=True)
+    radiotherapy = fields.Nested(TrajectoryRadiotherapySchema, allow_none=True)
     dose_at_onset_cgy = fields.Float(allow_none=True)
-    grade_history = fields.Dict()
-    therapy = fields.Dict(allow_none=True)
+    grade_history = fields.Nested(TrajectoryGradeHistorySchema)
+    therapy = fields.Nested(TrajectoryTherapySchema, allow_none=True)
+
+
+# --------------------------------------------------------------------- dashboard
+
+
+class DashboardPatientSchema(Schema):
+    id = fields.String()
+    mrn = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
 
 
 class DashboardItemSchema(Schema):
     wound_id = fields.String()
-    patient = fields.Dict()
+    patient = fields.Nested(DashboardPatientSchema)
     body_site = fields.String()
     laterality = fields.String()
     etiology = fields.String()
@@ -140,23 +340,135 @@ class DashboardItemSchema(Schema):
     last_assessed_at = fields.String(allow_none=True)
     days_since_assessment = fields.Integer()
     overdue = fields.Boolean()
-    latest_grade = fields.Dict()
+    latest_grade = fields.Nested(
+        DashboardGradesSchema, metadata={"description": "Effective grades of the latest assessment"}
+    )
     grade = fields.Integer(allow_none=True)
     grade_3_plus = fields.Boolean()
+
+
+DashboardStatusCountsSchema = Schema.from_dict(
+    {status: fields.Integer() for status in STATUSES}, name="DashboardStatusCountsSchema"
+)
+DashboardGradeCountsSchema = Schema.from_dict(
+    {**{str(g): fields.Integer() for g in range(6)}, "none": fields.Integer()},
+    name="DashboardGradeCountsSchema",
+)
+
+
+class DashboardCountsSchema(Schema):
+    """Over every wound matching the filters except status and grade_min."""
+
+    total = fields.Integer()
+    by_status = fields.Nested(DashboardStatusCountsSchema)
+    by_grade = fields.Nested(
+        DashboardGradeCountsSchema,
+        metadata={"description": "Latest effective grade; none: ungraded"},
+    )
+    overdue = fields.Integer()
+    grade_3_plus = fields.Integer()
 
 
 class DashboardSchema(Schema):
     clinic_id = fields.String()
     overdue_after_days = fields.Integer()
-    rules = fields.Dict()
+    rules = fields.Nested(TrajectoryRulesSchema)
     items = fields.List(fields.Nested(DashboardItemSchema))
     next_cursor = fields.String(allow_none=True)
-    counts = fields.Dict()
+    counts = fields.Nested(DashboardCountsSchema)
+
+
+# --------------------------------------------------------------- patient summary
+
+
+class SummaryPatientSchema(Schema):
+    id = fields.String()
+    clinic_id = fields.String()
+    mrn = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
+    birth_date = fields.String()
+    sex = fields.String()
+
+
+class SummaryWoundSchema(Schema):
+    id = fields.String()
+    body_site = fields.String()
+    laterality = fields.String()
+    etiology = fields.String()
+    onset_date = fields.String()
+    wound_status = fields.String()
+    healed_on = fields.String(allow_none=True)
+    radiotherapy_course_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "|".join(STATUSES)})
+    rule = fields.String()
+    par_pct = fields.Float(allow_none=True)
+    assessment_count = fields.Integer()
+    latest = fields.Nested(TrajectoryAreaSchema, allow_none=True)
+
+
+class SummaryPhaseSchema(Schema):
+    technique = fields.String()
+    dose_per_fraction_cgy = fields.Float()
+    fractions = fields.Integer()
+
+
+class SummaryCourseSchema(Schema):
+    id = fields.String()
+    target_site = fields.String()
+    start_date = fields.String()
+    end_date = fields.String(allow_none=True)
+    total_dose_cgy = fields.Float(metadata={"description": "Planned, over all phases"})
+    fractions = fields.Integer()
+    phases = fields.List(fields.Nested(SummaryPhaseSchema))
+
+
+class SummaryTherapySchema(Schema):
+    id = fields.String()
+    agent = fields.String()
+    anti_angiogenic = fields.Boolean()
+    dose = fields.Float()
+    dose_unit = fields.String()
+    start_date = fields.String()
+    stop_date = fields.String(allow_none=True)
+
+
+TIMELINE_KINDS = (
+    "wound_onset",
+    "wound_healed",
+    "radiotherapy_start",
+    "radiotherapy_end",
+    "procedure",
+    "therapy_start",
+    "therapy_stop",
+    "therapy_change",
+)
+
+
+class SummaryTimelineEventSchema(Schema):
+    """One dated event; which ids it carries depends on its kind."""
+
+    on = fields.String(metadata={"description": "The day (ISO date)"})
+    at = fields.String(metadata={"description": "procedure: the time"})
+    kind = fields.String(validate=validate.OneOf(TIMELINE_KINDS))
+    procedure_kind = fields.String(validate=validate.OneOf(PROCEDURE_KINDS))
+    procedure_id = fields.String()
+    wound_id = fields.String(metadata={"description": "wound_* and procedure events"})
+    course_id = fields.String(metadata={"description": "radiotherapy_* events"})
+    therapy_id = fields.String(metadata={"description": "therapy_* events"})
+    anti_angiogenic = fields.Boolean(metadata={"description": "therapy_start and therapy_stop"})
+    change = fields.String(
+        validate=validate.OneOf(CHANGE_KINDS), metadata={"description": "therapy_change"}
+    )
+    label = fields.String(metadata={"description": "The event in words"})
 
 
 class PatientSummarySchema(Schema):
-    patient = fields.Dict()
-    wounds = fields.List(fields.Dict())
-    radiotherapy_courses = fields.List(fields.Dict())
-    systemic_therapies = fields.List(fields.Dict())
-    timeline = fields.List(fields.Dict())
+    patient = fields.Nested(SummaryPatientSchema)
+    wounds = fields.List(fields.Nested(SummaryWoundSchema))
+    radiotherapy_courses = fields.List(fields.Nested(SummaryCourseSchema))
+    systemic_therapies = fields.List(fields.Nested(SummaryTherapySchema))
+    timeline = fields.List(
+        fields.Nested(SummaryTimelineEventSchema),
+        metadata={"description": "By day, then time, then causal order"},
+    )

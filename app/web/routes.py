@@ -50,8 +50,7 @@ from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.radiotherapy.models import RadiotherapyCourse
 from app.radiotherapy.services import dose_on
-from app.summaries import chart
-from app.summaries import services as summaries
+from app.summaries import chart, dashboard, patient_summary, trajectory
 from app.summaries.schemas import DashboardArgsSchema
 from app.web import auth
 from app.wounds.models import Wound
@@ -328,7 +327,7 @@ def overview() -> ResponseReturnValue:
     if not clinics:
         return _error_page(404, "No clinic", "Your account belongs to no clinic yet.")
     args, errors = _dashboard_args(clinics)
-    board = summaries.dashboard(db.session, args)
+    board = dashboard.dashboard(db.session, args)
     filters = {
         "status": request.args.getlist("status"),
         "grade_min": request.args.get("grade_min", ""),
@@ -347,7 +346,7 @@ def overview() -> ResponseReturnValue:
         errors=errors,
         statuses=PAGE_STATUSES[:-1],
         etiologies=("radiation_dermatitis", "radiation_ulcer", "surgical", "pressure", "other"),
-        sorts=summaries.SORTS,
+        sorts=dashboard.SORTS,
         next_args=next_args,
     )
 
@@ -358,7 +357,7 @@ def overview() -> ResponseReturnValue:
 @bp.get("/web/patients/<uuid:patient_id>")
 def patient(patient_id: uuid.UUID) -> ResponseReturnValue:
     """Wounds, radiotherapy courses with the dose delivered so far, and the timeline."""
-    summary = summaries.patient_summary(db.session, patient_id)
+    summary = patient_summary.patient_summary(db.session, patient_id)
     today = datetime.now(UTC).date()
     doses: dict[str, Any] = {}
     for course in summary["radiotherapy_courses"]:
@@ -374,8 +373,8 @@ def patient(patient_id: uuid.UUID) -> ResponseReturnValue:
 
 
 def _wound_context(wound_id: uuid.UUID) -> dict[str, Any]:
-    data = summaries.load_wound(db.session, wound_id)
-    traj = summaries.build_trajectory(data)
+    data = trajectory.load_wound(db.session, wound_id)
+    traj = trajectory.build_trajectory(data)
     pat = get_record(db.session, Patient, data.wound["patient_id"])
     listing = photo_services.list_photos(db.session, wound_id, {"limit": 500})
     photos = [p for p in listing["items"] if getattr(p, "deleted_at", None) is None]
@@ -409,14 +408,14 @@ def wound_report(wound_id: uuid.UUID) -> ResponseReturnValue:
 @bp.get("/web/wounds/<uuid:wound_id>/chart.svg")
 def wound_chart(wound_id: uuid.UUID) -> ResponseReturnValue:
     """The API's healing-curve chart, for pages (cookie auth)."""
-    data = summaries.load_wound(db.session, wound_id)
+    data = trajectory.load_wound(db.session, wound_id)
     width = _bounded_int("width", 800, chart.MIN_WIDTH, chart.MAX_WIDTH)
     height = _bounded_int("height", 400, chart.MIN_HEIGHT, chart.MAX_HEIGHT)
-    etag = summaries.data_version(data, "svg", width, height)
+    etag = trajectory.data_version(data, "svg", width, height)
     headers = {"Cache-Control": "private, no-cache", "ETag": etag}
     if etag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
         return Response(status=304, headers=headers)
-    body = chart.render(summaries.build_trajectory(data), "svg", width, height)
+    body = chart.render(trajectory.build_trajectory(data), "svg", width, height)
     return Response(body, mimetype="image/svg+xml", headers=headers)
 
 

@@ -251,18 +251,18 @@ def _measure(app, label: str, results: list[dict]) -> None:
     from app.auth.models import User
     from app.core.access import Principal
     from app.extensions import db
-    from app.summaries import services
+    from app.summaries import dashboard, trajectory
 
     nurse, wid = _seed(app)
     calls: dict[str, Callable[[], Any]] = {
-        "dashboard_first_page": lambda: services.dashboard(
+        "dashboard_first_page": lambda: dashboard.dashboard(
             db.session, {"limit": 50, "sort": "priority"}
         ),
-        "dashboard_filtered_page": lambda: services.dashboard(
+        "dashboard_filtered_page": lambda: dashboard.dashboard(
             db.session,
             {"limit": 50, "sort": "priority", "site": "fold", "status": ["stalled", "on_track"]},
         ),
-        "trajectory": lambda: services.build_trajectory(services.load_wound(db.session, wid)),
+        "trajectory": lambda: trajectory.build_trajectory(trajectory.load_wound(db.session, wid)),
     }
     urls = {
         "dashboard_first_page": "/api/v1/dashboard?limit=50",

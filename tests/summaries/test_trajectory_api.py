@@ -420,7 +420,7 @@ def test_status_from_deciding_points_matches_full_series():
     from datetime import UTC, datetime
 
     from app.clinical.trajectory import Measurement, TrajectoryRules, compute_trajectory
-    from app.summaries.services import statuses_for
+    from app.summaries.statuses import statuses_for
 
     rng = random.Random(20261128)
     rules_list = [TrajectoryRules(), TrajectoryRules(par_threshold_pct=55, par_week=3)]
@@ -467,7 +467,7 @@ def test_an_assessment_exactly_on_the_window_start_keeps_its_neighbours():
     from datetime import UTC, datetime
 
     from app.clinical.trajectory import Measurement, TrajectoryRules, compute_trajectory
-    from app.summaries.services import _status_indices, statuses_for
+    from app.summaries.statuses import _status_indices, statuses_for
 
     rules = TrajectoryRules()
     t0 = datetime(2024, 1, 1, 9, tzinfo=UTC)
@@ -496,7 +496,7 @@ def test_stored_instant_matches_the_database(app, clinic, nurse):
 
     from app.assessments.models import Assessment
     from app.extensions import db
-    from app.summaries.services import _stored
+    from app.summaries.statuses import _stored
 
     wid = h.wound(app, clinic, h.patient(app, clinic))
     instants = [
