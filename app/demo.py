@@ -319,9 +319,9 @@ def _seed_case(load: _Loader, clinic: Clinic, today: date) -> None:
 
 def _anlotinib(load: _Loader, patient: Any, start: date) -> None:
     """After radiotherapy: anlotinib 12 mg daily, 2 weeks on, 1 week off (the report)."""
-    svc = _optional_services("app.therapy.services")
+    svc = _optional_services("app.therapy.courses")
     if svc is None:
-        _skip(load.report, "systemic therapy: app/therapy/services.py is missing")
+        _skip(load.report, "systemic therapy: app/therapy/courses.py is missing")
         return
     from app.therapy.models import SystemicTherapy
     from app.therapy.schemas import SystemicTherapySchema

@@ -276,7 +276,7 @@ def _therapy_context(session: Session, data: WoundData) -> dict[str, Any] | None
     the wound healed, else to today. Lab results come in one query for all
     procedures, so the number of queries does not grow with them."""
     try:
-        from app.therapy import services as therapy_services
+        from app.therapy import context as therapy_services
     except ImportError:
         return None
     context_fn = getattr(therapy_services, "therapy_context", None)
