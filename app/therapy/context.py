@@ -1,7 +1,7 @@
 """The therapy read API other features build on (summaries, exports, dashboard).
 
-Names and return shapes are stable. They do NOT check permissions or write audit events: call
-them after loading the patient / wound with ``get_record`` (or inside a job that
+Names and return shapes are stable. They do NOT check permissions or write
+audit events: call them after loading the patient / wound with ``get_record`` (or inside a job that
 already scoped its clinic). Every value returned is JSON-ready (dates and
 datetimes as ISO 8601 strings, ids as strings).
 
