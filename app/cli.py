@@ -65,8 +65,6 @@ def seed_demo_command(if_absent: bool) -> None:
     report = seed_demo(current_app._get_current_object())  # type: ignore[attr-defined]
     created = ", ".join(f"{n} {kind}" for kind, n in sorted(report.created.items()))
     click.echo(f"{DEMO_CLINIC}: {created or 'nothing new (already loaded)'}.")
-    for what in report.skipped:
-        click.echo(f"Skipped {what}.")
     click.echo(f"Demo users (password {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_USERS:
         click.echo(f"  {email:28} {role}")

@@ -22,7 +22,6 @@ The patient's name and every cohort name are obviously fictitious.
 
 from __future__ import annotations
 
-import importlib
 import math
 import random
 import uuid
@@ -37,12 +36,21 @@ from flask import Flask, g
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
+from app.assessments import services as assessment_services
+from app.assessments.models import Assessment
+from app.assessments.schemas import AssessmentSchema
 from app.auth.models import User
 from app.auth.services import hash_password
 from app.clinics import services as clinic_services
 from app.clinics.models import Clinic
 from app.core.access import Principal
 from app.extensions import db
+from app.procedures import services as procedure_services
+from app.procedures.models import Procedure
+from app.procedures.schemas import ProcedureSchema
+from app.therapy import courses as therapy_courses
+from app.therapy.models import SystemicTherapy
+from app.therapy.schemas import SystemicTherapySchema
 
 DEMO_CLINIC = "Demo Wound Clinic"
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented demo credential, README
@@ -73,10 +81,9 @@ SEED_WOUND_ID = demo_id("wound", "seed")
 
 @dataclass
 class SeedReport:
-    """What one run created (0 everywhere on a repeat run) and what it skipped."""
+    """What one run created (0 everywhere on a repeat run)."""
 
     created: dict[str, int] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
 
     def count(self, kind: str) -> None:
         self.created[kind] = self.created.get(kind, 0) + 1
@@ -127,15 +134,6 @@ def _at(day: date, hour: int = 10) -> str:
     if day >= datetime.now(UTC).date():
         hour = 0
     return datetime.combine(day, time(hour, 0), tzinfo=UTC).isoformat()
-
-
-def _optional_services(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
 
 
 # --- people -----------------------------------------------------------------
@@ -319,13 +317,6 @@ def _seed_case(load: _Loader, clinic: Clinic, today: date) -> None:
 
 def _anlotinib(load: _Loader, patient: Any, start: date) -> None:
     """After radiotherapy: anlotinib 12 mg daily, 2 weeks on, 1 week off (the report)."""
-    svc = _optional_services("app.therapy.services")
-    if svc is None:
-        _skip(load.report, "systemic therapy: app/therapy/services.py is missing")
-        return
-    from app.therapy.models import SystemicTherapy
-    from app.therapy.schemas import SystemicTherapySchema
-
     load.create(
         "systemic_therapy",
         SystemicTherapy,
@@ -339,7 +330,7 @@ def _anlotinib(load: _Loader, patient: Any, start: date) -> None:
             "days_off": 7,
             "start_date": start.isoformat(),
         },
-        lambda d: svc.create_therapy(load.session, patient, d),
+        lambda d: therapy_courses.create_therapy(load.session, patient, d),
     )
 
 
@@ -365,13 +356,6 @@ def _assessment(
     notes: str | None = None,
     infection: bool = False,
 ) -> None:
-    svc = _optional_services("app.assessments.services")
-    if svc is None:
-        _skip(load.report, "assessments: app/assessments/services.py is missing")
-        return
-    from app.assessments.models import Assessment
-    from app.assessments.schemas import AssessmentSchema
-
     epi, gran, slough, necrotic = tissue
     body: dict[str, Any] = {
         "id": str(record_id),
@@ -409,20 +393,13 @@ def _assessment(
         Assessment,
         AssessmentSchema,
         body,
-        lambda d: svc.create_assessment(load.session, wound, d),
+        lambda d: assessment_services.create_assessment(load.session, wound, d),
     )
 
 
 def _debridement_with_prp(
     load: _Loader, wound: Any, record_id: uuid.UUID, day: date, number: int
 ) -> None:
-    svc = _optional_services("app.procedures.services")
-    schemas = _optional_services("app.procedures.schemas")
-    if svc is None or schemas is None:
-        _skip(load.report, "procedures: app/procedures/services.py or schemas.py is missing")
-        return
-    from app.procedures.models import Procedure
-
     body = {
         "id": str(record_id),
         "performed_at": _at(day, 11),
@@ -439,9 +416,9 @@ def _debridement_with_prp(
     load.create(
         "procedure",
         Procedure,
-        schemas.ProcedureSchema,
+        ProcedureSchema,
         body,
-        lambda d: svc.create_procedure(load.session, wound, d),
+        lambda d: procedure_services.create_procedure(load.session, wound, d),
     )
 
 
@@ -452,11 +429,6 @@ def _mark_healed(session: Session, wound: Any, healed_on: date) -> None:
 
     changes = WoundUpdateSchema().load({"status": "healed", "healed_on": healed_on.isoformat()})
     wound_services.update_wound(session, wound, changes)
-
-
-def _skip(report: SeedReport, what: str) -> None:
-    if what not in report.skipped:
-        report.skipped.append(what)
 
 
 # --- the synthetic cohort ---------------------------------------------------------

@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 DoseSource = Literal["fraction_log", "planned_schedule"]
 
@@ -93,7 +93,17 @@ class DoseAtDate:
         }
 
 
-def planned_total_dose(phases: Sequence[Phase]) -> float:
+class PlannedPhase(Protocol):
+    """What the planned total reads of a phase: a Phase, or a stored phase row."""
+
+    @property
+    def dose_per_fraction_cgy(self) -> float: ...
+
+    @property
+    def fractions(self) -> int: ...
+
+
+def planned_total_dose(phases: Sequence[PlannedPhase]) -> float:
     """Total prescribed dose in cGy: sum of dose per fraction x fractions over phases.
 
     Source: the prescription itself (ICRU Report 50/62 convention of reporting

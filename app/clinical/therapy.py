@@ -164,8 +164,9 @@ def validate_schedule(s: Schedule) -> None:
             stopped = True
 
 
-def _last_day(s: Schedule) -> date | None:
-    """Last day of the course: stop_date, or the day before a 'stopped' change."""
+def last_day(s: Schedule) -> date | None:
+    """Last day of the course (inclusive): stop_date, or the day before a
+    'stopped' change, whichever comes first; None for an open-ended course."""
     ends = [c.effective_on - timedelta(days=1) for c in s.changes if c.kind == "stopped"]
     if s.stop_date is not None:
         ends.append(s.stop_date)
@@ -173,7 +174,7 @@ def _last_day(s: Schedule) -> date | None:
 
 
 def _in_course(s: Schedule, on: date) -> bool:
-    last = _last_day(s)
+    last = last_day(s)
     return s.start_date <= on and (last is None or on <= last)
 
 
@@ -233,7 +234,7 @@ def on_drug(s: Schedule, on: date) -> bool:
     e.g. anlotinib 14 days on / 7 off: day 14 on, day 15 off, day 22 on.
     """
     validate_schedule(s)
-    return _on_drug(s, _sorted_changes(s), _last_day(s), on)
+    return _on_drug(s, _sorted_changes(s), last_day(s), on)
 
 
 def dose_on(s: Schedule, on: date) -> float | None:
@@ -244,7 +245,7 @@ def dose_on(s: Schedule, on: date) -> float | None:
     toxicity, as in the anlotinib label's 12 -> 10 -> 8 mg steps).
     """
     validate_schedule(s)
-    return _dose_on(s, _sorted_changes(s), _last_day(s), on)
+    return _dose_on(s, _sorted_changes(s), last_day(s), on)
 
 
 def doses_on(s: Schedule, days: Iterable[date]) -> list[float | None]:
@@ -257,7 +258,7 @@ def doses_on(s: Schedule, days: Iterable[date]) -> list[float | None]:
     """
     validate_schedule(s)
     changes = _sorted_changes(s)
-    last = _last_day(s)
+    last = last_day(s)
     return [_dose_on(s, changes, last, day) for day in days]
 
 
@@ -302,9 +303,9 @@ def find_overlap(schedules: Sequence[Schedule]) -> tuple[Schedule, Schedule] | N
     A course without stop_date or 'stopped' change is open-ended.
     """
     for i, first in enumerate(schedules):
-        first_end = _last_day(first)
+        first_end = last_day(first)
         for second in schedules[i + 1 :]:
-            second_end = _last_day(second)
+            second_end = last_day(second)
             starts_before_second_ends = second_end is None or first.start_date <= second_end
             ends_after_second_starts = first_end is None or second.start_date <= first_end
             if starts_before_second_ends and ends_after_second_starts:
@@ -315,3 +316,107 @@ def find_overlap(schedules: Sequence[Schedule]) -> tuple[Schedule, Schedule] | N
 def overlapping(schedules: Sequence[Schedule]) -> bool:
     """Whether any two of ``schedules`` (one agent's) overlap in time; see find_overlap."""
     return find_overlap(schedules) is not None
+
+
+def schedule_bands(s: Schedule, start: date, end: date) -> list[tuple[date, date, float | None]]:
+    """``on_off_bands(s, start, end)``, without walking every day.
+
+    dose_on is constant between the days where the schedule can change: the
+    course's first day and the day after its last, each cycle's first day and
+    first day off, and each change's date. So dose_on is asked only on those
+    days (and on ``start``), and each answer covers the days up to the next one:
+    the same bands (same source as dose_on) for a fraction of the work over a
+    healing period of months. ValueError as on_off_bands (invalid schedule,
+    checked first; end < start).
+    """
+    validate_schedule(s)
+    if end < start:
+        raise ValueError("end must not be before start")
+    one = timedelta(days=1)
+    edges = {start, s.start_date, *(c.effective_on for c in s.changes)}
+    last = last_day(s)
+    if last is not None:
+        edges.add(last + one)
+    length = s.days_on + s.days_off
+    # The first cycle start on or before ``start`` (the course start when later).
+    cycle = s.start_date + timedelta(days=max(0, (start - s.start_date).days // length) * length)
+    while cycle <= end:
+        edges.add(cycle)
+        edges.add(cycle + timedelta(days=s.days_on))
+        cycle += timedelta(days=length)
+    days = sorted(d for d in edges if start <= d <= end)
+    changes = _sorted_changes(s)
+    bands: list[tuple[date, date, float | None]] = []
+    for i, day in enumerate(days):
+        dose = _dose_on(s, changes, last, day)
+        until = days[i + 1] - one if i + 1 < len(days) else end
+        if bands and bands[-1][2] == dose:
+            bands[-1] = (bands[-1][0], until, dose)
+        else:
+            bands.append((day, until, dose))
+    return bands
+
+
+def days_covered(bands: Iterable[tuple[date, date]]) -> int:
+    """Calendar days in the union of inclusive (first day, last day) bands.
+
+    A day inside several bands counts once (two anti-angiogenic agents taken on
+    the same day are one day of exposure); a band whose last day is before its
+    first covers nothing. Bands may come in any order.
+    """
+    days = 0
+    counted_to: date | None = None  # the last day already counted
+    for first, last in sorted(bands):
+        if counted_to is not None and first <= counted_to:
+            first = counted_to + timedelta(days=1)
+        if last >= first:
+            days += (last - first).days + 1
+            counted_to = last
+    return days
+
+
+def on_drug_bands(s: Schedule, start: date, end: date) -> list[tuple[date, date]]:
+    """The bands of [start, end] on which ``s`` is on drug (see on_drug), as
+    inclusive (first day, last day) pairs in date order: schedule_bands without
+    the off-drug gaps and the doses. ValueError as schedule_bands."""
+    return [(b0, b1) for b0, b1, dose in schedule_bands(s, start, end) if dose is not None]
+
+
+def union_exposure_days(schedules: Iterable[Schedule], start: date, end: date) -> int:
+    """Calendar days in [start, end] (both inclusive) on which at least one of
+    ``schedules`` is on drug (see on_drug); a day on two drugs counts once.
+
+    The count of ``{day for day in window if any(on_drug(s, day) for s in
+    schedules)}`` from the on-drug bands, without walking the days. An empty
+    window (end < start) or no schedules has 0 days. ValueError for an invalid
+    schedule when the window is not empty (as on_drug).
+    """
+    if end < start:
+        return 0
+    return days_covered(band for s in schedules for band in on_drug_bands(s, start, end))
+
+
+def cycles_in(s: Schedule, start: date, end: date) -> list[tuple[int, date, date]]:
+    """The cycles of ``s`` touching [start, end], as (number, first day, last day),
+    each clipped to the window and to the course (start_date to last_day).
+
+    Numbers as cycle_number (calendar cycles of days_on + days_off from
+    start_date; holds do not shift them). Empty when the window and the course
+    do not meet. ValueError as validate_schedule.
+    """
+    validate_schedule(s)
+    last = last_day(s)
+    lo = max(start, s.start_date)
+    hi = end if last is None else min(end, last)
+    if hi < lo:
+        return []
+    length = s.days_on + s.days_off
+    out: list[tuple[int, date, date]] = []
+    number = (lo - s.start_date).days // length + 1
+    cycle_start = s.start_date + timedelta(days=(number - 1) * length)
+    while cycle_start <= hi:
+        cycle_end = cycle_start + timedelta(days=length - 1)
+        out.append((number, max(cycle_start, lo), min(cycle_end, hi)))
+        number += 1
+        cycle_start += timedelta(days=length)
+    return out

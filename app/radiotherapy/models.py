@@ -6,6 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clinical.dose import planned_total_dose
 from app.core.db import Base, RecordMixin
 
 TECHNIQUES = ("imrt", "vmat", "3dcrt", "sbrt", "srt", "electron", "brachytherapy", "other")
@@ -31,7 +32,8 @@ class RadiotherapyCourse(RecordMixin, Base):
 
     @property
     def total_dose_cgy(self) -> float:
-        return float(sum(p.dose_per_fraction_cgy * p.fractions for p in self.phases))
+        """The planned total of the phases (app.clinical.dose, the one definition)."""
+        return planned_total_dose(self.phases)
 
 
 class RadiotherapyPhase(Base):

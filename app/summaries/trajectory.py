@@ -35,6 +35,7 @@ from app.core.formats import iso
 from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
 from app.summaries.statuses import rules_dict, trajectory_rules
+from app.therapy.context import therapy_context, topicals_for_wound
 from app.therapy.models import LabResult
 from app.wounds.models import Wound
 
@@ -205,21 +206,14 @@ def load_wound(session: Session, wound_id: uuid.UUID) -> WoundData:
     return data
 
 
-def _therapy_context(session: Session, data: WoundData) -> dict[str, Any] | None:
-    """Therapy over the healing period, from app/therapy/services.py when it offers
-    ``therapy_context`` (None otherwise): anti-angiogenic bands and dose changes,
-    the wound's topical treatments, and the latest blood counts at each procedure.
+def _therapy_context(session: Session, data: WoundData) -> dict[str, Any]:
+    """Therapy over the healing period (app.therapy.context): anti-angiogenic
+    bands and dose changes, the wound's topical treatments, and the latest blood
+    counts at each procedure.
 
     The period runs from the onset (or first assessment, if earlier) to the day
     the wound healed, else to today. Lab results come in one query for all
     procedures, so the number of queries does not grow with them."""
-    try:
-        from app.therapy import services as therapy_services
-    except ImportError:
-        return None
-    context_fn = getattr(therapy_services, "therapy_context", None)
-    if context_fn is None:
-        return None
     w = data.wound
     start = w["onset_date"]
     if data.assessments:
@@ -231,11 +225,10 @@ def _therapy_context(session: Session, data: WoundData) -> dict[str, Any] | None
             end = max(end, data.assessments[-1]["assessed_at"].date())
     end = max(end, start)
     try:
-        block: dict[str, Any] = dict(context_fn(session, w["patient_id"], start, end))
+        block: dict[str, Any] = dict(therapy_context(session, w["patient_id"], start, end))
     except ValueError as exc:  # e.g. a window longer than the therapy module allows
         block = {"window": {"start": iso(start), "end": iso(end)}, "note": str(exc)}
-    topicals_fn = getattr(therapy_services, "topicals_for_wound", None)
-    block["topical_treatments"] = topicals_fn(session, w["id"]) if topicals_fn else []
+    block["topical_treatments"] = topicals_for_wound(session, w["id"])
     block["labs_at_procedures"] = _labs_at_procedures(session, w["patient_id"], data.procedures)
     return block
 

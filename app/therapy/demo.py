@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.therapy import services
+from app.therapy import courses, labs
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange
 from app.therapy.schemas import LabResultSchema, SystemicTherapySchema, TherapyChangeSchema
 
@@ -70,7 +70,7 @@ def _lab(
         "unit": unit,
         "taken_at": _at(day),
     }
-    _create(session, LabResult, body, lambda d: services.create_lab(session, patient, d), counts)
+    _create(session, LabResult, body, lambda d: labs.create_lab(session, patient, d), counts)
 
 
 def seed_therapy_demo(
@@ -105,7 +105,7 @@ def seed_therapy_demo(
             session,
             SystemicTherapy,
             body,
-            lambda d: services.create_therapy(session, seed_patient, d),
+            lambda d: courses.create_therapy(session, seed_patient, d),
             counts,
         )
 
@@ -124,7 +124,7 @@ def seed_therapy_demo(
             session,
             SystemicTherapy,
             body,
-            lambda d, p=patient: services.create_therapy(session, p, d),
+            lambda d, p=patient: courses.create_therapy(session, p, d),
             counts,
         )
         low_day = start + timedelta(days=19)  # day 20 of cycle 1
@@ -143,7 +143,7 @@ def seed_therapy_demo(
                 session,
                 TherapyChange,
                 change,
-                lambda d, t=therapy: services.add_change(session, t, d),
+                lambda d, t=therapy: courses.add_change(session, t, d),
                 counts,
             )
         recovered = start + timedelta(days=40)  # day 20 of cycle 2

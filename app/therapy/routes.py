@@ -10,7 +10,7 @@ from app.core.etags import etag_header
 from app.core.schemas import HistorySchema, ListArgsSchema, page_schema
 from app.extensions import db
 from app.patients.models import Patient
-from app.therapy import services
+from app.therapy import courses, labs, topicals, writes
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
 from app.therapy.schemas import (
     ExposureArgsSchema,
@@ -48,7 +48,7 @@ def _write_parent(model, parent_id):
     """
     require("clinical:write")
     parent = get_record(db.session, model, parent_id, audit_read=False, for_update=True)
-    services.lock_on_sqlite(db.session, parent)
+    writes.lock_on_sqlite(db.session, parent)
     return parent
 
 
@@ -62,7 +62,7 @@ class TherapiesResource(MethodView):
     def get(self, args, patient_id):
         """The patient's systemic therapy courses, by start date."""
         patient = records.load_parent(db.session, Patient, patient_id)
-        return services.list_therapies(db.session, patient, args)
+        return courses.list_therapies(db.session, patient, args)
 
     @blp.arguments(SystemicTherapySchema)
     @blp.response(201, SystemicTherapySchema)
@@ -76,7 +76,7 @@ class TherapiesResource(MethodView):
         (days_on_positive), stop_date before start_date (stop_before_start).
         """
         patient = _write_parent(Patient, patient_id)
-        therapy, created = services.create_therapy(db.session, patient, data)
+        therapy, created = courses.create_therapy(db.session, patient, data)
         return therapy, 201 if created else 200, etag_header(therapy)
 
 
@@ -95,14 +95,14 @@ class TherapyResource(MethodView):
     def patch(self, changes, therapy_id):
         """Amend a course (If-Match). It must stay consistent with its recorded changes."""
         therapy = get_record(db.session, SystemicTherapy, therapy_id, "clinical:write")
-        therapy = services.update_therapy(db.session, therapy, changes)
+        therapy = courses.update_therapy(db.session, therapy, changes)
         return therapy, 200, etag_header(therapy)
 
     @blp.response(200, SystemicTherapySchema)
     def delete(self, therapy_id):
         """Mark a course deleted (If-Match). An admin can restore it."""
         therapy = get_record(db.session, SystemicTherapy, therapy_id, "clinical:write")
-        therapy = services.delete_therapy(db.session, therapy)
+        therapy = courses.delete_therapy(db.session, therapy)
         return therapy, 200, etag_header(therapy)
 
 
@@ -120,7 +120,7 @@ class TherapyRestoreResource(MethodView):
     @blp.response(200, SystemicTherapySchema)
     def post(self, therapy_id):
         """Undo a delete (admin); refused (422) if another course of the agent now overlaps."""
-        therapy = services.restore_therapy(db.session, therapy_id)
+        therapy = courses.restore_therapy(db.session, therapy_id)
         return therapy, 200, etag_header(therapy)
 
 
@@ -131,7 +131,7 @@ class TherapyChangesResource(MethodView):
     def get(self, args, therapy_id):
         """The course's dated changes, in date order."""
         therapy = records.load_parent(db.session, SystemicTherapy, therapy_id)
-        return services.list_changes(db.session, therapy, args)
+        return courses.list_changes(db.session, therapy, args)
 
     @blp.arguments(TherapyChangeSchema)
     @blp.response(201, TherapyChangeSchema)
@@ -147,7 +147,7 @@ class TherapyChangesResource(MethodView):
         (change_sequence: resumed without a hold, anything after stopped).
         """
         therapy = _write_parent(SystemicTherapy, therapy_id)
-        change, created = services.add_change(db.session, therapy, data)
+        change, created = courses.add_change(db.session, therapy, data)
         return change, 201 if created else 200, etag_header(change)
 
 
@@ -169,7 +169,7 @@ class TherapyChangeResource(MethodView):
         (If-Match). The course must keep its rules (422 naming the field and the
         rule, as when the change was recorded); its version moves too."""
         change = get_record(db.session, TherapyChange, change_id, "clinical:write")
-        change = services.update_change(db.session, change, changes)
+        change = courses.update_change(db.session, change, changes)
         return change, 200, etag_header(change)
 
     @blp.response(200, TherapyChangeSchema)
@@ -178,7 +178,7 @@ class TherapyChangeResource(MethodView):
         """Withdraw a change recorded by mistake (If-Match). 409 when the course would
         break a rule without it (a resume left without its hold). An admin can restore it."""
         change = get_record(db.session, TherapyChange, change_id, "clinical:write")
-        change = services.delete_change(db.session, change)
+        change = courses.delete_change(db.session, change)
         return change, 200, etag_header(change)
 
 
@@ -198,7 +198,7 @@ class TherapyChangeRestoreResource(MethodView):
     def post(self, change_id):
         """Undo a delete (admin). 409 when the course as it now stands would break a
         rule with the change back."""
-        change = services.restore_change(db.session, change_id)
+        change = courses.restore_change(db.session, change_id)
         return change, 200, etag_header(change)
 
 
@@ -211,7 +211,7 @@ class TherapyExposureResource(MethodView):
         (both inclusive). Cycles run on the calendar from the start date; a hold does
         not shift them."""
         therapy = get_record(db.session, SystemicTherapy, therapy_id)
-        return services.exposure(therapy, args.get("from_"), args.get("to"))
+        return courses.exposure(therapy, args.get("from_"), args.get("to"))
 
 
 # --- topical treatments -----------------------------------------------------------
@@ -224,7 +224,7 @@ class TopicalsResource(MethodView):
     def get(self, args, wound_id):
         """Topical and supportive treatments of the wound, by start date."""
         wound = records.load_parent(db.session, Wound, wound_id)
-        return services.list_topicals(db.session, wound, args)
+        return topicals.list_topicals(db.session, wound, args)
 
     @blp.arguments(TopicalTreatmentSchema)
     @blp.response(201, TopicalTreatmentSchema)
@@ -233,7 +233,7 @@ class TopicalsResource(MethodView):
     def post(self, data, wound_id):
         """Record a topical treatment; stop_date must not be before start_date."""
         wound = _write_parent(Wound, wound_id)
-        topical, created = services.create_topical(db.session, wound, data)
+        topical, created = topicals.create_topical(db.session, wound, data)
         return topical, 201 if created else 200, etag_header(topical)
 
 
@@ -252,14 +252,14 @@ class TopicalResource(MethodView):
     def patch(self, changes, topical_id):
         """Amend a topical treatment (If-Match), e.g. set its stop date."""
         topical = get_record(db.session, TopicalTreatment, topical_id, "clinical:write")
-        topical = services.update_topical(db.session, topical, changes)
+        topical = topicals.update_topical(db.session, topical, changes)
         return topical, 200, etag_header(topical)
 
     @blp.response(200, TopicalTreatmentSchema)
     def delete(self, topical_id):
         """Mark a topical treatment deleted (If-Match)."""
         topical = get_record(db.session, TopicalTreatment, topical_id, "clinical:write")
-        topical = services.delete_topical(db.session, topical)
+        topical = topicals.delete_topical(db.session, topical)
         return topical, 200, etag_header(topical)
 
 
@@ -291,7 +291,7 @@ class LabsResource(MethodView):
     def get(self, args, patient_id):
         """The patient's lab results, oldest first; `test` filters one test."""
         patient = records.load_parent(db.session, Patient, patient_id)
-        return services.list_labs(db.session, patient, args)
+        return labs.list_labs(db.session, patient, args)
 
     @blp.arguments(LabResultSchema)
     @blp.response(201, LabResultSchema)
@@ -305,7 +305,7 @@ class LabsResource(MethodView):
         accepted_unit), on `value` for an impossible magnitude (plausible_range).
         """
         patient = _write_parent(Patient, patient_id)
-        lab, created = services.create_lab(db.session, patient, data)
+        lab, created = labs.create_lab(db.session, patient, data)
         return lab, 201 if created else 200, etag_header(lab)
 
 
@@ -324,14 +324,14 @@ class LabResource(MethodView):
     def patch(self, changes, lab_id):
         """Amend a result (If-Match); it is converted and graded again."""
         lab = get_record(db.session, LabResult, lab_id, "clinical:write")
-        lab = services.update_lab(db.session, lab, changes)
+        lab = labs.update_lab(db.session, lab, changes)
         return lab, 200, etag_header(lab)
 
     @blp.response(200, LabResultSchema)
     def delete(self, lab_id):
         """Mark a result deleted (If-Match)."""
         lab = get_record(db.session, LabResult, lab_id, "clinical:write")
-        lab = services.delete_lab(db.session, lab)
+        lab = labs.delete_lab(db.session, lab)
         return lab, 200, etag_header(lab)
 
 

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 from app.clinical import labs
 from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema
 from app.therapy.models import CHANGE_KINDS, LAB_TESTS, TOPICAL_CATEGORIES
+from app.therapy.schedules import active_changes, derived_today
 
 _POSITIVE = validate.Range(
     min=0, min_inclusive=False, error="must be greater than 0 (rule: dose_positive)"
@@ -100,13 +101,9 @@ class SystemicTherapySchema(RecordSchema):
     derived = fields.Method("_derived", dump_only=True)
 
     def _changes(self, obj: Any) -> list[dict[str, Any]]:
-        from app.therapy.services import active_changes
-
         return TherapyChangeSchema(many=True).dump(active_changes(obj))
 
     def _derived(self, obj: Any) -> dict[str, Any]:
-        from app.therapy.services import derived_today
-
         return derived_today(obj)
 
 

@@ -277,3 +277,54 @@ def test_to_dict_is_json_ready() -> None:
         "changes": [{"effective_on": "2022-06-13", "kind": "dose_reduced", "dose": 10.0}],
     }
     assert ANLOTINIB.to_dict()["stop_date"] is None
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        (Schedule(START, None, 0, 7, 12.0), "days_on must be at least 1"),
+        (Schedule(START, None, 14, -1, 12.0), "days_off must be 0 or more"),
+        (Schedule(START, None, 14, 7, -1.0), "dose must be a positive number"),
+        (Schedule(START, day(0), 14, 7, 12.0), "stop_date must not be before start_date"),
+        (
+            Schedule(START, None, 14, 7, 12.0, (Change(day(3), "paused"),)),
+            "unknown change kind 'paused'; expected one of dose_reduced, held, resumed, stopped",
+        ),
+        (
+            Schedule(START, None, 14, 7, 12.0, (Change(day(3), "held"), Change(day(5), "held"))),
+            "held change while already held",
+        ),
+        (
+            Schedule(START, None, 14, 7, 12.0, (Change(day(3), "resumed"),)),
+            "resumed change without an earlier hold",
+        ),
+    ],
+)
+def test_validate_schedule_messages_are_exact(schedule: Schedule, message: str) -> None:
+    # app/therapy maps a message to the field and rule it names by its first
+    # words, so the whole text is part of the contract.
+    with pytest.raises(ValueError) as raised:
+        validate_schedule(schedule)
+    assert str(raised.value) == message
+
+
+def test_reversed_window_message_is_exact() -> None:
+    with pytest.raises(ValueError) as raised:
+        exposure_days(ANLOTINIB, day(5), day(4))
+    assert str(raised.value) == "end must not be before start"
+
+
+def test_validate_schedule_accepts_the_edge_values() -> None:
+    # A dose below 1 (e.g. 0.5 mg), a one-day course, a change on day 1, and a
+    # hold after a resume: each on the allowed side of its rule.
+    validate_schedule(Schedule(START, START, 1, 0, 0.5))
+    validate_schedule(Schedule(START, None, 14, 7, 12.0, (Change(START, "held"),)))
+    validate_schedule(Schedule(START, None, 14, 7, 1.0, (Change(day(3), "dose_reduced", 0.5),)))
+    again = (Change(day(3), "held"), Change(day(5), "resumed"), Change(day(8), "held"))
+    validate_schedule(Schedule(START, None, 14, 7, 12.0, again))
+
+
+def test_overlap_when_the_first_starts_on_the_last_day_of_the_second() -> None:
+    earlier = Schedule(START, day(21), 14, 7, 12.0)
+    starts_on_its_last_day = Schedule(day(21), None, 14, 7, 10.0)
+    assert find_overlap([starts_on_its_last_day, earlier]) == (starts_on_its_last_day, earlier)

@@ -520,11 +520,7 @@ def test_stored_instant_matches_the_database(app, clinic, nurse):
 
 def test_therapy_block(app, clinic, nurse):
     """Anti-angiogenic bands over the healing period, topical treatments and the
-    blood counts at each procedure (once app/therapy offers therapy_context)."""
-    from app.therapy import services as therapy_services
-
-    if not hasattr(therapy_services, "therapy_context"):
-        pytest.skip("app/therapy/services.py has no therapy_context yet")
+    blood counts at each procedure."""
     from app.therapy.models import LabResult, SystemicTherapy, TopicalTreatment
 
     pid = h.patient(app, clinic)

@@ -77,7 +77,7 @@ def seeded(nurse, patient, wound):
 
 def test_therapy_context_window(ctx, seeded):
     from app.extensions import db
-    from app.therapy.services import therapy_context
+    from app.therapy.context import therapy_context
 
     out = therapy_context(db.session, seeded["patient"], date(2022, 6, 1), date(2022, 6, 30))
     assert out["window"] == {"start": "2022-06-01", "end": "2022-06-30"}
@@ -115,7 +115,7 @@ def test_therapy_context_window(ctx, seeded):
 
 def test_exposure_days_union_of_agents(ctx, seeded):
     from app.extensions import db
-    from app.therapy.services import anti_angiogenic_exposure_days
+    from app.therapy.context import anti_angiogenic_exposure_days
 
     pid = seeded["patient"]
     assert anti_angiogenic_exposure_days(db.session, pid, date(2022, 6, 14), date(2022, 6, 15)) == 1
@@ -130,7 +130,7 @@ def test_exposure_days_union_of_agents(ctx, seeded):
 
 def test_lab_grades_before_and_worst(ctx, seeded):
     from app.extensions import db
-    from app.therapy.services import lab_grades_before, worst_lab_grades
+    from app.therapy.context import lab_grades_before, worst_lab_grades
 
     pid = seeded["patient"]
     before_prp = lab_grades_before(db.session, pid, datetime(2022, 6, 20, 8, 0, tzinfo=UTC))
@@ -151,7 +151,7 @@ def test_lab_grades_before_and_worst(ctx, seeded):
 
 def test_topicals_for_wound_without_notes(ctx, seeded):
     from app.extensions import db
-    from app.therapy.services import topicals_for_wound
+    from app.therapy.context import topicals_for_wound
 
     out = topicals_for_wound(db.session, seeded["wound"])
     assert [(t["category"], t["start_date"], t["stop_date"]) for t in out] == [
@@ -177,7 +177,7 @@ def _in_request_as(app, user_id):
 def test_seed_therapy_demo(app, factory, clinic, nurse):
     from app.extensions import db
     from app.patients.models import Patient
-    from app.therapy import services
+    from app.therapy import context as services
     from app.therapy.demo import SEED_THERAPY_ID, seed_therapy_demo
     from app.therapy.models import SystemicTherapy
 

@@ -58,7 +58,7 @@ def schedules(draw: Any) -> sched.Schedule:
     length=st.integers(0, 200),
 )
 def test_schedule_bands_equal_the_day_by_day_bands(s, offset, length):
-    from app.therapy.services import schedule_bands
+    from app.clinical.therapy import schedule_bands
 
     start = D0 + timedelta(days=offset)
     end = start + timedelta(days=length)
@@ -66,7 +66,7 @@ def test_schedule_bands_equal_the_day_by_day_bands(s, offset, length):
 
 
 def test_schedule_bands_refuses_what_the_clinical_function_refuses():
-    from app.therapy.services import schedule_bands
+    from app.clinical.therapy import schedule_bands
 
     bad = sched.Schedule(D0, None, 14, 7, 12.0, (sched.Change(D0, "resumed"),))
     for fn in (schedule_bands, sched.on_off_bands):
@@ -83,7 +83,7 @@ def _reference_context(session: Any, patient_id: uuid.UUID, start: date, end: da
     import sqlalchemy as sa
 
     from app.therapy.models import SystemicTherapy
-    from app.therapy.services import active_changes, schedule_of
+    from app.therapy.schedules import active_changes, schedule_of
 
     def iso(value: date | None) -> str | None:
         return value.isoformat() if value is not None else None
@@ -255,7 +255,7 @@ def stored(app, clinic):
 )
 def test_therapy_context_equals_the_orm_algorithm(app, stored, offset, length):
     from app.extensions import db
-    from app.therapy.services import anti_angiogenic_exposure_days, therapy_context
+    from app.therapy.context import anti_angiogenic_exposure_days, therapy_context
 
     start = D0 + timedelta(days=offset)
     end = start + timedelta(days=length)
@@ -270,7 +270,7 @@ def test_therapy_context_equals_the_orm_algorithm(app, stored, offset, length):
 
 def test_lab_grades_before_latest_live_result_per_test_in_test_order(app, stored):
     from app.extensions import db
-    from app.therapy.services import lab_grades_before
+    from app.therapy.context import lab_grades_before
 
     with app.app_context():
         at = datetime.combine(D0 + timedelta(days=12), datetime.min.time(), UTC)
@@ -285,8 +285,8 @@ def test_helpers_see_the_callers_unflushed_therapy_rows(app, stored, clinic):
     """The helpers do not autoflush for nothing, but a course added and not yet
     flushed in the same session is still read."""
     from app.extensions import db
+    from app.therapy.context import therapy_context
     from app.therapy.models import SystemicTherapy
-    from app.therapy.services import therapy_context
 
     with app.app_context():
         db.session.add(

@@ -593,7 +593,7 @@ def test_concurrent_resume_and_withdrawn_hold_never_both_land(
     from sqlalchemy import event
 
     from app.extensions import db
-    from app.therapy import services
+    from app.therapy import courses as services
     from tests.factories import Actor
 
     course = _course(nurse, patient)
