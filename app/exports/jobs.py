@@ -49,6 +49,7 @@ from flask.cli import with_appcontext
 
 from app.core import audit
 from app.core.db import utcnow
+from app.core.formats import iso
 from app.exports.models import ExportJob
 
 log = logging.getLogger(__name__)
@@ -422,8 +423,8 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
     ttl = timedelta(hours=int(app.config.get("EXPORT_TTL_HOURS", 72)))
     details = {
         "format": fmt,
-        "from": job.date_from.isoformat() if job.date_from else None,
-        "to": job.date_to.isoformat() if job.date_to else None,
+        "from": iso(job.date_from),
+        "to": iso(job.date_to),
         "row_counts": row_counts,
         "attempt": attempt,
     }
