@@ -2,8 +2,9 @@
 
 ``run_export(job_id)`` does the work in its own app context and database
 connections, whoever calls it:
-- with ``REDIS_URL`` set, the request enqueues ``rq_task`` on the RQ queue
-  ``EXPORT_QUEUE`` (default "exports") and ``flask --app wsgi worker`` runs it;
+- with ``REDIS_URL`` set, the request enqueues ``RQ_TASK`` (app/worker.py) on the
+  RQ queue ``EXPORT_QUEUE`` (default "exports") and ``flask --app wsgi worker``
+  runs it;
 - without Redis, the request starts a daemon thread that calls it.
 
 Crash safety and idempotency:
@@ -42,10 +43,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import click
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context
-from flask.cli import with_appcontext
+from flask import Flask, current_app
 
 from app.core import audit
 from app.core.db import utcnow
@@ -59,27 +58,13 @@ HEARTBEAT_SECONDS = 1.0  # progress and liveness are written at most this often
 DEFAULT_QUEUE = "exports"
 CONTENT_TYPE = "application/zip"
 
-_bound_app: Flask | None = None
+# The function RQ imports to run a job. It builds the worker's app, so it lives
+# beside the app factory (app/worker.py), not here: a string, not an import.
+RQ_TASK = "app.worker.rq_task"
 
 
 class LostOwnership(Exception):
     """The job was taken from this attempt (marked stale, retried elsewhere)."""
-
-
-def bind_app(app: Flask) -> None:
-    """The app an in-process RQ worker runs jobs with (the worker command sets it)."""
-    global _bound_app
-    _bound_app = app
-
-
-def _app() -> Flask:
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
-    if _bound_app is not None:
-        return _bound_app
-    from app import create_app
-
-    return create_app()
 
 
 def stale_seconds(app: Flask) -> int:
@@ -118,7 +103,7 @@ def enqueue(app: Flask, job_id: uuid.UUID) -> None:
     if app.config.get("REDIS_URL"):
         try:
             rq_queue(app).enqueue(
-                "app.exports.jobs.rq_task",
+                RQ_TASK,
                 str(job_id),
                 job_timeout=int(app.config.get("EXPORT_JOB_TIMEOUT", 6 * 3600)),
                 result_ttl=3600,
@@ -139,11 +124,6 @@ def enqueue(app: Flask, job_id: uuid.UUID) -> None:
         target=run_export, args=(job_id, app), name=f"export-{job_id}", daemon=True
     )
     thread.start()
-
-
-def rq_task(job_id: str) -> str:
-    """The RQ entry point: run the export with the worker's app."""
-    return run_export(uuid.UUID(job_id), _app())
 
 
 # ---------------------------------------------------------------------------
@@ -276,7 +256,7 @@ def run_export(job_id: uuid.UUID, app: Flask | None = None) -> str:
     Safe to call twice, from anywhere: only the caller that claims the queued
     job does the work.
     """
-    app = app or _app()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     with app.app_context():
         engine = _engine(app)
         try:
@@ -467,25 +447,3 @@ def _attempt_of(key: str) -> int:
     name = key.rsplit("/", 1)[-1]
     digits = name.removeprefix("attempt-").removesuffix(".zip")
     return int(digits) if digits.isdigit() else 0
-
-
-# ---------------------------------------------------------------------------
-# CLI
-
-
-@click.command("worker")
-@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-@with_appcontext
-def worker_command(burst: bool) -> None:
-    """Run an RQ worker for export jobs (needs REDIS_URL)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("REDIS_URL"):
-        raise click.ClickException(
-            "REDIS_URL is not set. Without Redis, exports run in a thread of the app process."
-        )
-    from rq import Worker
-
-    bind_app(app)
-    queue = rq_queue(app)
-    click.echo(f"export worker listening on queue {queue.name!r}")
-    Worker([queue], connection=queue.connection).work(burst=burst)
