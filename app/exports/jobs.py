@@ -46,7 +46,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from app.core import audit
+from app.core import audit, metrics
 from app.core.db import utcnow
 from app.core.formats import iso
 from app.exports.models import ExportJob
@@ -84,6 +84,34 @@ def _engine(app: Flask) -> sa.Engine:
 
 # ---------------------------------------------------------------------------
 # Queueing
+
+
+QUEUE_STATUSES = ("queued", "running")
+
+
+def queue_depth() -> dict[str, float]:
+    """Export jobs waiting or running now, by status, from the shared database."""
+    from app.extensions import db
+
+    counts = dict(
+        db.session.execute(
+            sa.select(ExportJob.status, sa.func.count())
+            .where(ExportJob.status.in_(QUEUE_STATUSES))
+            .group_by(ExportJob.status)
+        ).all()
+    )
+    return {status: counts.get(status, 0) for status in QUEUE_STATUSES}
+
+
+def register_queue_gauge(app: Flask) -> None:
+    """Report the queue depth at /metrics (``woundtrack_export_jobs{status}``)."""
+    metrics.register_gauge(
+        app,
+        "woundtrack_export_jobs",
+        "Export jobs by status (queued + running = the job queue depth)",
+        "status",
+        queue_depth,
+    )
 
 
 def rq_queue(app: Flask) -> Any:
