@@ -345,7 +345,7 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
     from app.auth.models import User
     from app.clinics.services import has_grant
     from app.exports import deid
-    from app.exports.dataset import Selection, counts
+    from app.exports.queries import Selection, counts
     from app.exports.writers import write_files
     from app.extensions import db
 
