@@ -342,11 +342,9 @@ def _zip_member(zf: zipfile.ZipFile, path: Path) -> None:
 
 
 def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> None:
+    """Write, zip, store and publish this attempt's result (or fail the job when
+    the requester's research grant has gone)."""
     from app.auth.models import User
-    from app.clinics.services import has_grant
-    from app.exports import deid
-    from app.exports.queries import Selection, counts
-    from app.exports.writers import write_files
     from app.extensions import db
 
     session = db.session
@@ -354,46 +352,79 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
     assert job is not None
     user = session.get(User, job.requested_by)
     assert user is not None
-    if user.role == "researcher" and not has_grant(session, user.id, job.clinic_id):
+    sel = _selection(app, engine, job, user, attempt)
+    if sel is None:
+        return
+    fmt = job.format  # read before the rollback expires the job
+    storage = app.extensions["storage"]
+    session.rollback()  # release the read transaction; the work uses its own connection
+
+    with _long_lived_objects_frozen(), tempfile.TemporaryDirectory(prefix="export-") as tmp:
+        zip_path = Path(tmp) / "export.zip"
+        row_counts, total = _write_zip(engine, job_id, attempt, sel, fmt, zip_path)
+        _heartbeat(engine, job_id, attempt)
+        key = f"exports/{job_id}/attempt-{attempt}.zip"
+        storage.put_file(key, zip_path, CONTENT_TYPE)
+        size = zip_path.stat().st_size
+    _publish(app, engine, job, user, attempt, key, size, row_counts, total)
+
+
+def _selection(app: Flask, engine: sa.Engine, job: ExportJob, user: Any, attempt: int) -> Any:
+    """What the job exports, pseudonymised for its requester; None (and the job
+    failed) when a researcher's grant was revoked since the request."""
+    from app.clinics.services import has_grant
+    from app.exports import deid
+    from app.exports.queries import Selection
+    from app.extensions import db
+
+    if user.role == "researcher" and not has_grant(db.session, user.id, job.clinic_id):
         _set_failed(
             engine,
-            job_id,
+            job.id,
             attempt,
             "The clinic's research grant for you is no longer active; nothing was exported.",
         )
-        return
-    sel = Selection(
+        return None
+    return Selection(
         clinic_id=job.clinic_id,
         date_from=job.date_from,
         date_to=job.date_to,
         key=deid.pseudonym_key(app.config["SECRET_KEY"], user.id),
     )
-    fmt = job.format
-    storage = app.extensions["storage"]
-    session.rollback()  # release the read transaction; the work uses its own connection
 
-    with (
-        _long_lived_objects_frozen(),
-        tempfile.TemporaryDirectory(prefix="export-") as tmp,
-        engine.connect() as conn,
-    ):
-        workdir = Path(tmp) / "files"
-        workdir.mkdir()
+
+class _Progress:
+    """Counts the source rows written and reports them with a heartbeat.
+
+    At most one heartbeat (an UPDATE and a commit) per HEARTBEAT_SECONDS: a
+    batch takes milliseconds, and staleness is judged in minutes."""
+
+    def __init__(self, engine: sa.Engine, job_id: uuid.UUID, attempt: int, total: int) -> None:
+        self._beat = (engine, job_id, attempt)
+        self.total = total
+        self.done = 0
+        self._last_beat = time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS:
+            _heartbeat(*self._beat, progress_done=min(self.done, self.total))
+            self._last_beat = time.monotonic()
+
+
+def _write_zip(
+    engine: sa.Engine, job_id: uuid.UUID, attempt: int, sel: Any, fmt: str, zip_path: Path
+) -> tuple[dict[str, int], int]:
+    """Write the export's files beside ``zip_path`` and zip them into it;
+    return the row counts and the number of source rows."""
+    from app.exports.queries import counts
+    from app.exports.writers import write_files
+
+    workdir = zip_path.parent / "files"
+    workdir.mkdir()
+    with engine.connect() as conn:
         total = sum(counts(conn, sel).values())
         _heartbeat(engine, job_id, attempt, progress_total=total)
-        done = 0
-        last_beat = time.monotonic()
-
-        def progress(n: int) -> None:
-            # At most one heartbeat (an UPDATE and a commit) per HEARTBEAT_SECONDS:
-            # a batch takes milliseconds, and staleness is judged in minutes.
-            nonlocal done, last_beat
-            done += n
-            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
-                _heartbeat(engine, job_id, attempt, progress_done=min(done, total))
-                last_beat = time.monotonic()
-
-        zip_path = Path(tmp) / "export.zip"
         # Level 1: text compresses ~5x even so, at a fraction of the default's CPU.
         # Each finished file is compressed by a helper thread while the next table
         # is produced (zlib releases the GIL, so the two overlap).
@@ -411,7 +442,7 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
                 sel,
                 fmt,
                 workdir,
-                progress,
+                _Progress(engine, job_id, attempt, total),
                 manifest_request=f"/api/v1/exports/{job_id}",
                 transaction_time=utcnow().isoformat(),
                 file_done=add_to_zip,
@@ -422,15 +453,29 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
                     add_to_zip(path)
             for future in zipping.values():
                 future.result()
-        _heartbeat(engine, job_id, attempt)
-        key = f"exports/{job_id}/attempt-{attempt}.zip"
-        storage.put_file(key, zip_path, CONTENT_TYPE)
-        size = zip_path.stat().st_size
+    return row_counts, total
 
+
+def _publish(
+    app: Flask,
+    engine: sa.Engine,
+    job: ExportJob,
+    user: Any,
+    attempt: int,
+    key: str,
+    size: int,
+    row_counts: dict[str, int],
+    total: int,
+) -> None:
+    """Mark the job done with this attempt's stored result, and audit it, in one
+    transaction conditional on still owning the attempt (else LostOwnership,
+    and the file is deleted)."""
+    storage = app.extensions["storage"]
+    job_id = job.id  # the first read since the rollback reloads the job, as before
     finished = _now()
     ttl = timedelta(hours=int(app.config.get("EXPORT_TTL_HOURS", 72)))
     details = {
-        "format": fmt,
+        "format": job.format,
         "from": iso(job.date_from),
         "to": iso(job.date_to),
         "row_counts": row_counts,
