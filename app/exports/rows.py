@@ -61,7 +61,8 @@ def _copied(first: str, last: str) -> slice:
     names = list(ASSESSMENT_POSITION)[span]
     written = [c.name for c in ASSESSMENT_COLUMNS]
     start = written.index(first)
-    assert written[start : start + len(names)] == names, (first, last)
+    if written[start : start + len(names)] != names:
+        raise RuntimeError(f"assessment columns {first}..{last} differ from the dictionary")
     return span
 
 
