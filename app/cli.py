@@ -14,8 +14,8 @@ from app.extensions import db
 
 def init_app(app: Flask) -> None:
     from app.core import backup
-    from app.exports.jobs import worker_command
     from app.photos.cli import storage_check
+    from app.worker import worker_command
 
     for command in (create_admin, seed_demo_command, worker_command, storage_check):
         app.cli.add_command(command)

@@ -2,9 +2,10 @@
 
 - ``woundtrack_http_requests_total{method, route, status}``
 - ``woundtrack_http_request_duration_seconds{method, route}`` (histogram)
-- ``woundtrack_export_jobs{status}``: export jobs queued / running now (the job
-  queue depth), read from the database at scrape time, so every instance
-  reports the same shared queue.
+- gauges registered by the domains (``register_gauge``), read at scrape time:
+  ``woundtrack_export_jobs{status}``, export jobs queued / running now (the job
+  queue depth), registered by app/exports, so every instance reports the same
+  shared queue.
 
 Labels are route templates (``/api/v1/patients/<uuid:patient_id>``), never
 concrete paths, so no record id or other patient data reaches the metrics.
@@ -20,8 +21,9 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask import Flask, Response, abort, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -47,7 +49,7 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-QUEUE_STATUSES = ("queued", "running")
+_GAUGES = "metrics.gauges"  # app.extensions key: name -> _ScrapedGauge
 
 
 def init_app(app: Flask) -> None:
@@ -73,27 +75,36 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", _metrics)
 
 
-def _queue_depth() -> bytes:
-    """Export jobs waiting or running, from the shared database."""
-    from app.exports.models import ExportJob
-    from app.extensions import db
+# A gauge read at scrape time: label value -> value.
+GaugeCallback = Callable[[], Mapping[str, float]]
 
+
+@dataclass(frozen=True)
+class _ScrapedGauge:
+    help: str
+    label: str
+    read: GaugeCallback
+
+
+def register_gauge(app: Flask, name: str, help: str, label: str, read: GaugeCallback) -> None:
+    """Report the gauge ``name{label=...}`` on every scrape of ``app``'s /metrics,
+    with the values ``read()`` returns then (label value -> value).
+
+    This is how a domain adds a metric that must be read fresh from the shared
+    database (the export queue depth), so that every instance reports the same
+    value, without this core module importing the domain. Registering a name
+    again replaces it.
+    """
+    app.extensions.setdefault(_GAUGES, {})[name] = _ScrapedGauge(help, label, read)
+
+
+def _scraped_gauges() -> bytes:
+    """The registered gauges, read now, in the exposition format."""
     registry = CollectorRegistry()
-    gauge = Gauge(
-        "woundtrack_export_jobs",
-        "Export jobs by status (queued + running = the job queue depth)",
-        ["status"],
-        registry=registry,
-    )
-    counts = dict(
-        db.session.execute(
-            sa.select(ExportJob.status, sa.func.count())
-            .where(ExportJob.status.in_(QUEUE_STATUSES))
-            .group_by(ExportJob.status)
-        ).all()
-    )
-    for status in QUEUE_STATUSES:
-        gauge.labels(status).set(counts.get(status, 0))
+    for name, spec in current_app.extensions.get(_GAUGES, {}).items():
+        gauge = Gauge(name, spec.help, [spec.label], registry=registry)
+        for value, count in spec.read().items():
+            gauge.labels(value).set(count)
     return generate_latest(registry)
 
 
@@ -124,4 +135,4 @@ def _metrics() -> Response:
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)
-    return Response(body + _queue_depth(), mimetype=CONTENT_TYPE_LATEST)
+    return Response(body + _scraped_gauges(), mimetype=CONTENT_TYPE_LATEST)

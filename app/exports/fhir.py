@@ -33,8 +33,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.exports import deid
-from app.exports.dataset import BATCHES, TABLES, Selection
-from app.exports.writers import Progress, write_json
+from app.exports.dataset import BATCHES, Progress
+from app.exports.dictionary import TABLES
+from app.exports.queries import Selection
 
 EXT_BASE = "https://woundtrack.example/fhir/StructureDefinition/"
 STUDY_DAY_URL = EXT_BASE + "study-day"
@@ -222,6 +223,12 @@ def _rows(conn: sa.Connection, sel: Selection, table: str) -> Iterator[list[dict
     names = [c.name for c in TABLES[table]]
     for batch in BATCHES[table](conn, sel):
         yield [dict(zip(names, r, strict=True)) for r in batch]
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """A small JSON document (the manifest)."""
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
 
 
 def write_ndjson(

@@ -2,8 +2,9 @@
 
 ``run_export(job_id)`` does the work in its own app context and database
 connections, whoever calls it:
-- with ``REDIS_URL`` set, the request enqueues ``rq_task`` on the RQ queue
-  ``EXPORT_QUEUE`` (default "exports") and ``flask --app wsgi worker`` runs it;
+- with ``REDIS_URL`` set, the request enqueues ``RQ_TASK`` (app/worker.py) on the
+  RQ queue ``EXPORT_QUEUE`` (default "exports") and ``flask --app wsgi worker``
+  runs it;
 - without Redis, the request starts a daemon thread that calls it.
 
 Crash safety and idempotency:
@@ -42,13 +43,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import click
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context
-from flask.cli import with_appcontext
+from flask import Flask, current_app
 
-from app.core import audit
+from app.core import audit, metrics
 from app.core.db import utcnow
+from app.core.formats import iso
 from app.exports.models import ExportJob
 
 log = logging.getLogger(__name__)
@@ -58,27 +58,13 @@ HEARTBEAT_SECONDS = 1.0  # progress and liveness are written at most this often
 DEFAULT_QUEUE = "exports"
 CONTENT_TYPE = "application/zip"
 
-_bound_app: Flask | None = None
+# The function RQ imports to run a job. It builds the worker's app, so it lives
+# beside the app factory (app/worker.py), not here: a string, not an import.
+RQ_TASK = "app.worker.rq_task"
 
 
 class LostOwnership(Exception):
     """The job was taken from this attempt (marked stale, retried elsewhere)."""
-
-
-def bind_app(app: Flask) -> None:
-    """The app an in-process RQ worker runs jobs with (the worker command sets it)."""
-    global _bound_app
-    _bound_app = app
-
-
-def _app() -> Flask:
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
-    if _bound_app is not None:
-        return _bound_app
-    from app import create_app
-
-    return create_app()
 
 
 def stale_seconds(app: Flask) -> int:
@@ -100,6 +86,34 @@ def _engine(app: Flask) -> sa.Engine:
 # Queueing
 
 
+QUEUE_STATUSES = ("queued", "running")
+
+
+def queue_depth() -> dict[str, float]:
+    """Export jobs waiting or running now, by status, from the shared database."""
+    from app.extensions import db
+
+    counts = dict(
+        db.session.execute(
+            sa.select(ExportJob.status, sa.func.count())
+            .where(ExportJob.status.in_(QUEUE_STATUSES))
+            .group_by(ExportJob.status)
+        ).all()
+    )
+    return {status: counts.get(status, 0) for status in QUEUE_STATUSES}
+
+
+def register_queue_gauge(app: Flask) -> None:
+    """Report the queue depth at /metrics (``woundtrack_export_jobs{status}``)."""
+    metrics.register_gauge(
+        app,
+        "woundtrack_export_jobs",
+        "Export jobs by status (queued + running = the job queue depth)",
+        "status",
+        queue_depth,
+    )
+
+
 def rq_queue(app: Flask) -> Any:
     from redis import Redis
     from rq import Queue
@@ -117,7 +131,7 @@ def enqueue(app: Flask, job_id: uuid.UUID) -> None:
     if app.config.get("REDIS_URL"):
         try:
             rq_queue(app).enqueue(
-                "app.exports.jobs.rq_task",
+                RQ_TASK,
                 str(job_id),
                 job_timeout=int(app.config.get("EXPORT_JOB_TIMEOUT", 6 * 3600)),
                 result_ttl=3600,
@@ -138,11 +152,6 @@ def enqueue(app: Flask, job_id: uuid.UUID) -> None:
         target=run_export, args=(job_id, app), name=f"export-{job_id}", daemon=True
     )
     thread.start()
-
-
-def rq_task(job_id: str) -> str:
-    """The RQ entry point: run the export with the worker's app."""
-    return run_export(uuid.UUID(job_id), _app())
 
 
 # ---------------------------------------------------------------------------
@@ -275,7 +284,7 @@ def run_export(job_id: uuid.UUID, app: Flask | None = None) -> str:
     Safe to call twice, from anywhere: only the caller that claims the queued
     job does the work.
     """
-    app = app or _app()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     with app.app_context():
         engine = _engine(app)
         try:
@@ -333,11 +342,9 @@ def _zip_member(zf: zipfile.ZipFile, path: Path) -> None:
 
 
 def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> None:
+    """Write, zip, store and publish this attempt's result (or fail the job when
+    the requester's research grant has gone)."""
     from app.auth.models import User
-    from app.clinics.services import has_grant
-    from app.exports import deid
-    from app.exports.dataset import Selection, counts
-    from app.exports.writers import write_files
     from app.extensions import db
 
     session = db.session
@@ -345,46 +352,79 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
     assert job is not None
     user = session.get(User, job.requested_by)
     assert user is not None
-    if user.role == "researcher" and not has_grant(session, user.id, job.clinic_id):
+    sel = _selection(app, engine, job, user, attempt)
+    if sel is None:
+        return
+    fmt = job.format  # read before the rollback expires the job
+    storage = app.extensions["storage"]
+    session.rollback()  # release the read transaction; the work uses its own connection
+
+    with _long_lived_objects_frozen(), tempfile.TemporaryDirectory(prefix="export-") as tmp:
+        zip_path = Path(tmp) / "export.zip"
+        row_counts, total = _write_zip(engine, job_id, attempt, sel, fmt, zip_path)
+        _heartbeat(engine, job_id, attempt)
+        key = f"exports/{job_id}/attempt-{attempt}.zip"
+        storage.put_file(key, zip_path, CONTENT_TYPE)
+        size = zip_path.stat().st_size
+    _publish(app, engine, job, user, attempt, key, size, row_counts, total)
+
+
+def _selection(app: Flask, engine: sa.Engine, job: ExportJob, user: Any, attempt: int) -> Any:
+    """What the job exports, pseudonymised for its requester; None (and the job
+    failed) when a researcher's grant was revoked since the request."""
+    from app.clinics.services import has_grant
+    from app.exports import deid
+    from app.exports.queries import Selection
+    from app.extensions import db
+
+    if user.role == "researcher" and not has_grant(db.session, user.id, job.clinic_id):
         _set_failed(
             engine,
-            job_id,
+            job.id,
             attempt,
             "The clinic's research grant for you is no longer active; nothing was exported.",
         )
-        return
-    sel = Selection(
+        return None
+    return Selection(
         clinic_id=job.clinic_id,
         date_from=job.date_from,
         date_to=job.date_to,
         key=deid.pseudonym_key(app.config["SECRET_KEY"], user.id),
     )
-    fmt = job.format
-    storage = app.extensions["storage"]
-    session.rollback()  # release the read transaction; the work uses its own connection
 
-    with (
-        _long_lived_objects_frozen(),
-        tempfile.TemporaryDirectory(prefix="export-") as tmp,
-        engine.connect() as conn,
-    ):
-        workdir = Path(tmp) / "files"
-        workdir.mkdir()
+
+class _Progress:
+    """Counts the source rows written and reports them with a heartbeat.
+
+    At most one heartbeat (an UPDATE and a commit) per HEARTBEAT_SECONDS: a
+    batch takes milliseconds, and staleness is judged in minutes."""
+
+    def __init__(self, engine: sa.Engine, job_id: uuid.UUID, attempt: int, total: int) -> None:
+        self._beat = (engine, job_id, attempt)
+        self.total = total
+        self.done = 0
+        self._last_beat = time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS:
+            _heartbeat(*self._beat, progress_done=min(self.done, self.total))
+            self._last_beat = time.monotonic()
+
+
+def _write_zip(
+    engine: sa.Engine, job_id: uuid.UUID, attempt: int, sel: Any, fmt: str, zip_path: Path
+) -> tuple[dict[str, int], int]:
+    """Write the export's files beside ``zip_path`` and zip them into it;
+    return the row counts and the number of source rows."""
+    from app.exports.queries import counts
+    from app.exports.writers import write_files
+
+    workdir = zip_path.parent / "files"
+    workdir.mkdir()
+    with engine.connect() as conn:
         total = sum(counts(conn, sel).values())
         _heartbeat(engine, job_id, attempt, progress_total=total)
-        done = 0
-        last_beat = time.monotonic()
-
-        def progress(n: int) -> None:
-            # At most one heartbeat (an UPDATE and a commit) per HEARTBEAT_SECONDS:
-            # a batch takes milliseconds, and staleness is judged in minutes.
-            nonlocal done, last_beat
-            done += n
-            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
-                _heartbeat(engine, job_id, attempt, progress_done=min(done, total))
-                last_beat = time.monotonic()
-
-        zip_path = Path(tmp) / "export.zip"
         # Level 1: text compresses ~5x even so, at a fraction of the default's CPU.
         # Each finished file is compressed by a helper thread while the next table
         # is produced (zlib releases the GIL, so the two overlap).
@@ -402,7 +442,7 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
                 sel,
                 fmt,
                 workdir,
-                progress,
+                _Progress(engine, job_id, attempt, total),
                 manifest_request=f"/api/v1/exports/{job_id}",
                 transaction_time=utcnow().isoformat(),
                 file_done=add_to_zip,
@@ -413,17 +453,31 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
                     add_to_zip(path)
             for future in zipping.values():
                 future.result()
-        _heartbeat(engine, job_id, attempt)
-        key = f"exports/{job_id}/attempt-{attempt}.zip"
-        storage.put_file(key, zip_path, CONTENT_TYPE)
-        size = zip_path.stat().st_size
+    return row_counts, total
 
+
+def _publish(
+    app: Flask,
+    engine: sa.Engine,
+    job: ExportJob,
+    user: Any,
+    attempt: int,
+    key: str,
+    size: int,
+    row_counts: dict[str, int],
+    total: int,
+) -> None:
+    """Mark the job done with this attempt's stored result, and audit it, in one
+    transaction conditional on still owning the attempt (else LostOwnership,
+    and the file is deleted)."""
+    storage = app.extensions["storage"]
+    job_id = job.id  # the first read since the rollback reloads the job, as before
     finished = _now()
     ttl = timedelta(hours=int(app.config.get("EXPORT_TTL_HOURS", 72)))
     details = {
-        "format": fmt,
-        "from": job.date_from.isoformat() if job.date_from else None,
-        "to": job.date_to.isoformat() if job.date_to else None,
+        "format": job.format,
+        "from": iso(job.date_from),
+        "to": iso(job.date_to),
         "row_counts": row_counts,
         "attempt": attempt,
     }
@@ -466,25 +520,3 @@ def _attempt_of(key: str) -> int:
     name = key.rsplit("/", 1)[-1]
     digits = name.removeprefix("attempt-").removesuffix(".zip")
     return int(digits) if digits.isdigit() else 0
-
-
-# ---------------------------------------------------------------------------
-# CLI
-
-
-@click.command("worker")
-@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-@with_appcontext
-def worker_command(burst: bool) -> None:
-    """Run an RQ worker for export jobs (needs REDIS_URL)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("REDIS_URL"):
-        raise click.ClickException(
-            "REDIS_URL is not set. Without Redis, exports run in a thread of the app process."
-        )
-    from rq import Worker
-
-    bind_app(app)
-    queue = rq_queue(app)
-    click.echo(f"export worker listening on queue {queue.name!r}")
-    Worker([queue], connection=queue.connection).work(burst=burst)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
 from app.core.schemas import StrictSchema
 from app.exports.models import EXPORT_FORMATS, EXPORT_STATUSES
@@ -48,6 +48,44 @@ class ProgressSchema(Schema):
     )
 
 
+class RowCountsSchema(Schema):
+    """Rows written per file: the tables of a CSV or Parquet export, or the
+    resource types of a FHIR one (a type with no resource has no file)."""
+
+    patients = fields.Integer()
+    wounds = fields.Integer()
+    assessments = fields.Integer()
+    procedures = fields.Integer()
+    Patient = fields.Integer()
+    Condition = fields.Integer()
+    Observation = fields.Integer()
+    Procedure = fields.Integer()
+
+
+class _JobView:
+    """An export job with the values the API derives from it, as attributes, so
+    that each is dumped (and documented) by a typed field."""
+
+    def __init__(self, job: Any) -> None:
+        self._job = job
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        return {"done": self._job.progress_done or 0, "total": self._job.progress_total}
+
+    @property
+    def retryable(self) -> bool:
+        return bool(self._job.status == "failed")
+
+    @property
+    def download_url(self) -> str | None:
+        job = self._job
+        return f"/api/v1/exports/{job.id}/download" if job.status == "done" else None
+
+
 class ExportJobSchema(Schema):
     id = fields.UUID(dump_only=True)
     clinic_id = fields.UUID(dump_only=True)
@@ -55,31 +93,35 @@ class ExportJobSchema(Schema):
     date_from = fields.Date(data_key="from", dump_only=True, allow_none=True)
     date_to = fields.Date(data_key="to", dump_only=True, allow_none=True)
     status = fields.String(dump_only=True, metadata={"description": " | ".join(EXPORT_STATUSES)})
-    progress = fields.Method("_progress", dump_only=True)
+    progress = fields.Nested(ProgressSchema, dump_only=True)
     reason = fields.String(
         attribute="error",
         dump_only=True,
         allow_none=True,
         metadata={"description": "Why the job failed, and what to do"},
     )
-    retryable = fields.Method("_retryable", dump_only=True)
+    retryable = fields.Boolean(
+        dump_only=True, metadata={"description": "A failed job: POST .../retry queues it again"}
+    )
     attempts = fields.Integer(dump_only=True)
-    row_counts = fields.Dict(dump_only=True, allow_none=True)
+    row_counts = fields.Nested(
+        RowCountsSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Rows written per file, once done"},
+    )
     result_bytes = fields.Integer(dump_only=True, allow_none=True)
-    download_url = fields.Method("_download", dump_only=True, allow_none=True)
+    download_url = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "Set once the job is done"}
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     started_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     finished_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     expires_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
-    def _progress(self, job: Any) -> dict[str, Any]:
-        return {"done": job.progress_done or 0, "total": job.progress_total}
-
-    def _retryable(self, job: Any) -> bool:
-        return bool(job.status == "failed")
-
-    def _download(self, job: Any) -> str | None:
-        return f"/api/v1/exports/{job.id}/download" if job.status == "done" else None
+    @pre_dump
+    def _derived(self, job: Any, **kwargs: Any) -> _JobView:
+        return _JobView(job)
 
 
 class ExportListArgsSchema(StrictSchema):

@@ -27,6 +27,7 @@ from app.clinics.services import has_grant
 from app.core import audit
 from app.core.access import in_clinic, not_found, require
 from app.core.errors import Problem
+from app.core.formats import iso
 from app.core.idempotency import create_once
 from app.core.pagination import paginate_args
 from app.exports import jobs
@@ -110,8 +111,8 @@ def create_export(session: Session, data: dict[str, Any]) -> tuple[ExportJob, bo
         clinic_id=clinic_id,
         details={
             "format": job.format,
-            "from": job.date_from.isoformat() if job.date_from else None,
-            "to": job.date_to.isoformat() if job.date_to else None,
+            "from": iso(job.date_from),
+            "to": iso(job.date_to),
         },
     )
     _enqueue_after_commit(job.id)

@@ -8,14 +8,12 @@ side by side from one pass over the data (``dataset.export_batches``).
 count of each.
 
 pyarrow is imported only by the Parquet functions: it adds about 50 MB to the
-process that loads it, and CSV and FHIR exports (FHIR uses ``write_json``
-from here) never need it.
+process that loads it, and CSV and FHIR exports never need it.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from app.exports.dataset import TABLES, Column, Selection, export_batches
+from app.exports import fhir
+from app.exports.dataset import Progress, export_batches
+from app.exports.dictionary import DICTIONARY_HEADER, TABLES, Column, dictionary_rows
+from app.exports.queries import Selection
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-Progress = Callable[[int], None]
 
 # Dictionary type -> name of the pyarrow type factory (resolved lazily, see above).
 _ARROW_TYPES = {
@@ -44,17 +43,6 @@ ROW_GROUP_ROWS = 20_000  # Parquet rows per row group: 4 assessment batches
 # so their pending rows add to the assessments' in memory: they flush sooner,
 # which keeps the peak that of the assessments alone whatever the table sizes.
 SIDE_TABLE_ROW_GROUP_ROWS = 5_000
-
-DICTIONARY_HEADER = ("variable", "form", "type", "units", "choices", "description")
-
-
-def dictionary_rows() -> list[tuple[str, ...]]:
-    """The REDCap-style data dictionary: one row per exported variable."""
-    return [
-        (c.name, form, c.type, c.units, c.choices_text, c.description)
-        for form, columns in TABLES.items()
-        for c in columns
-    ]
 
 
 def _write_dictionary(workdir: Path) -> Path:
@@ -206,8 +194,6 @@ def write_files(
         files.append(_write_dictionary(workdir))
         return files, counts
     if fmt == "fhir_ndjson":
-        from app.exports import fhir
-
         return fhir.write_ndjson(
             conn,
             sel,
@@ -217,9 +203,3 @@ def write_files(
             transaction_time=transaction_time,
         )
     raise ValueError(f"unknown export format {fmt!r}")
-
-
-def write_json(path: Path, data: Any) -> Path:
-    """A small JSON document (the FHIR manifest)."""
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    return path

@@ -461,7 +461,8 @@ def _floor(app: Any, clinic_id: uuid.UUID, fmt: str, out: Path) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from app.exports.dataset import BATCH_SIZE, Selection, assessment_query
+    from app.exports.dataset import BATCH_SIZE
+    from app.exports.queries import Selection, assessment_query
     from app.extensions import db as fdb
 
     rows = 0

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from app.exports import deid
-from app.exports.dataset import generic_agent
+from app.exports.rows import generic_agent
 
 
 @pytest.mark.parametrize(

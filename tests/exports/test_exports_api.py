@@ -544,7 +544,7 @@ def test_deleted_records_are_not_exported(app, clinic_admin, clinic, cohort):
 
 def test_dose_curve_agrees_with_cumulative_dose_on():
     from app.clinical.dose import Fraction, Phase, cumulative_dose_on
-    from app.exports.dataset import _curve
+    from app.exports.doses import curve as _curve
 
     fractions = [Fraction(date(2025, 11, 3) + timedelta(days=i), 400.0) for i in range(5)]
     curve = _curve([(f.delivered_on, f.dose_cgy) for f in fractions], "fraction_log")

@@ -1,0 +1,234 @@
+"""The data dictionary: every exported variable, its type, units, choices and meaning.
+
+One ``Column`` per variable, per table, in file column order: the writers type
+the Parquet schema from it, write data_dictionary.csv from it, and the row
+builders (app/exports/rows.py) produce their tuples in this order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES
+from app.exports import deid
+from app.patients.models import SEXES
+from app.procedures.models import DEBRIDEMENT_METHODS, PROCEDURE_KINDS, PRP_ACTIVATORS, PRP_FORMS
+from app.therapy.models import TOPICAL_CATEGORIES
+from app.wounds.models import ETIOLOGIES, LATERALITIES, WOUND_STATUSES
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported variable: how it is typed in each format and documented."""
+
+    name: str
+    type: str  # REDCap-ish: integer | number | text | yesno | dropdown
+    description: str
+    units: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def choices_text(self) -> str:
+        """REDCap "choices" cell: ``value, label | value, label``."""
+        if self.type == "yesno":
+            return "1, yes | 0, no"
+        return " | ".join(f"{c}, {c}" for c in self.choices)
+
+
+DAY_ZERO_NOTE = (
+    "Days are counted from the patient's day zero: the first delivered radiotherapy"
+    " fraction, or the patient's first record when no fraction is logged (see"
+    " patients.day_zero)."
+)
+
+GRADES_0_5 = ("0", "1", "2", "3", "4", "5")
+
+PATIENT_COLUMNS = (
+    Column("patient_id", "text", "Pseudonymous patient id (stable for this recipient only)"),
+    Column("sex", "dropdown", "Sex as recorded", choices=SEXES),
+    Column(
+        "age_years",
+        "text",
+        "Age in completed years at the first record; ages over 89 are reported as 90+",
+        units="years",
+    ),
+    Column(
+        "day_zero",
+        "dropdown",
+        "What day 0 is for this patient: first_fraction = first delivered radiotherapy"
+        " fraction; first_record = earliest wound onset (no fraction"
+        " logged)",
+        choices=("first_fraction", "first_record"),
+    ),
+)
+
+WOUND_COLUMNS = (
+    Column("wound_id", "text", "Pseudonymous wound id"),
+    Column("patient_id", "text", "Pseudonymous patient id"),
+    Column(
+        "site_class", "dropdown", "Body site mapped to a coarse class", choices=deid.SITE_CLASSES
+    ),
+    Column("laterality", "dropdown", "Side of the body", choices=LATERALITIES),
+    Column("in_skin_fold", "yesno", "Wound lies in a skin fold or crease"),
+    Column("etiology", "dropdown", "Wound etiology", choices=ETIOLOGIES),
+    Column("status", "dropdown", "Status at export", choices=WOUND_STATUSES),
+    Column("onset_day", "integer", "Day of wound onset. " + DAY_ZERO_NOTE, units="days"),
+    Column("healed_day", "integer", "Day the wound healed (empty if open)", units="days"),
+    Column("days_to_closure", "integer", "healed_day - onset_day", units="days"),
+    Column(
+        "follow_up_end_day",
+        "integer",
+        "Healed day, else the day of the last assessment (else onset)",
+        units="days",
+    ),
+    Column(
+        "dose_at_onset_cgy",
+        "number",
+        "Cumulative radiotherapy dose by the end of the onset day (the wound's linked"
+        " course, else all the patient's courses); physical dose, no EQD2",
+        units="cGy",
+    ),
+    Column(
+        "dose_source",
+        "dropdown",
+        "Where the dose came from: the fraction log, or the planned schedule (one fraction"
+        " per weekday) when no fraction is logged",
+        choices=("fraction_log", "planned_schedule"),
+    ),
+    Column(
+        "antiangiogenic_exposure_days",
+        "integer",
+        "Days on an anti-angiogenic (VEGF/VEGFR-inhibiting) systemic agent from onset to"
+        " follow_up_end_day, inclusive, counting each calendar day once",
+        units="days",
+    ),
+    Column(
+        "systemic_agents",
+        "text",
+        "Systemic agents taken during onset..follow-up end, generic names separated by ';'."
+        " Names outside the known anti-angiogenic list are reported as other_agent",
+    ),
+    Column(
+        "topical_categories",
+        "text",
+        "Topical treatment categories used on the wound, separated by ';'",
+        choices=TOPICAL_CATEGORIES,
+    ),
+    Column(
+        "worst_anemia_grade",
+        "integer",
+        "Worst CTCAE v5.0 grade of hemoglobin results during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "worst_platelet_grade",
+        "integer",
+        "Worst CTCAE v5.0 platelet count decreased grade during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "worst_neutrophil_grade",
+        "integer",
+        "Worst CTCAE v5.0 neutrophil count decreased grade during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+)
+
+ASSESSMENT_COLUMNS = (
+    Column("assessment_id", "text", "Pseudonymous assessment id"),
+    Column("wound_id", "text", "Pseudonymous wound id"),
+    Column("patient_id", "text", "Pseudonymous patient id"),
+    Column("visit_day", "integer", "Day of the assessment (UTC date). " + DAY_ZERO_NOTE, "days"),
+    Column("days_since_onset", "integer", "visit_day - the wound's onset_day", "days"),
+    Column("length_cm", "number", "Greatest head-to-toe length", "cm"),
+    Column("width_cm", "number", "Greatest width perpendicular to the length", "cm"),
+    Column("depth_cm", "number", "Depth", "cm"),
+    Column("area_cm2", "number", "Wound area (traced, measured or ellipse estimate)", "cm2"),
+    Column("area_method", "dropdown", "How area_cm2 was obtained", choices=AREA_METHODS),
+    Column("exudate_amount", "dropdown", "Exudate amount", choices=EXUDATE_AMOUNTS),
+    Column("exudate_type", "dropdown", "Exudate type", choices=EXUDATE_TYPES),
+    Column("epithelial_pct", "number", "Epithelial tissue share of the bed", "%"),
+    Column("granulation_pct", "number", "Granulation tissue share of the bed", "%"),
+    Column("slough_pct", "number", "Slough share of the bed", "%"),
+    Column("necrotic_pct", "number", "Necrotic tissue / eschar share of the bed", "%"),
+    Column("closed", "yesno", "Wound closed at this visit"),
+    Column("pain_score", "integer", "Pain score 0-10", "points"),
+    Column("push_area", "integer", "PUSH 3.0 length x width sub-score (0-10)", "points"),
+    Column("push_exudate", "integer", "PUSH 3.0 exudate sub-score (0-3)", "points"),
+    Column("push_tissue", "integer", "PUSH 3.0 tissue type sub-score (0-4)", "points"),
+    Column("push_total", "integer", "PUSH 3.0 total (0-17; NPUAP 1998)", "points"),
+    Column("bwat_total", "integer", "Bates-Jensen Wound Assessment Tool total (13-65)", "points"),
+    Column(
+        "ctcae_grade",
+        "integer",
+        "CTCAE v5.0 Dermatitis radiation grade in effect: the clinician override in force"
+        " (the latest, unless withdrawn), else the derived grade",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "ctcae_grade_derived",
+        "integer",
+        "CTCAE v5.0 grade derived from the structured findings",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "rtog_grade",
+        "integer",
+        "RTOG acute skin grade in effect (override, else derived; Cox 1995)",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "rtog_grade_derived", "integer", "RTOG grade derived from the findings", choices=GRADES_0_5
+    ),
+    Column(
+        "debridements_before",
+        "integer",
+        "Number of debridements of this wound performed before this assessment",
+    ),
+    Column(
+        "prp_before",
+        "integer",
+        "Number of platelet-rich plasma applications to this wound before this assessment",
+    ),
+    Column("dose_at_onset_cgy", "number", "Cumulative RT dose at wound onset (see wounds)", "cGy"),
+    Column(
+        "cumulative_dose_cgy",
+        "number",
+        "Cumulative RT dose by the end of the visit day (same source as dose_at_onset_cgy)",
+        "cGy",
+    ),
+)
+
+PROCEDURE_COLUMNS = (
+    Column("procedure_id", "text", "Pseudonymous procedure id"),
+    Column("wound_id", "text", "Pseudonymous wound id"),
+    Column("patient_id", "text", "Pseudonymous patient id"),
+    Column("day", "integer", "Day performed (UTC date). " + DAY_ZERO_NOTE, "days"),
+    Column("days_since_onset", "integer", "day - the wound's onset_day", "days"),
+    Column("kind", "dropdown", "Procedure kind", choices=PROCEDURE_KINDS),
+    Column("debridement_method", "dropdown", "Debridement method", choices=DEBRIDEMENT_METHODS),
+    Column("debridement_to_bleeding", "yesno", "Debrided down to fresh bleeding"),
+    Column("prp", "yesno", "Platelet-rich plasma applied (kind prp, or PRP details recorded)"),
+    Column("prp_form", "dropdown", "PRP form", choices=PRP_FORMS),
+    Column("prp_volume_ml", "number", "PRP volume", "mL"),
+    Column("prp_activator", "dropdown", "PRP activator", choices=PRP_ACTIVATORS),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "patients": PATIENT_COLUMNS,
+    "wounds": WOUND_COLUMNS,
+    "assessments": ASSESSMENT_COLUMNS,
+    "procedures": PROCEDURE_COLUMNS,
+}
+
+
+DICTIONARY_HEADER = ("variable", "form", "type", "units", "choices", "description")
+
+
+def dictionary_rows() -> list[tuple[str, ...]]:
+    """The REDCap-style data dictionary: one row per exported variable."""
+    return [
+        (c.name, form, c.type, c.units, c.choices_text, c.description)
+        for form, columns in TABLES.items()
+        for c in columns
+    ]
