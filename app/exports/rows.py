@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, NamedTuple
 
 from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES
@@ -106,34 +106,19 @@ def generic_agent(agent: str) -> str:
     return "other_agent"
 
 
-def days_on_drug(schedule: tx.Schedule, first: date, last: date) -> list[date]:
-    """The days from ``first`` to ``last`` (inclusive) on which ``schedule``
-    has the patient on the drug (app.clinical.therapy.on_drug), walked day by day.
-
-    The exports' only walk over a therapy schedule: the shared schedule maths
-    (schedule bands, days covered, in app/clinical/therapy.py) can replace it
-    here, for the same list of days.
-    """
-    return [
-        first + timedelta(days=i)
-        for i in range((last - first).days + 1)
-        if tx.on_drug(schedule, first + timedelta(days=i))
-    ]
-
-
 def systemic_exposure(therapies: Iterable[Therapy], onset: date, end: date) -> tuple[str, int]:
     """The wound's systemic_agents (generic names on the drug during onset..end,
     ';'-separated) and antiangiogenic_exposure_days (calendar days on any
-    anti-angiogenic agent, each counted once)."""
+    anti-angiogenic agent, each counted once), from the schedules' on-drug
+    bands (app.clinical.therapy) rather than a walk over the days."""
     agents: set[str] = set()
-    anti_days: set[date] = set()
+    anti_schedules: list[tx.Schedule] = []
     for agent, anti, schedule in therapies:
-        days = days_on_drug(schedule, onset, end)
-        if days:
+        if tx.union_exposure_days([schedule], onset, end):
             agents.add(generic_agent(agent))
             if anti:
-                anti_days.update(days)
-    return ";".join(sorted(agents)), len(anti_days)
+                anti_schedules.append(schedule)
+    return ";".join(sorted(agents)), tx.union_exposure_days(anti_schedules, onset, end)
 
 
 def worst_grades(labs: Iterable[tuple[date, str, int]], onset: date, end: date) -> list[Any]:
