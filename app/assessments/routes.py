@@ -73,6 +73,7 @@ register_record(
             "restore": """Undo a delete (admin). 409 when the wound's onset was corrected, while
             the assessment was deleted, to a date after it.""",
         },
+        responses={"restore": {409: "Not deleted, or now before the wound's onset"}},
     ),
 )
 

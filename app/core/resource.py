@@ -47,6 +47,7 @@ View = Callable[..., Any]
 
 STALE = "Stale If-Match; the current record is in `current`"
 MISSING = "If-Match missing"
+NOT_DELETED = "The record is not deleted"
 
 OPERATIONS = ("get", "patch", "delete", "history", "restore")
 
@@ -187,14 +188,17 @@ def _item_view(blp: Blueprint, record: RecordType, endpoint: str) -> type[Method
         return obj, 200, etag_header(obj)
 
     respond = blp.response(200, record.schema)
-    patch_view = _documented(blp, record, "patch", patch, (412, STALE), (428, MISSING))
+    # A DELETE needs If-Match as a PATCH does (records.soft_delete).
+    precondition = ((412, STALE), (428, MISSING))
+    patch_view = _documented(blp, record, "patch", patch, *precondition)
+    delete_view = _documented(blp, record, "delete", delete, *precondition)
     return type(
         endpoint,
         (MethodView,),
         {
             "get": respond(_documented(blp, record, "get", get)),
             "patch": blp.arguments(record.update_schema)(respond(patch_view)),
-            "delete": respond(_documented(blp, record, "delete", delete)),
+            "delete": respond(delete_view),
         },
     )
 
@@ -222,5 +226,7 @@ def _restore_view(blp: Blueprint, record: RecordType, endpoint: str) -> type[Met
             obj = records.restore(_session(), record.model, ids[id_arg])
         return _present(record, obj), 200, etag_header(obj)
 
-    view = blp.response(200, record.schema)(_documented(blp, record, "restore", post))
+    # records.restore answers 409 for a record that is not deleted.
+    documented = _documented(blp, record, "restore", post, (409, NOT_DELETED))
+    view = blp.response(200, record.schema)(documented)
     return type(endpoint, (MethodView,), {"post": view})
