@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
@@ -36,7 +37,6 @@ from app.core import records
 from app.core.access import get_record
 from app.core.etags import etag_header
 from app.core.schemas import HistorySchema
-from app.extensions import db
 
 SchemaArg = type[Schema] | Schema
 Update = Callable[[Session, Any, dict[str, Any]], Any]
@@ -155,9 +155,11 @@ def _documented(
 
 
 def _session() -> Session:
-    # The request's session itself (the scoped_session proxy resolves to it on
-    # every attribute access anyway), typed as the services expect it.
-    return db.session()
+    # The request's session, found through the app: app.extensions builds on
+    # core (the declarative base, the Api), so core does not import it back.
+    # Called, the scoped_session gives the Session its proxy resolves to anyway.
+    session: Session = current_app.extensions["sqlalchemy"].session()
+    return session
 
 
 def _present(record: RecordType, obj: Any) -> Any:
