@@ -14,7 +14,8 @@ from app.assessments.schemas import (
 from app.core import records
 from app.core.access import get_record, require
 from app.core.etags import etag_header
-from app.core.schemas import HistorySchema, page_schema
+from app.core.resource import RecordType, register_record
+from app.core.schemas import page_schema
 from app.extensions import db
 from app.wounds.models import Wound
 
@@ -54,51 +55,27 @@ class WoundAssessmentsResource(MethodView):
         return assessment, 201 if created else 200, etag_header(assessment)
 
 
-@blp.route("/assessments/<uuid:assessment_id>")
-class AssessmentResource(MethodView):
-    @blp.response(200, AssessmentSchema)
-    def get(self, assessment_id):
-        """One assessment. The ETag is needed to amend or delete it."""
-        assessment = get_record(db.session, Assessment, assessment_id)
-        return assessment, 200, etag_header(assessment)
-
-    @blp.arguments(AssessmentUpdateSchema)
-    @blp.response(200, AssessmentSchema)
-    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, assessment_id):
-        """Amend an assessment (If-Match required); derived values are recomputed.
-        Earlier versions stay in its history."""
-        assessment = get_record(db.session, Assessment, assessment_id, "clinical:write")
-        assessment = services.update_assessment(db.session, assessment, changes)
-        return assessment, 200, etag_header(assessment)
-
-    @blp.response(200, AssessmentSchema)
-    def delete(self, assessment_id):
-        """Mark an assessment deleted (If-Match required). An admin can restore it."""
-        assessment = get_record(db.session, Assessment, assessment_id, "clinical:write")
-        assessment = services.delete_assessment(db.session, assessment)
-        return assessment, 200, etag_header(assessment)
-
-
-@blp.route("/assessments/<uuid:assessment_id>/history")
-class AssessmentHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, assessment_id):
-        """Every version of the assessment: who changed which fields, when."""
-        assessment = get_record(db.session, Assessment, assessment_id, include_deleted=True)
-        return {"items": records.history(db.session, assessment)}
-
-
-@blp.route("/assessments/<uuid:assessment_id>/restore")
-class AssessmentRestoreResource(MethodView):
-    @blp.response(200, AssessmentSchema)
-    def post(self, assessment_id):
-        """Undo a delete (admin). 409 when the wound's onset was corrected, while
-        the assessment was deleted, to a date after it."""
-        assessment = services.restore_assessment(db.session, assessment_id)
-        return assessment, 200, etag_header(assessment)
-
+register_record(
+    blp,
+    RecordType(
+        name="Assessment",
+        path="/assessments/<uuid:assessment_id>",
+        model=Assessment,
+        schema=AssessmentSchema,
+        update_schema=AssessmentUpdateSchema,
+        update=services.update_assessment,
+        delete=services.delete_assessment,
+        restore=services.restore_assessment,
+        docs={
+            "patch": """Amend an assessment (If-Match required); derived values are recomputed.
+            Earlier versions stay in its history.""",
+            "history": "Every version of the assessment: who changed which fields, when.",
+            "restore": """Undo a delete (admin). 409 when the wound's onset was corrected, while
+            the assessment was deleted, to a date after it.""",
+        },
+        responses={"restore": {409: "Not deleted, or now before the wound's onset"}},
+    ),
+)
 
 _OVERRIDE_REPLAY = "Replay of an override sent with the same client `id` and content"
 _OVERRIDE_CONFLICT = (

@@ -22,7 +22,6 @@ from app.clinical import geometry, grading, scores
 from app.core import records
 from app.core.access import current_user, scoped
 from app.core.errors import Problem, field_error, validation_problem
-from app.core.etags import require_if_match
 from app.core.history import mark_changed
 from app.core.idempotency import create_once
 from app.wounds import events as wound_events
@@ -279,29 +278,24 @@ def create_assessment(
     user = current_user()
     flat = flatten(data)
     flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
-    fields = {k: v for k, v in flat.items() if k != "id"}
 
-    # Column defaults apply only at flush; derive needs them now.
-    for name, default in _INPUT_DEFAULTS:
-        if fields.get(name) is None:
-            fields[name] = default
+    def complete(assessment: Assessment) -> None:
+        # Column defaults apply only at flush; derive needs them now.
+        for name, default in _INPUT_DEFAULTS:
+            if getattr(assessment, name) is None:
+                setattr(assessment, name, default)
+        derive(assessment, wound)
 
-    def build(record_id: uuid.UUID, fp: str) -> Assessment:
-        obj = Assessment(
-            id=record_id,
-            create_hash=fp,
-            created_by=user.id,
-            updated_by=user.id,
-            assessed_by=user.id,
-            clinic_id=wound.clinic_id,
-            wound_id=wound.id,
-            **fields,
-        )
-        return derive(obj, wound)
-
-    # As records.create_record: the fingerprint covers the body and the parent.
-    fingerprinted = {**flat, "wound_id": wound.id, "clinic_id": wound.clinic_id}
-    assessment, created = create_once(session, Assessment, fingerprinted, build, _dump)
+    assessment, created = records.create_record(
+        session,
+        Assessment,
+        flat,
+        _dump,
+        derive=complete,
+        assessed_by=user.id,
+        clinic_id=wound.clinic_id,
+        wound_id=wound.id,
+    )
     if created:
         # A record inserted a moment ago has no grade overrides yet; saying so
         # spares the response a SELECT of them.
@@ -314,17 +308,29 @@ def update_assessment(
 ) -> Assessment:
     """Amend (If-Match required), then re-derive everything in the same flush, so
     the new version in the history carries inputs and derived values together."""
-    require_if_match(assessment, _dump)
-    wound = session.get(Wound, assessment.wound_id)
-    assert wound is not None
-    flat = flatten(changes)
-    if "assessed_at" in flat:
-        flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
-    for key, value in flat.items():
-        setattr(assessment, key, value)
-    derive(assessment, wound)
-    session.flush()
-    return assessment
+
+    wound: Wound | None = None
+
+    def columns(body: dict[str, Any]) -> dict[str, Any]:
+        # Loaded once If-Match holds and before anything is set (a load would
+        # autoflush a half-amended assessment), and held here: the identity map
+        # keeps clean objects only weakly, so a second get could query again.
+        nonlocal wound
+        wound = session.get(Wound, assessment.wound_id)
+        assert wound is not None  # a foreign key; wounds are never hard-deleted
+        flat = flatten(body)
+        if "assessed_at" in flat:
+            flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
+        return flat
+
+    def rederive(amended: Assessment) -> None:
+        assert wound is not None  # columns ran first
+        derive(amended, wound)
+
+    updated: Assessment = records.amend(
+        session, assessment, changes, _dump, prepare=columns, derive=rederive
+    )
+    return updated
 
 
 def delete_assessment(session: Session, assessment: Assessment) -> Assessment:

@@ -32,15 +32,23 @@ def create_record(
     model: type[T],
     payload: dict[str, Any],
     dump: Callable[[Any], Any],
+    *,
+    derive: Callable[[T], object] | None = None,
     **server_fields: Any,
 ) -> tuple[T, bool]:
     """Create ``model`` from a validated payload (plus server-owned fields such
-    as clinic_id and parent ids). Returns (record, created)."""
+    as clinic_id and parent ids). Returns (record, created).
+
+    ``derive(record)``, when given, completes the new record before its first
+    flush (column defaults it needs, values computed from its fields), so
+    version 1 already carries them. It may raise a Problem; it is not run for a
+    replay, and what it sets is not part of the fingerprint (that covers what
+    the client sent, and the parents)."""
     user = current_user()
     fields = {k: v for k, v in payload.items() if k != "id"}
 
     def build(record_id: uuid.UUID, fp: str) -> T:
-        return model(
+        obj = model(
             id=record_id,
             create_hash=fp,
             created_by=user.id,
@@ -48,16 +56,39 @@ def create_record(
             **fields,
             **server_fields,
         )
+        if derive is not None:
+            derive(obj)
+        return obj
 
     fingerprinted = {**payload, **{k: v for k, v in server_fields.items() if k.endswith("_id")}}
     return create_once(session, model, fingerprinted, build, dump)
 
 
-def amend(session: Session, obj: Any, changes: dict[str, Any], dump: Callable[[Any], Any]) -> Any:
-    """Apply a PATCH after checking If-Match. History is written by the flush hook."""
+def amend(
+    session: Session,
+    obj: Any,
+    changes: dict[str, Any],
+    dump: Callable[[Any], Any],
+    *,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    derive: Callable[[Any], object] | None = None,
+) -> Any:
+    """Apply a PATCH after checking If-Match. History is written by the flush hook.
+
+    Hooks, for records with more than plain fields:
+    - ``prepare(changes)`` returns the column values to set. It runs after the
+      If-Match check, so a stale client hears 412 before any rule of the body
+      (a 422), and before anything is set.
+    - ``derive(obj)`` recomputes derived columns from the amended record before
+      the flush, so the new version carries inputs and derived values together.
+    """
     require_if_match(obj, dump)
+    if prepare is not None:
+        changes = prepare(changes)
     for key, value in changes.items():
         setattr(obj, key, value)
+    if derive is not None:
+        derive(obj)
     session.flush()
     return obj
 

@@ -12,11 +12,11 @@ from marshmallow import ValidationError
 from werkzeug.formparser import FormDataParser
 
 from app.clinics.models import Clinic
-from app.core import records
 from app.core.access import get_record, require
 from app.core.errors import Problem, field_error, validation_problem
 from app.core.etags import etag_header
-from app.core.schemas import HistorySchema, page_schema
+from app.core.resource import RecordType, register_record
+from app.core.schemas import page_schema
 from app.extensions import db
 from app.photos import calibration, services
 from app.photos.models import Photo
@@ -169,52 +169,29 @@ class WoundPhotosResource(MethodView):
         return photo, 201 if created else 200, etag_header(photo)
 
 
-@blp.route("/photos/<uuid:photo_id>")
-class PhotoResource(MethodView):
-    @blp.response(200, PhotoSchema)
-    def get(self, photo_id):
-        """A photo's metadata. The ETag is needed to delete it."""
-        photo = get_record(db.session, Photo, photo_id)
-        return photo, 200, etag_header(photo)
-
-    @blp.arguments(PhotoUpdateSchema)
-    @blp.response(200, PhotoSchema)
-    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, photo_id):
-        """Link the photo to an assessment of the same wound (or unlink it with null),
-        or correct its capture time (If-Match required). A traced area moves with the
-        link: the assessment it leaves falls back to its other traced photo or its
-        own measurements, and the one it joins uses the tracing."""
-        photo = get_record(db.session, Photo, photo_id, "clinical:write")
-        photo = services.amend_photo(db.session, photo, changes)
-        return photo, 200, etag_header(photo)
-
-    @blp.response(200, PhotoSchema)
-    def delete(self, photo_id):
-        """Mark a photo deleted (If-Match required); an admin can restore it. Its
-        assessment stops using its traced area."""
-        photo = get_record(db.session, Photo, photo_id, "clinical:write")
-        photo = services.delete_photo(db.session, photo)
-        return photo, 200, etag_header(photo)
-
-
-@blp.route("/photos/<uuid:photo_id>/restore")
-class PhotoRestoreResource(MethodView):
-    @blp.response(200, PhotoSchema)
-    def post(self, photo_id):
-        """Undo a delete (admin)."""
-        photo = services.restore_photo(db.session, photo_id)
-        return photo, 200, etag_header(photo)
-
-
-@blp.route("/photos/<uuid:photo_id>/history")
-class PhotoHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, photo_id):
-        """Every version of the photo record (calibrations, tracings)."""
-        photo = get_record(db.session, Photo, photo_id, include_deleted=True)
-        return {"items": records.history(db.session, photo)}
+register_record(
+    blp,
+    RecordType(
+        name="Photo",
+        path="/photos/<uuid:photo_id>",
+        model=Photo,
+        schema=PhotoSchema,
+        update_schema=PhotoUpdateSchema,
+        update=services.amend_photo,
+        delete=services.delete_photo,
+        restore=services.restore_photo,
+        docs={
+            "get": "A photo's metadata. The ETag is needed to delete it.",
+            "patch": """Link the photo to an assessment of the same wound (or unlink it with null),
+            or correct its capture time (If-Match required). A traced area moves with the
+            link: the assessment it leaves falls back to its other traced photo or its
+            own measurements, and the one it joins uses the tracing.""",
+            "delete": """Mark a photo deleted (If-Match required); an admin can restore it. Its
+            assessment stops using its traced area.""",
+            "history": "Every version of the photo record (calibrations, tracings).",
+        },
+    ),
+)
 
 
 @blp.route("/photos/<uuid:photo_id>/content")

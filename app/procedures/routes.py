@@ -4,9 +4,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.core import records
-from app.core.access import get_record, require
+from app.core.access import require
 from app.core.etags import etag_header
-from app.core.schemas import HistorySchema, page_schema
+from app.core.resource import RecordType, register_record
+from app.core.schemas import page_schema
 from app.extensions import db
 from app.procedures import services
 from app.procedures.models import Procedure
@@ -52,45 +53,16 @@ class WoundProceduresResource(MethodView):
         return procedure, 201 if created else 200, etag_header(procedure)
 
 
-@blp.route("/procedures/<uuid:procedure_id>")
-class ProcedureResource(MethodView):
-    @blp.response(200, ProcedureSchema)
-    def get(self, procedure_id):
-        """One procedure. The ETag is needed to amend or delete it."""
-        procedure = get_record(db.session, Procedure, procedure_id)
-        return procedure, 200, etag_header(procedure)
-
-    @blp.arguments(ProcedureUpdateSchema)
-    @blp.response(200, ProcedureSchema)
-    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, procedure_id):
-        """Amend a procedure (If-Match required). Earlier versions stay in its history."""
-        procedure = get_record(db.session, Procedure, procedure_id, "clinical:write")
-        procedure = services.update_procedure(db.session, procedure, changes)
-        return procedure, 200, etag_header(procedure)
-
-    @blp.response(200, ProcedureSchema)
-    def delete(self, procedure_id):
-        """Mark a procedure deleted (If-Match required). An admin can restore it."""
-        procedure = get_record(db.session, Procedure, procedure_id, "clinical:write")
-        procedure = services.delete_procedure(db.session, procedure)
-        return procedure, 200, etag_header(procedure)
-
-
-@blp.route("/procedures/<uuid:procedure_id>/history")
-class ProcedureHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, procedure_id):
-        """Every version of the procedure: who changed which fields, when."""
-        procedure = get_record(db.session, Procedure, procedure_id, include_deleted=True)
-        return {"items": records.history(db.session, procedure)}
-
-
-@blp.route("/procedures/<uuid:procedure_id>/restore")
-class ProcedureRestoreResource(MethodView):
-    @blp.response(200, ProcedureSchema)
-    def post(self, procedure_id):
-        """Undo a delete (admin)."""
-        procedure = records.restore(db.session, Procedure, procedure_id)
-        return procedure, 200, etag_header(procedure)
+register_record(
+    blp,
+    RecordType(
+        name="Procedure",
+        path="/procedures/<uuid:procedure_id>",
+        model=Procedure,
+        schema=ProcedureSchema,
+        update_schema=ProcedureUpdateSchema,
+        update=services.update_procedure,
+        delete=services.delete_procedure,
+        docs={"history": "Every version of the procedure: who changed which fields, when."},
+    ),
+)

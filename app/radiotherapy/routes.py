@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.core import records
 from app.core.access import get_record, require
 from app.core.etags import etag_header
-from app.core.schemas import HistorySchema, page_schema
+from app.core.resource import RecordType, register_record
+from app.core.schemas import page_schema
 from app.extensions import db
 from app.patients.models import Patient
 from app.radiotherapy import services
@@ -56,51 +56,28 @@ class PatientCoursesResource(MethodView):
         return course, 201 if created else 200, etag_header(course)
 
 
-@blp.route("/radiotherapy-courses/<uuid:course_id>")
-class CourseResource(MethodView):
-    @blp.response(200, CourseSchema)
-    def get(self, course_id):
-        """One course. The ETag is needed to amend or delete it."""
-        course = get_record(db.session, RadiotherapyCourse, course_id)
-        return services.with_delivered_count(db.session, course), 200, etag_header(course)
-
-    @blp.arguments(CourseUpdateSchema)
-    @blp.response(200, CourseSchema)
-    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, course_id):
-        """Amend a course (If-Match required). `phases`, when sent, replaces all
-        phases; earlier versions (with their phases) stay in its history."""
-        course = get_record(
-            db.session, RadiotherapyCourse, course_id, "clinical:write", for_update=True
-        )
-        course = services.update_course(db.session, course, changes)
-        return course, 200, etag_header(course)
-
-    @blp.response(200, CourseSchema)
-    def delete(self, course_id):
-        """Mark a course deleted (If-Match required). An admin can restore it."""
-        course = get_record(db.session, RadiotherapyCourse, course_id, "clinical:write")
-        course = services.delete_course(db.session, course)
-        return course, 200, etag_header(course)
-
-
-@blp.route("/radiotherapy-courses/<uuid:course_id>/history")
-class CourseHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, course_id):
-        """Every version of the course, each snapshot with its phases."""
-        course = get_record(db.session, RadiotherapyCourse, course_id, include_deleted=True)
-        return {"items": records.history(db.session, course)}
-
-
-@blp.route("/radiotherapy-courses/<uuid:course_id>/restore")
-class CourseRestoreResource(MethodView):
-    @blp.response(200, CourseSchema)
-    def post(self, course_id):
-        """Undo a delete (admin)."""
-        course = records.restore(db.session, RadiotherapyCourse, course_id)
-        return services.with_delivered_count(db.session, course), 200, etag_header(course)
+register_record(
+    blp,
+    RecordType(
+        name="Course",
+        path="/radiotherapy-courses/<uuid:course_id>",
+        model=RadiotherapyCourse,
+        schema=CourseSchema,
+        update_schema=CourseUpdateSchema,
+        update=services.update_course,
+        delete=services.delete_course,
+        present=services.with_delivered_count,
+        # The course's rules read its logged fractions and phases: a concurrent
+        # amendment must wait rather than pass them on a stale read.
+        lock_on_update=True,
+        noun="course",
+        docs={
+            "patch": """Amend a course (If-Match required). `phases`, when sent, replaces all
+            phases; earlier versions (with their phases) stay in its history.""",
+            "history": "Every version of the course, each snapshot with its phases.",
+        },
+    ),
+)
 
 
 @blp.route("/radiotherapy-courses/<uuid:course_id>/fractions")
@@ -127,53 +104,33 @@ class FractionsResource(MethodView):
         return fraction, 201 if created else 200, etag_header(fraction)
 
 
-@blp.route("/fractions/<uuid:fraction_id>")
-class FractionResource(MethodView):
-    @blp.response(200, FractionSchema)
-    def get(self, fraction_id):
-        """One logged fraction. The ETag is needed to correct or delete it."""
-        fraction = get_record(db.session, FractionDelivery, fraction_id)
-        return fraction, 200, etag_header(fraction)
-
-    @blp.arguments(FractionUpdateSchema)
-    @blp.response(200, FractionSchema)
-    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, fraction_id):
-        """Correct a fraction logged with the wrong date or dose (If-Match required).
-        A new delivered_on must still fall within the course. The cumulative dose
-        uses the correction at once; earlier versions stay in the fraction's history."""
-        fraction = get_record(db.session, FractionDelivery, fraction_id, "clinical:write")
-        fraction = services.update_fraction(db.session, fraction, changes)
-        return fraction, 200, etag_header(fraction)
-
-    @blp.response(200, FractionSchema)
-    def delete(self, fraction_id):
-        """Mark a fraction logged by mistake deleted (If-Match required): it leaves the
-        log, the cumulative dose and the delivered count. An admin can restore it."""
-        fraction = get_record(db.session, FractionDelivery, fraction_id, "clinical:write")
-        fraction = services.delete_fraction(db.session, fraction)
-        return fraction, 200, etag_header(fraction)
-
-
-@blp.route("/fractions/<uuid:fraction_id>/history")
-class FractionHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, fraction_id):
-        """Every version of the fraction: who changed which fields, when."""
-        fraction = get_record(db.session, FractionDelivery, fraction_id, include_deleted=True)
-        return {"items": records.history(db.session, fraction)}
-
-
-@blp.route("/fractions/<uuid:fraction_id>/restore")
-class FractionRestoreResource(MethodView):
-    @blp.response(200, FractionSchema)
-    @blp.alt_response(409, description="Not deleted, or now outside its course's dates")
-    def post(self, fraction_id):
-        """Undo a delete (admin). 409 when the course's dates were amended meanwhile
-        so that the fraction no longer falls within them."""
-        fraction = services.restore_fraction(db.session, fraction_id)
-        return fraction, 200, etag_header(fraction)
+register_record(
+    blp,
+    RecordType(
+        name="Fraction",
+        path="/fractions/<uuid:fraction_id>",
+        model=FractionDelivery,
+        schema=FractionSchema,
+        update_schema=FractionUpdateSchema,
+        update=services.update_fraction,
+        delete=services.delete_fraction,
+        restore=services.restore_fraction,
+        docs={
+            "get": "One logged fraction. The ETag is needed to correct or delete it.",
+            "patch": """Correct a fraction logged with the wrong date or dose (If-Match required).
+            A new delivered_on must still fall within the course. The cumulative dose
+            uses the correction at once; earlier versions stay in the fraction's history.""",
+            "delete": (
+                "Mark a fraction logged by mistake deleted (If-Match required): it leaves the\n"
+                "log, the cumulative dose and the delivered count. An admin can restore it."
+            ),
+            "history": "Every version of the fraction: who changed which fields, when.",
+            "restore": """Undo a delete (admin). 409 when the course's dates were amended meanwhile
+            so that the fraction no longer falls within them.""",
+        },
+        responses={"restore": {409: "Not deleted, or now outside its course's dates"}},
+    ),
+)
 
 
 @blp.route("/radiotherapy-courses/<uuid:course_id>/dose")

@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 from app.core import records
 from app.core.access import get_record, require
 from app.core.etags import etag_header
-from app.core.schemas import HistorySchema, ListArgsSchema, page_schema
+from app.core.resource import RecordType, register_record
+from app.core.schemas import ListArgsSchema, page_schema
 from app.extensions import db
 from app.patients.models import Patient
 from app.therapy import courses, labs, topicals, writes
@@ -36,7 +37,6 @@ blp = Blueprint(
 
 _REPLAY = "Replay of an earlier create"
 _REUSED = "The id was used for different content; the stored record is in `stored`"
-_STALE = "Stale If-Match; the current record is in `current`"
 
 
 def _write_parent(model, parent_id):
@@ -80,48 +80,28 @@ class TherapiesResource(MethodView):
         return therapy, 201 if created else 200, etag_header(therapy)
 
 
-@blp.route("/systemic-therapies/<uuid:therapy_id>")
-class TherapyResource(MethodView):
-    @blp.response(200, SystemicTherapySchema)
-    def get(self, therapy_id):
-        """One course with its changes and today's derived state (on drug, dose, cycle)."""
-        therapy = get_record(db.session, SystemicTherapy, therapy_id)
-        return therapy, 200, etag_header(therapy)
-
-    @blp.arguments(SystemicTherapyUpdateSchema)
-    @blp.response(200, SystemicTherapySchema)
-    @blp.alt_response(412, description=_STALE)
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, therapy_id):
-        """Amend a course (If-Match). It must stay consistent with its recorded changes."""
-        therapy = get_record(db.session, SystemicTherapy, therapy_id, "clinical:write")
-        therapy = courses.update_therapy(db.session, therapy, changes)
-        return therapy, 200, etag_header(therapy)
-
-    @blp.response(200, SystemicTherapySchema)
-    def delete(self, therapy_id):
-        """Mark a course deleted (If-Match). An admin can restore it."""
-        therapy = get_record(db.session, SystemicTherapy, therapy_id, "clinical:write")
-        therapy = courses.delete_therapy(db.session, therapy)
-        return therapy, 200, etag_header(therapy)
-
-
-@blp.route("/systemic-therapies/<uuid:therapy_id>/history")
-class TherapyHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, therapy_id):
-        """Every version of the course record."""
-        therapy = get_record(db.session, SystemicTherapy, therapy_id, include_deleted=True)
-        return {"items": records.history(db.session, therapy)}
-
-
-@blp.route("/systemic-therapies/<uuid:therapy_id>/restore")
-class TherapyRestoreResource(MethodView):
-    @blp.response(200, SystemicTherapySchema)
-    def post(self, therapy_id):
-        """Undo a delete (admin); refused (422) if another course of the agent now overlaps."""
-        therapy = courses.restore_therapy(db.session, therapy_id)
-        return therapy, 200, etag_header(therapy)
+register_record(
+    blp,
+    RecordType(
+        name="Therapy",
+        path="/systemic-therapies/<uuid:therapy_id>",
+        model=SystemicTherapy,
+        schema=SystemicTherapySchema,
+        update_schema=SystemicTherapyUpdateSchema,
+        update=courses.update_therapy,
+        delete=courses.delete_therapy,
+        restore=courses.restore_therapy,
+        docs={
+            "get": "One course with its changes and today's derived state (on drug, dose, cycle).",
+            "patch": "Amend a course (If-Match). It must stay consistent with its recorded"
+            " changes.",
+            "delete": "Mark a course deleted (If-Match). An admin can restore it.",
+            "history": "Every version of the course record.",
+            "restore": "Undo a delete (admin); refused (422) if another course of the agent now"
+            " overlaps.",
+        },
+    ),
+)
 
 
 @blp.route("/systemic-therapies/<uuid:therapy_id>/changes")
@@ -151,55 +131,35 @@ class TherapyChangesResource(MethodView):
         return change, 201 if created else 200, etag_header(change)
 
 
-@blp.route("/therapy-changes/<uuid:change_id>")
-class TherapyChangeResource(MethodView):
-    @blp.response(200, TherapyChangeSchema)
-    def get(self, change_id):
-        """One recorded change. The ETag is needed to correct or delete it."""
-        change = get_record(db.session, TherapyChange, change_id)
-        return change, 200, etag_header(change)
-
-    @blp.arguments(TherapyChangeUpdateSchema)
-    @blp.response(200, TherapyChangeSchema)
-    @blp.alt_response(409, description="The correction would make the course overlap another")
-    @blp.alt_response(412, description=_STALE)
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, change_id):
-        """Correct a change recorded with the wrong date, kind, dose or reason
-        (If-Match). The course must keep its rules (422 naming the field and the
-        rule, as when the change was recorded); its version moves too."""
-        change = get_record(db.session, TherapyChange, change_id, "clinical:write")
-        change = courses.update_change(db.session, change, changes)
-        return change, 200, etag_header(change)
-
-    @blp.response(200, TherapyChangeSchema)
-    @blp.alt_response(409, description="The course would break a rule without this change")
-    def delete(self, change_id):
-        """Withdraw a change recorded by mistake (If-Match). 409 when the course would
-        break a rule without it (a resume left without its hold). An admin can restore it."""
-        change = get_record(db.session, TherapyChange, change_id, "clinical:write")
-        change = courses.delete_change(db.session, change)
-        return change, 200, etag_header(change)
-
-
-@blp.route("/therapy-changes/<uuid:change_id>/history")
-class TherapyChangeHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, change_id):
-        """Every version of the change: who changed which fields, when."""
-        change = get_record(db.session, TherapyChange, change_id, include_deleted=True)
-        return {"items": records.history(db.session, change)}
-
-
-@blp.route("/therapy-changes/<uuid:change_id>/restore")
-class TherapyChangeRestoreResource(MethodView):
-    @blp.response(200, TherapyChangeSchema)
-    @blp.alt_response(409, description="Not deleted, or the course would break a rule with it")
-    def post(self, change_id):
-        """Undo a delete (admin). 409 when the course as it now stands would break a
-        rule with the change back."""
-        change = courses.restore_change(db.session, change_id)
-        return change, 200, etag_header(change)
+register_record(
+    blp,
+    RecordType(
+        name="TherapyChange",
+        path="/therapy-changes/<uuid:change_id>",
+        model=TherapyChange,
+        schema=TherapyChangeSchema,
+        update_schema=TherapyChangeUpdateSchema,
+        update=courses.update_change,
+        delete=courses.delete_change,
+        restore=courses.restore_change,
+        docs={
+            "get": "One recorded change. The ETag is needed to correct or delete it.",
+            "patch": """Correct a change recorded with the wrong date, kind, dose or reason
+            (If-Match). The course must keep its rules (422 naming the field and the
+            rule, as when the change was recorded); its version moves too.""",
+            "delete": """Withdraw a change recorded by mistake (If-Match). 409 when the course would
+            break a rule without it (a resume left without its hold). An admin can restore it.""",
+            "history": "Every version of the change: who changed which fields, when.",
+            "restore": """Undo a delete (admin). 409 when the course as it now stands would break a
+            rule with the change back.""",
+        },
+        responses={
+            "patch": {409: "The correction would make the course overlap another"},
+            "delete": {409: "The course would break a rule without this change"},
+            "restore": {409: "Not deleted, or the course would break a rule with it"},
+        },
+    ),
+)
 
 
 @blp.route("/systemic-therapies/<uuid:therapy_id>/exposure")
@@ -237,48 +197,24 @@ class TopicalsResource(MethodView):
         return topical, 201 if created else 200, etag_header(topical)
 
 
-@blp.route("/topical-treatments/<uuid:topical_id>")
-class TopicalResource(MethodView):
-    @blp.response(200, TopicalTreatmentSchema)
-    def get(self, topical_id):
-        """One topical treatment."""
-        topical = get_record(db.session, TopicalTreatment, topical_id)
-        return topical, 200, etag_header(topical)
-
-    @blp.arguments(TopicalTreatmentUpdateSchema)
-    @blp.response(200, TopicalTreatmentSchema)
-    @blp.alt_response(412, description=_STALE)
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, topical_id):
-        """Amend a topical treatment (If-Match), e.g. set its stop date."""
-        topical = get_record(db.session, TopicalTreatment, topical_id, "clinical:write")
-        topical = topicals.update_topical(db.session, topical, changes)
-        return topical, 200, etag_header(topical)
-
-    @blp.response(200, TopicalTreatmentSchema)
-    def delete(self, topical_id):
-        """Mark a topical treatment deleted (If-Match)."""
-        topical = get_record(db.session, TopicalTreatment, topical_id, "clinical:write")
-        topical = topicals.delete_topical(db.session, topical)
-        return topical, 200, etag_header(topical)
-
-
-@blp.route("/topical-treatments/<uuid:topical_id>/history")
-class TopicalHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, topical_id):
-        """Every version of the topical treatment record."""
-        topical = get_record(db.session, TopicalTreatment, topical_id, include_deleted=True)
-        return {"items": records.history(db.session, topical)}
-
-
-@blp.route("/topical-treatments/<uuid:topical_id>/restore")
-class TopicalRestoreResource(MethodView):
-    @blp.response(200, TopicalTreatmentSchema)
-    def post(self, topical_id):
-        """Undo a delete (admin)."""
-        topical = records.restore(db.session, TopicalTreatment, topical_id)
-        return topical, 200, etag_header(topical)
+register_record(
+    blp,
+    RecordType(
+        name="Topical",
+        path="/topical-treatments/<uuid:topical_id>",
+        model=TopicalTreatment,
+        schema=TopicalTreatmentSchema,
+        update_schema=TopicalTreatmentUpdateSchema,
+        update=topicals.update_topical,
+        delete=topicals.delete_topical,
+        docs={
+            "get": "One topical treatment.",
+            "patch": "Amend a topical treatment (If-Match), e.g. set its stop date.",
+            "delete": "Mark a topical treatment deleted (If-Match).",
+            "history": "Every version of the topical treatment record.",
+        },
+    ),
+)
 
 
 # --- laboratory results ---------------------------------------------------------------
@@ -309,45 +245,21 @@ class LabsResource(MethodView):
         return lab, 201 if created else 200, etag_header(lab)
 
 
-@blp.route("/lab-results/<uuid:lab_id>")
-class LabResource(MethodView):
-    @blp.response(200, LabResultSchema)
-    def get(self, lab_id):
-        """One lab result with its canonical value and CTCAE grade."""
-        lab = get_record(db.session, LabResult, lab_id)
-        return lab, 200, etag_header(lab)
-
-    @blp.arguments(LabResultUpdateSchema)
-    @blp.response(200, LabResultSchema)
-    @blp.alt_response(412, description=_STALE)
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, lab_id):
-        """Amend a result (If-Match); it is converted and graded again."""
-        lab = get_record(db.session, LabResult, lab_id, "clinical:write")
-        lab = labs.update_lab(db.session, lab, changes)
-        return lab, 200, etag_header(lab)
-
-    @blp.response(200, LabResultSchema)
-    def delete(self, lab_id):
-        """Mark a result deleted (If-Match)."""
-        lab = get_record(db.session, LabResult, lab_id, "clinical:write")
-        lab = labs.delete_lab(db.session, lab)
-        return lab, 200, etag_header(lab)
-
-
-@blp.route("/lab-results/<uuid:lab_id>/history")
-class LabHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, lab_id):
-        """Every version of the lab result record."""
-        lab = get_record(db.session, LabResult, lab_id, include_deleted=True)
-        return {"items": records.history(db.session, lab)}
-
-
-@blp.route("/lab-results/<uuid:lab_id>/restore")
-class LabRestoreResource(MethodView):
-    @blp.response(200, LabResultSchema)
-    def post(self, lab_id):
-        """Undo a delete (admin)."""
-        lab = records.restore(db.session, LabResult, lab_id)
-        return lab, 200, etag_header(lab)
+register_record(
+    blp,
+    RecordType(
+        name="Lab",
+        path="/lab-results/<uuid:lab_id>",
+        model=LabResult,
+        schema=LabResultSchema,
+        update_schema=LabResultUpdateSchema,
+        update=labs.update_lab,
+        delete=labs.delete_lab,
+        docs={
+            "get": "One lab result with its canonical value and CTCAE grade.",
+            "patch": "Amend a result (If-Match); it is converted and graded again.",
+            "delete": "Mark a result deleted (If-Match).",
+            "history": "Every version of the lab result record.",
+        },
+    ),
+)

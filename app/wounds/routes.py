@@ -3,10 +3,10 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.core import records
 from app.core.access import get_record, require
 from app.core.etags import etag_header
-from app.core.schemas import HistorySchema, page_schema
+from app.core.resource import RecordType, register_record
+from app.core.schemas import page_schema
 from app.extensions import db
 from app.patients.models import Patient
 from app.wounds import services
@@ -53,50 +53,23 @@ class WoundsResource(MethodView):
         return services.list_clinic_wounds(db.session, args)
 
 
-@blp.route("/wounds/<uuid:wound_id>")
-class WoundResource(MethodView):
-    @blp.response(200, WoundSchema)
-    def get(self, wound_id):
-        """One wound. The ETag is needed to amend or delete it."""
-        wound = get_record(db.session, Wound, wound_id)
-        return wound, 200, etag_header(wound)
+register_record(
+    blp,
+    RecordType(
+        name="Wound",
+        path="/wounds/<uuid:wound_id>",
+        model=Wound,
+        schema=WoundSchema,
+        update_schema=WoundUpdateSchema,
+        update=services.update_wound,
+        delete=services.delete_wound,
+        docs={
+            "patch": """Amend a wound (If-Match required). Earlier versions stay in its history.
 
-    @blp.arguments(WoundUpdateSchema)
-    @blp.response(200, WoundSchema)
-    @blp.alt_response(412, description="Stale If-Match; the current record is in `current`")
-    @blp.alt_response(428, description="If-Match missing")
-    def patch(self, changes, wound_id):
-        """Amend a wound (If-Match required). Earlier versions stay in its history.
-
-        Correcting `in_skin_fold` grades the wound's assessments again (the
-        CTCAE/RTOG skin-fold rule reads it): each whose grade moves is amended,
-        with a new version, history and a delta-sync update. A later
-        `onset_date` must not pass the first assessment (422 naming it)."""
-        wound = get_record(db.session, Wound, wound_id, "clinical:write")
-        wound = services.update_wound(db.session, wound, changes)
-        return wound, 200, etag_header(wound)
-
-    @blp.response(200, WoundSchema)
-    def delete(self, wound_id):
-        """Mark a wound deleted (If-Match required). An admin can restore it."""
-        wound = get_record(db.session, Wound, wound_id, "clinical:write")
-        wound = services.delete_wound(db.session, wound)
-        return wound, 200, etag_header(wound)
-
-
-@blp.route("/wounds/<uuid:wound_id>/history")
-class WoundHistoryResource(MethodView):
-    @blp.response(200, HistorySchema)
-    def get(self, wound_id):
-        """Every version of the wound record: who changed which fields, when."""
-        wound = get_record(db.session, Wound, wound_id, include_deleted=True)
-        return {"items": records.history(db.session, wound)}
-
-
-@blp.route("/wounds/<uuid:wound_id>/restore")
-class WoundRestoreResource(MethodView):
-    @blp.response(200, WoundSchema)
-    def post(self, wound_id):
-        """Undo a delete (admin)."""
-        wound = records.restore(db.session, Wound, wound_id)
-        return wound, 200, etag_header(wound)
+            Correcting `in_skin_fold` grades the wound's assessments again (the
+            CTCAE/RTOG skin-fold rule reads it): each whose grade moves is amended,
+            with a new version, history and a delta-sync update. A later
+            `onset_date` must not pass the first assessment (422 naming it).""",
+        },
+    ),
+)
