@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.core import records
 from app.core.access import get_record
+from app.core.db import app_db
 from app.core.etags import etag_header
 from app.core.schemas import HistorySchema
 
@@ -155,10 +155,8 @@ def _documented(
 
 
 def _session() -> Session:
-    # The request's session, found through the app: app.extensions builds on
-    # core (the declarative base, the Api), so core does not import it back.
     # Called, the scoped_session gives the Session its proxy resolves to anyway.
-    session: Session = current_app.extensions["sqlalchemy"].session()
+    session: Session = app_db().session()
     return session
 
 
