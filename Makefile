@@ -51,7 +51,8 @@ test: $(BIN)/.dev-installed browser
 lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict --follow-imports=silent app/clinical
+	$(BIN)/lint-imports
+	$(BIN)/mypy --strict --follow-imports=silent app/clinical app/core
 
 format: $(BIN)/.dev-installed
 	$(BIN)/ruff format .

@@ -94,8 +94,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     from app import cli
+    from app.worker import worker_command
 
     cli.init_app(app)
+    app.cli.add_command(worker_command)
     return app
 
 

@@ -134,7 +134,7 @@ class TrajectoryRules:
     stall_window_days: int = 28
     stall_min_reduction_pct: float = 10.0
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901 - one range check per setting
         if not 0 < self.par_threshold_pct <= 100:
             raise ValueError("par_threshold_pct must be in (0, 100]")
         if self.par_week < 1:

@@ -199,10 +199,11 @@ def _http_exception_problem(error: HTTPException) -> Response:
     return problem_response(status, error.name, detail, headers=headers)
 
 
-class ProblemApi(Api):
+class ProblemApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
     """flask-smorest Api whose error responses are problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_RESPONSE_CONTENT_TYPE: str  # set by flask-smorest's Api
 
     def _register_responses(self) -> None:
         """Document the error responses with the media type they are sent with
@@ -210,11 +211,11 @@ class ProblemApi(Api):
         default = self.DEFAULT_RESPONSE_CONTENT_TYPE
         self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_MEDIA_TYPE
         try:
-            super()._register_responses()  # type: ignore[misc]
+            super()._register_responses()
         finally:
             self.DEFAULT_RESPONSE_CONTENT_TYPE = default
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return _http_exception_problem(error)
 
 

@@ -22,7 +22,7 @@ class HealthResource(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="A dependency is down")
     @blp.doc(security=[])
-    def get(self):
+    def get(self) -> tuple[dict[str, str], int]:
         """No authentication. 503 when the database or storage is not usable."""
         db = app_db()
         try:

@@ -137,7 +137,8 @@ def mark_changed(session: Session, obj: Any, field: str, value: Any = None) -> N
 
 def _current_user_id() -> uuid.UUID | None:
     if has_request_context() and getattr(g, "user", None) is not None:
-        return g.user.id
+        user_id: uuid.UUID = g.user.id
+        return user_id
     return None
 
 
@@ -236,6 +237,48 @@ def _insert_missing(dialect: str) -> Any:
     )
 
 
+def _versioned_type(obj: Any) -> str | None:
+    """The record type of an object whose changes keep history, else None."""
+    record_type: str | None = getattr(obj, "__audit_type__", None)
+    if record_type is None or not getattr(obj, "__versioned__", True):
+        return None
+    return record_type
+
+
+def _fields_to_version(
+    session: Session, obj: Any, is_new: bool, has_extension: bool, extra: dict[str, Any]
+) -> list[str] | None:
+    """The fields this flush changes on ``obj``, or None when it writes no version:
+    a new record without a snapshot extension (version 1 is the record itself
+    until it is amended), or a loaded one with nothing changed."""
+    if is_new:
+        return sorted({*_changed_fields(obj), *extra}) if has_extension else None
+    if not session.is_modified(obj, include_collections=False):
+        return None
+    return sorted({*_changed_fields(obj), *extra}) or None
+
+
+def _version_and_action(obj: Any, changed: list[str], is_new: bool) -> tuple[int, str]:
+    """The version number this flush writes, and what happened to the record."""
+    if is_new:
+        return 1, "create"
+    version = (obj.version or 1) + 1
+    if "deleted_at" in changed:
+        return version, "delete" if obj.deleted_at is not None else "restore"
+    return version, "update"
+
+
+def _version_data(obj: Any, version: int, extra: dict[str, Any], extension: Any) -> dict[str, Any]:
+    """What the version stores: the record's columns, what was amended beside
+    it, and what its snapshot extension adds."""
+    data = snapshot(obj)
+    data.update(extra)
+    data["version"] = version
+    if extension is not None:
+        data.update(extension(obj))
+    return data
+
+
 @event.listens_for(Session, "before_flush")
 def _write_versions(session: Session, flush_context: Any, instances: Any) -> None:
     user_id = _current_user_id()
@@ -243,37 +286,22 @@ def _write_versions(session: Session, flush_context: Any, instances: Any) -> Non
     rows = []
     first_versions = []
     for obj in list(session.new) + list(session.dirty):
-        record_type = getattr(obj, "__audit_type__", None)
-        if record_type is None or not getattr(obj, "__versioned__", True):
+        record_type = _versioned_type(obj)
+        if record_type is None:
             continue
         extension = _EXTENSIONS.get(record_type)
         is_new = obj in session.new
-        if is_new and extension is None:
-            continue  # version 1 is the record itself until it is amended
-        if not is_new and not session.is_modified(obj, include_collections=False):
-            continue
         extra = extras.get(obj, {})
-        changed = sorted({*_changed_fields(obj), *extra})
-        if not is_new and not changed:
+        changed = _fields_to_version(session, obj, is_new, extension is not None, extra)
+        if changed is None:
             continue
         if obj.id is None:
             obj.id = new_id()
-        if is_new:
-            version, action = 1, "create"
-        else:
-            version = (obj.version or 1) + 1
-            action = "update"
-            if "deleted_at" in changed:
-                action = "delete" if obj.deleted_at is not None else "restore"
-            if version == 2 and extension is None:
-                first_versions.append(_stored_version_1(session, obj))
+        version, action = _version_and_action(obj, changed, is_new)
+        if version == 2 and extension is None:
+            first_versions.append(_stored_version_1(session, obj))
         if hasattr(obj, "updated_by") and not is_new:
             obj.updated_by = user_id
-        data = snapshot(obj)
-        data.update(extra)
-        data["version"] = version
-        if extension is not None:
-            data.update(extension(obj))
         rows.append(
             _row(
                 record_type,
@@ -281,7 +309,7 @@ def _write_versions(session: Session, flush_context: Any, instances: Any) -> Non
                 version,
                 action,
                 changed,
-                data,
+                _version_data(obj, version, extra, extension),
                 user_id,
                 utcnow(),
                 getattr(obj, "clinic_id", None),

@@ -48,7 +48,7 @@ def create_record(
     fields = {k: v for k, v in payload.items() if k != "id"}
 
     def build(record_id: uuid.UUID, fp: str) -> T:
-        obj = model(
+        obj: T = cast(Any, model)(
             id=record_id,
             create_hash=fp,
             created_by=user.id,
@@ -106,7 +106,8 @@ def restore(session: Session, model: type[T], record_id: uuid.UUID) -> T:
         raise Problem(409, "Conflict", "This record is not deleted.")
     obj.deleted_at = None
     session.flush()
-    return obj
+    restored: T = obj
+    return restored
 
 
 def history(session: Session, obj: Any) -> list[RecordVersion]:

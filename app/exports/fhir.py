@@ -26,7 +26,7 @@ days from the patient's day zero); effective/performed/onset are left out.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +231,46 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
+def _assessment_observations(row: dict[str, Any], key: bytes) -> Iterator[dict[str, Any] | None]:
+    yield size_observation(row, key, row["assessment_id"])
+    yield grade_observation(row, key, row["assessment_id"])
+
+
+#: Which resources each exported table's rows become, in the order they are written.
+RESOURCES_OF: tuple[tuple[str, Callable[..., Iterable[dict[str, Any] | None]]], ...] = (
+    ("patients", lambda row, key: (patient(row),)),
+    ("wounds", lambda row, key: (condition(row),)),
+    ("assessments", _assessment_observations),
+    ("procedures", procedures),
+)
+
+
+class _NdjsonFiles:
+    """One NDJSON file per resource type, opened at its first resource."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.files: dict[str, Path] = {}
+        self.counts: dict[str, int] = {}
+        self._handles: dict[str, Any] = {}
+        self._dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+    def emit(self, resource: dict[str, Any] | None) -> None:
+        if resource is None:
+            return
+        rtype = resource["resourceType"]
+        if rtype not in self._handles:
+            self.files[rtype] = self.workdir / f"{rtype}.ndjson"
+            self._handles[rtype] = self.files[rtype].open("w", encoding="utf-8")
+            self.counts[rtype] = 0
+        self._handles[rtype].write(self._dumps(resource) + "\n")
+        self.counts[rtype] += 1
+
+    def close(self) -> None:
+        for fh in self._handles.values():
+            fh.close()
+
+
 def write_ndjson(
     conn: sa.Connection,
     sel: Selection,
@@ -241,46 +281,17 @@ def write_ndjson(
     transaction_time: str,
 ) -> tuple[list[Path], dict[str, int]]:
     """Patient, Condition, Observation and Procedure NDJSON files plus manifest.json."""
-    files: dict[str, Path] = {}
-    counts: dict[str, int] = {}
-    handles: dict[str, Any] = {}
-    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-    def emit(resource: dict[str, Any] | None) -> None:
-        if resource is None:
-            return
-        rtype = resource["resourceType"]
-        if rtype not in handles:
-            files[rtype] = workdir / f"{rtype}.ndjson"
-            handles[rtype] = files[rtype].open("w", encoding="utf-8")
-            counts[rtype] = 0
-        handles[rtype].write(dumps(resource) + "\n")
-        counts[rtype] += 1
-
-    key = sel.key
+    out = _NdjsonFiles(workdir)
     try:
-        for batch in _rows(conn, sel, "patients"):
-            for row in batch:
-                emit(patient(row))
-            progress(len(batch))
-        for batch in _rows(conn, sel, "wounds"):
-            for row in batch:
-                emit(condition(row))
-            progress(len(batch))
-        for batch in _rows(conn, sel, "assessments"):
-            for row in batch:
-                aid = row["assessment_id"]
-                emit(size_observation(row, key, aid))
-                emit(grade_observation(row, key, aid))
-            progress(len(batch))
-        for batch in _rows(conn, sel, "procedures"):
-            for row in batch:
-                for resource in procedures(row, key):
-                    emit(resource)
-            progress(len(batch))
+        for table, resources_of in RESOURCES_OF:
+            for batch in _rows(conn, sel, table):
+                for row in batch:
+                    for resource in resources_of(row, sel.key):
+                        out.emit(resource)
+                progress(len(batch))
     finally:
-        for fh in handles.values():
-            fh.close()
+        out.close()
+    files, counts = out.files, out.counts
     manifest = {
         "transactionTime": transaction_time,
         "request": request,
