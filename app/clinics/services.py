@@ -13,7 +13,7 @@ from app.auth.services import hash_password, set_active
 from app.clinics.models import Clinic, ResearchGrant
 from app.clinics.schemas import ClinicSchema, UserSchema
 from app.core import audit
-from app.core.access import in_clinic, not_found
+from app.core.access import Principal, in_clinic, not_found
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
@@ -74,6 +74,20 @@ def clinics_for(session: Session, user: User, args: dict[str, Any]) -> dict[str,
     if user.role != "admin":
         stmt = stmt.where(Clinic.id.in_(user.clinic_ids))
     return paginate_args(session, stmt, Clinic, args, order_by=(Clinic.name,))
+
+
+def clinic_choices(session: Session, user: Principal) -> list[Any]:
+    """(id, name) rows of the clinics the user may pick on a page, by name: all for an
+    admin, those granting access for a researcher, the user's own for anyone else."""
+    stmt = sa.select(Clinic.id, Clinic.name).order_by(Clinic.name, Clinic.id)
+    if user.role == "researcher":
+        granted = sa.select(ResearchGrant.clinic_id).where(
+            ResearchGrant.researcher_id == user.id, ResearchGrant.revoked_at.is_(None)
+        )
+        stmt = stmt.where(Clinic.id.in_(granted))
+    elif user.role != "admin":
+        stmt = stmt.where(Clinic.id.in_(user.clinic_ids or [uuid.uuid4()]))
+    return list(session.execute(stmt).all())
 
 
 def create_user(

@@ -15,15 +15,12 @@ their routes are on ``bp`` before the app registers it.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from app.clinics.models import Clinic, ResearchGrant
 from app.core.access import Principal, can
 from app.core.errors import Problem
 from app.extensions import db
@@ -153,16 +150,3 @@ def unknown_page(rest: str) -> ResponseReturnValue:
 def form_text(value: str | None) -> str:
     """A form or query value without NUL characters (PostgreSQL text cannot hold them)."""
     return (value or "").replace("\x00", "")
-
-
-def clinics_for(user: Principal) -> list[Any]:
-    """Clinics the user may pick (admins: all; researchers: those granting them access)."""
-    stmt = sa.select(Clinic.id, Clinic.name).order_by(Clinic.name, Clinic.id)
-    if user.role == "researcher":
-        granted = sa.select(ResearchGrant.clinic_id).where(
-            ResearchGrant.researcher_id == user.id, ResearchGrant.revoked_at.is_(None)
-        )
-        stmt = stmt.where(Clinic.id.in_(granted))
-    elif user.role != "admin":
-        stmt = stmt.where(Clinic.id.in_(user.clinic_ids or [uuid.uuid4()]))
-    return list(db.session.execute(stmt).all())

@@ -18,20 +18,21 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
+from app.clinics.services import clinic_choices
 from app.core.access import require
 from app.core.errors import Problem
 from app.exports import services as export_services
 from app.exports.models import EXPORT_FORMATS
 from app.exports.schemas import ExportRequestSchema
 from app.extensions import db
-from app.web.blueprint import bp, clinics_for, form_text
+from app.web.blueprint import bp, form_text
 
 
 def _export_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
     user = require("export:create")
     listing = export_services.list_jobs(db.session, {"limit": 500})
     jobs = list(reversed(listing["items"]))[:20]
-    clinics = clinics_for(user)
+    clinics = clinic_choices(db.session, user)
     names = {str(c.id): c.name for c in clinics}
     return render_template(
         "exports.html",
@@ -96,7 +97,7 @@ def _job_view(job: Any) -> dict[str, Any]:
 def export_detail(job_id: uuid.UUID) -> ResponseReturnValue:
     """One export's progress; plain reload works, static/exports.js polls."""
     job = export_services.own_job(db.session, job_id)
-    names = {str(c.id): c.name for c in clinics_for(g.user)}
+    names = {str(c.id): c.name for c in clinic_choices(db.session, g.user)}
     return render_template("export.html", job=job, v=_job_view(job), names=names)
 
 

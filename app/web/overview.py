@@ -8,11 +8,12 @@ from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
+from app.clinics.services import clinic_choices
 from app.core.access import can
 from app.extensions import db
 from app.summaries import dashboard
 from app.summaries.schemas import DashboardArgsSchema
-from app.web.blueprint import bp, clinics_for, error_page, form_text
+from app.web.blueprint import bp, error_page, form_text
 
 PAGE_STATUSES = ("deteriorating", "stalled", "on_track", "insufficient_data", "healed")
 
@@ -46,7 +47,7 @@ def overview() -> ResponseReturnValue:
     user = g.user
     if not can(user, "clinical:read"):
         return redirect(url_for("web.exports"))
-    clinics = clinics_for(user)
+    clinics = clinic_choices(db.session, user)
     if not clinics:
         return error_page(404, "No clinic", "Your account belongs to no clinic yet.")
     args, errors = _dashboard_args(clinics)
