@@ -190,7 +190,7 @@ def test_cohort_trajectories_and_dashboard(seeded, client):
 def test_a_visit_today_is_never_seeded_in_the_future():
     """The cohort's latest weekly visit can fall on today; at 10:00 it would be
     in the future for a seed run before 10:00 UTC (the API refuses it)."""
-    from app.demo import _at
+    from app.demo.loader import visit_time as _at
 
     now = datetime.now(UTC)
     today = datetime.fromisoformat(_at(now.date()))

@@ -1,4 +1,4 @@
-"""The helpers other features import (therapy_context & co.) and the demo data."""
+"""The helpers other features import (therapy_context & co.)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.factories import patient_body
 from tests.therapy.conftest import anlotinib
 
 
@@ -159,82 +158,3 @@ def test_topicals_for_wound_without_notes(ctx, seeded):
         ("silver", "2022-06-25", None),
     ]
     assert "private note" not in str(out)
-
-
-def _in_request_as(app, user_id):
-    from flask import g
-
-    from app.auth.models import User
-    from app.core.access import Principal
-    from app.extensions import db
-
-    context = app.test_request_context("/seed", environ_base={"REMOTE_ADDR": "127.0.0.1"})
-    context.push()
-    g.user = Principal.of(db.session.get(User, user_id))
-    return context
-
-
-def test_seed_therapy_demo(app, factory, clinic, nurse):
-    from app.extensions import db
-    from app.patients.models import Patient
-    from app.therapy import context as services
-    from app.therapy.demo import SEED_THERAPY_ID, seed_therapy_demo
-    from app.therapy.models import SystemicTherapy
-
-    pids = [nurse.post("/api/v1/patients", json=patient_body()).json["id"] for _ in range(4)]
-    last_fraction = date(2022, 6, 17)  # the 13th fraction; the ulcer opened that day
-    today = date(2022, 9, 1)
-
-    def run():
-        context = _in_request_as(app, nurse.user_id)
-        try:
-            patients = [db.session.get(Patient, uuid.UUID(p)) for p in pids]
-            counts = seed_therapy_demo(
-                db.session,
-                seed_patient=patients[0],
-                seed_last_fraction_on=last_fraction,
-                cohort=[(p, date(2022, 6, 6)) for p in patients[1:]],
-                today=today,
-            )
-            db.session.commit()
-            return counts
-        finally:
-            db.session.remove()
-            context.pop()
-
-    assert run() == {"systemic_therapy": 2, "lab_result": 10, "therapy_change": 1}
-    assert run() == {}  # idempotent
-
-    with app.app_context():
-        seed = db.session.get(SystemicTherapy, SEED_THERAPY_ID)
-        assert (seed.agent, seed.dose, seed.days_on, seed.days_off) == (
-            "Anlotinib hydrochloride",
-            12,
-            14,
-            7,
-        )
-        assert seed.start_date == date(2022, 6, 18) and seed.anti_angiogenic is True
-        # The seed ulcer's healing period (onset, +35 days) shows two anlotinib bands.
-        ctx_ = services.therapy_context(
-            db.session, seed.patient_id, date(2022, 6, 17), date(2022, 7, 22)
-        )
-        assert [(b["start"], b["end"], b["dose"]) for b in ctx_["anti_angiogenic_bands"]] == [
-            ("2022-06-18", "2022-07-01", 12.0),
-            ("2022-07-09", "2022-07-22", 12.0),
-        ]
-        assert ctx_["anti_angiogenic_exposure_days"] == 28
-        reduced = services.therapy_context(
-            db.session, uuid.UUID(pids[1]), date(2022, 6, 6), date(2022, 7, 31)
-        )
-        assert [(c["kind"], c["dose"], c["reason"]) for c in reduced["dose_changes"]] == [
-            ("dose_reduced", 10.0, "grade 3 platelet count decreased")
-        ]
-        grades = services.worst_lab_grades(
-            db.session,
-            uuid.UUID(pids[1]),
-            datetime(2022, 6, 1, tzinfo=UTC),
-            datetime(2022, 9, 1, tzinfo=UTC),
-        )
-        assert grades["platelets"] == 3 and grades["hemoglobin"] == 1 and grades["albumin"] == 0
-    r = nurse.get(f"/api/v1/systemic-therapies/{SEED_THERAPY_ID}/history")
-    assert r.status_code == 200 and r.json["items"][0]["changed_by"] == str(nurse.user_id)

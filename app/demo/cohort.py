@@ -1,0 +1,218 @@
+"""The synthetic cohort (docs/seed-case.md): 20 fictitious patients with a
+conventional course (25 x 200 cGy) and 36 radiation wounds, assessed weekly for
+up to eight weeks, so the dashboard, filters and exports have something to show.
+
+The wounds follow four shapes in turn: healing, stalled, deteriorating and
+healed; a few stalled wounds were last seen two weeks ago, so they are overdue.
+Everything random comes from one generator with a fixed seed, drawn in a fixed
+order, so every installation (and every run) makes the same cohort.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from app.demo import records
+from app.demo.loader import Loader, demo_id
+from app.patients.models import Patient
+from app.radiotherapy.models import RadiotherapyCourse
+from app.wounds.models import Wound
+
+COHORT_PATIENTS = 20
+COHORT_WOUNDS = 36
+COHORT_WEEKS = 8
+
+TRAJECTORIES = ("healing", "stalled", "deteriorating", "healed")
+SITES = (
+    ("axilla", True),
+    ("inframammary fold", True),
+    ("groin", True),
+    ("neck", False),
+    ("chest wall", False),
+    ("perineum", True),
+    ("popliteal fossa", True),
+    ("scalp", False),
+)
+FAMILY_NAMES = (
+    "Testperson", "Samplewood", "Placeholder", "Democrest", "Mockingham", "Fictitia",
+    "Examplar", "Dummington", "Synthia", "Notreal",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Irradiated:
+    """A cohort patient, their radiotherapy course and when their skin broke down."""
+
+    patient: Patient
+    course: RadiotherapyCourse
+    onset: date
+
+
+@dataclass(frozen=True)
+class _CohortWound:
+    """What one cohort wound is: its number, shape, site and size at onset."""
+
+    number: int
+    trajectory: str
+    site: str
+    in_fold: bool
+    onset: date
+    length: float
+    width: float
+
+    @property
+    def ulcer(self) -> bool:
+        return self.number % 3 == 0
+
+    @property
+    def worse(self) -> bool:
+        return self.trajectory == "deteriorating"
+
+
+def cohort(load: Loader, today: date) -> None:
+    """The patients first, then their wounds (two for some), each with its visits."""
+    rng = random.Random(2026)  # noqa: S311 - fixed seed: the same cohort every run, not crypto
+    patients = [_irradiated_patient(load, i, today, rng) for i in range(COHORT_PATIENTS)]
+    for w in range(COHORT_WOUNDS):
+        irradiated = patients[w % COHORT_PATIENTS]
+        traits = _traits(w, irradiated.onset, rng)
+        wound = _wound(load, traits, irradiated)
+        closed_on = _weekly_visits(load, wound, traits, today, rng)
+        if closed_on is not None and wound.status != "healed":
+            records.mark_healed(load.session, wound, closed_on)
+
+
+def _irradiated_patient(load: Loader, i: int, today: date, rng: random.Random) -> _Irradiated:
+    """Patient ``i``: skin breakdown about eight weeks ago, 25 to 40 days into the course."""
+    onset = today - timedelta(days=7 * COHORT_WEEKS + rng.randint(0, 6))
+    patient = _patient(load, i, rng)
+    start = onset - timedelta(days=rng.randint(25, 40))
+    return _Irradiated(patient, _course(load, i, patient, start), onset)
+
+
+def _patient(load: Loader, i: int, rng: random.Random) -> Patient:
+    body = {
+        "id": str(demo_id("patient", i)),
+        "mrn": f"DEMO-{i + 1:04d}",
+        "given_name": f"Demo{i + 1:02d}",
+        "family_name": FAMILY_NAMES[i % len(FAMILY_NAMES)],
+        "birth_date": date(1935 + rng.randint(0, 45), rng.randint(1, 12), 15).isoformat(),
+        "sex": ("female", "male")[i % 2],
+    }
+    return records.patient(load, body)
+
+
+def _course(load: Loader, i: int, patient: Patient, start: date) -> RadiotherapyCourse:
+    """A conventional course: 25 x 200 cGy."""
+    phase = {
+        "technique": ("vmat", "imrt", "3dcrt")[i % 3],
+        "dose_per_fraction_cgy": 200,
+        "fractions": 25,
+    }
+    body = {
+        "id": str(demo_id("course", i)),
+        "target_site": SITES[i % len(SITES)][0],
+        "start_date": start.isoformat(),
+        "phases": [phase],
+    }
+    return records.course(load, patient, body)
+
+
+def _traits(w: int, patient_onset: date, rng: random.Random) -> _CohortWound:
+    """Wound ``w``: the shapes and sites in turn; a patient's second wound opens 3 days later."""
+    site, fold = SITES[(w + w // COHORT_PATIENTS) % len(SITES)]
+    onset = patient_onset + timedelta(days=3 * (w // COHORT_PATIENTS))
+    length, width = rng.uniform(2.0, 6.0), rng.uniform(1.5, 4.5)
+    return _CohortWound(w, TRAJECTORIES[w % len(TRAJECTORIES)], site, fold, onset, length, width)
+
+
+def _wound(load: Loader, traits: _CohortWound, irradiated: _Irradiated) -> Wound:
+    """Every third wound an ulcer, the others dermatitis; all linked to the patient's course."""
+    w = traits.number
+    body = {
+        "id": str(demo_id("wound", w)),
+        "body_site": traits.site,
+        "laterality": ("left", "right", "midline", "bilateral")[w % 4],
+        "in_skin_fold": traits.in_fold,
+        "etiology": "radiation_ulcer" if traits.ulcer else "radiation_dermatitis",
+        "radiotherapy_course_id": str(irradiated.course.id),
+        "onset_date": traits.onset.isoformat(),
+    }
+    return records.wound(load, irradiated.patient, body)
+
+
+def _weekly_visits(
+    load: Loader, wound: Wound, traits: _CohortWound, today: date, rng: random.Random
+) -> date | None:
+    """Weekly visits from onset until today, or until the wound closes (returns that day)."""
+    # A few stalled wounds were last seen two weeks ago: overdue on the dashboard.
+    last_week = COHORT_WEEKS - 2 if traits.number % 8 == 1 else COHORT_WEEKS
+    for week in range(last_week + 1):
+        day = traits.onset + timedelta(days=7 * week)
+        if day > today:
+            break
+        if _visit(load, wound, traits, week, day, rng):
+            return day
+    return None
+
+
+def _visit(
+    load: Loader, wound: Wound, traits: _CohortWound, week: int, day: date, rng: random.Random
+) -> bool:
+    """One weekly assessment; whether it found the wound closed."""
+    factor = _area_factor(traits.trajectory, week, rng)
+    closed = traits.trajectory == "healed" and factor == 0.0
+    scale = math.sqrt(factor)
+    worse = traits.worse
+    records.assessment(
+        load,
+        wound,
+        demo_id("assessment", traits.number, week),
+        day,
+        traits.length * scale,
+        traits.width * scale,
+        exudate="none" if closed else ("large" if worse and week > 3 else "moderate"),
+        tissue=_tissue(traits, week, closed),
+        # Ulcers are partial-thickness; dermatitis ranges from dry
+        # desquamation (healing, late) to moist beyond the skin folds
+        # (deteriorating), so the dashboard shows a mix of grades.
+        ulceration="partial_thickness" if traits.ulcer and not closed else "none",
+        pain=0 if closed else rng.randint(2, 7),
+        closed=closed,
+        erythema="faint" if closed else ("brisk" if worse else "moderate"),
+        desquamation="none"
+        if closed
+        else ("dry" if traits.trajectory == "healing" and week >= 4 else "moist"),
+        moist_beyond_folds=worse and not traits.in_fold and week >= 2,
+        infection=worse and week >= 5,
+    )
+    return closed
+
+
+def _area_factor(trajectory: str, week: int, rng: random.Random) -> float:
+    """Relative area at ``week`` (1.0 at baseline), by trajectory."""
+    noise = 1 + rng.uniform(-0.05, 0.05)
+    if trajectory == "healing":
+        return max(0.05, math.exp(-0.18 * week) * noise)  # ~50% smaller by week 4
+    if trajectory == "healed":
+        return max(0.0, 1 - week / 6) * noise  # closed at week 6
+    if trajectory == "stalled":
+        return (1 - 0.015 * week) * noise  # <10% change by week 4
+    return (1 + 0.09 * week) * noise  # deteriorating: ~+35% by week 4
+
+
+def _tissue(traits: _CohortWound, week: int, closed: bool) -> tuple[int, int, int, int]:
+    """The tissue mix (epithelial, granulation, slough, necrotic %) at ``week``:
+    slough clears and epithelium grows, unless the wound is deteriorating."""
+    if closed:
+        return (100, 0, 0, 0)
+    worse = traits.worse
+    slough = max(0, int(min(80, 30 + (8 * week if worse else -4 * week))))
+    epi = int(min(100 - slough, 5 * week if not worse else 0))
+    # Necrotic tissue (a CTCAE grade 4 finding) only in deteriorating ulcers.
+    gran = max(0, 100 - slough - epi - (10 if worse and traits.ulcer else 0))
+    necrotic = 100 - slough - epi - gran
+    return (epi, gran, slough, necrotic)
