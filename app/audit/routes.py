@@ -1,11 +1,10 @@
 """Read the audit trail (clinic_admins for their clinics; admins for all)."""
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from app.core.access import require
+from app.core.access import scoped
 from app.core.audit import AuditEvent
 from app.core.pagination import paginate
 from app.core.schemas import ListArgsSchema, StrictSchema, page_schema
@@ -45,10 +44,7 @@ class AuditEventsResource(MethodView):
     @blp.response(200, page_schema(AuditEventSchema))
     def get(self, args):
         """Audit events, oldest first, filtered by clinic, user, record or time."""
-        user = require("audit:read", args.get("clinic_id"))
-        stmt = sa.select(AuditEvent)
-        if user.role != "admin":
-            stmt = stmt.where(AuditEvent.clinic_id.in_(user.clinic_ids))
+        stmt = scoped(AuditEvent, "audit:read", clinic_id=args.get("clinic_id"))
         for key in ("clinic_id", "user_id", "record_type", "record_id", "action"):
             if key in args:
                 stmt = stmt.where(getattr(AuditEvent, key) == args[key])

@@ -133,13 +133,6 @@ def create_user(
     return user, True
 
 
-def add_membership(session: Session, user: User, clinic_id: uuid.UUID) -> None:
-    if clinic_id not in user.clinic_ids:
-        session.add(ClinicMembership(user_id=user.id, clinic_id=clinic_id))
-        session.flush()
-        session.expire(user, ["memberships"])
-
-
 def clinic_users(session: Session, clinic_id: uuid.UUID, args: dict[str, Any]) -> dict[str, Any]:
     """A clinic's users, by email; a page (disabled ones included, marked)."""
     stmt = (

@@ -167,9 +167,17 @@ def clinic_clause(model: Any, user: Any) -> Any:
     return model.clinic_id.in_(user.clinic_ids)
 
 
-def scoped(model: Any, action: str = "clinical:read", *, include_deleted: bool = False) -> Any:
-    """A SELECT of ``model`` already limited to the caller's clinics."""
-    user = require(action)
+def scoped(
+    model: Any,
+    action: str = "clinical:read",
+    *,
+    include_deleted: bool = False,
+    clinic_id: uuid.UUID | None = None,
+) -> Any:
+    """A SELECT of ``model`` already limited to the caller's clinics (all of them
+    for an admin), after ``require(action, clinic_id)``. The one scope of every
+    listing, audit events included (``scoped(AuditEvent, "audit:read")``)."""
+    user = require(action, clinic_id)
     stmt = sa.select(model).where(clinic_clause(model, user))
     if not include_deleted and hasattr(model, "deleted_at"):
         stmt = stmt.where(model.deleted_at.is_(None))

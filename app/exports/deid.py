@@ -7,7 +7,8 @@ Safe Harbor (45 CFR 164.514(b)(2)) removes 18 identifiers. What that means here:
   photos and photo metadata are never read into an export row at all;
 - record ids are replaced by keyed pseudonyms (``pseudonym``): stable for one
   recipient, unlinkable between recipients;
-- dates become whole days relative to each patient's own day zero (``day_number``),
+- dates become whole days relative to each patient's own day zero (date ordinals
+  minus the day zero's, in app/exports/rows.py),
   so no calendar date leaves the service;
 - ages above 89 are aggregated into "90+" (``age_label``);
 - free-text body sites are reduced to a coarse controlled list (``site_class``),
@@ -295,11 +296,6 @@ def age_label(birth_date: date, on: date) -> str:
     """
     years = age_years(birth_date, on)
     return "90+" if years > 89 else str(max(years, 0))
-
-
-def day_number(on: date | None, day_zero: date) -> int | None:
-    """Whole days from the patient's day zero to ``on`` (negative before it)."""
-    return None if on is None else (on - day_zero).days
 
 
 def one_of(value: str | None, allowed: tuple[str, ...], fallback: str = "other") -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.core import records
@@ -50,12 +49,3 @@ def list_patients(session: Session, args: dict[str, Any]) -> dict[str, Any]:
 
 def delete_patient(session: Session, patient: Patient) -> Patient:
     return records.soft_delete(session, patient, _dump)
-
-
-def count_in_clinic(session: Session, clinic_id: Any) -> int:
-    return (
-        session.scalar(
-            sa.select(sa.func.count()).select_from(Patient).where(Patient.clinic_id == clinic_id)
-        )
-        or 0
-    )

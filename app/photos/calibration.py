@@ -182,18 +182,6 @@ def detect_marker_two_pass(
     return _detection(fine.marker_id or 0, refined, marker_size_cm)
 
 
-def apply_homography(
-    homography: list[list[float]], points_px: list[list[float]]
-) -> list[list[float]]:
-    """Map image pixel points to marker-plane centimetres with ``homography``."""
-    import cv2  # lazy: see the module docstring
-    import numpy as np
-
-    pts = np.asarray(points_px, dtype=np.float64).reshape(-1, 1, 2)
-    mapped = cv2.perspectiveTransform(pts, np.asarray(homography, dtype=np.float64))
-    return mapped.reshape(-1, 2).tolist()
-
-
 # --- printable marker ------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
-from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema
+from app.core.schemas import ListArgsSchema, MethodNested, RecordSchema, StrictSchema
 
 SIZES = ("original", "large", "thumb")
 
@@ -96,10 +96,10 @@ class PhotoSchema(RecordSchema):
     taken_at_source = fields.String(
         dump_only=True, metadata={"description": "client | exif | server (upload time)"}
     )
-    calibration = fields.Method("_calibration", dump_only=True, allow_none=True)
+    calibration = MethodNested(CalibrationSchema, "_calibration", allow_none=True)
     marker_detection = fields.Nested(MarkerDetectionSchema, dump_only=True, allow_none=True)
-    tracing = fields.Method("_tracing", dump_only=True, allow_none=True)
-    urls = fields.Method("_urls", dump_only=True)
+    tracing = MethodNested(TracingSchema, "_tracing", allow_none=True)
+    urls = MethodNested(PhotoUrlsSchema, "_urls")
 
     def _calibration(self, obj: Any) -> dict[str, Any] | None:
         if obj.px_per_cm is None:

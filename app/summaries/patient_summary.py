@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment
+from app.clinical.dose import planned_total_dose
 from app.clinical.trajectory import TrajectoryRules
 from app.clinics.models import Clinic
 from app.core import audit
@@ -272,7 +273,7 @@ def _course(c: Any, phases: Sequence[Any]) -> dict[str, Any]:
         "target_site": c.target_site,
         "start_date": c.start_date.isoformat(),
         "end_date": iso(c.end_date),
-        "total_dose_cgy": _planned_dose(phases),
+        "total_dose_cgy": planned_total_dose(phases),
         "fractions": sum(p.fractions for p in phases),
         "phases": [
             {
@@ -285,19 +286,14 @@ def _course(c: Any, phases: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def _planned_dose(phases: Sequence[Any]) -> float:
-    return float(sum(p.dose_per_fraction_cgy * p.fractions for p in phases))
-
-
 def _course_events(c: Any, phases: Sequence[Any]) -> list[dict[str, Any]]:
+    planned = planned_total_dose(phases)
     events = [
         {
             "on": c.start_date.isoformat(),
             "kind": "radiotherapy_start",
             "course_id": str(c.id),
-            "label": (
-                f"radiotherapy to {c.target_site} started ({_planned_dose(phases):g} cGy planned)"
-            ),
+            "label": (f"radiotherapy to {c.target_site} started ({planned:g} cGy planned)"),
         }
     ]
     if c.end_date is not None:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment, GradeOverride, overrides_in_force
-from app.clinical.dose import Fraction, Phase, cumulative_dose_on
+from app.clinical.dose import Fraction, Phase, cumulative_dose_on, planned_total_dose
 from app.clinical.trajectory import Measurement, compute_trajectory
 from app.clinics.models import Clinic
 from app.core import audit
@@ -401,7 +401,7 @@ def _radiotherapy(data: WoundData) -> dict[str, Any] | None:
         "target_site": w["course_target_site"],
         "start_date": iso(w["course_start"]),
         "end_date": iso(w["course_end"]),
-        "total_dose_cgy": float(sum(p.dose_per_fraction_cgy * p.fractions for p in phases)),
+        "total_dose_cgy": planned_total_dose(phases),
         "fractions_planned": sum(p.fractions for p in phases),
         "dose_at_onset_cgy": None,
         "fraction_number_at_onset": None,

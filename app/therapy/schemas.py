@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from app.clinical import labs
-from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema
+from app.core.schemas import ListArgsSchema, MethodNested, RecordSchema, StrictSchema
 from app.therapy.models import CHANGE_KINDS, LAB_TESTS, TOPICAL_CATEGORIES
 from app.therapy.schedules import active_changes, derived_today
 
@@ -98,7 +98,7 @@ class SystemicTherapySchema(RecordSchema):
         metadata={"description": "Last day of the course (inclusive)"},
     )
     changes = fields.Method("_changes", dump_only=True)
-    derived = fields.Method("_derived", dump_only=True)
+    derived = MethodNested(TherapyDerivedSchema, "_derived")
 
     def _changes(self, obj: Any) -> list[dict[str, Any]]:
         return TherapyChangeSchema(many=True).dump(active_changes(obj))
@@ -204,8 +204,11 @@ class LabResultSchema(RecordSchema):
     taken_at = fields.AwareDateTime(required=True)
     canonical_value = fields.Float(dump_only=True)
     canonical_unit = fields.String(dump_only=True)
-    ctcae_grade = fields.Method(
-        "_grade", dump_only=True, metadata={"description": "CTCAE v5.0 {term, value, reasons}"}
+    ctcae_grade = MethodNested(
+        LabGradeSchema,
+        "_grade",
+        allow_none=True,
+        metadata={"description": "CTCAE v5.0 {term, value, reasons}"},
     )
 
     def _grade(self, obj: Any) -> dict[str, Any] | None:

@@ -92,12 +92,6 @@ def test_age_label_tops_out_at_90_plus(birth, on, label):
     assert deid.age_label(birth, on) == label
 
 
-def test_day_number():
-    assert deid.day_number(date(2025, 11, 19), date(2025, 11, 3)) == 16
-    assert deid.day_number(date(2025, 11, 1), date(2025, 11, 3)) == -2
-    assert deid.day_number(None, date(2025, 11, 3)) is None
-
-
 def test_controlled_values_never_pass_free_text():
     assert deid.one_of("gel", ("gel", "injection")) == "gel"
     assert deid.one_of("gel from Dr Who's lab", ("gel", "injection")) == "other"

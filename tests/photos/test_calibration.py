@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.clinical.geometry import apply_homography
 from app.photos.calibration import (
-    apply_homography,
     detect_marker,
     marker_page,
     marker_pdf,
