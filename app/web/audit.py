@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -10,7 +9,7 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from app.auth.models import User
-from app.core.access import require
+from app.core.access import scoped
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.web.blueprint import bp, form_text
@@ -19,10 +18,7 @@ from app.web.blueprint import bp, form_text
 @bp.get("/web/audit")
 def audit_log() -> ResponseReturnValue:
     """The newest audit events of the user's clinics (clinic_admins, admins)."""
-    user = require("audit:read")
-    stmt = sa.select(AuditEvent)
-    if user.role != "admin":
-        stmt = stmt.where(AuditEvent.clinic_id.in_(user.clinic_ids or [uuid.uuid4()]))
+    stmt = scoped(AuditEvent, "audit:read")
     action = form_text(request.args.get("action")).strip()[:40]
     record_type = form_text(request.args.get("record_type")).strip()[:40]
     if action:

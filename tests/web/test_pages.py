@@ -487,3 +487,15 @@ def test_odd_input_never_breaks_a_page(app, nurse, clinic_admin, small_clinic):
         data={"csrf_token": token, "clinic_id": "x\x00", "format": "csv\x00", "from": "\x00"},
     )
     assert r.status_code == 422
+
+
+def test_audit_page_shows_the_clinic_admins_clinics_only(app, clinic_admin, nurse, outsider):
+    """The page reads audit events through the one clinic scope of every listing."""
+    from tests.factories import patient_body
+
+    ours = nurse.post("/api/v1/patients", json=patient_body()).json["id"]
+    theirs = outsider.post("/api/v1/patients", json=patient_body()).json["id"]
+    page = sign_in(app, clinic_admin.email).get("/web/audit?action=create")
+    assert page.status_code == 200
+    assert ours[:8] in page.text
+    assert theirs[:8] not in page.text
