@@ -14,20 +14,24 @@ Measures (see docs/clinical-reference.md, "Healing trajectory"):
 - Closure is projected only from >= 5 measurements spanning >= 4 weeks (about
   five weekly measurements; Cukjati 2001).
 
-Time is measured in days from the first assessment (the baseline). Pure
-functions, standard library only.
+Time is measured in days from the first assessment (the baseline). The measures
+are computed in app/clinical/area_change.py (PAR, Gilman) and
+app/clinical/regression.py (the least-squares fits); this module reads them
+into a status and the rule applied. Pure functions, standard library only.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
+from app.clinical.area_change import bracketing, interpolate_area, par_on_day, rise_pct
+from app.clinical.area_change import gilman_advance as gilman_advance  # re-export
+from app.clinical.area_change import percent_area_reduction as percent_area_reduction  # re-export
 from app.clinical.formatting import area_point, fmt, fmt_area, iso_utc
 from app.clinical.regression import centred, fast_log_rate, fit_slope
 from app.clinical.regression import least_squares_slope as least_squares_slope  # re-export
@@ -194,17 +198,6 @@ class Trajectory:
         return result
 
 
-def percent_area_reduction(a0: float, at: float) -> float | None:
-    """PAR = (A0 - At) / A0 x 100, in percent; None when A0 is 0 (undefined).
-
-    Negative when the wound grew. Source: clinical-reference.md; used as the
-    week-4 predictor by Sheehan 2003 and Phillips 2000.
-    """
-    if a0 == 0:
-        return None
-    return (a0 - at) / a0 * 100.0
-
-
 def _sorted(points: Sequence[Measurement]) -> list[Measurement]:
     return sorted(points, key=_INSTANT)
 
@@ -276,76 +269,6 @@ def exponential_rate(points: Sequence[Measurement]) -> float | None:
     return _exponential_fit(ordered, days, [m.area_cm2 for m in ordered], centred(days))
 
 
-def gilman_advance(
-    a0_cm2: float, at_cm2: float, p0_cm: float, pt_cm: float, elapsed_days: float
-) -> float | None:
-    """Gilman's linear advance of the margin, in cm per week (Gilman 1990).
-
-    d = (A0 - At) / ((P0 + Pt) / 2) cm, divided by the elapsed weeks. None when
-    no time has elapsed or both perimeters are 0. Positive means the margin
-    moved inwards (healing).
-    """
-    mean_perimeter = (p0_cm + pt_cm) / 2
-    if elapsed_days <= 0 or mean_perimeter <= 0:
-        return None
-    return (a0_cm2 - at_cm2) / mean_perimeter / (elapsed_days / 7.0)
-
-
-def _bracket(days: list[float], day: float) -> tuple[int, int] | None:
-    """Indices of the last assessment on or before ``day`` and the first on or
-    after it (``days`` sorted); None when the day is outside the assessments."""
-    before = bisect_right(days, day) - 1
-    after = bisect_left(days, day)
-    if before < 0 or after == len(days):
-        return None
-    return before, after
-
-
-def _interpolate(
-    days: list[float], areas: list[float], before: int, after: int, day: float
-) -> float:
-    """Area on ``day``, linear between the assessments at ``before`` and ``after``."""
-    d0, d1, a0 = days[before], days[after], areas[before]
-    if d1 == d0:
-        return a0
-    return a0 + (areas[after] - a0) * (day - d0) / (d1 - d0)
-
-
-def _par_at(
-    days: list[float], areas: list[float], day: float, window_days: float
-) -> tuple[float | None, str | None]:
-    """par_at_day for sorted points given as days from the baseline and areas."""
-    baseline_area = areas[0]
-    if baseline_area == 0:
-        return None, "baseline area is 0 cm2: PAR is undefined"
-    bracket = _bracket(days, day)
-    if bracket is not None:
-        before, after = bracket
-        par = percent_area_reduction(baseline_area, _interpolate(days, areas, before, after, day))
-        below, above = days[before], days[after]
-        gap = min(day - below, above - day)
-        if gap <= window_days:
-            return par, None
-        return par, (
-            f"interpolated between the assessments on day {fmt(below)} and day"
-            f" {fmt(above)}; the nearest is {fmt(gap)} days from day {fmt(day)},"
-            f" beyond the {fmt(window_days)}-day window"
-        )
-    # Only one side exists: all assessments are before the day, or all after it.
-    side, nearest = ("after", -1) if days[-1] < day else ("before", 0)
-    nearest_day = days[nearest]
-    distance = abs(nearest_day - day)
-    if distance <= window_days:
-        return percent_area_reduction(baseline_area, areas[nearest]), (
-            f"no assessment {side} day {fmt(day)}; the assessment on day {fmt(nearest_day)}"
-            f" ({fmt(distance)} days away, within the {fmt(window_days)}-day window) is used"
-        )
-    return None, (
-        f"no assessment {side} day {fmt(day)} yet; the nearest is on day {fmt(nearest_day)},"
-        f" {fmt(distance)} days away (beyond the {fmt(window_days)}-day window)"
-    )
-
-
 def par_at_day(
     points: Sequence[Measurement], day: float, *, window_days: float = 7.0
 ) -> tuple[float | None, str | None]:
@@ -361,14 +284,7 @@ def par_at_day(
     ordered = _sorted(points)
     if not ordered:
         return None, "no assessments"
-    return _par_at(_days(ordered), [m.area_cm2 for m in ordered], day, window_days)
-
-
-def _rise_pct(earlier: float, later: float) -> float:
-    """Percent change from earlier to later; infinite growth from a zero area."""
-    if earlier == 0:
-        return math.inf if later > 0 else 0.0
-    return (later - earlier) / earlier * 100.0
+    return par_on_day(_days(ordered), [m.area_cm2 for m in ordered], day, window_days)
 
 
 def _deterioration(areas: list[float], rules: TrajectoryRules) -> str | None:
@@ -380,7 +296,7 @@ def _deterioration(areas: list[float], rules: TrajectoryRules) -> str | None:
     reasons = []
     # round(): 1.1 over 1.0 is 10.000000000000009%, which must count as 10%
     if latest > baseline:
-        over_baseline = _rise_pct(baseline, latest)
+        over_baseline = rise_pct(baseline, latest)
         if round(over_baseline, 9) >= margin:
             reasons.append(
                 f"area {fmt_area(latest)} is {_growth(over_baseline)} above baseline"
@@ -388,7 +304,7 @@ def _deterioration(areas: list[float], rules: TrajectoryRules) -> str | None:
             )
     # With two assessments the previous one is the baseline: already judged above.
     if len(areas) > 2 and latest > previous:
-        over_previous = _rise_pct(previous, latest)
+        over_previous = rise_pct(previous, latest)
         if round(over_previous, 9) >= margin:
             reasons.append(
                 f"area rose {_growth(over_previous)} since the previous assessment"
@@ -482,9 +398,9 @@ def _recent_stall(days: list[float], areas: list[float], rules: TrajectoryRules)
     window_start = days[-1] - rules.stall_window_days
     if window_start < rules.par_day:
         return None
-    bracket = _bracket(days, window_start)
+    bracket = bracketing(days, window_start)
     assert bracket is not None  # window_start lies within [0, latest_day]
-    then = _interpolate(days, areas, *bracket, window_start)
+    then = interpolate_area(days, areas, *bracket, window_start)
     reduction = percent_area_reduction(then, areas[-1])
     minimum = rules.stall_min_reduction_pct
     if reduction is not None and reduction >= minimum:
@@ -591,7 +507,7 @@ def compute_trajectory(
     # every measure below (the slopes, PAR, the stall rule, Gilman).
     areas = [m.area_cm2 for m in ordered]
     if baseline is not None and latest is not None:
-        par_week4, par_week4_note = _par_at(days, areas, rules.par_day, rules.week_window_days)
+        par_week4, par_week4_note = par_on_day(days, areas, rules.par_day, rules.week_window_days)
         if enough:
             # The x side of the area fit serves the ln(area) fit too when no
             # area is 0 (both fit against the same days).

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.clinical import trajectory as T
+from app.clinical.area_change import rise_pct
 from app.clinical.formatting import fmt, fmt_area
 from app.clinical.regression import centred, fast_log_rate, fit_slope
 from app.clinical.trajectory import (
@@ -597,9 +598,9 @@ def test_any_series_gets_a_known_status_and_a_rule(
 # least-squares slopes from plain sums in one pass each). The reference below is
 # the plain algorithm it replaced, one measure at a time with centred sums: the
 # two must give the same output after the rounding Trajectory applies (strings
-# included), and unrounded values within 1e-9 relative. It reuses the module's
-# unchanged string and rule helpers (_fmt, _fmt_area, _growth, _rise_pct,
-# _healed, _projection).
+# included), and unrounded values within 1e-9 relative. It reuses the unchanged
+# string and rule helpers (formatting.fmt and fmt_area, area_change.rise_pct,
+# the module's _growth, _healed, _projection).
 
 
 def _ref_day(m: Measurement, baseline: Measurement) -> float:
@@ -686,13 +687,13 @@ def _ref_status(
     margin = rules.deteriorating_margin_pct
     a0, prev, last = ordered[0].area_cm2, ordered[-2].area_cm2, ordered[-1].area_cm2
     reasons = []
-    over_baseline = T._rise_pct(a0, last)
+    over_baseline = rise_pct(a0, last)
     if last > a0 and round(over_baseline, 9) >= margin:
         reasons.append(
             f"area {fmt_area(last)} is {T._growth(over_baseline)} above baseline"
             f" {fmt_area(a0)} (>= {fmt(margin)}% margin)"
         )
-    over_previous = T._rise_pct(prev, last)
+    over_previous = rise_pct(prev, last)
     if len(ordered) > 2 and last > prev and round(over_previous, 9) >= margin:
         reasons.append(
             f"area rose {T._growth(over_previous)} since the previous assessment"
