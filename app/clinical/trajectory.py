@@ -344,6 +344,28 @@ def _healed(ordered: list[Measurement], healed_on: date | None) -> tuple[str, in
     )
 
 
+def _judge(
+    ordered: list[Measurement],
+    days: list[float],
+    areas: list[float],
+    healed_on: date | None,
+    par_week4: float | None,
+    par_week4_note: str | None,
+    rules: TrajectoryRules,
+) -> tuple[str, str, int | None]:
+    """(status, rule, days_to_closure): steps 1 to 5 of compute_trajectory, first
+    match wins. ``ordered``, ``days`` (from the baseline) and ``areas`` are in
+    time order."""
+    healed = _healed(ordered, healed_on)
+    if healed is not None:
+        return HEALED, *healed
+    n = len(ordered)
+    if n < 2:
+        rule = f"{n} assessment(s): a trajectory needs a baseline and at least one follow-up"
+        return INSUFFICIENT_DATA, rule, None
+    return *_status(days, areas, par_week4, par_week4_note, rules), None
+
+
 def _status(
     days: list[float],
     areas: list[float],
@@ -496,45 +518,31 @@ def compute_trajectory(
     not beyond max_projection_days.
     """
     ordered, days = _timeline(points)
-    n = len(ordered)
     baseline = ordered[0] if ordered else None
     latest = ordered[-1] if ordered else None
-    enough = n >= 2
 
-    par_pct = par_week4 = weekly = gilman = k = slope_per_day = None
+    par_pct = par_week4 = gilman = k = slope_per_day = None
     par_week4_note: str | None = "no assessments"
     # Days from the baseline and areas, in time order: computed once, shared by
     # every measure below (the slopes, PAR, the stall rule, Gilman).
     areas = [m.area_cm2 for m in ordered]
     if baseline is not None and latest is not None:
         par_week4, par_week4_note = par_on_day(days, areas, rules.par_day, rules.week_window_days)
-        if enough:
+        if len(ordered) >= 2:
             # The x side of the area fit serves the ln(area) fit too when no
             # area is 0 (both fit against the same days).
             centred_days = centred(days)
             slope_per_day = fit_slope(days, areas, centred_days)
             k = _exponential_fit(ordered, days, areas, centred_days)
             par_pct = percent_area_reduction(areas[0], areas[-1])
-        if slope_per_day is not None:
-            weekly = slope_per_day * 7
         if baseline.perimeter_cm is not None and latest.perimeter_cm is not None:
             gilman = gilman_advance(
                 areas[0], areas[-1], baseline.perimeter_cm, latest.perimeter_cm, days[-1]
             )
 
-    healed = _healed(ordered, healed_on)
-    days_to_closure = None
-    if healed is not None:
-        status = HEALED
-        rule, days_to_closure = healed
-    elif not enough:
-        status = INSUFFICIENT_DATA
-        rule = (
-            f"{len(ordered)} assessment(s): a trajectory needs a baseline and at least"
-            " one follow-up"
-        )
-    else:
-        status, rule = _status(days, areas, par_week4, par_week4_note, rules)
+    status, rule, days_to_closure = _judge(
+        ordered, days, areas, healed_on, par_week4, par_week4_note, rules
+    )
     projected, projection_note = _projection(ordered, status, slope_per_day, rules)
 
     # Trajectory is frozen: its generated __init__ sets each field through
@@ -550,7 +558,7 @@ def compute_trajectory(
         par_pct=None if par_pct is None else round(par_pct, 1) + 0.0,
         par_week4_pct=None if par_week4 is None else round(par_week4, 1) + 0.0,
         par_week4_note=par_week4_note,
-        weekly_area_change_cm2=None if weekly is None else round(weekly, 3) + 0.0,
+        weekly_area_change_cm2=None if slope_per_day is None else round(slope_per_day * 7, 3) + 0.0,
         gilman_cm_per_week=None if gilman is None else round(gilman, 3) + 0.0,
         k_per_day=None if k is None else round(k, 5) + 0.0,
         projected_closure_on=projected,
