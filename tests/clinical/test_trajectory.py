@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from app.clinical import trajectory as T
 from app.clinical.area_change import rise_pct
-from app.clinical.formatting import fmt, fmt_area
+from app.clinical.formatting import area_point, fmt, fmt_area, iso_utc
 from app.clinical.regression import centred, fast_log_rate, fit_slope
 from app.clinical.trajectory import (
     STATUSES,
@@ -105,6 +106,20 @@ def test_gilman_advance() -> None:
     assert gilman_advance(4.0, 1.0, 8.0, 4.0, 14.0) == pytest.approx(0.25)
     assert gilman_advance(4.0, 1.0, 8.0, 4.0, 0.0) is None
     assert gilman_advance(4.0, 1.0, 0.0, 0.0, 14.0) is None
+
+
+def test_gilman_advance_over_less_than_a_day_and_small_perimeters() -> None:
+    # half a day: d = (4 - 1) / ((8 + 4) / 2) = 0.5 cm in 0.5/7 week = 7 cm/week
+    assert gilman_advance(4.0, 1.0, 8.0, 4.0, 0.5) == pytest.approx(7.0)
+    # perimeters 1.0 and 0.5 (mean 0.75): d = (0.2 - 0.1) / 0.75 cm in 1 week
+    assert gilman_advance(0.2, 0.1, 1.0, 0.5, 7.0) == pytest.approx(0.1 / 0.75)
+
+
+def test_rise_from_a_zero_area() -> None:
+    # growth from nothing is infinite; nothing to nothing is no rise at all
+    assert rise_pct(0.0, 0.5) == math.inf
+    assert rise_pct(0.0, 0.0) == 0.0
+    assert rise_pct(2.0, 2.5) == pytest.approx(25.0)
 
 
 # --- PAR at a day -------------------------------------------------------------
@@ -943,3 +958,27 @@ def test_fmt_examples() -> None:
         "100000",
         "123457",
     ]
+
+
+def test_fmt_just_past_the_fast_range() -> None:
+    # from 99999.95 on, "g" shows six significant digits: 100000.7 is 100001,
+    # and 100001.46 rounds to 100001.5 first, then half to even: 100002
+    for value, shown in ((100000.7, "100001"), (100001.46, "100002")):
+        assert fmt(value) == shown == f"{round(value, 1):g}"
+        assert fmt(-value) == "-" + shown
+
+
+def test_instants_are_written_in_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The server's local zone must not leak in (astimezone() without UTC would use it)
+    at = datetime(2022, 6, 6, 10, tzinfo=timezone(timedelta(hours=-7)))
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert iso_utc(at) == "2022-06-06T17:00:00+00:00"
+        assert area_point(at, 2.5) == {"at": "2022-06-06T17:00:00+00:00", "area_cm2": 2.5}
+        assert Measurement(at, 2.5).to_dict()["at"] == "2022-06-06T17:00:00+00:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
