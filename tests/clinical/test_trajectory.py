@@ -982,3 +982,14 @@ def test_instants_are_written_in_utc_whatever_the_local_zone(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_values_rounding_to_minus_zero_are_reported_as_zero() -> None:
+    # 100 -> 100.004 cm2 over 28 days, perimeter 10 cm: PAR -0.004% (also at
+    # week 4, day 28 measured) and Gilman -0.004 / 10 / 4 = -0.0001 cm/week
+    # round to -0.0, which the result reports as 0.0
+    points = [Measurement(at(0), 100.0, 10.0), Measurement(at(28), 100.004, 10.0)]
+    result = compute_trajectory(points)
+    assert repr((result.par_pct, result.par_week4_pct, result.gilman_cm_per_week)) == (
+        "(0.0, 0.0, 0.0)"
+    )
