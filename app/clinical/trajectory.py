@@ -14,20 +14,27 @@ Measures (see docs/clinical-reference.md, "Healing trajectory"):
 - Closure is projected only from >= 5 measurements spanning >= 4 weeks (about
   five weekly measurements; Cukjati 2001).
 
-Time is measured in days from the first assessment (the baseline). Pure
-functions, standard library only.
+Time is measured in days from the first assessment (the baseline). The measures
+are computed in app/clinical/area_change.py (PAR, Gilman) and
+app/clinical/regression.py (the least-squares fits); this module reads them
+into a status and the rule applied. Pure functions, standard library only.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from itertools import repeat
-from operator import attrgetter, mul, sub
+from operator import attrgetter
 from typing import Any
+
+from app.clinical.area_change import bracketing, interpolate_area, par_on_day, rise_pct
+from app.clinical.area_change import gilman_advance as gilman_advance  # re-export
+from app.clinical.area_change import percent_area_reduction as percent_area_reduction  # re-export
+from app.clinical.formatting import area_point, fmt, fmt_area, iso_utc
+from app.clinical.regression import centred, fast_log_rate, fit_slope
+from app.clinical.regression import least_squares_slope as least_squares_slope  # re-export
 
 HEALED = "healed"
 ON_TRACK = "on_track"
@@ -38,7 +45,6 @@ STATUSES: tuple[str, ...] = (HEALED, ON_TRACK, STALLED, DETERIORATING, INSUFFICI
 
 _PAR_SOURCE = "configurable; Sheehan 2003 / Phillips 2000 adapted"
 _INSTANT = attrgetter("epoch_us")
-_LN2 = math.log(2.0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 
@@ -83,7 +89,7 @@ class Measurement:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``at`` in UTC, ISO 8601)."""
         return {
-            "at": _iso(self.at),
+            "at": iso_utc(self.at),
             "area_cm2": self.area_cm2,
             "perimeter_cm": self.perimeter_cm,
             "closed": self.closed,
@@ -192,44 +198,6 @@ class Trajectory:
         return result
 
 
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
-
-
-def _point(at: datetime, area_cm2: float) -> dict[str, Any]:
-    utc = at if at.tzinfo is UTC else at.astimezone(UTC)
-    return {"at": utc.isoformat(), "area_cm2": area_cm2}
-
-
-def _fmt(value: float) -> str:
-    """A number as shown in rules: one decimal, no trailing zero.
-
-    That is f"{round(value, 1):g}"; below 99999.95 (where "g", six significant
-    digits, would switch to an exponent or drop the decimal) it is the ".1f"
-    text without a trailing ".0": both round the exact binary value half to
-    even, and round() with digits is several times slower than formatting.
-    """
-    if not -99999.95 < value < 99999.95:
-        return f"{round(value, 1):g}"
-    text = f"{value:.1f}"
-    return text[:-2] if text[-1] == "0" else text
-
-
-def _fmt_area(value: float) -> str:
-    return f"{value:.2f} cm2"
-
-
-def percent_area_reduction(a0: float, at: float) -> float | None:
-    """PAR = (A0 - At) / A0 x 100, in percent; None when A0 is 0 (undefined).
-
-    Negative when the wound grew. Source: clinical-reference.md; used as the
-    week-4 predictor by Sheehan 2003 and Phillips 2000.
-    """
-    if a0 == 0:
-        return None
-    return (a0 - at) / a0 * 100.0
-
-
 def _sorted(points: Sequence[Measurement]) -> list[Measurement]:
     return sorted(points, key=_INSTANT)
 
@@ -264,97 +232,24 @@ def _days(ordered: list[Measurement]) -> list[float]:
     return [(m.epoch_us - origin) / 86_400_000_000.0 for m in ordered]
 
 
-def _centred(xs: list[float]) -> tuple[list[float], float]:
-    """(x - mean x for each x, sum of their squares): the x side of a least-squares fit."""
-    mean_x = sum(xs) / len(xs)
-    dx = [x - mean_x for x in xs]
-    # The area slope is kept to the bit of the plain centred formula: the weekly
-    # change is rounded to 3 decimals and the projection rounds closure days,
-    # so a last-bit difference could flip a halfway case (simple data, such as
-    # half days and round areas, hits exact halves, -2.1875 cm2/week). The
-    # product is the correctly rounded square (x ** 2 goes through the C
-    # library's pow, which is not always).
-    return dx, sum(map(mul, dx, dx))
-
-
-def _fit(
-    xs: list[float], ys: list[float], centred: tuple[list[float], float] | None
-) -> float | None:
-    """least_squares_slope on lists of equal length; reuses ``centred`` (of xs) when given."""
-    n = len(xs)
-    if n < 2:
-        return None
-    y0 = ys[0]
-    # ys[1] first: it settles the usual, not flat, case without a generator
-    if ys[1] == y0 and all(y == y0 for y in ys):
-        # Exactly flat; the general formula can leave float noise such as -1e-17.
-        x0 = xs[0]
-        return 0.0 if any(x != x0 for x in xs) else None
-    dx, sxx = _centred(xs) if centred is None else centred
-    if sxx == 0:
-        return None
-    mean_y = sum(ys) / n
-    sxy: float = sum(map(mul, dx, map(sub, ys, repeat(mean_y))))
-    return sxy / sxx
-
-
-def least_squares_slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Ordinary least-squares slope of ys on xs; None with < 2 points or no x spread.
-
-    Used for the weekly area change (slope of area against time) and, on
-    ln(area), for the exponential rate (Cardinal 2009). Raises ValueError when
-    the sequences differ in length.
-    """
-    if len(xs) != len(ys):
-        raise ValueError("xs and ys must have the same length")
-    return _fit(list(xs), list(ys), None)
-
-
-# |k| from which the fast rate is not used (per day; a wound that halves in
-# about a minute): k is reported to 5 decimals, and beyond about 1e4 the
-# float noise of a different summation order would show in them.
-_FAST_K_LIMIT = 1e4
-
-
-def _fast_rate(dx: list[float], sxx: float, areas: list[float]) -> float | None:
-    """exponential_rate from the centred days ``dx`` (sum of squares ``sxx``) and
-    positive areas, or None when the exact formula must be used.
-
-    log2, not ln: math.log2 takes one argument and is about twice as fast as
-    math.log, which parses an optional base; ln a = log2 a x ln 2, so the slope
-    is scaled by ln 2 once. The y side is not centred: sum(dx (y - mean y)) is
-    sum(dx y) - mean y sum(dx) in exact arithmetic, one pass instead of two.
-    Within 1e-12 relative of the centred formula; k has no exact halfway values
-    at 5 decimals (logs are irrational), so the rounded k is the same.
-    """
-    logs = list(map(math.log2, areas))
-    y0 = logs[0]
-    if sxx == 0 or (logs[1] == y0 and all(y == y0 for y in logs)):
-        return None  # no spread or flat: the exact formula's special cases
-    n = len(logs)
-    sxy = sum(map(mul, dx, logs)) - sum(logs) / n * sum(dx)
-    k = -sxy / sxx * _LN2
-    return k if abs(k) < _FAST_K_LIMIT else None
-
-
 def _exponential_fit(
     ordered: list[Measurement],
     days: list[float],
     areas: list[float],
-    centred: tuple[list[float], float],
+    centred_days: tuple[list[float], float],
 ) -> float | None:
     """exponential_rate of sorted points whose days from the baseline, areas and
-    _centred(days) are known."""
+    centred(days) are known."""
     try:  # the usual case: every area is positive and in the model (log 0 raises)
-        fast = _fast_rate(*centred, areas)
+        fast = fast_log_rate(*centred_days, areas)
         if fast is not None:
             return fast
-        slope = _fit(days, list(map(math.log, areas)), centred)
+        slope = fit_slope(days, list(map(math.log, areas)), centred_days)
     except ValueError:  # ln 0: the positive areas, days from the first of them
         kept = [m for m in ordered if m.area_cm2 > 0]
         if len(kept) < 2:
             return None
-        slope = _fit(_days(kept), [math.log(m.area_cm2) for m in kept], None)
+        slope = fit_slope(_days(kept), [math.log(m.area_cm2) for m in kept], None)
     return None if slope is None else -slope
 
 
@@ -371,77 +266,7 @@ def exponential_rate(points: Sequence[Measurement]) -> float | None:
     if not ordered:
         return None
     days = _days(ordered)
-    return _exponential_fit(ordered, days, [m.area_cm2 for m in ordered], _centred(days))
-
-
-def gilman_advance(
-    a0_cm2: float, at_cm2: float, p0_cm: float, pt_cm: float, elapsed_days: float
-) -> float | None:
-    """Gilman's linear advance of the margin, in cm per week (Gilman 1990).
-
-    d = (A0 - At) / ((P0 + Pt) / 2) cm, divided by the elapsed weeks. None when
-    no time has elapsed or both perimeters are 0. Positive means the margin
-    moved inwards (healing).
-    """
-    mean_perimeter = (p0_cm + pt_cm) / 2
-    if elapsed_days <= 0 or mean_perimeter <= 0:
-        return None
-    return (a0_cm2 - at_cm2) / mean_perimeter / (elapsed_days / 7.0)
-
-
-def _bracket(days: list[float], day: float) -> tuple[int, int] | None:
-    """Indices of the last assessment on or before ``day`` and the first on or
-    after it (``days`` sorted); None when the day is outside the assessments."""
-    before = bisect_right(days, day) - 1
-    after = bisect_left(days, day)
-    if before < 0 or after == len(days):
-        return None
-    return before, after
-
-
-def _interpolate(
-    days: list[float], areas: list[float], before: int, after: int, day: float
-) -> float:
-    """Area on ``day``, linear between the assessments at ``before`` and ``after``."""
-    d0, d1, a0 = days[before], days[after], areas[before]
-    if d1 == d0:
-        return a0
-    return a0 + (areas[after] - a0) * (day - d0) / (d1 - d0)
-
-
-def _par_at(
-    days: list[float], areas: list[float], day: float, window_days: float
-) -> tuple[float | None, str | None]:
-    """par_at_day for sorted points given as days from the baseline and areas."""
-    baseline_area = areas[0]
-    if baseline_area == 0:
-        return None, "baseline area is 0 cm2: PAR is undefined"
-    bracket = _bracket(days, day)
-    if bracket is not None:
-        before, after = bracket
-        par = percent_area_reduction(baseline_area, _interpolate(days, areas, before, after, day))
-        below, above = days[before], days[after]
-        gap = min(day - below, above - day)
-        if gap <= window_days:
-            return par, None
-        return par, (
-            f"interpolated between the assessments on day {_fmt(below)} and day"
-            f" {_fmt(above)}; the nearest is {_fmt(gap)} days from day {_fmt(day)},"
-            f" beyond the {_fmt(window_days)}-day window"
-        )
-    # Only one side exists: all assessments are before the day, or all after it.
-    side, nearest = ("after", -1) if days[-1] < day else ("before", 0)
-    nearest_day = days[nearest]
-    distance = abs(nearest_day - day)
-    if distance <= window_days:
-        return percent_area_reduction(baseline_area, areas[nearest]), (
-            f"no assessment {side} day {_fmt(day)}; the assessment on day {_fmt(nearest_day)}"
-            f" ({_fmt(distance)} days away, within the {_fmt(window_days)}-day window) is used"
-        )
-    return None, (
-        f"no assessment {side} day {_fmt(day)} yet; the nearest is on day {_fmt(nearest_day)},"
-        f" {_fmt(distance)} days away (beyond the {_fmt(window_days)}-day window)"
-    )
+    return _exponential_fit(ordered, days, [m.area_cm2 for m in ordered], centred(days))
 
 
 def par_at_day(
@@ -459,14 +284,7 @@ def par_at_day(
     ordered = _sorted(points)
     if not ordered:
         return None, "no assessments"
-    return _par_at(_days(ordered), [m.area_cm2 for m in ordered], day, window_days)
-
-
-def _rise_pct(earlier: float, later: float) -> float:
-    """Percent change from earlier to later; infinite growth from a zero area."""
-    if earlier == 0:
-        return math.inf if later > 0 else 0.0
-    return (later - earlier) / earlier * 100.0
+    return par_on_day(_days(ordered), [m.area_cm2 for m in ordered], day, window_days)
 
 
 def _deterioration(areas: list[float], rules: TrajectoryRules) -> str | None:
@@ -478,25 +296,25 @@ def _deterioration(areas: list[float], rules: TrajectoryRules) -> str | None:
     reasons = []
     # round(): 1.1 over 1.0 is 10.000000000000009%, which must count as 10%
     if latest > baseline:
-        over_baseline = _rise_pct(baseline, latest)
+        over_baseline = rise_pct(baseline, latest)
         if round(over_baseline, 9) >= margin:
             reasons.append(
-                f"area {_fmt_area(latest)} is {_growth(over_baseline)} above baseline"
-                f" {_fmt_area(baseline)} (>= {_fmt(margin)}% margin)"
+                f"area {fmt_area(latest)} is {_growth(over_baseline)} above baseline"
+                f" {fmt_area(baseline)} (>= {fmt(margin)}% margin)"
             )
     # With two assessments the previous one is the baseline: already judged above.
     if len(areas) > 2 and latest > previous:
-        over_previous = _rise_pct(previous, latest)
+        over_previous = rise_pct(previous, latest)
         if round(over_previous, 9) >= margin:
             reasons.append(
                 f"area rose {_growth(over_previous)} since the previous assessment"
-                f" ({_fmt_area(previous)} -> {_fmt_area(latest)}; >= {_fmt(margin)}% margin)"
+                f" ({fmt_area(previous)} -> {fmt_area(latest)}; >= {fmt(margin)}% margin)"
             )
     return "; ".join(reasons) or None
 
 
 def _growth(pct: float) -> str:
-    return "from nothing" if math.isinf(pct) else f"{_fmt(pct)}%"
+    return "from nothing" if math.isinf(pct) else f"{fmt(pct)}%"
 
 
 def _healed(ordered: list[Measurement], healed_on: date | None) -> tuple[str, int | None] | None:
@@ -526,6 +344,28 @@ def _healed(ordered: list[Measurement], healed_on: date | None) -> tuple[str, in
     )
 
 
+def _judge(
+    ordered: list[Measurement],
+    days: list[float],
+    areas: list[float],
+    healed_on: date | None,
+    par_week4: float | None,
+    par_week4_note: str | None,
+    rules: TrajectoryRules,
+) -> tuple[str, str, int | None]:
+    """(status, rule, days_to_closure): steps 1 to 5 of compute_trajectory, first
+    match wins. ``ordered``, ``days`` (from the baseline) and ``areas`` are in
+    time order."""
+    healed = _healed(ordered, healed_on)
+    if healed is not None:
+        return HEALED, *healed
+    n = len(ordered)
+    if n < 2:
+        rule = f"{n} assessment(s): a trajectory needs a baseline and at least one follow-up"
+        return INSUFFICIENT_DATA, rule, None
+    return *_status(days, areas, par_week4, par_week4_note, rules), None
+
+
 def _status(
     days: list[float],
     areas: list[float],
@@ -544,16 +384,16 @@ def _status(
     threshold = rules.par_threshold_pct
     week = rules.par_week
     if par_week4 is not None:
-        head = f"PAR at week {week} = {_fmt(par_week4)}%"
+        head = f"PAR at week {week} = {fmt(par_week4)}%"
         tail = f" ({_PAR_SOURCE})" + (f"; {par_week4_note}" if par_week4_note else "")
         if par_week4 < threshold:
-            return STALLED, f"{head} < {_fmt(threshold)}% threshold{tail}"
+            return STALLED, f"{head} < {fmt(threshold)}% threshold{tail}"
         stall = _recent_stall(days, areas, rules)
         if stall is not None:
-            return STALLED, f"{head} met the {_fmt(threshold)}% threshold, but {stall}"
-        return ON_TRACK, f"{head} >= {_fmt(threshold)}% threshold{tail}"
+            return STALLED, f"{head} met the {fmt(threshold)}% threshold, but {stall}"
+        return ON_TRACK, f"{head} >= {fmt(threshold)}% threshold{tail}"
     # Younger than par_week: nothing near day 28 yet.
-    young = f"followed for {_fmt(latest_day)} days, less than {week} weeks"
+    young = f"followed for {fmt(latest_day)} days, less than {week} weeks"
     if latest_day < rules.min_days_for_trend:
         return INSUFFICIENT_DATA, (
             f"{young}; a trend needs at least {rules.min_days_for_trend} days of follow-up"
@@ -565,13 +405,13 @@ def _status(
     projected = (1.0 - remaining ** (rules.par_day / latest_day)) * 100.0
     so_far = (1.0 - remaining) * 100.0
     trend = (
-        f"{young}; PAR so far {_fmt(so_far)}% at day {_fmt(latest_day)} extrapolates"
-        f" (exponential model, Cardinal 2009) to {_fmt(projected)}% at week {week}"
+        f"{young}; PAR so far {fmt(so_far)}% at day {fmt(latest_day)} extrapolates"
+        f" (exponential model, Cardinal 2009) to {fmt(projected)}% at week {week}"
     )
     if projected >= threshold:
-        return ON_TRACK, f"{trend} >= {_fmt(threshold)}% threshold ({_PAR_SOURCE})"
+        return ON_TRACK, f"{trend} >= {fmt(threshold)}% threshold ({_PAR_SOURCE})"
     return INSUFFICIENT_DATA, (
-        f"{trend} < {_fmt(threshold)}% threshold; too early to call it stalled ({_PAR_SOURCE})"
+        f"{trend} < {fmt(threshold)}% threshold; too early to call it stalled ({_PAR_SOURCE})"
     )
 
 
@@ -580,17 +420,17 @@ def _recent_stall(days: list[float], areas: list[float], rules: TrajectoryRules)
     window_start = days[-1] - rules.stall_window_days
     if window_start < rules.par_day:
         return None
-    bracket = _bracket(days, window_start)
+    bracket = bracketing(days, window_start)
     assert bracket is not None  # window_start lies within [0, latest_day]
-    then = _interpolate(days, areas, *bracket, window_start)
+    then = interpolate_area(days, areas, *bracket, window_start)
     reduction = percent_area_reduction(then, areas[-1])
     minimum = rules.stall_min_reduction_pct
     if reduction is not None and reduction >= minimum:
         return None
-    shown = "it reopened from 0 cm2" if reduction is None else f"fell {_fmt(reduction)}%"
+    shown = "it reopened from 0 cm2" if reduction is None else f"fell {fmt(reduction)}%"
     return (
         f"over the last {rules.stall_window_days} days the area {shown}"
-        f" (< {_fmt(minimum)}%; stall rule, clinical judgement, configurable)"
+        f" (< {fmt(minimum)}%; stall rule, clinical judgement, configurable)"
     )
 
 
@@ -610,7 +450,7 @@ def _projection(
     followed = (ordered[-1].epoch_us - ordered[0].epoch_us) / 86_400_000_000.0
     if followed < rules.min_days_for_projection:
         return None, (
-            f"{len(ordered)} assessments over {_fmt(followed)} days; a closure projection"
+            f"{len(ordered)} assessments over {fmt(followed)} days; a closure projection"
             f" needs them to span at least {rules.min_days_for_projection} days, about"
             f" {rules.min_points_for_projection} weekly measurements (Cukjati 2001)"
         )
@@ -629,7 +469,7 @@ def _projection(
     # building a timedelta (this runs for most open wounds)
     return date.fromordinal(latest.at.date().toordinal() + days), (
         f"linear model: the least-squares slope {slope_per_day * 7:.3f} cm2/week applied to"
-        f" the latest area {_fmt_area(latest.area_cm2)} closes it in {days} days"
+        f" the latest area {fmt_area(latest.area_cm2)} closes it in {days} days"
         " (the exponential model is not used for the date: it never reaches 0)"
     )
 
@@ -678,45 +518,31 @@ def compute_trajectory(
     not beyond max_projection_days.
     """
     ordered, days = _timeline(points)
-    n = len(ordered)
     baseline = ordered[0] if ordered else None
     latest = ordered[-1] if ordered else None
-    enough = n >= 2
 
-    par_pct = par_week4 = weekly = gilman = k = slope_per_day = None
+    par_pct = par_week4 = gilman = k = slope_per_day = None
     par_week4_note: str | None = "no assessments"
     # Days from the baseline and areas, in time order: computed once, shared by
     # every measure below (the slopes, PAR, the stall rule, Gilman).
     areas = [m.area_cm2 for m in ordered]
     if baseline is not None and latest is not None:
-        par_week4, par_week4_note = _par_at(days, areas, rules.par_day, rules.week_window_days)
-        if enough:
+        par_week4, par_week4_note = par_on_day(days, areas, rules.par_day, rules.week_window_days)
+        if len(ordered) >= 2:
             # The x side of the area fit serves the ln(area) fit too when no
             # area is 0 (both fit against the same days).
-            centred = _centred(days)
-            slope_per_day = _fit(days, areas, centred)
-            k = _exponential_fit(ordered, days, areas, centred)
+            centred_days = centred(days)
+            slope_per_day = fit_slope(days, areas, centred_days)
+            k = _exponential_fit(ordered, days, areas, centred_days)
             par_pct = percent_area_reduction(areas[0], areas[-1])
-        if slope_per_day is not None:
-            weekly = slope_per_day * 7
         if baseline.perimeter_cm is not None and latest.perimeter_cm is not None:
             gilman = gilman_advance(
                 areas[0], areas[-1], baseline.perimeter_cm, latest.perimeter_cm, days[-1]
             )
 
-    healed = _healed(ordered, healed_on)
-    days_to_closure = None
-    if healed is not None:
-        status = HEALED
-        rule, days_to_closure = healed
-    elif not enough:
-        status = INSUFFICIENT_DATA
-        rule = (
-            f"{len(ordered)} assessment(s): a trajectory needs a baseline and at least"
-            " one follow-up"
-        )
-    else:
-        status, rule = _status(days, areas, par_week4, par_week4_note, rules)
+    status, rule, days_to_closure = _judge(
+        ordered, days, areas, healed_on, par_week4, par_week4_note, rules
+    )
     projected, projection_note = _projection(ordered, status, slope_per_day, rules)
 
     # Trajectory is frozen: its generated __init__ sets each field through
@@ -726,13 +552,13 @@ def compute_trajectory(
     result.__dict__.update(
         status=status,
         rule=rule,
-        baseline=None if baseline is None else _point(baseline.at, areas[0]),
-        latest=None if latest is None else _point(latest.at, areas[-1]),
+        baseline=None if baseline is None else area_point(baseline.at, areas[0]),
+        latest=None if latest is None else area_point(latest.at, areas[-1]),
         # None stays None; + 0.0 reports -0.0 as 0.0 (inline: this runs per wound)
         par_pct=None if par_pct is None else round(par_pct, 1) + 0.0,
         par_week4_pct=None if par_week4 is None else round(par_week4, 1) + 0.0,
         par_week4_note=par_week4_note,
-        weekly_area_change_cm2=None if weekly is None else round(weekly, 3) + 0.0,
+        weekly_area_change_cm2=None if slope_per_day is None else round(slope_per_day * 7, 3) + 0.0,
         gilman_cm_per_week=None if gilman is None else round(gilman, 3) + 0.0,
         k_per_day=None if k is None else round(k, 5) + 0.0,
         projected_closure_on=projected,

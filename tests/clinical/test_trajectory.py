@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.clinical import trajectory as T
+from app.clinical.area_change import rise_pct
+from app.clinical.formatting import area_point, fmt, fmt_area, iso_utc
+from app.clinical.regression import centred, fast_log_rate, fit_slope
 from app.clinical.trajectory import (
     STATUSES,
     Measurement,
@@ -102,6 +106,20 @@ def test_gilman_advance() -> None:
     assert gilman_advance(4.0, 1.0, 8.0, 4.0, 14.0) == pytest.approx(0.25)
     assert gilman_advance(4.0, 1.0, 8.0, 4.0, 0.0) is None
     assert gilman_advance(4.0, 1.0, 0.0, 0.0, 14.0) is None
+
+
+def test_gilman_advance_over_less_than_a_day_and_small_perimeters() -> None:
+    # half a day: d = (4 - 1) / ((8 + 4) / 2) = 0.5 cm in 0.5/7 week = 7 cm/week
+    assert gilman_advance(4.0, 1.0, 8.0, 4.0, 0.5) == pytest.approx(7.0)
+    # perimeters 1.0 and 0.5 (mean 0.75): d = (0.2 - 0.1) / 0.75 cm in 1 week
+    assert gilman_advance(0.2, 0.1, 1.0, 0.5, 7.0) == pytest.approx(0.1 / 0.75)
+
+
+def test_rise_from_a_zero_area() -> None:
+    # growth from nothing is infinite; nothing to nothing is no rise at all
+    assert rise_pct(0.0, 0.5) == math.inf
+    assert rise_pct(0.0, 0.0) == 0.0
+    assert rise_pct(2.0, 2.5) == pytest.approx(25.0)
 
 
 # --- PAR at a day -------------------------------------------------------------
@@ -595,9 +613,9 @@ def test_any_series_gets_a_known_status_and_a_rule(
 # least-squares slopes from plain sums in one pass each). The reference below is
 # the plain algorithm it replaced, one measure at a time with centred sums: the
 # two must give the same output after the rounding Trajectory applies (strings
-# included), and unrounded values within 1e-9 relative. It reuses the module's
-# unchanged string and rule helpers (_fmt, _fmt_area, _growth, _rise_pct,
-# _healed, _projection).
+# included), and unrounded values within 1e-9 relative. It reuses the unchanged
+# string and rule helpers (formatting.fmt and fmt_area, area_change.rise_pct,
+# the module's _growth, _healed, _projection).
 
 
 def _ref_day(m: Measurement, baseline: Measurement) -> float:
@@ -656,9 +674,9 @@ def _ref_par_at(
         note = None
         if gap > window:
             note = (
-                f"interpolated between the assessments on day {T._fmt(below)} and day"
-                f" {T._fmt(above)}; the nearest is {T._fmt(gap)} days from day {T._fmt(day)},"
-                f" beyond the {T._fmt(window)}-day window"
+                f"interpolated between the assessments on day {fmt(below)} and day"
+                f" {fmt(above)}; the nearest is {fmt(gap)} days from day {fmt(day)},"
+                f" beyond the {fmt(window)}-day window"
             )
         return percent_area_reduction(baseline.area_cm2, area), note
     side, (nearest_day, nearest) = (
@@ -667,14 +685,14 @@ def _ref_par_at(
     distance = abs(nearest_day - day)
     if distance <= window:
         return percent_area_reduction(baseline.area_cm2, nearest.area_cm2), (
-            f"no assessment {side} day {T._fmt(day)}; the assessment on day"
-            f" {T._fmt(nearest_day)} ({T._fmt(distance)} days away, within the"
-            f" {T._fmt(window)}-day window) is used"
+            f"no assessment {side} day {fmt(day)}; the assessment on day"
+            f" {fmt(nearest_day)} ({fmt(distance)} days away, within the"
+            f" {fmt(window)}-day window) is used"
         )
     return None, (
-        f"no assessment {side} day {T._fmt(day)} yet; the nearest is on day"
-        f" {T._fmt(nearest_day)}, {T._fmt(distance)} days away (beyond the"
-        f" {T._fmt(window)}-day window)"
+        f"no assessment {side} day {fmt(day)} yet; the nearest is on day"
+        f" {fmt(nearest_day)}, {fmt(distance)} days away (beyond the"
+        f" {fmt(window)}-day window)"
     )
 
 
@@ -684,27 +702,27 @@ def _ref_status(
     margin = rules.deteriorating_margin_pct
     a0, prev, last = ordered[0].area_cm2, ordered[-2].area_cm2, ordered[-1].area_cm2
     reasons = []
-    over_baseline = T._rise_pct(a0, last)
+    over_baseline = rise_pct(a0, last)
     if last > a0 and round(over_baseline, 9) >= margin:
         reasons.append(
-            f"area {T._fmt_area(last)} is {T._growth(over_baseline)} above baseline"
-            f" {T._fmt_area(a0)} (>= {T._fmt(margin)}% margin)"
+            f"area {fmt_area(last)} is {T._growth(over_baseline)} above baseline"
+            f" {fmt_area(a0)} (>= {fmt(margin)}% margin)"
         )
-    over_previous = T._rise_pct(prev, last)
+    over_previous = rise_pct(prev, last)
     if len(ordered) > 2 and last > prev and round(over_previous, 9) >= margin:
         reasons.append(
             f"area rose {T._growth(over_previous)} since the previous assessment"
-            f" ({T._fmt_area(prev)} -> {T._fmt_area(last)}; >= {T._fmt(margin)}% margin)"
+            f" ({fmt_area(prev)} -> {fmt_area(last)}; >= {fmt(margin)}% margin)"
         )
     if reasons:
         return "deteriorating", "; ".join(reasons)
     latest_day = _ref_day(ordered[-1], ordered[0])
     threshold, week = rules.par_threshold_pct, rules.par_week
     if par4 is not None:
-        head = f"PAR at week {week} = {T._fmt(par4)}%"
+        head = f"PAR at week {week} = {fmt(par4)}%"
         tail = f" ({T._PAR_SOURCE})" + (f"; {note}" if note else "")
         if par4 < threshold:
-            return "stalled", f"{head} < {T._fmt(threshold)}% threshold{tail}"
+            return "stalled", f"{head} < {fmt(threshold)}% threshold{tail}"
         window_start = latest_day - rules.stall_window_days
         if window_start >= rules.par_day:
             timed = [(_ref_day(m, ordered[0]), m) for m in ordered]
@@ -713,16 +731,14 @@ def _ref_status(
             reduction = percent_area_reduction(then, last)
             minimum = rules.stall_min_reduction_pct
             if reduction is None or reduction < minimum:
-                shown = (
-                    "it reopened from 0 cm2" if reduction is None else f"fell {T._fmt(reduction)}%"
-                )
+                shown = "it reopened from 0 cm2" if reduction is None else f"fell {fmt(reduction)}%"
                 return "stalled", (
-                    f"{head} met the {T._fmt(threshold)}% threshold, but over the last"
-                    f" {rules.stall_window_days} days the area {shown} (< {T._fmt(minimum)}%;"
+                    f"{head} met the {fmt(threshold)}% threshold, but over the last"
+                    f" {rules.stall_window_days} days the area {shown} (< {fmt(minimum)}%;"
                     " stall rule, clinical judgement, configurable)"
                 )
-        return "on_track", f"{head} >= {T._fmt(threshold)}% threshold{tail}"
-    young = f"followed for {T._fmt(latest_day)} days, less than {week} weeks"
+        return "on_track", f"{head} >= {fmt(threshold)}% threshold{tail}"
+    young = f"followed for {fmt(latest_day)} days, less than {week} weeks"
     if latest_day < rules.min_days_for_trend:
         return "insufficient_data", (
             f"{young}; a trend needs at least {rules.min_days_for_trend} days of follow-up"
@@ -730,14 +746,14 @@ def _ref_status(
     remaining = last / a0
     projected = (1.0 - remaining ** (rules.par_day / latest_day)) * 100.0
     trend = (
-        f"{young}; PAR so far {T._fmt((1.0 - remaining) * 100.0)}% at day"
-        f" {T._fmt(latest_day)} extrapolates (exponential model, Cardinal 2009) to"
-        f" {T._fmt(projected)}% at week {week}"
+        f"{young}; PAR so far {fmt((1.0 - remaining) * 100.0)}% at day"
+        f" {fmt(latest_day)} extrapolates (exponential model, Cardinal 2009) to"
+        f" {fmt(projected)}% at week {week}"
     )
     if projected >= threshold:
-        return "on_track", f"{trend} >= {T._fmt(threshold)}% threshold ({T._PAR_SOURCE})"
+        return "on_track", f"{trend} >= {fmt(threshold)}% threshold ({T._PAR_SOURCE})"
     return "insufficient_data", (
-        f"{trend} < {T._fmt(threshold)}% threshold; too early to call it stalled ({T._PAR_SOURCE})"
+        f"{trend} < {fmt(threshold)}% threshold; too early to call it stalled ({T._PAR_SOURCE})"
     )
 
 
@@ -872,7 +888,7 @@ def test_same_results_as_the_straightforward_algorithm(
         days = [_ref_day(m, ordered[0]) for m in ordered]
         areas = [m.area_cm2 for m in ordered]
         # the area slope is kept to the bit (its rounding must match)
-        assert repr(T._fit(days, areas, None)) == repr(_ref_slope(days, areas))
+        assert repr(fit_slope(days, areas, None)) == repr(_ref_slope(days, areas))
     xs = [float(s) for s, *_ in raw]
     ys = [a for _, a, *_ in raw]
     assert _close(least_squares_slope(xs, ys), _ref_slope(xs, ys))
@@ -913,10 +929,10 @@ def test_huge_rates_use_the_exact_formula() -> None:
     # fast path's limit (its summation noise would show in 5 decimals)
     points = [Measurement(T0, 4.0), Measurement(T0 + timedelta(seconds=1), 1.0)]
     days = [0.0, 1 / 86400]
-    assert T._fast_rate(*T._centred(days), [4.0, 1.0]) is None
+    assert fast_log_rate(*centred(days), [4.0, 1.0]) is None
     assert exponential_rate(points) == pytest.approx(math.log(4) * 86400, rel=1e-12)
     # an ordinary rate takes the fast path, within 1e-12 of ln 2 / 7
-    assert T._fast_rate(*T._centred([0.0, 7.0, 14.0]), [4.0, 2.0, 1.0]) == pytest.approx(
+    assert fast_log_rate(*centred([0.0, 7.0, 14.0]), [4.0, 2.0, 1.0]) == pytest.approx(
         math.log(2) / 7, rel=1e-12
     )
 
@@ -930,11 +946,11 @@ def test_huge_rates_use_the_exact_formula() -> None:
 )
 def test_fmt_is_round_to_one_decimal_in_g_format(value: float) -> None:
     # the fast path must print what f"{round(value, 1):g}" prints, halves included
-    assert T._fmt(value) == f"{round(value, 1):g}"
+    assert fmt(value) == f"{round(value, 1):g}"
 
 
 def test_fmt_examples() -> None:
-    assert [T._fmt(v) for v in (40.0, 57.25, 57.35, -0.04, 99999.96, 123456.7)] == [
+    assert [fmt(v) for v in (40.0, 57.25, 57.35, -0.04, 99999.96, 123456.7)] == [
         "40",
         "57.2",
         "57.4",
@@ -942,3 +958,38 @@ def test_fmt_examples() -> None:
         "100000",
         "123457",
     ]
+
+
+def test_fmt_just_past_the_fast_range() -> None:
+    # from 99999.95 on, "g" shows six significant digits: 100000.7 is 100001,
+    # and 100001.46 rounds to 100001.5 first, then half to even: 100002
+    for value, shown in ((100000.7, "100001"), (100001.46, "100002")):
+        assert fmt(value) == shown == f"{round(value, 1):g}"
+        assert fmt(-value) == "-" + shown
+
+
+def test_instants_are_written_in_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The server's local zone must not leak in (astimezone() without UTC would use it)
+    at = datetime(2022, 6, 6, 10, tzinfo=timezone(timedelta(hours=-7)))
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert iso_utc(at) == "2022-06-06T17:00:00+00:00"
+        assert area_point(at, 2.5) == {"at": "2022-06-06T17:00:00+00:00", "area_cm2": 2.5}
+        assert Measurement(at, 2.5).to_dict()["at"] == "2022-06-06T17:00:00+00:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_values_rounding_to_minus_zero_are_reported_as_zero() -> None:
+    # 100 -> 100.004 cm2 over 28 days, perimeter 10 cm: PAR -0.004% (also at
+    # week 4, day 28 measured) and Gilman -0.004 / 10 / 4 = -0.0001 cm/week
+    # round to -0.0, which the result reports as 0.0
+    points = [Measurement(at(0), 100.0, 10.0), Measurement(at(28), 100.004, 10.0)]
+    result = compute_trajectory(points)
+    assert repr((result.par_pct, result.par_week4_pct, result.gilman_cm_per_week)) == (
+        "(0.0, 0.0, 0.0)"
+    )
