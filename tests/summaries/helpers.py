@@ -222,3 +222,50 @@ def bulk_open_wounds(
                 db.session.execute(sa.insert(table), rows[k : k + batch])
         db.session.commit()
     return [r["id"] for r in wound_rows]
+
+
+def anlotinib(clinic_id: uuid.UUID, patient_id: uuid.UUID, start: date) -> Any:
+    """The seed case's anti-angiogenic course: 12 mg, 2 weeks on, 1 week off."""
+    from app.therapy.models import SystemicTherapy
+
+    return SystemicTherapy(
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        agent="anlotinib",
+        anti_angiogenic=True,
+        dose=12,
+        dose_unit="mg",
+        days_on=14,
+        days_off=7,
+        start_date=start,
+    )
+
+
+def silver_dressing(clinic_id: uuid.UUID, wound_id: uuid.UUID, start: date) -> Any:
+    from app.therapy.models import TopicalTreatment
+
+    return TopicalTreatment(
+        clinic_id=clinic_id,
+        wound_id=wound_id,
+        category="silver",
+        product="silver dressing",
+        start_date=start,
+    )
+
+
+def low_platelets(clinic_id: uuid.UUID, patient_id: uuid.UUID, taken_at: datetime) -> Any:
+    """Platelets 60 x 10^9/L: CTCAE grade 2."""
+    from app.therapy.models import LabResult
+
+    return LabResult(
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        test="platelets",
+        value=60,
+        unit="10^9/L",
+        canonical_value=60,
+        canonical_unit="10^9/L",
+        taken_at=taken_at,
+        ctcae_term="Platelet count decreased",
+        ctcae_grade=2,
+    )

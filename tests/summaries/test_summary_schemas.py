@@ -28,7 +28,7 @@ def rich(app, clinic, nurse, clinician) -> dict[str, Any]:
     a fraction log, an open wound with an override, a debridement and a PRP
     session, a healed wound, systemic therapies (one stopped, one changed),
     a topical treatment and a platelet count; and a second patient's wound."""
-    from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
+    from app.therapy.models import SystemicTherapy, TherapyChange
 
     pid = h.patient(app, clinic, given_name="Ana", family_name="Example")
     cid = h.course(
@@ -82,17 +82,7 @@ def rich(app, clinic, nurse, clinician) -> dict[str, Any]:
     h.assess(nurse, healed, h.at(START + timedelta(days=20)), closed=True)
     (therapy_id, _) = h.add(
         app,
-        SystemicTherapy(
-            clinic_id=clinic,
-            patient_id=pid,
-            agent="anlotinib",
-            anti_angiogenic=True,
-            dose=12,
-            dose_unit="mg",
-            days_on=14,
-            days_off=7,
-            start_date=START - timedelta(days=5),
-        ),
+        h.anlotinib(clinic, pid, START - timedelta(days=5)),
         SystemicTherapy(
             clinic_id=clinic,
             patient_id=pid,
@@ -115,25 +105,8 @@ def rich(app, clinic, nurse, clinician) -> dict[str, Any]:
             dose=8,
             reason="hand-foot skin reaction",
         ),
-        TopicalTreatment(
-            clinic_id=clinic,
-            wound_id=wid,
-            category="silver",
-            product="silver dressing",
-            start_date=START,
-        ),
-        LabResult(
-            clinic_id=clinic,
-            patient_id=pid,
-            test="platelets",
-            value=60,
-            unit="10^9/L",
-            canonical_value=60,
-            canonical_unit="10^9/L",
-            taken_at=h.at(START + timedelta(days=15), 7),
-            ctcae_term="Platelet count decreased",
-            ctcae_grade=2,
-        ),
+        h.silver_dressing(clinic, wid, START),
+        h.low_platelets(clinic, pid, h.at(START + timedelta(days=15), 7)),
     )
     other = h.wound(app, clinic, h.patient(app, clinic), body_site="neck", onset_date=START)
     h.series(nurse, other, START, [(0, 6.0), (7, 5.0)])

@@ -521,43 +521,14 @@ def test_stored_instant_matches_the_database(app, clinic, nurse):
 def test_therapy_block(app, clinic, nurse):
     """Anti-angiogenic bands over the healing period, topical treatments and the
     blood counts at each procedure."""
-    from app.therapy.models import LabResult, SystemicTherapy, TopicalTreatment
-
     pid = h.patient(app, clinic)
     wid = h.wound(app, clinic, pid, onset_date=START)
     h.series(nurse, wid, START, [(0, 4.0), (7, 3.0)])
     h.add(
         app,
-        SystemicTherapy(
-            clinic_id=clinic,
-            patient_id=pid,
-            agent="anlotinib",
-            anti_angiogenic=True,
-            dose=12,
-            dose_unit="mg",
-            days_on=14,
-            days_off=7,
-            start_date=START,
-        ),
-        TopicalTreatment(
-            clinic_id=clinic,
-            wound_id=wid,
-            category="silver",
-            product="silver dressing",
-            start_date=START,
-        ),
-        LabResult(
-            clinic_id=clinic,
-            patient_id=pid,
-            test="platelets",
-            value=60,
-            unit="10^9/L",
-            canonical_value=60,
-            canonical_unit="10^9/L",
-            taken_at=h.at(START, 7),
-            ctcae_term="Platelet count decreased",
-            ctcae_grade=2,
-        ),
+        h.anlotinib(clinic, pid, START),
+        h.silver_dressing(clinic, wid, START),
+        h.low_platelets(clinic, pid, h.at(START, 7)),
     )
     h.procedure(app, clinic, wid, h.at(START, 10), prp_form="gel")
     t = nurse.get(f"/api/v1/wounds/{wid}/trajectory").json["therapy"]
