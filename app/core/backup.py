@@ -20,9 +20,12 @@ service, so every row in the database copy has its files in the storage copy
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -43,9 +46,35 @@ def _sqlite_path(url: sa.URL) -> Path:
     return Path(url.database)
 
 
-def _libpq_url(url: sa.URL) -> str:
-    """The URL pg_dump/pg_restore understand (no SQLAlchemy driver name)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def _libpq(url: sa.URL) -> tuple[str, dict[str, str]]:
+    """The URL pg_dump/pg_restore understand (no SQLAlchemy driver name, no
+    password) and the environment that carries the password (PGPASSWORD).
+
+    A password in argv is readable by every user of the host (ps, /proc).
+    """
+    env = dict(os.environ)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    bare = sa.URL.create(  # URL.set cannot clear a field: None means "keep"
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
+    return bare.render_as_string(hide_password=False), env
+
+
+@contextlib.contextmanager
+def _private_files() -> Iterator[None]:
+    """Files and folders created inside are the owner's alone (0600 / 0700):
+    a backup holds every patient's record."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 def _copy_sqlite(src: Path, dst: Path) -> None:
@@ -61,14 +90,19 @@ def _copy_sqlite(src: Path, dst: Path) -> None:
 
 
 def _copy_tree(src: Path, dst: Path) -> int:
-    """Copy the storage files (not unfinished ``.tmp-*`` writes); return the count."""
+    """Copy the storage files (not unfinished ``.tmp-*`` writes); return the count.
+
+    Contents and modification times are copied, not permission bits: a copy
+    takes the mode its umask gives (0600 inside a backup)."""
     count = 0
     for path in sorted(src.rglob("*")):
         if not path.is_file() or any(p.startswith(".") for p in path.relative_to(src).parts):
             continue
         target = dst / path.relative_to(src)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        shutil.copyfile(path, target)
+        stat = path.stat()
+        os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         count += 1
     return count
 
@@ -77,25 +111,31 @@ def _copy_tree(src: Path, dst: Path) -> int:
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(path: Path) -> None:
-    """Back up the database and the stored files into the new directory PATH."""
-    db = app_db()
-
+    """Back up the database and the stored files into the new directory PATH
+    (readable by its owner only)."""
     if path.exists() and any(path.iterdir()):
         raise click.ClickException(f"{path} exists and is not empty.")
-    path.mkdir(parents=True, exist_ok=True)
-    url = db.engine.url
+    with _private_files():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)
+        _back_up(path)
+
+
+def _back_up(path: Path) -> None:
+    url = app_db().engine.url
     if url.get_backend_name() == "sqlite":
         _copy_sqlite(_sqlite_path(url), path / DB_FILE)
         click.echo(f"database: {path / DB_FILE} (SQLite online backup)")
     else:
-        command = ["pg_dump", "--format=custom", f"--file={path / PG_FILE}", _libpq_url(url)]
+        target, env = _libpq(url)
+        command = ["pg_dump", "--format=custom", f"--file={path / PG_FILE}", target]
         if shutil.which("pg_dump") is None:
             shown = [*command[:-1], "$DATABASE_URL"]
             raise click.ClickException(
                 "pg_dump is not installed here. Run on a host with the PostgreSQL "
                 f"client tools:\n  {' '.join(shown)}\nthen copy the storage as below."
             )
-        subprocess.run(command, check=True)  # noqa: S603 (fixed argv, no shell)
+        subprocess.run(command, check=True, env=env)  # noqa: S603 (fixed argv, no shell)
         click.echo(f"database: {path / PG_FILE} (pg_dump, custom format)")
     if current_app.config.get("STORAGE_URL"):
         click.echo("storage: S3 bucket not copied; use bucket versioning or `aws s3 sync`.")
@@ -129,12 +169,13 @@ def restore_command(
         _copy_sqlite(path / DB_FILE, target)
         click.echo(f"database: restored into {target}")
     elif (path / PG_FILE).exists():
+        dbname, env = _libpq(url)
         command = [
             "pg_restore",
             "--no-owner",
             "--clean",
             "--if-exists",
-            f"--dbname={_libpq_url(url)}",
+            f"--dbname={dbname}",
             str(path / PG_FILE),
         ]
         if shutil.which("pg_restore") is None:
@@ -142,7 +183,7 @@ def restore_command(
             raise click.ClickException(
                 f"pg_restore is not installed here. Run:\n  {' '.join(shown)}"
             )
-        subprocess.run(command, check=True)  # noqa: S603 (fixed argv, no shell)
+        subprocess.run(command, check=True, env=env)  # noqa: S603 (fixed argv, no shell)
         click.echo("database: restored with pg_restore")
     else:
         raise click.ClickException(f"{path} holds no {DB_FILE} or {PG_FILE}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,6 +151,12 @@ def test_backup_and_restore_keep_every_record_and_photo(app, nurse, tmp_path, mo
     result = runner.invoke(args=["backup", str(backup)])
     assert result.exit_code == 0, result.output
     assert "storage: " in result.output
+    # Every patient's record is in there: the owner's alone.
+    modes = {p.relative_to(backup): p.stat().st_mode & 0o777 for p in backup.rglob("*")}
+    assert backup.stat().st_mode & 0o777 == 0o700
+    assert len([p for p in modes if p.suffix == ".jpg"]) >= 3
+    assert {m for p, m in modes.items() if (backup / p).is_file()} == {0o600}
+    assert {m for p, m in modes.items() if (backup / p).is_dir()} == {0o700}
 
     with app.app_context():
         source = db.engine
@@ -227,3 +234,16 @@ def test_metrics_token_when_set(app, client, metrics_on, monkeypatch):
     assert (
         client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}).status_code == 404
     )
+
+
+def test_pg_tools_get_the_password_from_the_environment_not_argv():
+    """pg_dump and pg_restore see the URL without its password; PGPASSWORD carries it."""
+    from app.core.backup import _libpq
+
+    url = sa.engine.make_url("postgresql+psycopg://wound:s3cr3t@db.internal:5432/woundtrack")
+    target, env = _libpq(url)
+    assert "s3cr3t" not in target
+    assert target == "postgresql://wound@db.internal:5432/woundtrack"
+    assert env["PGPASSWORD"] == "s3cr3t"
+    no_password = _libpq(sa.engine.make_url("postgresql://postgres@h/db"))[1]
+    assert no_password.get("PGPASSWORD") == os.environ.get("PGPASSWORD")  # left as it was
