@@ -6,16 +6,20 @@ from typing import Any
 
 from flask import Flask
 
+from app.core.jsonbody import ProblemJSONProvider
 from config import load_config
 
 
 class WoundTrackFlask(Flask):
-    """Flask with the request boundary as the one place that commits.
+    """Flask with the request boundary as the one place that commits, reading
+    JSON bodies with the limits of app.core.jsonbody.
 
     Services flush; a view that returns a success response is committed here,
     once. Anything that raises is handled by app/core/errors.py after the
     session is rolled back, so a rejected request writes nothing.
     """
+
+    json_provider_class = ProblemJSONProvider
 
     def dispatch_request(self) -> Any:  # type: ignore[override]
         from app.extensions import db
