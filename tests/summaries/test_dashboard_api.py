@@ -145,27 +145,13 @@ def test_dashboard_filters(nurse, clinician, ward):
 
 def test_dashboard_anti_angiogenic_filter(app, clinic, nurse, ward):
     from app.extensions import db
-    from app.therapy.models import SystemicTherapy
     from app.wounds.models import Wound
 
     with app.app_context():
         pid = db.session.get(Wound, ward["stalled"]).patient_id
     other = h.patient(app, clinic)
     w2 = h.wound(app, clinic, other, onset_date=_days_ago(3))
-    h.add(
-        app,
-        SystemicTherapy(
-            clinic_id=clinic,
-            patient_id=other,
-            agent="anlotinib",
-            anti_angiogenic=True,
-            dose=12,
-            dose_unit="mg",
-            days_on=14,
-            days_off=7,
-            start_date=_days_ago(30),
-        ),
-    )
+    h.add(app, h.anlotinib(clinic, other, _days_ago(30)))
     r = nurse.get("/api/v1/dashboard?anti_angiogenic=true")
     assert [it["wound_id"] for it in r.json["items"]] == [str(w2)]
     assert pid != other
