@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, pre_load, validate
@@ -31,6 +32,28 @@ def _may_hold_nul(data: Mapping[str, Any]) -> bool:
         return "\\u0000" in json.dumps(data)
     except (TypeError, ValueError):
         return True
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """An ISO 8601 datetime with an offset that has an instant in UTC.
+
+    The calendar's ends cannot move to UTC (year 1 east of Greenwich, year 9999
+    west of it): that is the client's error, named on the field, not a 500
+    where a service or the database converts it later. The value keeps the
+    offset it was sent with (the device's local date matters to some rules).
+    """
+
+    default_error_messages = {
+        "out_of_range": "Out of range: the instant must fall between the years 1 and 9999 in UTC."
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        aware: datetime = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            aware.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("out_of_range") from None
+        return aware
 
 
 class MethodNested(fields.Nested):
@@ -108,7 +131,7 @@ class ListArgsSchema(StrictSchema):
         validate=validate.Length(max=2000),
         metadata={"description": "Opaque cursor from the previous page's next_cursor"},
     )
-    updated_since = fields.AwareDateTime(
+    updated_since = UTCDateTime(
         metadata={
             "description": "Delta sync: records changed at or after this instant, oldest "
             "change first, deleted ones as tombstones {id, deleted: true}"
@@ -145,7 +168,7 @@ class RecordVersionSchema(Schema):
         },
     )
     changed_by = fields.UUID(allow_none=True)
-    changed_at = fields.AwareDateTime()
+    changed_at = UTCDateTime()
     data = fields.Dict(metadata={"description": "The record as it stood after this change"})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
-from app.core.schemas import ListArgsSchema, MethodNested, RecordSchema, StrictSchema
+from app.core.schemas import ListArgsSchema, MethodNested, RecordSchema, StrictSchema, UTCDateTime
 
 SIZES = ("original", "large", "thumb")
 
@@ -27,7 +27,7 @@ class PhotoUploadSchema(StrictSchema):
     assessment_id = fields.UUID(
         metadata={"description": "Assessment of the same wound this photo documents"}
     )
-    taken_at = fields.AwareDateTime(
+    taken_at = UTCDateTime(
         metadata={"description": "Capture time with offset; default: EXIF capture time"}
     )
     marker_size_cm = fields.Float(
@@ -47,7 +47,7 @@ class PhotoUpdateSchema(StrictSchema):
             "A traced area moves with the link."
         },
     )
-    taken_at = fields.AwareDateTime(
+    taken_at = UTCDateTime(
         metadata={"description": "Corrected capture time with offset (taken_at_source: client)"}
     )
 

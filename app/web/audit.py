@@ -29,10 +29,9 @@ def audit_log() -> ResponseReturnValue:
     if before:
         try:
             until = datetime.fromisoformat(before)
-            stmt = stmt.where(
-                AuditEvent.at < (until if until.tzinfo else until.replace(tzinfo=UTC))
-            )
-        except ValueError:
+            until = until.astimezone(UTC) if until.tzinfo else until.replace(tzinfo=UTC)
+            stmt = stmt.where(AuditEvent.at < until)
+        except (ValueError, OverflowError):  # not a datetime, or none in UTC
             before = ""
     events = list(
         db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(100))

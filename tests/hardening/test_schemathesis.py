@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -41,6 +42,25 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.core.graph import STEPS, RecordGraph, Unavailable, table_of
 from tests.core.routes import Operation
+
+# Every date-time the fuzzer sends is an ordinary time with an offset or one
+# of the calendar's ends that has no instant in UTC (year 1 east of Greenwich,
+# year 9999 west of it): every datetime parameter of every route must refuse
+# those with a 4xx naming the field, never a 500.
+CALENDAR_EDGES = ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00")
+schemathesis.openapi.format(
+    "date-time",
+    st.one_of(
+        st.sampled_from(CALENDAR_EDGES),
+        st.datetimes(
+            min_value=datetime(2020, 1, 1),
+            max_value=datetime(2030, 12, 31),
+            timezones=st.sampled_from(
+                [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+            ),
+        ).map(datetime.isoformat),
+    ),
+)
 
 # Examples per operation for each role: most for the roles that write most of
 # the clinical records (their bodies reach the services); the roles that are
