@@ -49,11 +49,12 @@ def load_json(text: str | bytes) -> Any:
         text = text.decode("utf-8")  # UnicodeDecodeError is a ValueError
     try:
         value = json.loads(text, parse_int=_parse_int)
-    except RecursionError:
+        # Only an escape can produce a surrogate (UTF-8 text cannot hold one),
+        # so the walk runs only for bodies that contain one.
+        lone = ("\\ud" in text or "\\uD" in text) and _has_lone_surrogate(value)
+    except RecursionError:  # the parse or the walk: either way, too deep
         raise ValueError("The JSON is nested too deeply.") from None
-    # Only an escape can produce a surrogate (UTF-8 text cannot hold one), so
-    # the walk runs only for bodies that contain one.
-    if ("\\ud" in text or "\\uD" in text) and _has_lone_surrogate(value):
+    if lone:
         raise ValueError("A string holds a lone UTF-16 surrogate (\\ud800-\\udfff).")
     return value
 

@@ -15,6 +15,8 @@ HOSTILE = {
     "lone surrogate": '{"email": "\\ud800@example.org", "password": "x"}',
     "deep nesting": '{"email": ' + "[" * 3000 + "]" * 3000 + ', "password": "x"}',
     "huge integer": '{"email": "a@example.org", "password": ' + "9" * 5000 + "}",
+    # parses, but the search for the surrogate goes as deep as the nesting
+    "surrogate deep down": '{"email": ' + "[" * 950 + '"\\ud800"' + "]" * 950 + "}",
 }
 
 
@@ -37,6 +39,7 @@ def test_a_create_refuses_hostile_bodies_and_writes_nothing(nurse, kind):
     del body["given_name"]
     fields = json.dumps(body)[1:-1]  # a valid body around the hostile value
     hostile = {
+        "surrogate deep down": '"given_name": ' + "[" * 950 + '"\\ud800"' + "]" * 950,
         "lone surrogate": '"given_name": "\\udc00 Anna"',
         "deep nesting": '"given_name": ' + "[" * 3000 + "]" * 3000,
         "huge integer": '"given_name": ' + "1" * 5000,
