@@ -76,7 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
 
     _import_models()
-    _register_cross_layer_hooks()
+    _register_cross_layer_hooks(app)
     api.init_app(app)
     # Every operation needs a bearer token unless it says otherwise (security: []).
     api.spec.components.security_scheme(
@@ -127,14 +127,17 @@ def _import_models() -> None:
     import app.wounds.models  # noqa: F401
 
 
-def _register_cross_layer_hooks() -> None:
+def _register_cross_layer_hooks(app: Flask) -> None:
     """Where a lower layer needs a higher one, the higher one registers with it
-    here, so imports only ever point down."""
+    here, so imports only ever point down: auth's token lookup with core.access,
+    the export queue gauge with core.metrics, assessments with wound events."""
     from app.assessments.services import follow_wound_changes
     from app.auth.services import user_for_access_token
     from app.core.access import register_token_lookup
+    from app.exports.jobs import register_queue_gauge
 
     register_token_lookup(user_for_access_token)
+    register_queue_gauge(app)
     follow_wound_changes()
 
 

@@ -6,7 +6,7 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.exports import jobs, services
+from app.exports import services
 from app.exports.schemas import (
     ExportJobSchema,
     ExportListArgsSchema,
@@ -21,9 +21,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="De-identified research exports (researchers with a grant, clinic_admins)",
 )
-# The queue-depth gauge comes with the exports API: core.metrics reads it at
-# each scrape but must not import a domain, so the domain registers it.
-blp.record(lambda state: jobs.register_queue_gauge(state.app))
 
 
 @blp.route("/exports")
