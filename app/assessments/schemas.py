@@ -16,7 +16,7 @@ from marshmallow.utils import missing  # type: ignore[attr-defined]
 from app.assessments.models import EXUDATE_AMOUNTS, EXUDATE_TYPES
 from app.clinical.grading import BLEEDING, DESQUAMATION, EDEMA, ERYTHEMA, ULCERATION
 from app.clinical.scores import BWAT_ITEMS, bwat_score
-from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema, UTCDateTime
+from app.core.schemas import ListArgsSchema, OffsetDateTime, RecordSchema, StrictSchema
 
 # Sane upper bounds (cm, cm^2): beyond these a value is a typo (mm for cm, a
 # misplaced decimal), not a wound on one body site.
@@ -126,7 +126,7 @@ BwatSchema.__doc__ = (
 class _AssessmentInput(StrictSchema):
     """The fields a client writes (create and PATCH)."""
 
-    assessed_at = UTCDateTime()
+    assessed_at = OffsetDateTime()
     length_cm = length(MAX_LENGTH_CM)
     width_cm = length(MAX_LENGTH_CM)
     depth_cm = length(MAX_DEPTH_CM)
@@ -177,7 +177,7 @@ def _grade(value: int | None, reasons: list[Any] | None) -> dict[str, Any] | Non
 class AssessmentSchema(RecordSchema, _AssessmentInput):
     """An assessment as created and returned. Derived members are read-only."""
 
-    assessed_at = UTCDateTime(required=True)
+    assessed_at = OffsetDateTime(required=True)
     clinic_id = fields.UUID(dump_only=True)
     wound_id = fields.UUID(dump_only=True)
     measured_area = fields.Float(
@@ -309,10 +309,10 @@ class AssessmentUpdateSchema(_AssessmentInput):
 
 
 class AssessmentListArgsSchema(ListArgsSchema):
-    from_ = UTCDateTime(
+    from_ = OffsetDateTime(
         data_key="from", metadata={"description": "assessed_at at or after this instant"}
     )
-    to = UTCDateTime(metadata={"description": "assessed_at at or before this instant"})
+    to = OffsetDateTime(metadata={"description": "assessed_at at or before this instant"})
 
 
 class GradeOverrideInSchema(StrictSchema):

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from app.core.access import scoped
 from app.core.audit import AuditEvent
 from app.core.pagination import paginate
-from app.core.schemas import ListArgsSchema, StrictSchema, UTCDateTime, page_schema
+from app.core.schemas import ListArgsSchema, OffsetDateTime, StrictSchema, page_schema
 from app.extensions import db
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trail")
@@ -15,7 +15,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trai
 
 class AuditEventSchema(StrictSchema):
     id = fields.UUID()
-    at = UTCDateTime()
+    at = OffsetDateTime()
     user_id = fields.UUID(allow_none=True)
     role = fields.String(allow_none=True)
     action = fields.String()
@@ -34,8 +34,8 @@ class AuditQueryArgsSchema(ListArgsSchema):
     record_type = fields.String(validate=validate.Length(max=40))
     record_id = fields.String(validate=validate.Length(max=64))
     action = fields.String(validate=validate.Length(max=40))
-    since = UTCDateTime()
-    until = UTCDateTime()
+    since = OffsetDateTime()
+    until = OffsetDateTime()
 
 
 @blp.route("/audit-events")

@@ -34,7 +34,7 @@ def _may_hold_nul(data: Mapping[str, Any]) -> bool:
         return True
 
 
-class UTCDateTime(fields.AwareDateTime):
+class OffsetDateTime(fields.AwareDateTime):
     """An ISO 8601 datetime with an offset that has an instant in UTC.
 
     The calendar's ends cannot move to UTC (year 1 east of Greenwich, year 9999
@@ -131,7 +131,7 @@ class ListArgsSchema(StrictSchema):
         validate=validate.Length(max=2000),
         metadata={"description": "Opaque cursor from the previous page's next_cursor"},
     )
-    updated_since = UTCDateTime(
+    updated_since = OffsetDateTime(
         metadata={
             "description": "Delta sync: records changed at or after this instant, oldest "
             "change first, deleted ones as tombstones {id, deleted: true}"
@@ -168,7 +168,7 @@ class RecordVersionSchema(Schema):
         },
     )
     changed_by = fields.UUID(allow_none=True)
-    changed_at = UTCDateTime()
+    changed_at = OffsetDateTime()
     data = fields.Dict(metadata={"description": "The record as it stood after this change"})
 
 

@@ -7,7 +7,13 @@ from typing import Any
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
-from app.core.schemas import ListArgsSchema, MethodNested, RecordSchema, StrictSchema, UTCDateTime
+from app.core.schemas import (
+    ListArgsSchema,
+    MethodNested,
+    OffsetDateTime,
+    RecordSchema,
+    StrictSchema,
+)
 
 SIZES = ("original", "large", "thumb")
 
@@ -27,7 +33,7 @@ class PhotoUploadSchema(StrictSchema):
     assessment_id = fields.UUID(
         metadata={"description": "Assessment of the same wound this photo documents"}
     )
-    taken_at = UTCDateTime(
+    taken_at = OffsetDateTime(
         metadata={"description": "Capture time with offset; default: EXIF capture time"}
     )
     marker_size_cm = fields.Float(
@@ -47,7 +53,7 @@ class PhotoUpdateSchema(StrictSchema):
             "A traced area moves with the link."
         },
     )
-    taken_at = UTCDateTime(
+    taken_at = OffsetDateTime(
         metadata={"description": "Corrected capture time with offset (taken_at_source: client)"}
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from app.assessments.schemas import ColumnGroup, StrictBool, StrictFloat
-from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema, UTCDateTime
+from app.core.schemas import ListArgsSchema, OffsetDateTime, RecordSchema, StrictSchema
 from app.procedures.models import (
     DEBRIDEMENT_METHODS,
     PROCEDURE_KINDS,
@@ -43,7 +43,7 @@ class PrpSchema(StrictSchema):
 
 
 class _ProcedureInput(StrictSchema):
-    performed_at = UTCDateTime()
+    performed_at = OffsetDateTime()
     kind = fields.String(validate=validate.OneOf(PROCEDURE_KINDS))
     notes = fields.String(allow_none=True, validate=validate.Length(max=MAX_TEXT))
     debridement = ColumnGroup(
@@ -65,7 +65,7 @@ class _ProcedureInput(StrictSchema):
 
 
 class ProcedureSchema(RecordSchema, _ProcedureInput):
-    performed_at = UTCDateTime(required=True)
+    performed_at = OffsetDateTime(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(PROCEDURE_KINDS))
     clinic_id = fields.UUID(dump_only=True)
     wound_id = fields.UUID(dump_only=True)
@@ -78,7 +78,7 @@ class ProcedureUpdateSchema(_ProcedureInput):
 
 class ProcedureListArgsSchema(ListArgsSchema):
     kind = fields.String(validate=validate.OneOf(PROCEDURE_KINDS))
-    from_ = UTCDateTime(
+    from_ = OffsetDateTime(
         data_key="from", metadata={"description": "performed_at at or after this instant"}
     )
-    to = UTCDateTime(metadata={"description": "performed_at at or before this instant"})
+    to = OffsetDateTime(metadata={"description": "performed_at at or before this instant"})

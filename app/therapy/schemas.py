@@ -9,7 +9,13 @@ from typing import Any
 from marshmallow import fields, validate
 
 from app.clinical import labs
-from app.core.schemas import ListArgsSchema, MethodNested, RecordSchema, StrictSchema, UTCDateTime
+from app.core.schemas import (
+    ListArgsSchema,
+    MethodNested,
+    OffsetDateTime,
+    RecordSchema,
+    StrictSchema,
+)
 from app.therapy.models import CHANGE_KINDS, LAB_TESTS, TOPICAL_CATEGORIES
 from app.therapy.schedules import active_changes, derived_today
 
@@ -201,7 +207,7 @@ class LabResultSchema(RecordSchema):
         validate=validate.Length(min=1, max=20),
         metadata={"description": f"Accepted units — {_UNIT_HELP}"},
     )
-    taken_at = UTCDateTime(required=True)
+    taken_at = OffsetDateTime(required=True)
     canonical_value = fields.Float(dump_only=True)
     canonical_unit = fields.String(dump_only=True)
     ctcae_grade = MethodNested(
@@ -225,7 +231,7 @@ class LabResultUpdateSchema(StrictSchema):
     test = fields.String(validate=validate.OneOf(LAB_TESTS))
     value = fields.Float()
     unit = fields.String(validate=validate.Length(min=1, max=20))
-    taken_at = UTCDateTime()
+    taken_at = OffsetDateTime()
 
 
 class LabListArgsSchema(ListArgsSchema):
