@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
-from app.auth import services
+from app.auth import limits, services
 from app.auth.schemas import MeSchema, RefreshRequestSchema, TokenPairSchema, TokenRequestSchema
 from app.core import audit
 from app.core.access import require, unauthorized
@@ -14,22 +14,18 @@ from app.extensions import db, limiter
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and tokens")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_RATE_LIMIT"])
 
 
 def _account_key() -> str:
     body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"login-account:{str(email or '').strip().lower()[:254]}"
+    return limits.account_key(body.get("email") if isinstance(body, dict) else None)
 
 
 @blp.route("/auth/token")
 class TokenResource(MethodView):
-    decorators = [
-        limiter.limit(_login_limit, key_func=get_remote_address, scope="login-address"),
-        limiter.limit(_login_limit, key_func=_account_key, scope="login-account"),
-    ]
+    decorators = [limits.per_address(), limits.per_account(_account_key)]
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenPairSchema)
@@ -47,7 +43,9 @@ class TokenResource(MethodView):
 
 @blp.route("/auth/refresh")
 class RefreshResource(MethodView):
-    decorators = [limiter.limit(_login_limit, key_func=get_remote_address, scope="refresh")]
+    # A refresh token cannot be guessed: its own bucket, per address, with the
+    # address limit (every phone of a clinic may share one address).
+    decorators = [limiter.limit(_address_limit, key_func=get_remote_address, scope="refresh")]
 
     @blp.arguments(RefreshRequestSchema)
     @blp.response(200, TokenPairSchema)
