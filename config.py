@@ -79,6 +79,8 @@ def load_config() -> dict[str, object]:
         "ACCESS_TOKEN_MAX_SECONDS": _env_int("ACCESS_TOKEN_MAX_SECONDS", 12 * 3600),
         "REFRESH_TOKEN_IDLE_SECONDS": _env_int("REFRESH_TOKEN_IDLE_SECONDS", 14 * 86400),
         "REFRESH_TOKEN_MAX_SECONDS": _env_int("REFRESH_TOKEN_MAX_SECONDS", 30 * 86400),
+        # Lifetime of a one-time password reset token an admin issues.
+        "PASSWORD_RESET_SECONDS": _env_int("PASSWORD_RESET_SECONDS", 24 * 3600),
         # Sign-in attempts per account (any address), and per client address
         # (any account; higher, so that one user's wrong passwords cannot lock
         # out the others signing in from the same clinic network).
