@@ -89,6 +89,8 @@ def load_config() -> dict[str, object]:
         # Reverse proxies in front of the app whose X-Forwarded-For is believed:
         # unset (none), a count, or addresses/networks (app/core/proxies.py).
         "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", ""),
+        # Refused requests (403, 404 on a record) audited per user a minute, at most.
+        "AUDIT_DENIALS_PER_MINUTE": _env_int("AUDIT_DENIALS_PER_MINUTE", 30),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -103,6 +103,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
 
+    from app.audit import denials
+
+    denials.init_app(app)
+
     from app import cli
     from app.worker import worker_command
 
