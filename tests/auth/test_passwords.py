@@ -258,6 +258,22 @@ def test_who_may_issue_a_reset(factory, clinic, admin, clinic_admin, nurse, outs
     assert admin.post(issue_url(clinic_admin.user_id)).status_code == 201
 
 
+def test_a_user_of_other_clinics_too_is_reset_by_an_admin(
+    app, factory, clinic, other_clinic, admin, clinic_admin
+):
+    from app.auth.models import ClinicMembership
+    from app.extensions import db
+
+    shared = factory.user("clinician", clinic)
+    with app.app_context():
+        db.session.add(ClinicMembership(user_id=shared, clinic_id=other_clinic))
+        db.session.commit()
+    # The token would sign its holder in to the other clinic as well.
+    r = clinic_admin.post(issue_url(shared))
+    assert r.status_code == 403 and "admin" in r.json["detail"]
+    assert admin.post(issue_url(shared)).status_code == 201
+
+
 def test_no_reset_for_a_disabled_user(client, admin, clinic_admin, nurse):
     issued = issue(clinic_admin, nurse.user_id)
     etag = clinic_admin.get(f"/api/v1/users/{nurse.user_id}").headers["ETag"]
