@@ -79,7 +79,18 @@ def load_config() -> dict[str, object]:
         "ACCESS_TOKEN_MAX_SECONDS": _env_int("ACCESS_TOKEN_MAX_SECONDS", 12 * 3600),
         "REFRESH_TOKEN_IDLE_SECONDS": _env_int("REFRESH_TOKEN_IDLE_SECONDS", 14 * 86400),
         "REFRESH_TOKEN_MAX_SECONDS": _env_int("REFRESH_TOKEN_MAX_SECONDS", 30 * 86400),
+        # Lifetime of a one-time password reset token an admin issues.
+        "PASSWORD_RESET_SECONDS": _env_int("PASSWORD_RESET_SECONDS", 24 * 3600),
+        # Sign-in attempts per account (any address), and per client address
+        # (any account; higher, so that one user's wrong passwords cannot lock
+        # out the others signing in from the same clinic network).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "60 per minute"),
+        # Reverse proxies in front of the app whose X-Forwarded-For is believed:
+        # unset (none), a count, or addresses/networks (app/core/proxies.py).
+        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", ""),
+        # Refused requests (403, 404 on a record) audited per user a minute, at most.
+        "AUDIT_DENIALS_PER_MINUTE": _env_int("AUDIT_DENIALS_PER_MINUTE", 30),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

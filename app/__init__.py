@@ -48,6 +48,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
 
+    from app.core import proxies
+
+    # The client's address behind reverse proxies (TRUSTED_PROXIES), for rate
+    # limits and the audit trail; a malformed setting stops the app here.
+    proxies.init_app(app)
+
     from app.core import logs
 
     logs.configure(app)
@@ -96,6 +102,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.core import security
 
     security.init_app(app)
+
+    from app.audit import denials
+
+    denials.init_app(app)
 
     from app import cli
     from app.worker import worker_command

@@ -82,11 +82,30 @@ def _truncate(engine: sa.Engine) -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # TRUNCATE fires no UPDATE or DELETE trigger: the append-only
+            # audit and history tables are emptied like the others.
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
         else:
+            # SQLite has no TRUNCATE, and its triggers refuse a DELETE on the
+            # audit and history tables: drop them, empty every table, and
+            # create them again, in one transaction (SQLite's DDL is transactional).
+            # (The first DELETE opens the transaction: pysqlite begins one only
+            # before a data change, and the DDL after it then joins it.)
+            triggers = conn.execute(
+                sa.text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            guarded = {row.tbl_name for row in triggers}
             for t in tables:
-                conn.execute(t.delete())
+                if t.name not in guarded:
+                    conn.execute(t.delete())
+            for row in triggers:
+                conn.execute(sa.text(f'DROP TRIGGER "{row.name}"'))
+            for t in tables:
+                if t.name in guarded:
+                    conn.execute(t.delete())
+            for row in triggers:
+                conn.execute(sa.text(row.sql))
 
 
 @pytest.fixture(autouse=True)

@@ -38,6 +38,7 @@ def _dummy_hash() -> str:
 
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
 
 
 def hash_password(password: str) -> str:

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.auth.schemas import PasswordResetIssuedSchema
 from app.clinics import services
 from app.clinics.models import ResearchGrant
 from app.clinics.schemas import (
@@ -122,6 +123,24 @@ class UserResource(MethodView):
         user = services.managed_user(db.session, actor, user_id)
         user = services.update_user(db.session, actor, user, data)
         return user, 200, etag_header(user)
+
+
+@blp.route("/users/<uuid:user_id>/password-reset")
+class UserPasswordResetResource(MethodView):
+    @blp.response(201, PasswordResetIssuedSchema)
+    @blp.alt_response(409, description="The user is disabled")
+    @blp.alt_response(403, description="A clinic_admin, for a user also in other clinics")
+    def post(self, user_id):
+        """Issue a one-time password reset token for a user (admin; clinic_admin
+        for users of its clinics only, not admins). Hand it to the user, who sets a
+        new password with `POST /api/v1/auth/password-reset` before `expires_at`
+        (`PASSWORD_RESET_SECONDS`, 24 hours). Only its hash is stored; issuing
+        another ends this one. The user's password and sign-ins are unchanged
+        until the token is used. Audited."""
+        actor = require("users:manage")
+        user = services.managed_user(db.session, actor, user_id)
+        token, expires_at = services.issue_password_reset(db.session, actor, user)
+        return {"user_id": user.id, "token": token, "expires_at": expires_at}
 
 
 @blp.route("/clinics/<uuid:clinic_id>/research-grants")

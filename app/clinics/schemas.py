@@ -1,6 +1,7 @@
 from marshmallow import fields, validate
 
 from app.auth.models import ROLES
+from app.auth.schemas import new_password_field
 from app.core.schemas import StrictSchema
 
 _CLIENT_ID = "Client-generated UUID for a create that is safe to retry (optional)"
@@ -39,9 +40,7 @@ class UserCreateSchema(StrictSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=12, max=1024)
-    )
+    password = new_password_field()
 
 
 class UserSchema(StrictSchema):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.auth.models import ClinicMembership, User
+from app.auth.passwords import issue_reset
 from app.auth.services import hash_password, set_active
 from app.clinics.models import Clinic, ResearchGrant
 from app.clinics.schemas import ClinicSchema, UserSchema
@@ -174,6 +175,20 @@ def update_user(session: Session, actor: User, user: User, data: dict[str, Any])
         for clinic_id in user.clinic_ids or [None]:
             audit.record(session, "update", "user", user.id, clinic_id=clinic_id, details=details)
     return user
+
+
+def issue_password_reset(session: Session, actor: Any, user: User) -> tuple[str, Any]:
+    """A one-time reset token for a user the actor manages (managed_user).
+    Whoever holds it can sign in as the user, so a clinic_admin may issue one
+    only for a user all of whose clinics it manages: not to reach, through a
+    shared user, a clinic it does not."""
+    if actor.role != "admin" and not set(user.clinic_ids) <= set(actor.clinic_ids):
+        raise Problem(
+            403,
+            "Forbidden",
+            "This user also belongs to clinics you do not manage; an admin resets its password.",
+        )
+    return issue_reset(session, user)
 
 
 def grant(

@@ -52,6 +52,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.TokenResource",
         "auth.RefreshResource",
         "auth.RevokeResource",
+        "auth.PasswordResetResource",
         "api-docs.openapi_json",
     }
 )

@@ -56,7 +56,8 @@ def _refuse_change(mapper: Any, connection: Any, target: AuditEvent) -> None:
     raise ImmutableAuditError("audit events cannot be changed or deleted")
 
 
-# Append-only tables: no UPDATE or DELETE statement may target them through the ORM.
+# Append-only tables: no UPDATE or DELETE statement may target them through the
+# ORM. The database refuses them as well, from any client (triggers, migration 0012).
 IMMUTABLE_TABLES = frozenset({"audit_events", "record_versions"})
 
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 
+from app.auth import limits
 from app.auth import services as auth_services
 from app.core import audit
 from app.core.access import Principal
-from app.extensions import db, limiter
+from app.extensions import db
 from app.web import auth
 from app.web.blueprint import bp, form_text
-
-# The API sign-in's buckets (flask-limiter names a route's bucket "<endpoint>:<scope>"),
-# so attempts through the form and through POST /auth/token count together.
-API_LOGIN_SCOPE = "auth.TokenResource"
 
 
 def _safe_next(value: str | None) -> str:
@@ -30,13 +26,9 @@ def _safe_next(value: str | None) -> str:
 
 
 def _account_key() -> str:
-    # The API's own account bucket (app/auth/routes.py), keyed by the email.
-    email = request.form.get("email", "")
-    return f"login-account:{email.strip().lower()[:254]}"
-
-
-def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
+    # The API's own buckets (app/auth/limits.py): attempts through the form and
+    # through POST /auth/token count together.
+    return limits.account_key(request.form.get("email", ""))
 
 
 @bp.get("/")
@@ -52,8 +44,8 @@ def sign_in() -> ResponseReturnValue:
 
 
 @bp.post("/web/sign-in")
-@limiter.shared_limit(_login_limit, API_LOGIN_SCOPE + ":login-address", key_func=get_remote_address)
-@limiter.shared_limit(_login_limit, API_LOGIN_SCOPE + ":login-account", key_func=_account_key)
+@limits.per_address()
+@limits.per_account(_account_key)
 def sign_in_post() -> ResponseReturnValue:
     """Sign in with the API's accounts, rate limits and audit events."""
     email = form_text(request.form.get("email"))[:254]

@@ -1,4 +1,5 @@
-"""Sign-in attempts are limited per account and per client address."""
+"""Sign-in attempts are limited per account and, with a higher limit, per
+client address (app/auth/limits.py)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ TOKEN = "/api/v1/auth/token"
 
 @pytest.fixture
 def three_per_minute(app) -> Iterator[None]:
+    """3 attempts a minute per account, 6 per address."""
     from app.extensions import limiter
 
-    saved = app.config["LOGIN_RATE_LIMIT"]
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    keys = ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT")
+    saved = {key: app.config[key] for key in keys}
+    app.config.update(LOGIN_RATE_LIMIT="3 per minute", LOGIN_ADDRESS_RATE_LIMIT="6 per minute")
     limiter.reset()
     yield
-    app.config["LOGIN_RATE_LIMIT"] = saved
+    app.config.update(saved)
     limiter.reset()
 
 
@@ -55,12 +58,27 @@ def test_per_account_limit_across_addresses(client, nurse, three_per_minute):
 
 def test_per_address_limit_across_accounts(client, nurse, three_per_minute):
     # One address spraying passwords over many accounts.
-    for i in range(3):
+    for i in range(6):
         assert attempt(client, f"user{i}@example.org").status_code == 401
     assert_limited(attempt(client, nurse.email, PASSWORD))
     # Another address can still sign the nurse in.
     r = attempt(client, nurse.email, PASSWORD, addr="192.0.2.7")
     assert r.status_code == 200
+
+
+def test_wrong_passwords_on_one_account_do_not_lock_out_another(
+    client, nurse, clinician, three_per_minute
+):
+    # A clinic shares one address. Someone guesses (or mistypes) the nurse's
+    # password until the nurse's account is limited...
+    clinic_network = "203.0.113.40"
+    for _ in range(3):
+        assert attempt(client, nurse.email, addr=clinic_network).status_code == 401
+    assert_limited(attempt(client, nurse.email, PASSWORD, addr=clinic_network))
+    assert_limited(attempt(client, nurse.email, PASSWORD, addr="192.0.2.99"))
+    # ... and the clinician at the next desk still signs in.
+    r = attempt(client, clinician.email, PASSWORD, addr=clinic_network)
+    assert r.status_code == 200, r.json
 
 
 def test_limit_resets(client, nurse, three_per_minute):

@@ -19,6 +19,7 @@ PUBLIC = {
     ("post", "/api/v1/auth/token"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/revoke"),
+    ("post", "/api/v1/auth/password-reset"),
 }
 
 

@@ -58,6 +58,10 @@ def test_public_routes_need_no_token(client):
     assert r.status_code == 401  # wrong credentials, but the route itself is open
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": "x"}).status_code == 401
     assert client.post("/api/v1/auth/revoke", json={"refresh_token": "x"}).status_code == 204
+    r = client.post(
+        "/api/v1/auth/password-reset", json={"token": "x", "new_password": "long enough, surely"}
+    )
+    assert r.status_code == 422 and "token" in r.json["errors"]
     documented = {(op.method, op.path) for op in operations(client)}
     assert documented >= PUBLIC
 
@@ -157,6 +161,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Call]] = {
             f"/api/v1/users/{w.member()}",
             {"json": {"name": "Renamed"}, "headers": {"If-Match": '"v1"'}},
         ),
+    ),
+    ("post", "/api/v1/users/{user_id}/password-reset"): (
+        "users:manage",
+        lambda w: (f"/api/v1/users/{w.member()}/password-reset", {}),
     ),
     ("get", "/api/v1/clinics/{clinic_id}/research-grants"): (
         "grants:manage",
