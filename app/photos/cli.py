@@ -24,7 +24,7 @@ def storage_check(fix: bool, min_age: int) -> None:
 
     Exit status 1 when anything is missing or an orphan is left.
     """
-    from app.photos.services import check_storage
+    from app.photos.storage_check import check_storage
 
     report = check_storage(
         db.session, current_app.extensions["storage"], fix=fix, min_age_s=min_age * 60
