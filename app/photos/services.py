@@ -5,7 +5,8 @@ the database. A row and its files appear together or not at all:
 
 1. the upload is copied (hashed on the way, limit enforced) into a private
    temporary directory and processed there (app/photos/imaging.py);
-2. the derivatives are written to storage under server-made keys;
+2. the derivatives are written to storage under server-made keys of this
+   request (a racing retry of the same upload writes its own);
 3. the row is flushed inside a savepoint.
 
 Any failure after step 2 deletes the files again, in the request (exceptions
@@ -153,9 +154,14 @@ def discard_unsaved_files(status: int) -> None:
         _delete_quietly(keys)
 
 
-def storage_key(photo: Photo | Any, size: str) -> str:
-    """Server-made key: nothing from the client (file name, type) is in it."""
-    return f"photos/{photo.clinic_id}/{photo.wound_id}/{photo.id}/{size}.jpg"
+def storage_key(photo: Photo | Any, size: str, attempt: str) -> str:
+    """Server-made key: nothing from the client (file name, type) is in it.
+
+    ``attempt`` is new for every upload request, so two requests racing with
+    the same client id (a phone retrying while its first attempt still runs)
+    write different files: the one whose row loses the race removes only its
+    own, never the winner's. The row records the keys it owns."""
+    return f"photos/{photo.clinic_id}/{photo.wound_id}/{photo.id}/{attempt}/{size}.jpg"
 
 
 # --- upload ------------------------------------------------------------------
@@ -332,9 +338,10 @@ def upload_photo(
             photo.px_per_cm = detection["px_per_cm"]
             photo.homography = detection["homography"]
             photo.calibration_source = "marker"
-        photo.storage_keys = {size: storage_key(photo, size) for size in processed.files}
+        attempt = uuid.uuid4().hex[:16]
+        photo.storage_keys = {size: storage_key(photo, size, attempt) for size in processed.files}
         _store_files(photo, processed.files)
-        return _insert(session, photo, wound, upload), True
+        return _insert(session, photo, wound, upload)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -351,9 +358,12 @@ def _store_files(photo: Photo, files: dict[str, str]) -> None:
         raise storage_problem(exc) from exc
 
 
-def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> Photo:
-    """Flush the row so that a failure undoes only it; a concurrent twin (same
-    id or same bytes) wins the race and this request answers like a replay."""
+def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> tuple[Photo, bool]:
+    """Flush the row so that a failure undoes only it; returns (photo, created).
+
+    A concurrent twin (same id or same bytes) that won the race is answered
+    like a replay (200, or 409 for other bytes under the id), and this
+    request's own files, under keys of its own attempt, are removed."""
     try:
         with undoable(session):
             session.add(photo)
@@ -364,8 +374,8 @@ def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> Pho
         existing = _existing(session, wound, upload, photo.sha256)
         if existing is None:
             raise
-        return existing
-    return photo
+        return existing, False
+    return photo, True
 
 
 # --- reading -----------------------------------------------------------------
