@@ -96,6 +96,11 @@ def load_config() -> dict[str, object]:
         "LAB_LLN_NEUTROPHILS": _env_float("LAB_LLN_NEUTROPHILS", 2.0),  # 10^9/L
         "LAB_LLN_ALBUMIN": _env_float("LAB_LLN_ALBUMIN", 3.5),  # g/dL
         "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),
+        # A running export without a heartbeat for this long had its worker die; a
+        # queued one that nobody took for this long lost its queue message. Both
+        # are then reported failed (retryable), never re-queued on their own.
+        "EXPORT_STALE_SECONDS": _env_int("EXPORT_STALE_SECONDS", 300),
+        "EXPORT_QUEUED_STALE_SECONDS": _env_int("EXPORT_QUEUED_STALE_SECONDS", 3600),
         "METRICS_ENABLED": _env_bool("METRICS_ENABLED", False),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
