@@ -7,12 +7,14 @@ from typing import Any
 from flask import Flask
 
 from app.core.jsonbody import ProblemJSONProvider
+from app.core.security import BoundedRequest
 from config import load_config
 
 
 class WoundTrackFlask(Flask):
     """Flask with the request boundary as the one place that commits, reading
-    JSON bodies with the limits of app.core.jsonbody.
+    JSON bodies with the limits of app.core.jsonbody and every body with the
+    size limit of app.core.security.
 
     Services flush; a view that returns a success response is committed here,
     once. Anything that raises is handled by app/core/errors.py after the
@@ -20,6 +22,7 @@ class WoundTrackFlask(Flask):
     """
 
     json_provider_class = ProblemJSONProvider
+    request_class = BoundedRequest
 
     def dispatch_request(self) -> Any:  # type: ignore[override]
         from app.extensions import db
