@@ -105,6 +105,13 @@ def load_config() -> dict[str, object]:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Database timeouts (app/core/engine.py): a database that stops answering
+        # costs a request seconds, not minutes. 0 turns one off.
+        "DB_CONNECT_TIMEOUT_SECONDS": _env_int("DB_CONNECT_TIMEOUT_SECONDS", 5),
+        "DB_STATEMENT_TIMEOUT_MS": _env_int("DB_STATEMENT_TIMEOUT_MS", 30_000),
+        "DB_POOL_TIMEOUT_SECONDS": _env_float("DB_POOL_TIMEOUT_SECONDS", 10.0),
+        "DB_BUSY_TIMEOUT_MS": _env_int("DB_BUSY_TIMEOUT_MS", 30_000),  # SQLite
+        "HEALTH_DB_TIMEOUT_SECONDS": _env_float("HEALTH_DB_TIMEOUT_SECONDS", 3.0),
         # flask-smorest / OpenAPI
         "API_TITLE": "WoundTrack API",
         "API_VERSION": "v1",

@@ -55,18 +55,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     logs.configure(app)
 
+    from app.core.engine import engine_options
     from app.extensions import api, db, limiter, migrate
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "connect_args": {"timeout": 30},
-        }
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config
+    )
     db.init_app(app)
     with app.app_context():
         from app.core.sqlite import configure_sqlite
 
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, busy_timeout_ms=int(app.config["DB_BUSY_TIMEOUT_MS"]))
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]

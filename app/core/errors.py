@@ -18,6 +18,7 @@ from flask.wrappers import Response
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -257,6 +258,24 @@ def register_error_handlers(app: Flask) -> None:
     def _problem(error: Problem) -> Response:
         return _problem_response(error)
 
+    _register_database_handlers(app)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return _http_exception_problem(error)
+        log.exception("unhandled error (request_id=%s)", getattr(g, "request_id", None))
+        return problem_response(
+            500,
+            "Internal Server Error",
+            "Something went wrong on our side. Quote the request_id when reporting it.",
+        )
+
+
+def _register_database_handlers(app: Flask) -> None:
+    """Conflicts (409, or the 412 they explain), refused values (422), and a
+    database that cannot be reached or is too busy (503)."""
+
     @app.errorhandler(StaleDataError)
     def _stale(error: StaleDataError) -> Response:
         explained = _explained_conflict()
@@ -305,13 +324,15 @@ def register_error_handlers(app: Flask) -> None:
             headers={"Retry-After": "5"},
         )
 
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        if isinstance(error, HTTPException):
-            return _http_exception_problem(error)
-        log.exception("unhandled error (request_id=%s)", getattr(g, "request_id", None))
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(error: PoolTimeout) -> Response:
+        # Every pooled connection stayed busy for DB_POOL_TIMEOUT_SECONDS.
+        log.error("no database connection free within the pool timeout")
         return problem_response(
-            500,
-            "Internal Server Error",
-            "Something went wrong on our side. Quote the request_id when reporting it.",
+            503,
+            "Service Unavailable",
+            "The service is too busy to reach its database right now; retry shortly. "
+            "Nothing was saved.",
+            type_=TYPE_BASE + "database-busy",
+            headers={"Retry-After": "5"},
         )
