@@ -68,6 +68,10 @@ def load_config() -> dict[str, object]:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
+        # Temporary files of uploads and exports (app/core/scratch.py): unset is
+        # <storage>/.tmp. Leftovers older than TEMP_STALE_SECONDS are removed.
+        "TEMP_DIR": os.environ.get("TEMP_DIR") or None,
+        "TEMP_STALE_SECONDS": _env_int("TEMP_STALE_SECONDS", 6 * 3600),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Request bodies: JSON is small; photo uploads have their own limit.
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 64 * 1024,

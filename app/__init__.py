@@ -76,6 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["storage"] = make_storage(
         app.config.get("STORAGE_URL") or app.config["STORAGE_DIR"]
     )
+    _prepare_temp_dir(app)
 
     _import_models()
     _register_cross_layer_hooks(app)
@@ -105,6 +106,29 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     app.cli.add_command(worker_command)
     return app
+
+
+def _prepare_temp_dir(app: Flask) -> None:
+    """The temp folder of uploads and exports (app/core/scratch.py), created,
+    with what killed processes left there removed."""
+    import logging
+
+    from app.core import scratch
+
+    root = scratch.temp_root(
+        app.config.get("TEMP_DIR"), app.extensions["storage"], app.config["STORAGE_DIR"]
+    )
+    app.config["TEMP_DIR"] = str(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        removed = scratch.remove_stale(root, app.config["TEMP_STALE_SECONDS"])
+    except OSError as exc:  # a storage volume not mounted yet must not stop the start
+        logging.getLogger(__name__).warning("temp folder %s: %s", root, exc)
+        return
+    if removed:
+        logging.getLogger(__name__).info(
+            "removed %d stale temporary entries from %s", len(removed), root
+        )
 
 
 def _migrations_dir() -> Any:

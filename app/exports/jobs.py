@@ -11,7 +11,8 @@ Crash safety and idempotency:
 - a job is claimed with one conditional UPDATE (queued -> running, attempts + 1),
   so two workers given the same job cannot both run it; a job that is done,
   failed, expired or already running is left alone;
-- files are written to a private temporary directory, zipped, and stored under a
+- files are written to a private folder under the temp folder
+  (app/core/scratch.py), zipped, and stored under a
   key of this attempt (``exports/<job>/attempt-<n>.zip``; the storage writes
   atomically). Only then does one UPDATE, conditional on still owning the
   attempt, set status "done" with the key. A worker killed at any point leaves
@@ -402,7 +403,12 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
     storage = app.extensions["storage"]
     session.rollback()  # release the read transaction; the work uses its own connection
 
-    with _long_lived_objects_frozen(), tempfile.TemporaryDirectory(prefix="export-") as tmp:
+    temp = app.config.get("TEMP_DIR") or tempfile.gettempdir()
+    Path(temp).mkdir(parents=True, exist_ok=True)
+    with (
+        _long_lived_objects_frozen(),
+        tempfile.TemporaryDirectory(prefix="export-", dir=temp) as tmp,
+    ):
         zip_path = Path(tmp) / "export.zip"
         row_counts, total = _write_zip(engine, job_id, attempt, sel, fmt, zip_path)
         _heartbeat(engine, job_id, attempt)

@@ -4,7 +4,8 @@ The bytes live in storage (``current_app.extensions["storage"]``), the row in
 the database. A row and its files appear together or not at all:
 
 1. the upload is copied (hashed on the way, limit enforced) into a private
-   temporary directory and processed there (app/photos/imaging.py);
+   folder under the temp folder (app/core/scratch.py) and processed there
+   (app/photos/imaging.py);
 2. the derivatives are written to storage under server-made keys of this
    request (a racing retry of the same upload writes its own);
 3. the row is flushed inside a savepoint.
@@ -38,7 +39,7 @@ from app.assessments.models import Assessment
 from app.assessments.services import derive
 from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
-from app.core import records
+from app.core import records, scratch
 from app.core.access import current_user, get_record, in_clinic, scoped
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
@@ -293,7 +294,7 @@ def upload_photo(
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
         max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
     )
-    workdir = tempfile.mkdtemp(prefix="photo-upload-")
+    workdir = scratch.make_dir(current_app.config["TEMP_DIR"], "photo-upload-")
     try:
         received = receive(stream, workdir, limits.max_bytes)
         existing = _existing(session, wound, upload, received.sha256)
