@@ -68,6 +68,10 @@ def load_config() -> dict[str, object]:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
+        # Temporary files of uploads and exports (app/core/scratch.py): unset is
+        # <storage>/.tmp. Leftovers older than TEMP_STALE_SECONDS are removed.
+        "TEMP_DIR": os.environ.get("TEMP_DIR") or None,
+        "TEMP_STALE_SECONDS": _env_int("TEMP_STALE_SECONDS", 6 * 3600),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Request bodies: JSON is small; photo uploads have their own limit.
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 64 * 1024,
@@ -107,10 +111,22 @@ def load_config() -> dict[str, object]:
         "LAB_LLN_NEUTROPHILS": _env_float("LAB_LLN_NEUTROPHILS", 2.0),  # 10^9/L
         "LAB_LLN_ALBUMIN": _env_float("LAB_LLN_ALBUMIN", 3.5),  # g/dL
         "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),
+        # A running export without a heartbeat for this long had its worker die; a
+        # queued one that nobody took for this long lost its queue message. Both
+        # are then reported failed (retryable), never re-queued on their own.
+        "EXPORT_STALE_SECONDS": _env_int("EXPORT_STALE_SECONDS", 300),
+        "EXPORT_QUEUED_STALE_SECONDS": _env_int("EXPORT_QUEUED_STALE_SECONDS", 3600),
         "METRICS_ENABLED": _env_bool("METRICS_ENABLED", False),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Database timeouts (app/core/engine.py): a database that stops answering
+        # costs a request seconds, not minutes. 0 turns one off.
+        "DB_CONNECT_TIMEOUT_SECONDS": _env_int("DB_CONNECT_TIMEOUT_SECONDS", 5),
+        "DB_STATEMENT_TIMEOUT_MS": _env_int("DB_STATEMENT_TIMEOUT_MS", 30_000),
+        "DB_POOL_TIMEOUT_SECONDS": _env_float("DB_POOL_TIMEOUT_SECONDS", 10.0),
+        "DB_BUSY_TIMEOUT_MS": _env_int("DB_BUSY_TIMEOUT_MS", 30_000),  # SQLite
+        "HEALTH_DB_TIMEOUT_SECONDS": _env_float("HEALTH_DB_TIMEOUT_SECONDS", 3.0),
         # flask-smorest / OpenAPI
         "API_TITLE": "WoundTrack API",
         "API_VERSION": "v1",

@@ -262,6 +262,55 @@ def test_dead_worker_is_reported_failed_and_retry_succeeds(app, clinic_admin, cl
     assert clinic_admin.post(f"/api/v1/exports/{job_id}/retry").status_code == 409
 
 
+def test_a_job_nobody_took_from_the_queue_is_reported_failed_and_retry_succeeds(
+    app, clinic_admin, clinic, cohort
+):
+    """The queue message was lost (Redis flushed, a worker took it and could
+    not claim it, the process that held the thread restarted): a job queued
+    longer than EXPORT_QUEUED_STALE_SECONDS is failed with the reason, and
+    retry queues it again."""
+    limit = app.config["EXPORT_QUEUED_STALE_SECONDS"]
+    queued_at = datetime.now(UTC) - timedelta(seconds=limit + 60)
+    job_id = _insert_job(app, clinic_admin.user_id, clinic, status="queued", created_at=queued_at)
+
+    body = clinic_admin.get(f"/api/v1/exports/{job_id}").get_json()
+    assert body["status"] == "failed" and body["retryable"] is True
+    assert "queue" in body["reason"] and "retry" in body["reason"]
+    assert body["attempts"] == 0
+
+    resp = clinic_admin.post(f"/api/v1/exports/{job_id}/retry")
+    assert resp.status_code == 202, resp.get_json()
+    body = wait_done(clinic_admin, str(job_id))
+    assert body["status"] == "done" and body["attempts"] == 1
+
+
+def test_a_job_queued_recently_waits_and_cannot_be_retried(app, clinic_admin, clinic, cohort):
+    """Within the limit a queued job is left alone; the limit counts from the
+    latest queueing (a retry), not from the job's creation."""
+    from app.exports import jobs
+
+    limit = app.config["EXPORT_QUEUED_STALE_SECONDS"]
+    long_ago = datetime.now(UTC) - timedelta(seconds=limit + 60)
+    fresh = _insert_job(app, clinic_admin.user_id, clinic, status="queued")
+    retried = _insert_job(
+        app,
+        clinic_admin.user_id,
+        clinic,
+        status="queued",
+        created_at=long_ago,
+        heartbeat_at=datetime.now(UTC) - timedelta(seconds=limit - 60),
+    )
+    listed = clinic_admin.get("/api/v1/exports").get_json()["items"]
+    assert {j["id"]: j["status"] for j in listed} == {str(fresh): "queued", str(retried): "queued"}
+    for job_id in (fresh, retried):
+        resp = clinic_admin.post(f"/api/v1/exports/{job_id}/retry")
+        assert resp.status_code == 409 and resp.get_json()["status_now"] == "queued"
+    with app.app_context():
+        assert jobs.mark_stale_queued(jobs._engine(app), limit) == 0
+        assert jobs.mark_stale_queued(jobs._engine(app), limit - 120) == 1  # the retried one
+    assert _job(app, retried).status == "failed" and _job(app, fresh).status == "queued"
+
+
 def test_a_worker_that_lost_its_claim_publishes_nothing(app, clinic_admin, clinic, cohort):
     from app.exports import jobs
 
