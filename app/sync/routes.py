@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.core.errors import Problem
 from app.extensions import db
 from app.sync import services
 from app.sync.schemas import BatchResultSchema, BatchSchema, FeedArgsSchema, FeedPageSchema
@@ -20,10 +21,15 @@ blp = Blueprint(
 
 @blp.before_request
 def _limit_batch() -> None:
-    """A chunked batch body stops being read at the JSON limit (413), as a
-    declared length over it is refused before it is read."""
-    if request.method == "POST":
-        request.max_content_length = current_app.config["MAX_JSON_BYTES"]
+    """A batch is JSON, held to the JSON limit (413) however it is sent: a
+    declared length over it is refused before the body is read (as every JSON
+    body is), and a chunked body stops being read one byte past it."""
+    if request.method != "POST":
+        return
+    limit = current_app.config["MAX_JSON_BYTES"]
+    request.max_content_length = limit + 1
+    if request.content_length is None and len(request.get_data(cache=True)) > limit:
+        raise Problem(413, "Content Too Large", f"A batch is limited to {limit} bytes.")
 
 
 @blp.route("/sync")

@@ -32,8 +32,11 @@ def _header(name: str, description: str, *, required: bool = False, **schema: ob
 
 _VERSION = _header("Tus-Resumable", "The protocol version", required=True, enum=[tus.VERSION])
 _OFFSET = {"description": "Bytes received so far", "schema": {"type": "integer"}}
-_EXPIRES = {"description": "When an unfinished upload expires (HTTP date)"}
-_PHOTO = {"description": "The photo a finished upload became"}
+_EXPIRES = {
+    "description": "When an unfinished upload expires (HTTP date)",
+    "schema": {"type": "string"},
+}
+_PHOTO = {"description": "The photo a finished upload became", "schema": {"type": "string"}}
 _GONE = "Terminated or expired"
 
 
