@@ -69,8 +69,8 @@ def retryable(status: int, body: Any) -> bool:
 
 
 def _problem(sub_id: str, status: int, title: str, detail: str, retry: bool) -> SubResponse:
-    body = {"type": TYPE_BASE + title.lower().replace(" ", "-"), "title": title}
-    body |= {"status": status, "detail": detail}
+    body: dict[str, Any] = {"type": TYPE_BASE + title.lower().replace(" ", "-")}
+    body |= {"title": title, "status": status, "detail": detail}
     headers = {"Content-Type": "application/problem+json"}
     return SubResponse(sub_id, status, headers, body, retry)
 

@@ -104,7 +104,7 @@ class BatchSchema(StrictSchema):
     @validates_schema
     def _ids(self, data: dict[str, Any], **kwargs: Any) -> None:
         seen: set[str] = set()
-        errors: dict[str, Any] = {}
+        errors: dict[int, Any] = {}
         for index, sub in enumerate(data.get("requests", [])):
             if sub["id"] in seen:
                 errors[index] = {"id": ["is used by an earlier request of the batch"]}

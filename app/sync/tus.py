@@ -244,7 +244,7 @@ def append(
         if complete and written == remaining and _more(stream):
             handle.truncate(start)
             raise tus_problem(413, "Content Too Large", "The body runs past Upload-Length.")
-        if checksum is not None and (not complete or digest.digest() != checksum.digest):
+        if digest is not None and (not complete or digest.digest() != checksum.digest):  # type: ignore[union-attr]
             handle.truncate(start)
             written = 0
             if complete:
