@@ -235,10 +235,10 @@ def append(
     bytes. A body cut short keeps what arrived (that is the point of resuming),
     unless it carried a checksum, which then cannot be verified: the file goes
     back to its old size. A checksum that does not match: back too, and 460.
-    A body longer than the upload: back too, and 413."""
+    A body longer than the upload: back too, and 413. A write the disk refuses:
+    back too, and WriteFailed."""
     start = handle.seek(0, os.SEEK_END)
     digest = CHECKSUMS[checksum.algorithm]() if checksum is not None else None
-    written = 0
     try:
         written, complete = _read_into(handle, stream, remaining, digest)
         if complete and written == remaining and _more(stream):
@@ -254,8 +254,10 @@ def append(
         handle.flush()
         os.fsync(handle.fileno())
     except OSError as exc:
+        # The disk refused a write or its flush: none of this request's bytes
+        # can be trusted to be there, so none are kept.
         with contextlib.suppress(OSError):
-            handle.truncate(start + written)
+            handle.truncate(start)
         raise WriteFailed(exc) from exc
     return Appended(start + written, complete)
 

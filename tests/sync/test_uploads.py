@@ -216,9 +216,11 @@ def test_more_bytes_than_the_upload_holds_is_413(app, nurse, wound):
         url,
         input_stream=io.BytesIO(PHOTO[:150]),
         headers={**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
-        environ_overrides={"wsgi.input_terminated": True},
+        # A chunked body: no Content-Length, the server ends the stream.
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
     )
     assert chunked.status_code == 413
+    assert "runs past" in chunked.json["detail"]
     assert head(nurse, url).headers["Upload-Offset"] == "0"
 
 
@@ -467,3 +469,75 @@ def test_metadata_parsing_follows_the_protocol():
     for bad in ("", " ", "+1", "1.0", "0x10", "9" * 19):
         with pytest.raises(Problem):
             tus.parse_number("Upload-Offset", bad)
+
+
+# --- where the bytes wait, and when the disk refuses them -------------------------------------
+
+
+def test_a_full_disk_is_507_and_the_upload_goes_on_once_there_is_room(
+    app, nurse, wound, monkeypatch
+):
+    import errno
+
+    from app.sync import tus
+
+    url = create(nurse, len(PHOTO), wound_id=wound).headers["Location"]
+    patch(nurse, url, 0, PHOTO[:100])
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(tus.os, "fsync", full)
+        r = patch(nurse, url, 100, PHOTO[100:])
+    assert r.status_code == 507 and r.mimetype == "application/problem+json"
+    assert head(nurse, url).headers["Upload-Offset"] == "100"  # nothing unsure is kept
+    assert patch(nurse, url, 100, PHOTO[100:]).status_code == 204
+
+
+def test_an_unwritable_upload_area_is_503_and_nothing_is_created(app, nurse, wound, monkeypatch):
+    from app.sync import tus
+    from app.sync.models import Upload
+
+    def refused(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tus, "create_file", refused)
+    r = create(nurse, 100, wound_id=wound)
+    assert r.status_code == 503 and r.headers["Retry-After"]
+    assert count_rows(app, Upload) == 0
+
+
+def test_where_partial_uploads_wait(app, tmp_path, monkeypatch):
+    from app.sync.uploads import upload_dir
+    from config import INSTANCE_DIR
+
+    class Bucket:  # a storage with no local root (S3)
+        pass
+
+    class WithTemp:
+        temp_dir = str(tmp_path / "scratch")
+
+    with app.test_request_context():
+        local = app.extensions["storage"].root
+        assert upload_dir() == str(Path(local) / ".tmp" / "uploads")
+        monkeypatch.setitem(app.extensions, "storage", WithTemp())
+        assert upload_dir() == str(tmp_path / "scratch" / "uploads")
+        monkeypatch.setitem(app.extensions, "storage", Bucket())
+        assert upload_dir() == str(INSTANCE_DIR / "uploads")
+        monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "shared"))
+        assert upload_dir() == str(tmp_path / "shared")
+
+
+def test_storage_check_leaves_a_file_being_written(app, nurse, wound):
+    from app.sync.uploads import upload_dir
+
+    create(nurse, 100, wound_id=wound)
+    with app.test_request_context():
+        stray = Path(upload_dir()) / f"{uuid.uuid4()}.part"
+    stray.write_bytes(b"being written")
+    with open(stray, "r+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = app.test_cli_runner().invoke(args=["storage-check", "--fix", "--min-age", "0"])
+    assert r.exit_code == 1 and stray.exists()
+    assert f"stray  uploads/{stray.name}" in r.output
