@@ -116,6 +116,11 @@ def load_config() -> dict[str, object]:
         # are then reported failed (retryable), never re-queued on their own.
         "EXPORT_STALE_SECONDS": _env_int("EXPORT_STALE_SECONDS", 300),
         "EXPORT_QUEUED_STALE_SECONDS": _env_int("EXPORT_QUEUED_STALE_SECONDS", 3600),
+        # Sync (app/sync): the delta feed's overlap window, resumable uploads.
+        "SYNC_FEED_OVERLAP_SECONDS": _env_int("SYNC_FEED_OVERLAP_SECONDS", 30),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or None,  # default: beside the storage
+        "UPLOAD_TTL_HOURS": _env_int("UPLOAD_TTL_HOURS", 24),
+        "UPLOAD_MAX_OPEN": _env_int("UPLOAD_MAX_OPEN", 20),
         "METRICS_ENABLED": _env_bool("METRICS_ENABLED", False),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),

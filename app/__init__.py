@@ -159,6 +159,7 @@ def _import_models() -> None:
     import app.photos.models
     import app.procedures.models
     import app.radiotherapy.models
+    import app.sync.models
     import app.therapy.models
     import app.wounds.models  # noqa: F401
 
@@ -166,15 +167,19 @@ def _import_models() -> None:
 def _register_cross_layer_hooks(app: Flask) -> None:
     """Where a lower layer needs a higher one, the higher one registers with it
     here, so imports only ever point down: auth's token lookup with core.access,
-    the export queue gauge with core.metrics, assessments with wound events."""
+    the export queue gauge with core.metrics, assessments with wound events,
+    the upload area's check with the photos' storage-check."""
     from app.assessments.services import follow_wound_changes
     from app.auth.services import user_for_access_token
     from app.core.access import register_token_lookup
     from app.exports.jobs import register_queue_gauge
+    from app.photos.cli import register_check
+    from app.sync.cleanup import storage_check as check_uploads
 
     register_token_lookup(user_for_access_token)
     register_queue_gauge(app)
     follow_wound_changes()
+    register_check(check_uploads)
 
 
 def _blueprints() -> list[Any]:
@@ -190,6 +195,8 @@ def _blueprints() -> list[Any]:
     from app.procedures.routes import blp as procedures
     from app.radiotherapy.routes import blp as radiotherapy
     from app.summaries.routes import blp as summaries
+    from app.sync.routes import blp as sync
+    from app.sync.upload_routes import blp as uploads
     from app.therapy.routes import blp as therapy
     from app.wounds.routes import blp as wounds
 
@@ -206,6 +213,8 @@ def _blueprints() -> list[Any]:
         therapy,
         summaries,
         exports,
+        sync,
+        uploads,
         audit,
     ]
 

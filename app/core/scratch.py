@@ -27,6 +27,10 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 DEFAULT_STALE_SECONDS = 6 * 3600
+# The folders this module hands out (make_dir prefixes). Only these are judged
+# stale: other packages keep their own areas here with their own expiry (the
+# resumable uploads of app/sync under ``uploads/``, kept for a day).
+PREFIXES: tuple[str, ...] = ("photo-upload-", "export-")
 
 
 def temp_root(configured: str | None, storage: Any, storage_dir: str) -> Path:
@@ -39,7 +43,10 @@ def temp_root(configured: str | None, storage: Any, storage_dir: str) -> Path:
 
 
 def make_dir(root: str | os.PathLike[str], prefix: str) -> str:
-    """A new private folder under ``root`` (created if missing)."""
+    """A new private folder under ``root`` (created if missing); ``prefix`` is
+    one of PREFIXES."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown temp folder prefix {prefix!r}")
     Path(root).mkdir(parents=True, exist_ok=True)
     return tempfile.mkdtemp(prefix=prefix, dir=root)
 
@@ -58,11 +65,14 @@ def _newest_mtime(path: Path) -> float:
 def stale_entries(
     root: str | os.PathLike[str], older_than_s: float, now: float | None = None
 ) -> list[Path]:
-    """Entries of ``root`` in which nothing was written for ``older_than_s``."""
+    """Entries of ``root`` made by this module (PREFIXES) in which nothing was
+    written for ``older_than_s``."""
     now = time.time() if now is None else now
     found = []
     with contextlib.suppress(FileNotFoundError):
         for entry in sorted(Path(root).iterdir()):
+            if not entry.name.startswith(PREFIXES):
+                continue
             with contextlib.suppress(OSError):  # removed meanwhile by another process
                 if now - _newest_mtime(entry) > older_than_s:
                     found.append(entry)

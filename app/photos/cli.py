@@ -3,11 +3,24 @@ what killed uploads and exports left in the temp folder."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
+
+# Scratch areas of other packages that the same command checks, registered in
+# create_app's cross-layer hooks (the resumable uploads of app.sync):
+# check(fix, min_age_s) -> (lines to print, problems left).
+Check = Callable[[bool, float], tuple[list[str], int]]
+_CHECKS: list[Check] = []
+
+
+def register_check(check: Check) -> None:
+    if check not in _CHECKS:
+        _CHECKS.append(check)
 
 
 @click.command("storage-check")
@@ -55,5 +68,11 @@ def storage_check(fix: bool, min_age: int) -> None:
         f"{len(report.missing)} missing, {len(report.orphans)} orphans, "
         f"removed {len(report.removed)}, {len(report.young)} recent"
     )
-    if report.missing or len(report.orphans) > len(report.removed) or stale_temp:
+    left = 0
+    for check in _CHECKS:
+        lines, problems = check(fix, min_age * 60)
+        for line in lines:
+            click.echo(line)
+        left += problems
+    if report.missing or len(report.orphans) > len(report.removed) or stale_temp or left:
         raise SystemExit(1)

@@ -113,6 +113,24 @@ def test_a_folder_with_recent_writes_is_not_stale(app, tmp_path):
     assert busy.exists()
 
 
+def test_the_sweep_leaves_other_folders_to_their_owners(app, tmp_path):
+    """Only the folders scratch hands out are judged: the resumable uploads'
+    area keeps its partial files for their own (longer) expiry."""
+    from app.core import scratch
+
+    temp = tmp_path / "temp"
+    uploads = temp / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "part").write_bytes(b"first half")
+    _age(uploads, 2 * DAY)
+    _age(uploads / "part", 2 * DAY)
+    assert scratch.stale_entries(temp, older_than_s=3600) == []
+    assert scratch.remove_stale(temp, older_than_s=3600) == []
+    assert (uploads / "part").read_bytes() == b"first half"
+    with pytest.raises(ValueError):
+        scratch.make_dir(temp, "uploads")
+
+
 def test_storage_check_reports_and_fixes_stale_leftovers(app, tmp_path, monkeypatch):
     from app.core.storage import make_storage
 
