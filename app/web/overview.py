@@ -13,7 +13,7 @@ from app.core.access import can
 from app.extensions import db
 from app.summaries import dashboard
 from app.summaries.schemas import DashboardArgsSchema
-from app.web.blueprint import bp, error_page, form_text
+from app.web.blueprint import bp, error_page, form_text, show_times_of
 
 PAGE_STATUSES = ("deteriorating", "stalled", "on_track", "insufficient_data", "healed")
 
@@ -52,6 +52,7 @@ def overview() -> ResponseReturnValue:
         return error_page(404, "No clinic", "Your account belongs to no clinic yet.")
     args, errors = _dashboard_args(clinics)
     board = dashboard.dashboard(db.session, args)
+    show_times_of(board["clinic_id"])
     filters = {
         "status": request.args.getlist("status"),
         "grade_min": request.args.get("grade_min", ""),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import render_template
@@ -15,14 +15,15 @@ from app.extensions import db
 from app.radiotherapy.models import RadiotherapyCourse
 from app.radiotherapy.services import dose_on
 from app.summaries import patient_summary
-from app.web.blueprint import bp
+from app.web.blueprint import bp, show_times_of
 
 
 @bp.get("/web/patients/<uuid:patient_id>")
 def patient(patient_id: uuid.UUID) -> ResponseReturnValue:
     """Wounds, radiotherapy courses with the dose delivered so far, and the timeline."""
     summary = patient_summary.patient_summary(db.session, patient_id)
-    today = datetime.now(UTC).date()
+    # "Dose so far" counts to the end of the clinic's own today.
+    today = datetime.now(show_times_of(summary["patient"]["clinic_id"])).date()
     doses: dict[str, Any] = {}
     for course in summary["radiotherapy_courses"]:
         row = get_record(db.session, RadiotherapyCourse, uuid.UUID(course["id"]))

@@ -14,11 +14,12 @@ from app.extensions import db
 from app.patients.models import Patient
 from app.photos import services as photo_services
 from app.summaries import chart, trajectory
-from app.web.blueprint import bp
+from app.web.blueprint import bp, show_times_of
 
 
 def _wound_context(wound_id: uuid.UUID) -> dict[str, Any]:
     data = trajectory.load_wound(db.session, wound_id)
+    show_times_of(data.wound["clinic_id"])
     traj = trajectory.build_trajectory(data)
     pat = get_record(db.session, Patient, data.wound["patient_id"])
     listing = photo_services.list_photos(db.session, wound_id, {"limit": 500})
