@@ -332,6 +332,8 @@ class DashboardItemSchema(Schema):
     laterality = fields.String()
     etiology = fields.String()
     onset_date = fields.String()
+    wound_status = fields.String(metadata={"description": "The record: open (or healed)"})
+    healed_on = fields.String(allow_none=True)
     status = fields.String()
     rule = fields.String()
     par_pct = fields.Float(allow_none=True)

@@ -9,7 +9,7 @@ CSRF token. No inline script or style (the CSP forbids both): JavaScript lives
 in static/ and only improves pages that work without it.
 
 The pages themselves live in one module per area (sign_in, overview, patients,
-wounds, photos, audit, exports); app/web/routes.py imports them all so that
+wound_list, wounds, photos, audit, exports); app/web/routes.py imports them all so that
 their routes are on ``bp`` before the app registers it.
 """
 

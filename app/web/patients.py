@@ -1,4 +1,5 @@
-"""The patient page: wounds, radiotherapy courses with the dose so far, the timeline."""
+"""The patient pages: the list and search of patients, and one patient's page
+(wounds, radiotherapy courses with the dose so far, the timeline)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,61 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import render_template
+from flask import g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from app.clinics.services import clinic_choices
 from app.core.access import get_record
 from app.core.errors import Problem
 from app.extensions import db
+from app.patients import services as patient_services
 from app.radiotherapy.models import RadiotherapyCourse
 from app.radiotherapy.services import dose_on
 from app.summaries import patient_summary
-from app.web.blueprint import bp, show_times_of
+from app.web.blueprint import bp, error_page, form_text, show_times_of
+from app.wounds.services import wound_counts
+
+PATIENTS_PER_PAGE = 25
+
+
+class PatientSearchArgs(Schema):
+    """The header's search (``q``: words of a name or MRN) and the page cursor."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    cursor = fields.String(validate=validate.Length(max=2000))
+
+
+@bp.get("/web/patients")
+def patients() -> ResponseReturnValue:
+    """The patients of the user's clinics by name, or those whose name or MRN
+    holds every word searched for; 25 a page."""
+    raw = {k: form_text(request.args.get(k)).strip() for k in ("q", "cursor")}
+    try:
+        args = PatientSearchArgs().load({k: v for k, v in raw.items() if v})
+    except ValidationError as exc:
+        detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.messages.items())  # type: ignore[union-attr]
+        return error_page(422, "Search not understood", detail)
+    page = patient_services.search_patients(db.session, args | {"limit": PATIENTS_PER_PAGE})
+    rows = page["items"]
+    clinics = {str(c.id): c.name for c in clinic_choices(db.session, g.user)}
+    next_url = (
+        url_for("web.patients", q=args["q"] or None, cursor=page["next_cursor"])
+        if page["next_cursor"]
+        else None
+    )
+    return render_template(
+        "patients.html",
+        patients=rows,
+        counts=wound_counts(db.session, [p.id for p in rows]),
+        q=args["q"],
+        clinics=clinics,
+        next_url=next_url,
+        first_url=url_for("web.patients", q=args["q"] or None) if args.get("cursor") else None,
+    )
 
 
 @bp.get("/web/patients/<uuid:patient_id>")

@@ -256,7 +256,9 @@ def test_overview_lists_attention_first_and_filters_without_js(app, nurse, small
     by_site = client.get("/web/?site=AXILLA").text
     assert "left axilla" in by_site and "popliteal" not in by_site
     bad = client.get("/web/?grade_min=9&status=nonsense")
-    assert bad.status_code == 200 and "Some filters were ignored" in bad.text
+    assert bad.status_code == 422 and "These filters are not valid" in bad.text
+    assert "“nonsense”" in bad.text and "grade min" in bad.text
+    assert 'class="wounds' not in bad.text  # no list claiming to be filtered
 
 
 def test_patient_page_shows_course_dose_and_timeline(app, nurse, small_clinic):
