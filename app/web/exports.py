@@ -22,6 +22,7 @@ from app.clinics.services import clinic_choices
 from app.core.access import require
 from app.core.errors import Problem
 from app.exports import services as export_services
+from app.exports.dictionary import DAY_ZERO_NOTE
 from app.exports.models import EXPORT_FORMATS
 from app.exports.schemas import ExportRequestSchema
 from app.extensions import db
@@ -40,6 +41,7 @@ def _export_page(error: str | None = None, status: int = 200) -> ResponseReturnV
         clinics=clinics,
         names=names,
         formats=EXPORT_FORMATS,
+        day_zero_note=DAY_ZERO_NOTE,
         error=error,
         form=request.form if request.method == "POST" else {},
         # The export's client id, fresh for each form: a double submit (or a

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import g, render_template, request, url_for
@@ -64,6 +64,30 @@ def patients() -> ResponseReturnValue:
     )
 
 
+def course_state(
+    course: dict[str, Any], dose: dict[str, Any] | None, today: date
+) -> dict[str, Any]:
+    """Where a radiotherapy course stands, in words, and how many logged
+    fractions go beyond its plan (to flag). From the fraction log when it has
+    entries: completed once the last planned fraction is logged. Without a log
+    the planned schedule is an estimate, so the course only reads ended (its
+    end date has passed), not started, or under way."""
+    planned = int(course["fractions"])
+    if dose is not None and dose["source"] == "fraction_log":
+        logged = int(dose["fraction_number"])
+        if planned and logged >= planned:
+            return {"state": "completed", "beyond": logged - planned, "logged": logged}
+        return {"state": "under way" if logged else "not started", "beyond": 0, "logged": logged}
+    start, end = course["start_date"], course["end_date"]
+    if end and date.fromisoformat(end) < today:
+        state = "ended"
+    elif start and date.fromisoformat(start) > today:
+        state = "not started"
+    else:
+        state = "under way"
+    return {"state": state, "beyond": 0, "logged": None}
+
+
 @bp.get("/web/patients/<uuid:patient_id>")
 def patient(patient_id: uuid.UUID) -> ResponseReturnValue:
     """Wounds, radiotherapy courses with the dose delivered so far, and the timeline."""
@@ -71,10 +95,12 @@ def patient(patient_id: uuid.UUID) -> ResponseReturnValue:
     # "Dose so far" counts to the end of the clinic's own today.
     today = datetime.now(show_times_of(summary["patient"]["clinic_id"])).date()
     doses: dict[str, Any] = {}
+    states: dict[str, Any] = {}
     for course in summary["radiotherapy_courses"]:
         row = get_record(db.session, RadiotherapyCourse, uuid.UUID(course["id"]))
         try:
             doses[course["id"]] = dose_on(db.session, row, today)
         except Problem:
             doses[course["id"]] = None
-    return render_template("patient.html", s=summary, doses=doses, today=today)
+        states[course["id"]] = course_state(course, doses[course["id"]], today)
+    return render_template("patient.html", s=summary, doses=doses, states=states, today=today)
