@@ -29,11 +29,12 @@ WIDTHS = (1280, 390)
 A4_CONTENT_PX = round((210 - 2 * 12) / 25.4 * 96)
 
 
-def shoot(page: Any, name: str) -> None:
-    """Refresh docs/screenshots/<name>.png when UPDATE_SCREENSHOTS=1."""
+def shoot(page: Any, name: str, full_page: bool = True) -> None:
+    """Refresh docs/screenshots/<name>.png when UPDATE_SCREENSHOTS=1 (the whole
+    page, or with ``full_page=False`` the window: a phone's first screen)."""
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (800, 600)) -> bytes:

@@ -60,7 +60,8 @@ def test_search_list_and_every_wound_state(app, factory, live_server, new_page, 
     expect(page).to_have_url(re.compile(r"record=healed"))
     healed = page.locator(f"a[href='/web/wounds/{ids['wound']}']")
     expect(healed).to_be_visible()
-    shoot(page, "wounds" if width > 500 else "wounds-phone")
+    if width > 500:
+        shoot(page, "wounds")
     healed.click()
     expect(page.locator(".status-box .badge")).to_have_text("healed")
 
