@@ -1,5 +1,6 @@
-"""The clinic dashboard (GET /dashboard): a clinic's open wounds, worst first,
-with their trajectory status, overdue flag and latest grade, and counts.
+"""The clinic dashboard (GET /dashboard): a clinic's open wounds (or healed
+ones, or all: ``record``), worst first, with their trajectory status, overdue
+flag and latest grade, and counts.
 
 Four SELECTs whatever the number of wounds (clinic settings, wounds, bounded
 columns of their assessments, overrides); each wound's status is judged from

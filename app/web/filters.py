@@ -1,9 +1,10 @@
 """The wound lists' GET filter forms (the overview and the list of every wound).
 
-Form values become DashboardArgsSchema input, blank fields dropped. A value
-that is not one of the choices (``?status=nonsense``, ``?record=closed``) is an
-error the page shows with a 422, never a filter silently left out: the list
-would otherwise claim to be filtered when it is not.
+Form values become DashboardArgsSchema input (the API dashboard's own
+arguments), blank fields dropped. A value that is not one of the choices
+(``?status=nonsense``, ``?record=closed``) is an error the page shows with a
+422, never a filter silently left out: the list would otherwise claim to be
+filtered when it is not.
 """
 
 from __future__ import annotations
@@ -11,19 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError
 
-from app.summaries.schemas import DashboardArgsSchema
 from app.web.blueprint import form_text
-from app.wounds.models import WOUND_STATUSES
 
 LIST_KEYS = ("status", "record")
-
-
-class WoundListArgsSchema(DashboardArgsSchema):
-    """The dashboard's arguments and the wound record statuses to list."""
-
-    record = fields.List(fields.String(validate=validate.OneOf(WOUND_STATUSES)))
 
 
 def _messages(raw: dict[str, Any], errors: dict[str, Any]) -> dict[str, list[str]]:

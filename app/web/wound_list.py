@@ -12,8 +12,9 @@ from app.clinics.services import clinic_choices
 from app.core.access import require
 from app.extensions import db
 from app.summaries import dashboard
+from app.summaries.schemas import DashboardArgsSchema
 from app.web.blueprint import bp, error_page, show_times_of
-from app.web.filters import WoundListArgsSchema, wound_list_args
+from app.web.filters import wound_list_args
 from app.wounds.models import ETIOLOGIES, WOUND_STATUSES
 
 FILTER_KEYS = ("clinic_id", "record", "status", "site", "etiology", "sort", "cursor")
@@ -27,7 +28,7 @@ def wound_list() -> ResponseReturnValue:
     clinics = clinic_choices(db.session, user)
     if not clinics:
         return error_page(404, "No clinic", "Your account belongs to no clinic yet.")
-    args, errors = wound_list_args(clinics, WoundListArgsSchema(), FILTER_KEYS)
+    args, errors = wound_list_args(clinics, DashboardArgsSchema(), FILTER_KEYS)
     records = args.get("record") or list(WOUND_STATUSES)
     board = dashboard.dashboard(db.session, args | {"record": records})
     show_times_of(board["clinic_id"])
