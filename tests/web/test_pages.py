@@ -461,6 +461,10 @@ def test_odd_input_never_breaks_a_page(app, nurse, clinic_admin, small_clinic):
     for url in (
         "/web/?site=a%00b&status=stalled%00&etiology=%00&sort=%00&cursor=%00&grade_min=x",
         "/web/?clinic_id=not-a-uuid",
+        "/web/patients?q=a%00b&cursor=%00",
+        "/web/patients?cursor=" + "x" * 3000,
+        "/web/wounds?record=%00&status=%00&site=%00&cursor=%00&clinic_id=%00",
+        "/web/wounds?cursor=bm90LWEtbGlzdA",
         "/web/wounds/not-a-uuid",
         "/web/photos/00000000-0000-4000-8000-000000000000/huge",
     ):
