@@ -63,3 +63,17 @@ def test_a_user_of_clinics_in_different_zones_sees_each_record_in_its_clinics_zo
     there = client.get(f"/web/wounds/{wounds[other_clinic]}").text
     assert f"{day} 14:30 IST" in here and "times in Asia/Kolkata" in here
     assert f"{day} 09:00 UTC" in there and "times in UTC" in there
+
+
+def test_the_timeline_dates_a_procedure_by_the_clinics_day(app, clinic, clinic_admin, nurse):
+    """A procedure at 21:00 UTC is on the next day in Kolkata (+05:30)."""
+    _set_zone(clinic_admin, clinic, "Asia/Kolkata")
+    day = date.today() - timedelta(days=4)
+    pid = h.patient(app, clinic)
+    wid = h.wound(app, clinic, pid, onset_date=day - timedelta(days=2))
+    h.procedure(app, clinic, wid, datetime(day.year, day.month, day.day, 21, tzinfo=UTC))
+    html = sign_in(app, nurse.email).get(f"/web/patients/{pid}").text
+    timeline = html.split('class="timeline"')[1]
+    assert re.search(
+        rf'<li class="ev-procedure"><time datetime="{day + timedelta(days=1)}">', timeline
+    )
