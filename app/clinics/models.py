@@ -14,8 +14,9 @@ from app.core.db import Base, TimestampMixin, new_id, utcnow
 
 class Clinic(TimestampMixin, Base):
     """A clinic and its settings. The settings decide what its dashboard and
-    trajectories say (the PAR threshold, when an assessment is overdue), so a
-    change to them is audited and kept in the clinic's history."""
+    trajectories say (the PAR threshold, when an assessment is overdue) and how
+    its pages print times (its time zone), so a change to them is audited and
+    kept in the clinic's history."""
 
     __tablename__ = "clinics"
     __audit_type__ = "clinic"
@@ -26,6 +27,8 @@ class Clinic(TimestampMixin, Base):
     default_marker_size_cm: Mapped[float | None]
     overdue_assessment_days: Mapped[int | None]
     par_threshold_pct: Mapped[float | None]
+    # IANA zone the clinic pages print times in; stored data and the API stay UTC.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Fingerprint of a create sent with a client id (idempotency.create_once).
     create_hash: Mapped[str | None] = mapped_column(sa.String(64))

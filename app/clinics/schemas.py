@@ -1,10 +1,16 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from app.auth.models import ROLES
 from app.auth.schemas import new_password_field
 from app.core.schemas import StrictSchema
+from app.core.timezones import MAX_ZONE_LENGTH, is_zone
 
 _CLIENT_ID = "Client-generated UUID for a create that is safe to retry (optional)"
+
+
+def _known_zone(value: str) -> None:
+    if not is_zone(value):
+        raise ValidationError("is not an IANA time zone name (e.g. Europe/Berlin, UTC)")
 
 
 class ClinicSchema(StrictSchema):
@@ -22,6 +28,13 @@ class ClinicSchema(StrictSchema):
         allow_none=True,
         validate=validate.Range(min=1, max=100),
         metadata={"description": "PAR at week 4 that counts as on track (null: 40%)"},
+    )
+    timezone = fields.String(
+        validate=[validate.Length(min=1, max=MAX_ZONE_LENGTH), _known_zone],
+        metadata={
+            "description": "IANA time zone the clinic pages show times in (default UTC);"
+            " the API answers in UTC whatever it is"
+        },
     )
     version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)

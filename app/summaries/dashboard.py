@@ -1,5 +1,6 @@
-"""The clinic dashboard (GET /dashboard): a clinic's open wounds, worst first,
-with their trajectory status, overdue flag and latest grade, and counts.
+"""The clinic dashboard (GET /dashboard): a clinic's open wounds (or healed
+ones, or all: ``record``), worst first, with their trajectory status, overdue
+flag and latest grade, and counts.
 
 Four SELECTs whatever the number of wounds (clinic settings, wounds, bounded
 columns of their assessments, overrides); each wound's status is judged from
@@ -92,11 +93,13 @@ def _like_escape(text: str) -> str:
 
 
 def _wound_filter(clinic_id: uuid.UUID, args: dict[str, Any], today: date) -> list[Any]:
-    """WHERE clauses for the clinic's open wounds matching the query's filters
-    (all but ``status`` and ``grade_min``, which are judged after the statuses)."""
+    """WHERE clauses for the clinic's wounds matching the query's filters (all
+    but ``status`` and ``grade_min``, which are judged after the statuses): open
+    ones unless ``record`` names the record statuses wanted (the clinic pages'
+    list of every wound passes open and healed)."""
     wound_filter = [
         Wound.clinic_id == clinic_id,
-        Wound.status == "open",
+        Wound.status.in_(args.get("record") or ("open",)),
         Wound.deleted_at.is_(None),
         Patient.deleted_at.is_(None),
     ]
@@ -153,6 +156,8 @@ def dashboard_statements(
             Patient.mrn,
             Patient.given_name,
             Patient.family_name,
+            Wound.status,
+            Wound.healed_on,
         )
         .join(Patient, Patient.id == Wound.patient_id)
         .where(*wound_filter)
@@ -216,7 +221,8 @@ def _item(
     """One wound's dashboard entry, from its row and its assessment rows
     (wound_id, assessed_at, area, closed, ctcae, rtog, assessment id) in time
     order; the latest grades are effective (an override in force applied)."""
-    traj = statuses_for(rows, rules)
+    healed_on = w[10] if w[9] == "healed" else None
+    traj = statuses_for(rows, rules, healed_on)
     last = rows[-1] if rows else None
     if last is not None:
         o = overrides.get(last[6], {})
@@ -242,6 +248,8 @@ def _item(
         "laterality": w[3],
         "etiology": w[4],
         "onset_date": w[5].isoformat(),
+        "wound_status": w[9],
+        "healed_on": iso(healed_on),
         "status": traj.status,
         "rule": traj.rule,
         "par_pct": traj.par_pct,

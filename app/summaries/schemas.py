@@ -17,7 +17,7 @@ from app.procedures.models import PROCEDURE_KINDS
 from app.summaries.chart import MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH
 from app.summaries.dashboard import SORTS
 from app.therapy.models import CHANGE_KINDS
-from app.wounds.models import ETIOLOGIES
+from app.wounds.models import ETIOLOGIES, WOUND_STATUSES
 
 
 class ChartArgsSchema(StrictSchema):
@@ -40,6 +40,13 @@ class DashboardArgsSchema(StrictSchema):
     status = fields.List(
         fields.String(validate=validate.OneOf(STATUSES)),
         metadata={"description": "Trajectory statuses to show (repeat the parameter for several)"},
+    )
+    record = fields.List(
+        fields.String(validate=validate.OneOf(WOUND_STATUSES)),
+        metadata={
+            "description": "Record statuses of the wounds listed (repeatable; default open):"
+            " healed lists healed wounds, open and healed every wound"
+        },
     )
     grade_min = fields.Integer(
         validate=validate.Range(min=0, max=5),
@@ -332,6 +339,8 @@ class DashboardItemSchema(Schema):
     laterality = fields.String()
     etiology = fields.String()
     onset_date = fields.String()
+    wound_status = fields.String(metadata={"description": "The record: open (or healed)"})
+    healed_on = fields.String(allow_none=True)
     status = fields.String()
     rule = fields.String()
     par_pct = fields.Float(allow_none=True)

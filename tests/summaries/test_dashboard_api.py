@@ -56,7 +56,10 @@ def ward(app, clinic, nurse, clinician):
         created_by=clinician.user_id,
     )
     h.assess(nurse, w["insufficient_data"], h.at(_days_ago(1)), area_cm2=2.0)
-    h.wound(app, clinic, pid, onset_date=start, status="healed", healed_on=_days_ago(3))
+    w["healed"] = h.wound(
+        app, clinic, pid, onset_date=start, status="healed", healed_on=_days_ago(3)
+    )
+    h.series(nurse, w["healed"], start, [(0, 3), (14, 1)])
     return w
 
 
@@ -141,6 +144,30 @@ def test_dashboard_filters(nurse, clinician, ward):
     # counts ignore status/grade filters (they are the tabs), honour the others
     r = nurse.get("/api/v1/dashboard?status=stalled&site=fold")
     assert r.json["counts"]["total"] == 1
+
+
+def test_dashboard_lists_healed_wounds_when_asked(nurse, ward):
+    """Open wounds by default; record=healed the healed ones, judged healed by
+    their record (the last assessment did not close them); both: every wound."""
+
+    def items(q: str) -> dict[str, dict]:
+        r = nurse.get(f"/api/v1/dashboard?{q}")
+        assert r.status_code == 200, r.json
+        return {it["wound_id"]: it for it in r.json["items"]}
+
+    healed = str(ward["healed"])
+    assert healed not in items("")
+    only = items("record=healed")
+    assert list(only) == [healed]
+    assert only[healed]["status"] == "healed" and only[healed]["wound_status"] == "healed"
+    assert only[healed]["healed_on"] == _days_ago(3).isoformat()
+    every = items("record=open&record=healed")
+    assert len(every) == 5 and every[str(ward["stalled"])]["healed_on"] is None
+    assert set(items("record=open&record=healed&status=healed")) == {healed}
+    r = nurse.get("/api/v1/dashboard?record=closed")
+    assert r.status_code == 422 and "record.0" in r.json["errors"]
+    counts = nurse.get("/api/v1/dashboard?record=healed").json["counts"]
+    assert counts["total"] == 1 and counts["by_status"]["healed"] == 1
 
 
 def test_dashboard_anti_angiogenic_filter(app, clinic, nurse, ward):
