@@ -3,7 +3,7 @@
 Stored times and the API stay UTC; only the clinic pages convert.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0014
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0007"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
