@@ -15,7 +15,7 @@ from marshmallow.utils import missing  # type: ignore[attr-defined]
 
 from app.assessments.models import EXUDATE_AMOUNTS, EXUDATE_TYPES
 from app.clinical.grading import BLEEDING, DESQUAMATION, EDEMA, ERYTHEMA, ULCERATION
-from app.clinical.scores import BWAT_ITEMS, bwat_score
+from app.clinical.scores import BWAT_HEALED_ITEMS, BWAT_ITEMS, bwat_items
 from app.core.schemas import ListArgsSchema, OffsetDateTime, RecordSchema, StrictSchema
 
 # Sane upper bounds (cm, cm^2): beyond these a value is a typo (mm for cm, a
@@ -112,14 +112,18 @@ class FindingsSchema(StrictSchema):
 
 BwatSchema = StrictSchema.from_dict(
     {
-        name: fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+        # Items 1-4 score 0 on a healed wound (closed: true), and only then.
+        name: fields.Integer(
+            strict=True, validate=validate.Range(min=0 if name in BWAT_HEALED_ITEMS else 1, max=5)
+        )
         for name in BWAT_ITEMS
     },
     name="BwatSchema",
 )
 BwatSchema.__doc__ = (
     "Bates-Jensen Wound Assessment Tool items, each 1-5. The total needs all 13; "
-    "`size` is derived from length x width when omitted."
+    "`size` is derived from length x width when omitted. On a closed (healed) wound "
+    "items 1-4 (size, depth, edges, undermining) score 0, as the tool's instructions say."
 )
 
 
@@ -267,11 +271,12 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
         if obj.bwat_items is None:
             return None
         items = dict(obj.bwat_items)
-        try:
-            score = bwat_score(items, length_cm=obj.length_cm, width_cm=obj.width_cm)
-        except ValueError:
-            score = None
-        return {"items": score.items if score else items, "total": obj.bwat_total}
+        if obj.bwat_total is not None:
+            # The items that made the total: a derived size, 0 on items 1-4 when healed.
+            items = bwat_items(
+                items, length_cm=obj.length_cm, width_cm=obj.width_cm, healed=bool(obj.closed)
+            )
+        return {"items": items, "total": obj.bwat_total}
 
     def _load_bwat(self, value: Any) -> Any:
         if value is None:

@@ -81,6 +81,19 @@ def _area(a: Assessment) -> tuple[float | None, str | None]:
     return None, None
 
 
+def _bwat(a: Assessment) -> scores.BwatScore | None:
+    """The BWAT total of the items given (app/clinical/scores.py; items 1-4
+    score 0 on a closed wound); ValueError naming ``bwat.<item>``."""
+    if a.bwat_items is None:
+        return None
+    try:
+        return scores.bwat_score(
+            a.bwat_items, length_cm=a.length_cm, width_cm=a.width_cm, healed=bool(a.closed)
+        )
+    except ValueError as exc:
+        raise ValueError(f"bwat.{exc}") from exc
+
+
 def _tissue(a: Assessment) -> scores.Tissue | None:
     values = {name: getattr(a, name) for name in TISSUE_COLUMNS}
     if all(v is None for v in values.values()):
@@ -160,15 +173,7 @@ def derive(assessment: Assessment, wound: Any) -> Assessment:
             tissue,
             closed=bool(assessment.closed),
         )
-        bwat = (
-            scores.bwat_score(
-                assessment.bwat_items,
-                length_cm=assessment.length_cm,
-                width_cm=assessment.width_cm,
-            )
-            if assessment.bwat_items is not None
-            else None
-        )
+        bwat = _bwat(assessment)
         area, method = _area(assessment)
     except ValueError as exc:
         # The schema validates every field first, so this is a last line of
