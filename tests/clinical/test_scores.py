@@ -358,9 +358,9 @@ def test_bwat_healed_wound_refuses_a_positive_item_1_to_4(name: str) -> None:
 
 
 def test_bwat_healed_wound_keeps_items_5_to_13_in_range() -> None:
-    with pytest.raises(ValueError, match="^granulation: BWAT item scores are whole numbers 1-5"):
+    with pytest.raises(ValueError, match=r"^granulation: BWAT item scores are whole numbers 1-5"):
         bwat_score({"granulation": 0}, healed=True)
-    with pytest.raises(ValueError, match="^size: BWAT item scores are whole numbers"):
+    with pytest.raises(ValueError, match=r"^size: BWAT item scores are whole numbers"):
         bwat_score({"size": False}, healed=True)
 
 
