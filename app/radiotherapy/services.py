@@ -32,6 +32,7 @@ from app.core.idempotency import create_once
 from app.patients.models import Patient
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
 from app.radiotherapy.schemas import CourseSchema, FractionSchema
+from app.radiotherapy.timing import timing_changed
 
 _dump_course = CourseSchema().dump
 _dump_fraction = FractionSchema().dump
@@ -159,7 +160,14 @@ def update_course(
         # version, ETag and history move even when no course column changed.
         mark_changed(session, course, "phases")
     records.amend(session, course, changes, _dump_course)
+    _timing_changed(session, course.id)
     return with_delivered_count(session, course)
+
+
+def _timing_changed(session: Session, course_id: uuid.UUID) -> None:
+    """Tell the records built on the course's dates (timing.timing_changed)."""
+    session.flush()
+    timing_changed.send(course_id, session=session)
 
 
 def _phase_dicts(course: RadiotherapyCourse) -> list[dict[str, Any]]:
@@ -204,7 +212,15 @@ def _check_logged_fractions_fit(
 
 def delete_course(session: Session, course: RadiotherapyCourse) -> RadiotherapyCourse:
     records.soft_delete(session, course, _dump_course)
+    _timing_changed(session, course.id)
     return with_delivered_count(session, course)
+
+
+def restore_course(session: Session, course_id: uuid.UUID) -> RadiotherapyCourse:
+    """Undo a delete (admin); the wounds' assessments read its dates again."""
+    course = records.restore(session, RadiotherapyCourse, course_id)
+    _timing_changed(session, course.id)
+    return course
 
 
 def list_courses(session: Session, patient: Patient, args: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +262,7 @@ def log_fraction(
     """Log one delivered fraction (offline-safe client id); its date within the course."""
     _check_delivered_on(course, data["delivered_on"])
     # course_id is in the fingerprint: the same id under another course is a 409.
-    return records.create_record(
+    fraction, created = records.create_record(
         session,
         FractionDelivery,
         data,
@@ -254,6 +270,9 @@ def log_fraction(
         clinic_id=course.clinic_id,
         course_id=course.id,
     )
+    if created:  # a complete log can end a course without an end date
+        _timing_changed(session, course.id)
+    return fraction, created
 
 
 def _course_of(session: Session, fraction: FractionDelivery) -> RadiotherapyCourse:
@@ -270,13 +289,16 @@ def update_fraction(
     require_if_match(fraction, _dump_fraction)  # a stale client hears 412 before rule checks
     if "delivered_on" in changes:
         _check_delivered_on(_course_of(session, fraction), changes["delivered_on"])
-    return records.amend(session, fraction, changes, _dump_fraction)
+    amended: FractionDelivery = records.amend(session, fraction, changes, _dump_fraction)
+    _timing_changed(session, fraction.course_id)
+    return amended
 
 
 def delete_fraction(session: Session, fraction: FractionDelivery) -> FractionDelivery:
     """Mark a fraction logged by mistake deleted: it leaves the log, the dose and
     the delivered count, and stays in its history and the audit trail."""
     records.soft_delete(session, fraction, _dump_fraction)
+    _timing_changed(session, fraction.course_id)
     return fraction
 
 
@@ -293,6 +315,7 @@ def restore_fraction(session: Session, fraction_id: uuid.UUID) -> FractionDelive
             f"This fraction lies outside its course as now dated: delivered_on"
             f" ({fraction.delivered_on}) {outside}. Amend the course dates first.",
         )
+    _timing_changed(session, fraction.course_id)
     return fraction
 
 

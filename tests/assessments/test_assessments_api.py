@@ -85,15 +85,15 @@ def test_area_method_measured_then_traced(app, nurse, wound):
     assert a["push"]["area"] == 6
 
     # The photos service sets a traced area and calls derive(); traced wins.
-    from app.assessments.services import derive
+    from app.assessments.services import derive, wound_facts
     from app.extensions import db
-    from app.wounds.models import Wound
 
     with app.app_context():
+        facts = wound_facts(db.session, wound)
         obj = db.session.get(Assessment, uuid.UUID(a["id"]))
         obj.traced_area_cm2 = 2.81
         obj.traced_perimeter_cm = 6.1
-        derive(obj, db.session.get(Wound, wound))
+        derive(obj, facts)
         db.session.commit()
     got = nurse.get(f"/api/v1/assessments/{a['id']}").json
     assert (got["area_cm2"], got["area_method"], got["traced_area_cm2"]) == (2.81, "traced", 2.81)
