@@ -93,8 +93,7 @@ RTOG_LATE_TABLE: dict[tuple[str, str], tuple[int, str]] = {
     ),
     ("fibrosis", "severe"): (
         3,
-        _SUBCUT
-        + "Severe induration and loss of subcutaneous tissue; field contracture >10% linear"
+        _SUBCUT + "Severe induration and loss of subcutaneous tissue; field contracture >10% linear"
         " measurement",
     ),
     ("necrosis", "true"): (4, _SUBCUT + "Necrosis"),

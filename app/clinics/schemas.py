@@ -1,6 +1,7 @@
 from marshmallow import fields, validate
 
 from app.auth.models import ROLES
+from app.clinics.models import GRADE_SCALES
 from app.core.schemas import StrictSchema
 
 _CLIENT_ID = "Client-generated UUID for a create that is safe to retry (optional)"
@@ -21,6 +22,14 @@ class ClinicSchema(StrictSchema):
         allow_none=True,
         validate=validate.Range(min=1, max=100),
         metadata={"description": "PAR at week 4 that counts as on track (null: 40%)"},
+    )
+    primary_grade_scale = fields.String(
+        validate=validate.OneOf(GRADE_SCALES),
+        metadata={
+            "description": "ctcae (default) or rtog: the scale whose grade decides the "
+            "dashboard's grade, grade >= 3 count, grade_min filter and grade sort (both "
+            "scales are always shown)"
+        },
     )
     version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)

@@ -72,4 +72,6 @@ def overview() -> ResponseReturnValue:
         etiologies=("radiation_dermatitis", "radiation_ulcer", "surgical", "pressure", "other"),
         sorts=dashboard.SORTS,
         next_args=next_args,
+        # "grade >= 3" and the grade filter read the clinic's primary scale.
+        scale_name=board["primary_grade_scale"].upper(),
     )
