@@ -95,19 +95,30 @@ def _build_phases(phases: list[dict[str, Any]]) -> list[RadiotherapyPhase]:
 def with_delivered_counts(
     session: Session, courses: list[RadiotherapyCourse]
 ) -> list[RadiotherapyCourse]:
-    """Set ``fraction_count_delivered`` on each course with ONE grouped query."""
+    """Set ``fraction_count_delivered`` and ``fraction_doses_delivered`` (the
+    logged fractions' doses, cGy, for the delivered BED) on each course with ONE
+    query."""
     ids = [c.id for c in courses if c.deleted_at is None]
-    counts: dict[uuid.UUID, int] = {}
+    doses: dict[uuid.UUID, list[float]] = {}
     if ids:
         rows = session.execute(
-            sa.select(FractionDelivery.course_id, sa.func.count())
+            sa.select(FractionDelivery.course_id, FractionDelivery.dose_cgy)
             .where(FractionDelivery.course_id.in_(ids), FractionDelivery.deleted_at.is_(None))
-            .group_by(FractionDelivery.course_id)
+            .order_by(FractionDelivery.course_id, FractionDelivery.delivered_on)
         )
-        counts = {course_id: n for course_id, n in rows}
+        for course_id, dose_cgy in rows:
+            doses.setdefault(course_id, []).append(float(dose_cgy))
     for c in courses:
-        c.fraction_count_delivered = counts.get(c.id, 0)  # type: ignore[attr-defined]
+        logged = doses.get(c.id, [])
+        c.fraction_count_delivered = len(logged)  # type: ignore[attr-defined]
+        c.fraction_doses_delivered = logged  # type: ignore[attr-defined]
     return courses
+
+
+def _check_bolus(bolus: bool | None, thickness: float | None) -> None:
+    """A bolus thickness belongs to a course with a bolus (422 otherwise)."""
+    if thickness is not None and bolus is not True:
+        raise field_error("bolus_thickness_cm", "only with bolus: true")
 
 
 def with_delivered_count(session: Session, course: RadiotherapyCourse) -> RadiotherapyCourse:
@@ -120,6 +131,7 @@ def create_course(
     """Create a course (offline-safe client id). The fingerprint covers the phases."""
     user = current_user()
     _check_dates(data["start_date"], data.get("end_date"), data["phases"])
+    _check_bolus(data.get("bolus"), data.get("bolus_thickness_cm"))
     payload = {**data, "patient_id": patient.id}
     fields = {k: v for k, v in data.items() if k not in {"id", "phases"}}
 
@@ -151,6 +163,10 @@ def update_course(
     end = changes.get("end_date", course.end_date)
     _check_dates(start, end, new_phases if new_phases is not None else _phase_dicts(course))
     _check_logged_fractions_fit(session, course, start, end)
+    _check_bolus(
+        changes.get("bolus", course.bolus),
+        changes.get("bolus_thickness_cm", course.bolus_thickness_cm),
+    )
     phases_changed = new_phases is not None and _phase_dicts_json(new_phases) != _phase_snapshot(
         course
     )

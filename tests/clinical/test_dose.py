@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import pytest
 
 from app.clinical.dose import (
+    PRESCRIPTION_NOTE,
     DoseAtDate,
     Fraction,
     Phase,
+    bed_gy,
+    biological_dose,
     cumulative_dose_on,
+    eqd2_gy,
     planned_fraction_dates,
     planned_total_dose,
+    prescription_fractions,
 )
 
 # Seed case: IMRT 400 cGy x 10 then a stereotactic boost 700 cGy x 3 = 6100 cGy.
@@ -243,3 +249,63 @@ def test_to_dict_is_json_ready() -> None:
         "after_course": False,
         "note": None,
     }
+
+
+# --- BED / EQD2 (Fowler 1989; Joiner & van der Kogel 2009) ----------------------
+
+
+def test_seed_course_bed_and_eqd2() -> None:
+    """10 x 4 Gy + 3 x 7 Gy. alpha/beta 10: 10*4*(1+0.4) + 3*7*(1+0.7) = 56 + 35.7 =
+    91.7 Gy; EQD2 = 91.7 / 1.2 = 76.4 Gy. alpha/beta 3: 40*(1+4/3) + 21*(1+7/3) =
+    93.33 + 70 = 163.3 Gy; EQD2 = 163.33 / (5/3) = 98.0 Gy."""
+    phases = [Phase("imrt", 400, 10), Phase("srt", 700, 3)]
+    got = biological_dose(prescription_fractions(phases), "prescription")
+    assert got.fractions == 13 and got.physical_gy == 61.0
+    assert (got.bed10_gy, got.eqd2_10_gy) == (91.7, 76.4)
+    assert (got.bed3_gy, got.eqd2_3_gy) == (163.3, 98.0)
+    assert got.to_dict() == {
+        "basis": "prescription",
+        "fractions": 13,
+        "physical_gy": 61.0,
+        "acute": {"alpha_beta_gy": 10.0, "bed_gy": 91.7, "eqd2_gy": 76.4},
+        "late": {"alpha_beta_gy": 3.0, "bed_gy": 163.3, "eqd2_gy": 98.0},
+        "note": PRESCRIPTION_NOTE,
+    }
+    assert "not measured skin dose" in PRESCRIPTION_NOTE
+
+
+def test_two_gray_fractions_are_their_own_eqd2() -> None:
+    got = biological_dose([200.0] * 25, "prescription")
+    assert got.physical_gy == got.eqd2_10_gy == got.eqd2_3_gy == 50.0
+    assert got.bed10_gy == 60.0 and got.bed3_gy == 83.3
+
+
+def test_formulas_on_plain_values() -> None:
+    assert bed_gy([4.0], 10) == pytest.approx(5.6)
+    assert bed_gy([2.0, 3.0], 3) == pytest.approx(2 * (1 + 2 / 3) + 3 * (1 + 1))
+    assert bed_gy([], 10) == 0.0
+    assert eqd2_gy(60.0, 10) == pytest.approx(50.0)
+    assert eqd2_gy(10.0, 2) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("alpha_beta", [0.0, -3.0, math.nan, math.inf])
+def test_alpha_beta_must_be_positive(alpha_beta: float) -> None:
+    with pytest.raises(ValueError, match="alpha_beta_gy"):
+        bed_gy([2.0], alpha_beta)
+    with pytest.raises(ValueError, match="alpha_beta_gy"):
+        eqd2_gy(2.0, alpha_beta)
+
+
+@pytest.mark.parametrize("dose", [-1.0, math.nan, math.inf])
+def test_fraction_doses_must_be_finite_and_non_negative(dose: float) -> None:
+    with pytest.raises(ValueError, match="fraction doses"):
+        bed_gy([2.0, dose], 10)
+
+
+def test_a_log_counts_each_fraction_at_its_own_dose() -> None:
+    """A logged course is summed fraction by fraction: a boost given as 2 x 7 Gy
+    and one 5 Gy fraction is not assumed to follow the plan."""
+    logged = [400.0] * 10 + [700.0, 700.0, 500.0]
+    got = biological_dose(logged, "fraction_log")
+    assert got.basis == "fraction_log" and got.fractions == 13
+    assert got.bed10_gy == round(56 + 2 * 11.9 + 5 * 1.5, 1)
