@@ -289,6 +289,17 @@ class TrajectoryTherapySchema(Schema):
     labs_at_procedures = fields.List(fields.Nested(TrajectoryLabsAtProcedureSchema))
 
 
+class TrajectoryRecallSchema(Schema):
+    flagged = fields.Boolean()
+    term = fields.String()
+    reasons = fields.List(fields.String())
+    grade = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Latest effective CTCAE grade, under the recall term"},
+    )
+    worst_grade = fields.Integer(allow_none=True)
+
+
 class TrajectorySchema(Schema):
     wound_id = fields.String()
     patient_id = fields.String()
@@ -316,6 +327,15 @@ class TrajectorySchema(Schema):
     dose_at_onset_cgy = fields.Float(allow_none=True)
     grade_history = fields.Nested(TrajectoryGradeHistorySchema)
     therapy = fields.Nested(TrajectoryTherapySchema, allow_none=True)
+    radiation_recall = fields.Nested(
+        TrajectoryRecallSchema,
+        allow_none=True,
+        metadata={
+            "description": "CTCAE v5.0 'Radiation recall reaction (dermatologic)': flagged when "
+            "the wound began after its radiotherapy course ended while the patient was on a "
+            "systemic therapy course; null when no course is linked"
+        },
+    )
 
 
 # --------------------------------------------------------------------- dashboard
