@@ -309,3 +309,122 @@ def test_a_log_counts_each_fraction_at_its_own_dose() -> None:
     got = biological_dose(logged, "fraction_log")
     assert got.basis == "fraction_log" and got.fractions == 13
     assert got.bed10_gy == round(56 + 2 * 11.9 + 5 * 1.5, 1)
+
+
+def test_alpha_beta_below_one_is_still_a_positive_number() -> None:
+    # Prostate-like alpha/beta values below 1 Gy are used; only <= 0 is refused.
+    assert bed_gy([2.0], 0.5) == pytest.approx(10.0)
+    assert eqd2_gy(10.0, 0.5) == pytest.approx(2.0)
+
+
+def test_error_messages_in_full() -> None:
+    with pytest.raises(ValueError, match=r"^alpha_beta_gy must be a positive number$"):
+        bed_gy([2.0], 0)
+    with pytest.raises(ValueError, match=r"^alpha_beta_gy must be a positive number$"):
+        eqd2_gy(2.0, 0)
+    with pytest.raises(ValueError, match=r"^fraction doses must be finite numbers >= 0$"):
+        bed_gy([-1.0], 10)
+
+
+def test_zero_and_small_fraction_doses_count() -> None:
+    assert bed_gy([0.0], 10) == 0.0
+    assert bed_gy([0.5], 10) == pytest.approx(0.525)
+
+
+def test_every_figure_is_rounded_to_a_tenth_of_a_gray() -> None:
+    """One fraction of 1.43 Gy: each figure differs between 0, 1 and 2 decimals."""
+    got = biological_dose([143.0], "prescription")
+    assert (got.physical_gy, got.bed10_gy, got.eqd2_10_gy, got.bed3_gy, got.eqd2_3_gy) == (
+        1.4,
+        1.6,
+        1.4,
+        2.1,
+        1.3,
+    )
+
+
+# --- edges of the validation and of the course's dates (mutation testing) ---------
+
+
+def test_zero_and_small_doses_and_counts_are_valid() -> None:
+    # ">= 0": a phase or fraction of 0 (or under 1 cGy) is not refused.
+    assert Phase("imrt", 0.0, 0).fractions == 0
+    assert Phase("imrt", 0.5, 1).dose_per_fraction_cgy == 0.5
+    assert Fraction(date(2022, 5, 16), 0.0).dose_cgy == 0.0
+    assert Fraction(date(2022, 5, 16), 0.5).dose_cgy == 0.5
+    assert Fraction(date(2022, 5, 16), 200.0).to_dict()["dose_cgy"] == 200.0
+
+
+def test_validation_messages_in_full() -> None:
+    with pytest.raises(ValueError, match=r"^dose_per_fraction_cgy must be a finite number >= 0$"):
+        Phase("imrt", -1.0, 1)
+    with pytest.raises(ValueError, match=r"^fractions must be >= 0$"):
+        Phase("imrt", 200.0, -1)
+    with pytest.raises(ValueError, match=r"^dose_cgy must be a finite number >= 0$"):
+        Fraction(date(2022, 5, 16), -1.0)
+
+
+def test_a_sunday_start_moves_to_monday_not_tuesday() -> None:
+    sunday = date(2022, 5, 15)
+    got = planned_fraction_dates([Phase("imrt", 200.0, 1)], sunday)
+    assert got == [(date(2022, 5, 16), 200.0)]
+
+
+def test_a_phase_after_a_monday_starts_on_tuesday() -> None:
+    phases = [Phase("imrt", 200.0, 1), Phase("srt", 700.0, 1)]
+    got = planned_fraction_dates(phases, date(2022, 5, 16))  # a Monday
+    assert got == [(date(2022, 5, 16), 200.0), (date(2022, 5, 17), 700.0)]
+
+
+def test_an_incomplete_log_uses_the_recorded_course_end() -> None:
+    result = cumulative_dose_on(
+        date(2022, 6, 20),
+        fractions=SEED_LOG[:5],
+        phases=SEED_PHASES,
+        course_start=None,
+        course_end=date(2022, 6, 1),
+    )
+    assert (result.during_course, result.after_course) == (False, True)
+    assert result.on == date(2022, 6, 20)
+
+
+def test_a_complete_log_ends_on_its_last_fraction_not_the_one_before() -> None:
+    last = date(2022, 6, 1)  # fraction 13; fraction 12 was on 31 May
+    result = cumulative_dose_on(
+        last, fractions=SEED_LOG, phases=SEED_PHASES, course_start=None, course_end=None
+    )
+    assert (result.during_course, result.after_course) == (True, False)
+
+
+def test_a_complete_log_starts_on_its_first_fraction() -> None:
+    result = cumulative_dose_on(
+        SEED_DAYS[0], fractions=SEED_LOG, phases=SEED_PHASES, course_start=None, course_end=None
+    )
+    assert (result.during_course, result.after_course) == (True, False)
+    assert result.note == "fraction 1 of 13 planned, from the fraction log"
+
+
+def test_a_planned_schedule_without_a_course_start_starts_on_its_first_day() -> None:
+    phases = [Phase("imrt", 200.0, 3, start_date=MONDAY)]
+    first = cumulative_dose_on(
+        MONDAY, fractions=[], phases=phases, course_start=None, course_end=None
+    )
+    assert (first.during_course, first.after_course) == (True, False)
+    before = cumulative_dose_on(
+        MONDAY - timedelta(days=1), fractions=[], phases=phases, course_start=None, course_end=None
+    )
+    assert (before.during_course, before.after_course) == (False, False)
+
+
+def test_notes_are_joined_with_a_semicolon() -> None:
+    result = cumulative_dose_on(
+        date(2022, 5, 20),
+        fractions=SEED_LOG[:5],
+        phases=SEED_PHASES,
+        course_start=None,
+        course_end=None,
+    )
+    assert result.note == (
+        "fraction 5 of 13 planned, from the fraction log; course start or end unknown:"
+        " cannot tell whether the date is during or after it"
+    )

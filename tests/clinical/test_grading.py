@@ -316,3 +316,11 @@ def test_worsening_any_finding_never_lowers_either_grade(
 def test_leaving_the_fold_never_lowers_either_grade(findings: Findings) -> None:
     for grade in (grade_ctcae, grade_rtog):
         assert grade(findings, in_skin_fold=False).value >= grade(findings, in_skin_fold=True).value
+
+
+def test_a_bad_value_lists_the_vocabulary() -> None:
+    with pytest.raises(ValueError) as exc:
+        Findings(erythema="severe")
+    assert str(exc.value) == (
+        "erythema: 'severe' is not one of none, faint, follicular, dull, moderate, bright, brisk"
+    )

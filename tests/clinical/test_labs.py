@@ -352,3 +352,49 @@ def test_seed_case_style_entry_from_mmol() -> None:
     value = to_canonical("hemoglobin", 5.0, "mmol/L")
     assert value == pytest.approx(8.055)
     assert grade_lab("hemoglobin", value).value == 2
+
+
+def test_unrecorded_sex_reason_in_full() -> None:
+    assert grade_lab("hemoglobin", 12.5, sex="unknown").reasons == (
+        "hemoglobin 12.5 g/dL >= LLN 12 g/dL (default; sex not recorded as female or male:"
+        " the women's, WHO 2011): not decreased",
+    )
+
+
+def test_grade_4_note_in_full() -> None:
+    assert grade_lab("hemoglobin", 6.0).reasons[1] == (
+        "grade 4 (life-threatening consequences; urgent intervention indicated) is a"
+        " clinical judgement, not derivable from the value"
+    )
+
+
+def test_a_laboratory_lln_below_one_is_accepted() -> None:
+    # Lymphocytes: a laboratory LLN of 0.9 x10^9/L.
+    assert grade_lab("lymphocytes", 0.85, lln=0.9).value == 1
+    assert grade_lab("lymphocytes", 0.95, lln=0.9).value == 0
+
+
+def test_unit_spelling_variants_are_accepted() -> None:
+    # Spaces, the Greek mu and the micro sign, and a leading multiplication sign.
+    assert to_canonical("platelets", 120, "10^3 / uL") == 120
+    assert to_canonical("platelets", 120, "10^3/\u03bcL") == 120
+    assert to_canonical("platelets", 120, "10^3/\u00b5L") == 120
+    assert to_canonical("platelets", 120, "\u00d710^9/L") == 120
+    assert to_canonical("platelets", 120, "x10^9/L") == 120
+
+
+def test_lab_messages_in_full() -> None:
+    with pytest.raises(ValueError) as exc:
+        check_plausible("hemoglobin", 120.0)
+    assert str(exc.value) == (
+        "hemoglobin 120 g/dL is above the plausible maximum of 25 g/dL; check the unit"
+    )
+    with pytest.raises(ValueError) as exc:
+        to_canonical("albumin", 3.0, "mg/dL")
+    assert str(exc.value) == "unit 'mg/dL' is not accepted for albumin; use one of g/dL, g/L"
+    with pytest.raises(ValueError) as exc:
+        check_plausible("glucose", 5.0)
+    assert str(exc.value) == (
+        "unknown test 'glucose'; expected one of hemoglobin, platelets, neutrophils, albumin,"
+        " wbc, lymphocytes"
+    )

@@ -238,3 +238,34 @@ def test_recall_names_every_agent_in_course() -> None:
     both = [("sunitinib", ANLOTINIB), ("anlotinib", ANLOTINIB)]
     got = radiation_recall(date(2025, 3, 1), END, both)
     assert got.reasons[-1] == "while on systemic therapy: anlotinib, sunitinib"
+
+
+def test_unknown_phase_notes_in_full() -> None:
+    assert radiation_phase(END, None, None).note == "no radiotherapy course is linked to the wound"
+    assert (
+        radiation_phase(START + timedelta(days=91), START, None).note
+        == "the course's end is not known (no end date, fraction log incomplete)"
+    )
+
+
+def test_a_one_fraction_course_ends_on_its_logged_fraction() -> None:
+    day = date(2025, 1, 6)
+    assert course_end(None, last_logged=day, logged=1, planned=1) == day
+
+
+def test_recall_to_dict_and_its_reasons_in_full() -> None:
+    got = radiation_recall(date(2025, 3, 1), None, [])
+    assert got.to_dict() == {
+        "flagged": False,
+        "term": "Radiation recall reaction (dermatologic)",
+        "reasons": ["the course's end is not known"],
+    }
+    none = radiation_recall(date(2025, 3, 1), END, [])
+    assert none.reasons[-1] == "no systemic therapy was in course that day"
+
+
+def test_recall_counts_the_therapys_first_and_last_day() -> None:
+    course = replace(ANLOTINIB, stop_date=date(2025, 3, 1))
+    assert radiation_recall(date(2025, 2, 1), END, [("anlotinib", course)]).flagged is True
+    assert radiation_recall(date(2025, 3, 1), END, [("anlotinib", course)]).flagged is True
+    assert radiation_recall(date(2025, 3, 2), END, [("anlotinib", course)]).flagged is False

@@ -377,3 +377,31 @@ def test_bwat_healed_wound_keeps_items_5_to_13_in_range() -> None:
 def test_bwat_rejects_bad_items_by_name(items: dict[str, Any], name: str) -> None:
     with pytest.raises(ValueError, match=f"^{name}:"):
         bwat_score(items)
+
+
+def test_bwat_items_are_of_an_open_wound_unless_told() -> None:
+    with pytest.raises(ValueError, match=r"^size: BWAT item scores are whole numbers 1-5"):
+        bwat_items({"size": 0})
+    assert bwat_items({"size": 2}) == {"size": 2}
+
+
+def test_fractions_of_a_percent_count_as_present() -> None:
+    # "Present" is any percentage above 0, not above 1.
+    assert push_tissue_subscore(Tissue(slough_pct=0.5, granulation_pct=50), closed=False) == 3
+    assert push_tissue_subscore(Tissue(granulation_pct=0.5, epithelial_pct=50), closed=False) == 2
+    assert not Tissue(epithelial_pct=0.5).is_empty()
+
+
+def test_tissue_over_100_by_half_a_percent_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^tissue: percentages sum to 100.5, more than 100$"):
+        Tissue(granulation_pct=50, slough_pct=50.5).validate()
+
+
+def test_score_messages_name_the_field_and_list_the_vocabulary() -> None:
+    with pytest.raises(ValueError, match=r"^length_cm:"):
+        bwat_size_item(-1, 1)
+    with pytest.raises(ValueError) as exc:
+        push_exudate_subscore("heavy")
+    assert str(exc.value) == (
+        "exudate_amount: 'heavy' is not one of none, scant, small, moderate, large"
+    )

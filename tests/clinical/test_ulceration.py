@@ -120,3 +120,41 @@ def test_a_larger_or_deeper_ulcer_never_grades_lower(
     assert a is not None and b is not None and deeper is not None
     assert 1 <= a.value <= b.value <= 4
     assert deeper.value >= a.value
+
+
+def test_every_reason_is_quoted_in_full() -> None:
+    full = grade_skin_ulceration(FULL, None)
+    assert full is not None
+    assert [r.to_dict() for r in full.reasons] == [
+        {
+            "finding": "ulceration",
+            "value": "full_thickness",
+            "grade": 3,
+            "criterion": "full-thickness skin loss involving damage to or necrosis of"
+            " subcutaneous tissue that may extend down to fascia",
+        },
+        {
+            "finding": "area_cm2",
+            "value": "not measured",
+            "grade": 3,
+            "criterion": "graded on the depth of tissue loss alone",
+        },
+    ]
+    deep = grade_skin_ulceration(Findings(deep_tissue_damage=True, necrosis=True), 0.5)
+    assert deep is not None
+    deep_text = (
+        "Any size ulcer with extensive destruction, tissue necrosis, or damage to muscle,"
+        " bone, or supporting structures"
+    )
+    assert [r.to_dict() for r in deep.reasons] == [
+        {"finding": "deep_tissue_damage", "value": "true", "grade": 4, "criterion": deep_text},
+        {"finding": "necrosis", "value": "true", "grade": 4, "criterion": deep_text},
+    ]
+
+
+def test_an_area_of_exactly_1_cm2_is_in_the_1_to_2_band() -> None:
+    grade = grade_skin_ulceration(PARTIAL, 1.0)
+    assert grade is not None
+    assert ("area_cm2", "1", 2, "Combined area of ulcers 1 - 2 cm") in [
+        (r.finding, r.value, r.grade, r.criterion) for r in grade.reasons
+    ]
