@@ -106,10 +106,15 @@ def load_config() -> dict[str, object]:
         "DETERIORATING_MARGIN_PCT": _env_float("DETERIORATING_MARGIN_PCT", 10.0),
         "OVERDUE_ASSESSMENT_DAYS": _env_int("OVERDUE_ASSESSMENT_DAYS", 7),
         "ANTI_ANGIOGENIC_EXTRA": os.environ.get("ANTI_ANGIOGENIC_EXTRA", ""),  # comma-separated
-        "LAB_LLN_HEMOGLOBIN": _env_float("LAB_LLN_HEMOGLOBIN", 12.0),  # g/dL; labs.ReferenceLimits
+        # Default lower limits of normal when a result comes without the lab's own
+        # (labs.ReferenceLimits). Hemoglobin: women (and sex other/unknown), men.
+        "LAB_LLN_HEMOGLOBIN": _env_float("LAB_LLN_HEMOGLOBIN", 12.0),  # g/dL
+        "LAB_LLN_HEMOGLOBIN_MALE": _env_float("LAB_LLN_HEMOGLOBIN_MALE", 13.0),  # g/dL
         "LAB_LLN_PLATELETS": _env_float("LAB_LLN_PLATELETS", 150.0),  # 10^9/L
         "LAB_LLN_NEUTROPHILS": _env_float("LAB_LLN_NEUTROPHILS", 2.0),  # 10^9/L
         "LAB_LLN_ALBUMIN": _env_float("LAB_LLN_ALBUMIN", 3.5),  # g/dL
+        "LAB_LLN_WBC": _env_float("LAB_LLN_WBC", 4.0),  # 10^9/L
+        "LAB_LLN_LYMPHOCYTES": _env_float("LAB_LLN_LYMPHOCYTES", 1.0),  # 10^9/L
         "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),
         # A running export without a heartbeat for this long had its worker die; a
         # queued one that nobody took for this long lost its queue message. Both

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, new_id, utcnow
 
+# The grading scales a clinic may call primary (app/clinical/grading.py SCALES).
+GRADE_SCALES = ("ctcae", "rtog")
+
 
 class Clinic(TimestampMixin, Base):
     """A clinic and its settings. The settings decide what its dashboard and
@@ -20,6 +23,11 @@ class Clinic(TimestampMixin, Base):
 
     __tablename__ = "clinics"
     __audit_type__ = "clinic"
+    __table_args__ = (
+        sa.CheckConstraint(
+            sa.column("primary_grade_scale").in_(GRADE_SCALES), name="primary_grade_scale"
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -29,6 +37,11 @@ class Clinic(TimestampMixin, Base):
     par_threshold_pct: Mapped[float | None]
     # IANA zone the clinic pages print times in; stored data and the API stay UTC.
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    # The grading scale whose grade decides "grade >= 3" on the dashboard and
+    # the overview (the other scale is shown beside it).
+    primary_grade_scale: Mapped[str] = mapped_column(
+        sa.String(10), default="ctcae", server_default="ctcae"
+    )
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Fingerprint of a create sent with a client id (idempotency.create_once).
     create_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -2,6 +2,7 @@ from marshmallow import ValidationError, fields, validate
 
 from app.auth.models import ROLES
 from app.auth.schemas import new_password_field
+from app.clinics.models import GRADE_SCALES
 from app.core.schemas import StrictSchema
 from app.core.timezones import MAX_ZONE_LENGTH, is_zone
 
@@ -34,6 +35,14 @@ class ClinicSchema(StrictSchema):
         metadata={
             "description": "IANA time zone the clinic pages show times in (default UTC);"
             " the API answers in UTC whatever it is"
+        },
+    )
+    primary_grade_scale = fields.String(
+        validate=validate.OneOf(GRADE_SCALES),
+        metadata={
+            "description": "ctcae (default) or rtog: the scale whose grade decides the "
+            "dashboard's grade, grade >= 3 count, grade_min filter and grade sort (both "
+            "scales are always shown)"
         },
     )
     version = fields.Integer(dump_only=True)

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment
-from app.assessments.services import derive
+from app.assessments.services import derive, wound_facts
 from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
 from app.core import records, scratch
@@ -493,9 +493,7 @@ def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
     assessment = session.get(Assessment, assessment_id)
     if assessment is None or assessment.deleted_at is not None:
         return
-    wound = session.get(Wound, assessment.wound_id)
-    if wound is None:  # cannot happen (foreign key); keeps the types honest
-        return
+    wound = wound_facts(session, assessment.wound_id)
     # The query autoflushes first, so the photo being written counts as it now
     # stands, and its new updated_at makes it the most recent.
     source = session.scalars(

@@ -51,4 +51,6 @@ def overview() -> ResponseReturnValue:
         etiologies=ETIOLOGIES,
         sorts=dashboard.SORTS,
         next_args=next_args,
+        # "grade >= 3" and the grade filter read the clinic's primary scale.
+        scale_name=board["primary_grade_scale"].upper(),
     ), (422 if errors else 200)

@@ -78,9 +78,15 @@ def update_wound(session: Session, wound: Wound, changes: dict[str, Any]) -> Wou
     if "radiotherapy_course_id" in changes:
         _check_course(session, wound.patient_id, changes["radiotherapy_course_id"])
     refolded = changes.get("in_skin_fold", wound.in_skin_fold) != wound.in_skin_fold
+    relinked = (
+        changes.get("radiotherapy_course_id", wound.radiotherapy_course_id)
+        != wound.radiotherapy_course_id
+    )
     amended: Wound = records.amend(session, wound, changes, _dump)
     if refolded:  # the grades of its assessments read the flag
         events.skin_fold_changed.send(amended, session=session)
+    elif relinked:  # their acute/late phase reads the course's dates
+        events.course_changed.send(amended, session=session)
     return amended
 
 

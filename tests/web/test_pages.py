@@ -252,12 +252,27 @@ def test_overview_lists_attention_first_and_filters_without_js(app, nurse, small
     assert 'value="stalled" checked' in stalled
     severe = client.get("/web/?grade_min=3").text
     assert "inframammary" in severe and "popliteal" not in severe
+    # Both scales side by side; "grade >= 3" names the clinic's primary scale.
+    assert '<th scope="col">CTCAE</th><th scope="col">RTOG</th>' in html
+    assert "CTCAE grade ≥ 3" in html and "CTCAE grade at least" in html
     by_site = client.get("/web/?site=AXILLA").text
     assert "left axilla" in by_site and "popliteal" not in by_site
     bad = client.get("/web/?grade_min=9&status=nonsense")
     assert bad.status_code == 422 and "These filters are not valid" in bad.text
     assert "“nonsense”" in bad.text and "grade min" in bad.text
     assert 'class="wounds' not in bad.text  # no list claiming to be filtered
+
+
+def test_overview_grade_count_follows_the_clinics_primary_scale(
+    app, nurse, clinic, clinic_admin, small_clinic
+):
+    url = f"/api/v1/clinics/{clinic}"
+    etag = clinic_admin.get(url).headers["ETag"]
+    r = clinic_admin.patch(url, json={"primary_grade_scale": "rtog"}, etag=etag)
+    assert r.status_code == 200, r.json
+    html = sign_in(app, nurse.email).get("/web/").text
+    assert "RTOG grade ≥ 3" in html and "RTOG grade at least" in html
+    assert "CTCAE grade ≥ 3" not in html
 
 
 def test_patient_page_shows_course_dose_and_timeline(app, nurse, small_clinic):
