@@ -65,6 +65,7 @@ def test_concurrent_retries_of_one_upload_keep_one_photo_with_all_its_files(
     from app.core.storage import make_storage
 
     monkeypatch.setitem(app.extensions, "storage", make_storage(tmp_path / "store"))
+    monkeypatch.setitem(app.config, "TEMP_DIR", str(tmp_path / "store" / ".tmp"))
     wound = make_wound(app, clinic)
     photo_id = str(uuid.uuid4())
     data = _photo_bytes()

@@ -22,9 +22,6 @@ PHOTO = (CORPUS / "hopper.jpg").read_bytes()
 
 @pytest.fixture
 def live_server(app, tmp_path, monkeypatch) -> Iterator[str]:
-    from app.core.storage import make_storage
-
-    monkeypatch.setitem(app.extensions, "storage", make_storage(tmp_path / "storage"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

@@ -49,15 +49,6 @@ def checksum(data: bytes, algorithm: str = "sha1") -> str:
     return f"{algorithm} {base64.b64encode(hashlib.new(algorithm, data).digest()).decode()}"
 
 
-@pytest.fixture(autouse=True)
-def _own_storage(app, tmp_path, monkeypatch):
-    from app.core.storage import make_storage
-
-    monkeypatch.setitem(app.extensions, "storage", make_storage(tmp_path / "storage"))
-    monkeypatch.setitem(app.config, "TEMP_DIR", str(tmp_path / "storage" / ".tmp"))
-    return tmp_path / "storage"
-
-
 @pytest.fixture
 def wound(app, clinic):
     return make_wound(app, clinic)
