@@ -44,7 +44,11 @@ def timing_columns(course_id: Any) -> tuple[Any, ...]:
     """Labelled scalar subqueries of the course ``course_id`` (a column or value):
     its start, recorded end, last logged fraction, number of logged fractions
     and of planned fractions. A deleted course has no start (and no dates)."""
-    course = RadiotherapyCourse
+    # An alias of its own: where the caller selects from the courses table,
+    # the plain entity would correlate to the outer row and the subquery would
+    # compare each course with itself, returning every course (PostgreSQL
+    # refuses that; SQLite silently takes the first row).
+    course = sa.orm.aliased(RadiotherapyCourse)
     live = sa.and_(course.id == course_id, course.deleted_at.is_(None))
     logged = (FractionDelivery.course_id == course_id, FractionDelivery.deleted_at.is_(None))
     return (
