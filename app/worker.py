@@ -44,6 +44,15 @@ def rq_task(job_id: str) -> str:
     return jobs.run_export(uuid.UUID(job_id), worker_app())
 
 
+def rq_deliver() -> dict[str, int]:
+    """The RQ entry point of webhook delivery (app.alerts.delivery.RQ_TASK)."""
+    from app.alerts import delivery
+
+    app = worker_app()
+    with app.app_context():
+        return delivery.deliver_due(app)
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @with_appcontext

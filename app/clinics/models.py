@@ -26,6 +26,10 @@ class Clinic(TimestampMixin, Base):
     default_marker_size_cm: Mapped[float | None]
     overdue_assessment_days: Mapped[int | None]
     par_threshold_pct: Mapped[float | None]
+    # Alert thresholds (app/clinical/alerts.py AlertRules); null: the default.
+    alert_grade_threshold: Mapped[int | None]
+    alert_lab_grade_threshold: Mapped[int | None]
+    alert_infection_min_signs: Mapped[int | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Fingerprint of a create sent with a client id (idempotency.create_once).
     create_hash: Mapped[str | None] = mapped_column(sa.String(64))
