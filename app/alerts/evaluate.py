@@ -96,33 +96,39 @@ def _wounds(session: Session, wound_ids: Iterable[uuid.UUID]) -> list[Any]:
     )
 
 
-def _series(session: Session, wound_ids: list[uuid.UUID]) -> dict[Any, list[Any]]:
+def _series(
+    session: Session, wound_ids: list[uuid.UUID]
+) -> tuple[dict[Any, list[Any]], dict[Any, int | None]]:
+    """(wound id -> its assessment rows in time order, wound id -> effective
+    CTCAE grade of its latest assessment, an override in force applied).
+
+    One SELECT: the clinician overrides of the CTCAE grade are joined on (they
+    are few; an assessment with several comes back once per override)."""
     out: dict[Any, list[Any]] = defaultdict(list)
+    overrides: list[tuple[Any, str, int | None, int | None]] = []
     rows = session.execute(
-        sa.select(*_SERIES)
+        sa.select(*_SERIES, GradeOverride.value.label("override"), GradeOverride.id.label("oid"))
+        .outerjoin(
+            GradeOverride,
+            sa.and_(GradeOverride.assessment_id == Assessment.id, GradeOverride.scale == "ctcae"),
+        )
         .where(Assessment.wound_id.in_(wound_ids), Assessment.deleted_at.is_(None))
-        .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.id)
+        .order_by(
+            Assessment.wound_id, Assessment.assessed_at, Assessment.id, GradeOverride.created_at
+        )
     )
     for row in rows:
-        out[row.wound_id].append(row)
-    return out
-
-
-def _latest_ctcae(session: Session, series: dict[Any, list[Any]]) -> dict[Any, int | None]:
-    """wound id -> effective CTCAE grade of its latest assessment (an override
-    in force applied)."""
-    latest = {rows[-1].id: wid for wid, rows in series.items() if rows}
-    grades = {wid: rows[-1].ctcae_grade for wid, rows in series.items() if rows}
-    if latest:
-        found = session.execute(
-            sa.select(GradeOverride.assessment_id, GradeOverride.scale, GradeOverride.value)
-            .where(GradeOverride.assessment_id.in_(list(latest)), GradeOverride.scale == "ctcae")
-            .order_by(GradeOverride.created_at)
-        )
-        in_force = overrides_in_force((r[0], r[1], r[2], r[2]) for r in found)
-        for assessment_id, scales in in_force.items():
-            grades[latest[assessment_id]] = scales["ctcae"]
-    return grades
+        series = out[row.wound_id]
+        if not series or series[-1].id != row.id:
+            series.append(row)
+        if row.oid is not None:
+            overrides.append((row.id, "ctcae", row.override, row.override))
+    in_force = overrides_in_force(overrides)
+    grades: dict[Any, int | None] = {}
+    for wid, series in out.items():
+        latest = series[-1]
+        grades[wid] = in_force.get(latest.id, {}).get("ctcae", latest.ctcae_grade)
+    return out, grades
 
 
 def _active(session: Session, wound_ids: list[uuid.UUID]) -> dict[Any, dict[str, Alert]]:
@@ -250,8 +256,7 @@ def evaluate_wounds(
         return
     now = now or utcnow()
     wounds = _wounds(session, ids)
-    series = _series(session, ids)
-    ctcae = _latest_ctcae(session, series)
+    series, ctcae = _series(session, ids)
     active = _active(session, ids)
     for w in wounds:
         gone = _gone(w)

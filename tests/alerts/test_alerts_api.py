@@ -194,3 +194,16 @@ def test_lab_alert_during_systemic_therapy(nurse, app, clinic):
     better = {**lab, "value": 1.8, "taken_at": "2025-03-17T08:00:00Z"}
     assert nurse.post(f"/api/v1/patients/{patient}/lab-results", json=better).status_code == 201
     assert alerts(nurse, kind="lab")[0]["status"] == "resolved"
+
+
+def test_a_clinician_override_is_the_grade_alerts_follow(nurse, clinician, wound):
+    r = post(nurse, wound, 1, **GRADE3)
+    assert alerts(nurse, wound_id=wound, status="open")
+    url = f"/api/v1/assessments/{r.json['id']}/grade-override"
+    down = {"scale": "ctcae", "value": 2, "reason": "moist areas confined to the fold"}
+    assert clinician.post(url, json=down).status_code == 201
+    assert alerts(nurse, wound_id=wound, status="open") == []
+    withdraw = {"scale": "ctcae", "value": None, "reason": "entered in error"}
+    assert clinician.post(url, json=withdraw).status_code == 201
+    (again,) = alerts(nurse, wound_id=wound, status="open")
+    assert again["figures"]["grade"] == 3
