@@ -26,7 +26,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 code = receiver.script.pop(0) if receiver.script else 200
                 receiver.received.append((dict(self.headers), body, code))
@@ -103,7 +103,7 @@ def test_signed_thin_events_verify_with_standardwebhooks(
         }
         assert set(event) == {"type", "timestamp", "data"}
     assert types == ["alert.opened", "alert.acknowledged", "alert.resolved"]
-    with pytest.raises(Exception):  # noqa: B017,PT011 - any verification failure
+    with pytest.raises(Exception):  # noqa: B017 - any verification failure
         Verifier(hook["secret"]).verify(rx.received[0][1] + b" ", rx.received[0][0])
     attempts = clinic_admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json["items"]
     assert [a["status_code"] for a in attempts] == [200, 200, 200]
@@ -169,7 +169,7 @@ def test_worker_killed_mid_delivery_loses_nothing(
 
 def test_410_disables_the_endpoint(app, nurse, clinic_admin, clinic, wound, receiver):
     rx = receiver([410])
-    hook = _register(clinic_admin, clinic, rx.url)
+    _register(clinic_admin, clinic, rx.url)
     post(nurse, wound, 1, **GRADE3)
     assert _deliver(app) == {"gone": 1}
     (listed,) = clinic_admin.get(f"/api/v1/clinics/{clinic}/webhooks").json
