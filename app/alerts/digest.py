@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from app.alerts.models import Alert, DigestSubscription
-from app.auth.models import User
+from app.auth.models import ClinicMembership, User
 from app.clinical.alerts import KINDS
 from app.clinics.models import Clinic
 
@@ -73,7 +73,17 @@ def send_digest(app: Flask, session: Session) -> int:
         sa.select(User.email, Clinic.id, Clinic.name)
         .join(DigestSubscription, DigestSubscription.user_id == User.id)
         .join(Clinic, Clinic.id == DigestSubscription.clinic_id)
-        .where(User.is_active.is_(True))
+        .where(
+            User.is_active.is_(True),
+            # still allowed to read the clinic's alerts
+            User.role.in_(("admin", "clinic_admin", "clinician", "nurse")),
+            sa.or_(
+                User.role == "admin",
+                sa.exists().where(
+                    ClinicMembership.user_id == User.id, ClinicMembership.clinic_id == Clinic.id
+                ),
+            ),
+        )
         .order_by(Clinic.name, User.email)
     ).all()
     counts: dict[Any, Counter[str]] = {}
