@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 JITTER = 0.2
 RQ_TASK = "app.worker.rq_deliver"
+RQ_QUEUE = "woundtrack-webhooks"
 
 
 class RefusedTarget(ValueError):
@@ -270,7 +271,7 @@ def kick(app: Flask) -> None:
         from rq import Queue
 
         try:
-            queue = Queue("woundtrack-webhooks", connection=Redis.from_url(app.config["REDIS_URL"]))
+            queue = Queue(RQ_QUEUE, connection=Redis.from_url(app.config["REDIS_URL"]))
             queue.enqueue(RQ_TASK, result_ttl=600)
         except Exception:  # Redis down: the sweep delivers what is due
             log.exception("webhook delivery could not be queued")
