@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,14 +27,14 @@ from sqlalchemy.orm import Session
 
 from app.alerts import outbox
 from app.alerts.models import Alert
-from app.assessments.models import Assessment, GradeOverride, overrides_in_force
+from app.assessments.models import Assessment, GradeOverride
 from app.clinical import alerts as rules_
 from app.clinical.therapy import Change, Schedule, last_day
-from app.clinical.trajectory import HEALED, Measurement, compute_trajectory
+from app.clinical.trajectory import HEALED
 from app.clinics.models import Clinic
 from app.core import audit
-from app.core.db import utcnow
-from app.summaries.statuses import as_utc, overdue_days, trajectory_rules
+from app.core.db import UUIDText, utcnow
+from app.summaries.statuses import as_utc, overdue_days, statuses_for, trajectory_rules
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange
 from app.wounds.models import Wound
 
@@ -55,15 +56,6 @@ _WOUND = (
     Clinic.alert_lab_grade_threshold,
     Clinic.alert_infection_min_signs,
 )
-_SERIES = (
-    Assessment.wound_id,
-    Assessment.id,
-    Assessment.assessed_at,
-    Assessment.area_cm2,
-    Assessment.closed,
-    Assessment.ctcae_grade,
-    *(getattr(Assessment, s) for s in SIGNS),
-)
 
 
 def alert_rules(w: Any) -> rules_.AlertRules:
@@ -84,87 +76,126 @@ def enabled() -> bool:
 
 
 # --- loading ------------------------------------------------------------------
+#
+# Two SELECTs for any number of wounds, built once (expanding ``ids``) and run
+# on the session's connection: the ORM's result machinery cost more than the
+# queries themselves on an assessment create (tests/bench/bench_alerts.py).
 
+_IDS = sa.bindparam("ids", expanding=True)
 
-def _wounds(session: Session, wound_ids: Iterable[uuid.UUID]) -> list[Any]:
-    return list(
-        session.execute(
-            sa.select(*_WOUND)
-            .join(Clinic, Clinic.id == Wound.clinic_id)
-            .where(Wound.id.in_(list(wound_ids)))
-        )
+# The wounds, their clinic's thresholds and their unresolved alerts (one row per
+# alert, or one row with no alert).
+_WOUNDS_STMT = (
+    sa.select(
+        *_WOUND,
+        Alert.id.label("alert_id"),
+        Alert.kind.label("alert_kind"),
+        Alert.figures.label("alert_figures"),
     )
+    .join(Clinic, Clinic.id == Wound.clinic_id)
+    .outerjoin(Alert, sa.and_(Alert.wound_id == Wound.id, Alert.resolved_at.is_(None)))
+    .where(Wound.id.in_(_IDS))
+)
+
+# Their assessments in time order: what the trajectory needs of each.
+_SERIES_STMT = (
+    sa.select(
+        sa.type_coerce(Assessment.wound_id, UUIDText()).label("wound_id"),
+        # as fetched (SQLite's text): statuses_for parses only the few it reads
+        sa.type_coerce(Assessment.assessed_at, sa.String).label("assessed_at"),
+        Assessment.area_cm2,
+        Assessment.closed,
+    )
+    .where(Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None))
+    .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.id)
+)
+
+# A wound's latest assessment: its CTCAE grade, signs of infection and the
+# clinician's latest CTCAE override (if any) joined on. The latest override
+# row decides (as in overrides_in_force): a value is the grade in force, a
+# withdrawal (null value) leaves the derived grade.
+_LATEST_STMT = (
+    sa.select(
+        Assessment.ctcae_grade,
+        *(getattr(Assessment, s) for s in SIGNS),
+        GradeOverride.value.label("override"),
+        GradeOverride.created_at.label("override_at"),
+    )
+    .outerjoin(
+        GradeOverride,
+        sa.and_(GradeOverride.assessment_id == Assessment.id, GradeOverride.scale == "ctcae"),
+    )
+    .where(Assessment.wound_id == sa.bindparam("wound_id"), Assessment.deleted_at.is_(None))
+    .order_by(Assessment.assessed_at.desc(), Assessment.id.desc(), GradeOverride.created_at.desc())
+    .limit(1)
+)
 
 
-def _series(
+@dataclass(frozen=True, slots=True)
+class ActiveAlert:
+    """What evaluation needs of an unresolved alert (resolve and announce it)."""
+
+    id: uuid.UUID
+    clinic_id: uuid.UUID
+    wound_id: uuid.UUID
+    kind: str
+    figures: dict[str, Any]
+
+
+def _wounds(
     session: Session, wound_ids: list[uuid.UUID]
-) -> tuple[dict[Any, list[Any]], dict[Any, int | None]]:
-    """(wound id -> its assessment rows in time order, wound id -> effective
-    CTCAE grade of its latest assessment, an override in force applied).
-
-    One SELECT: the clinician overrides of the CTCAE grade are joined on (they
-    are few; an assessment with several comes back once per override)."""
-    out: dict[Any, list[Any]] = defaultdict(list)
-    overrides: list[tuple[Any, str, int | None, int | None]] = []
-    rows = session.execute(
-        sa.select(*_SERIES, GradeOverride.value.label("override"), GradeOverride.id.label("oid"))
-        .outerjoin(
-            GradeOverride,
-            sa.and_(GradeOverride.assessment_id == Assessment.id, GradeOverride.scale == "ctcae"),
-        )
-        .where(Assessment.wound_id.in_(wound_ids), Assessment.deleted_at.is_(None))
-        .order_by(
-            Assessment.wound_id, Assessment.assessed_at, Assessment.id, GradeOverride.created_at
-        )
-    )
-    for row in rows:
-        series = out[row.wound_id]
-        if not series or series[-1].id != row.id:
-            series.append(row)
-        if row.oid is not None:
-            overrides.append((row.id, "ctcae", row.override, row.override))
-    in_force = overrides_in_force(overrides)
-    grades: dict[Any, int | None] = {}
-    for wid, series in out.items():
-        latest = series[-1]
-        grades[wid] = in_force.get(latest.id, {}).get("ctcae", latest.ctcae_grade)
-    return out, grades
+) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]]]:
+    """(the wound rows, one per wound; wound id -> kind -> its unresolved alert)."""
+    wounds: dict[Any, Any] = {}
+    active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
+    for row in session.connection().execute(_WOUNDS_STMT, {"ids": wound_ids}):
+        wounds.setdefault(row.id, row)
+        if row.alert_id is not None:
+            active[row.id][row.alert_kind] = ActiveAlert(
+                row.alert_id, row.clinic_id, row.id, row.alert_kind, row.alert_figures
+            )
+    return list(wounds.values()), active
 
 
-def _active(session: Session, wound_ids: list[uuid.UUID]) -> dict[Any, dict[str, Alert]]:
-    out: dict[Any, dict[str, Alert]] = defaultdict(dict)
-    for alert in session.scalars(
-        sa.select(Alert).where(Alert.wound_id.in_(wound_ids), Alert.resolved_at.is_(None))
-    ):
-        out[alert.wound_id][alert.kind] = alert
+def _series(session: Session, wound_ids: list[uuid.UUID]) -> dict[str, list[Any]]:
+    """Wound id as text -> its assessment rows (assessed_at, area_cm2, closed)
+    in time order."""
+    out: dict[str, list[Any]] = defaultdict(list)
+    for row in session.connection().execute(_SERIES_STMT, {"ids": wound_ids}):
+        out[row.wound_id].append(row)
     return out
+
+
+def _latest(session: Session, wound_id: uuid.UUID) -> tuple[int | None, dict[str, Any]]:
+    """(effective CTCAE grade, signs of infection) of the wound's latest assessment."""
+    row = session.connection().execute(_LATEST_STMT, {"wound_id": wound_id}).first()
+    if row is None:
+        return None, {}
+    grade = (
+        row.override
+        if row.override_at is not None and row.override is not None
+        else row.ctcae_grade
+    )
+    return grade, {s: getattr(row, f"sign_{s}") for s in rules_.INFECTION_SIGNS}
 
 
 # --- deciding -----------------------------------------------------------------
 
 
-def _measurements(rows: list[Any]) -> list[Measurement]:
-    out = []
-    for r in rows:
-        area = r.area_cm2 if r.area_cm2 is not None else (0.0 if r.closed else None)
-        if area is not None:
-            out.append(Measurement(at=as_utc(r.assessed_at), area_cm2=float(area), closed=r.closed))
-    return out
-
-
 def wound_decisions(
-    w: Any, rows: list[Any], ctcae: int | None, today: date
+    w: Any, rows: list[Any], ctcae: int | None, signs: dict[str, Any], today: date
 ) -> list[rules_.Decision]:
-    """The decisions of WOUND_KINDS for one open wound (a row of _WOUND) and its
-    assessment rows in time order."""
+    """The decisions of WOUND_KINDS for one open wound (a row of _WOUND), its
+    assessment rows in time order, and its latest assessment's effective CTCAE
+    grade and signs of infection."""
     rules = alert_rules(w)
-    traj_rules = trajectory_rules(w.par_threshold_pct)
-    traj = compute_trajectory(_measurements(rows), healed_on=w.healed_on, rules=traj_rules)
+    # The status, rule and PAR at week 4 of compute_trajectory, fed only the
+    # assessments they depend on (as the dashboard does).
+    traj = statuses_for(rows, trajectory_rules(w.par_threshold_pct), w.healed_on)
     healed = traj.status == HEALED
     latest = rows[-1] if rows else None
     closed = [bool(r.closed) or r.area_cm2 == 0 for r in rows if r.area_cm2 is not None or r.closed]
     last_on = as_utc(latest.assessed_at).date() if latest is not None else None
-    signs = {s: getattr(latest, f"sign_{s}") for s in rules_.INFECTION_SIGNS} if latest else {}
     return [
         rules_.week4_missed(None if healed else traj.par_week4_pct, rules),
         rules_.deteriorating(traj.status, traj.rule),
@@ -203,13 +234,13 @@ def open_alert(session: Session, w: Any, decision: rules_.Decision, now: datetim
     return alert
 
 
-def resolve_alert(session: Session, alert: Alert, why: str, now: datetime) -> bool:
+def resolve_alert(session: Session, alert: Alert | ActiveAlert, why: str, now: datetime) -> bool:
     """Resolve ``alert`` unless another transaction did; True when this one did."""
     done = session.execute(
         sa.update(Alert)
         .where(Alert.id == alert.id, Alert.resolved_at.is_(None))
         .values(status="resolved", resolved_at=now, resolution=why, updated_at=now)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         return False
@@ -222,7 +253,7 @@ def apply(
     session: Session,
     w: Any,
     decisions: list[rules_.Decision],
-    active: dict[str, Alert],
+    active: Mapping[str, Alert | ActiveAlert],
     now: datetime,
 ) -> tuple[int, int]:
     """Open, resolve or escalate per decision; (opened, resolved) by this call."""
@@ -255,16 +286,17 @@ def evaluate_wounds(
     if not ids:
         return
     now = now or utcnow()
-    wounds = _wounds(session, ids)
-    series, ctcae = _series(session, ids)
-    active = _active(session, ids)
+    wounds, active = _wounds(session, ids)
+    series = _series(session, ids)
     for w in wounds:
         gone = _gone(w)
         if gone is not None:
             for alert in active.get(w.id, {}).values():
                 resolve_alert(session, alert, gone, now)
             continue
-        decisions = wound_decisions(w, series.get(w.id, []), ctcae.get(w.id), now.date())
+        rows = series.get(str(w.id), [])
+        ctcae, signs = _latest(session, w.id) if rows else (None, {})
+        decisions = wound_decisions(w, rows, ctcae, signs, now.date())
         apply(session, w, decisions, active.get(w.id, {}), now)
 
 
@@ -333,8 +365,8 @@ def evaluate_labs(
     )
     if not wound_ids:
         return
-    active = _active(session, wound_ids)
-    for w in _wounds(session, wound_ids):
+    wounds, active = _wounds(session, wound_ids)
+    for w in wounds:
         facts = {
             test: (grade, _during(schedules.get(w.patient_id, []), on))
             for test, (grade, on) in latest.get(w.patient_id, {}).items()

@@ -48,7 +48,10 @@ def _collect(session: Session, flush_context: Any) -> None:
 def _evaluate(session: Session) -> None:
     """before_commit: evaluate the rules for what the transaction changed.
     (The commit's own flush comes after this hook: flush first, so that what
-    it writes is seen too.)"""
+    it writes is seen too.) Not when a savepoint is released: SQLAlchemy sends
+    before_commit and after_commit for those as well."""
+    if session.in_nested_transaction():
+        return
     if session.new or session.dirty or session.deleted:
         session.flush()
     wounds = session.info.pop(_WOUNDS, None)
@@ -71,7 +74,10 @@ def _forget(session: Session, previous_transaction: Any) -> None:
 
 
 def _deliver(session: Session) -> None:
-    """after_commit: start delivering the messages this transaction queued."""
+    """after_commit: start delivering the messages this transaction queued
+    (once the whole transaction committed, not a savepoint of it)."""
+    if session.in_nested_transaction():
+        return
     if session.info.pop(outbox.PENDING, None) and has_app_context():
         from app.alerts import delivery
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.alerts.models import Alert, Webhook, WebhookMessage
+from app.alerts.models import Webhook, WebhookMessage
 from app.core.formats import iso
 
 #: session.info key: messages were written in this transaction (delivery is
@@ -19,7 +19,7 @@ from app.core.formats import iso
 PENDING = "alerts.webhook_messages"
 
 
-def payload(alert: Alert, event_type: str, at: datetime) -> dict[str, Any]:
+def payload(alert: Any, event_type: str, at: datetime) -> dict[str, Any]:
     """A thin event: the type, the ids and the time. No names, MRNs or free
     text; the receiver reads the alert through the API."""
     return {
@@ -38,8 +38,9 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def announce(session: Session, alert: Alert, event_type: str, at: datetime) -> int:
-    """Queue ``event_type`` of ``alert`` for each active webhook of its clinic
+def announce(session: Session, alert: Any, event_type: str, at: datetime) -> int:
+    """Queue ``event_type`` of ``alert`` (an Alert, or what evaluation holds of
+    one: id, clinic_id, wound_id, kind) for each active webhook of its clinic
     that subscribed to it. Returns how many messages were queued."""
     hooks = session.execute(
         sa.select(Webhook.id, Webhook.events).where(

@@ -30,15 +30,15 @@ def test_two_concurrent_evaluations_open_one_alert(app, nurse, wound, monkeypatc
         app.config["ALERTS_ENABLED"] = True
 
     looked = threading.Event()
-    real_active = evaluate._active
+    real_wounds = evaluate._wounds
 
-    def active_then_signal(session, ids):
-        found = real_active(session, ids)
+    def wounds_then_signal(session, ids):
+        found = real_wounds(session, ids)
         if threading.current_thread().name == "second":
             looked.set()
         return found
 
-    monkeypatch.setattr(evaluate, "_active", active_then_signal)
+    monkeypatch.setattr(evaluate, "_wounds", wounds_then_signal)
     errors: list[BaseException] = []
 
     def second() -> None:
