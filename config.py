@@ -68,6 +68,10 @@ def load_config() -> dict[str, object]:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
+        # Temporary files of uploads and exports (app/core/scratch.py): unset is
+        # <storage>/.tmp. Leftovers older than TEMP_STALE_SECONDS are removed.
+        "TEMP_DIR": os.environ.get("TEMP_DIR") or None,
+        "TEMP_STALE_SECONDS": _env_int("TEMP_STALE_SECONDS", 6 * 3600),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Request bodies: JSON is small; photo uploads have their own limit.
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 64 * 1024,
@@ -102,7 +106,10 @@ def load_config() -> dict[str, object]:
         "DETERIORATING_MARGIN_PCT": _env_float("DETERIORATING_MARGIN_PCT", 10.0),
         "OVERDUE_ASSESSMENT_DAYS": _env_int("OVERDUE_ASSESSMENT_DAYS", 7),
         "ANTI_ANGIOGENIC_EXTRA": os.environ.get("ANTI_ANGIOGENIC_EXTRA", ""),  # comma-separated
-        "LAB_LLN_HEMOGLOBIN": _env_float("LAB_LLN_HEMOGLOBIN", 12.0),  # g/dL; labs.ReferenceLimits
+        # Default lower limits of normal when a result comes without the lab's own
+        # (labs.ReferenceLimits). Hemoglobin: women (and sex other/unknown), men.
+        "LAB_LLN_HEMOGLOBIN": _env_float("LAB_LLN_HEMOGLOBIN", 12.0),  # g/dL
+        "LAB_LLN_HEMOGLOBIN_MALE": _env_float("LAB_LLN_HEMOGLOBIN_MALE", 13.0),  # g/dL
         "LAB_LLN_PLATELETS": _env_float("LAB_LLN_PLATELETS", 150.0),  # 10^9/L
         "LAB_LLN_NEUTROPHILS": _env_float("LAB_LLN_NEUTROPHILS", 2.0),  # 10^9/L
         "LAB_LLN_ALBUMIN": _env_float("LAB_LLN_ALBUMIN", 3.5),  # g/dL
@@ -115,11 +122,30 @@ def load_config() -> dict[str, object]:
         "SMTP_URL": os.environ.get("SMTP_URL") or None,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "woundtrack@localhost"),
         "APP_BASE_URL": os.environ.get("APP_BASE_URL", "http://localhost:5000"),
+        "LAB_LLN_WBC": _env_float("LAB_LLN_WBC", 4.0),  # 10^9/L
+        "LAB_LLN_LYMPHOCYTES": _env_float("LAB_LLN_LYMPHOCYTES", 1.0),  # 10^9/L
         "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),
+        # A running export without a heartbeat for this long had its worker die; a
+        # queued one that nobody took for this long lost its queue message. Both
+        # are then reported failed (retryable), never re-queued on their own.
+        "EXPORT_STALE_SECONDS": _env_int("EXPORT_STALE_SECONDS", 300),
+        "EXPORT_QUEUED_STALE_SECONDS": _env_int("EXPORT_QUEUED_STALE_SECONDS", 3600),
+        # Sync (app/sync): the delta feed's overlap window, resumable uploads.
+        "SYNC_FEED_OVERLAP_SECONDS": _env_int("SYNC_FEED_OVERLAP_SECONDS", 30),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or None,  # default: beside the storage
+        "UPLOAD_TTL_HOURS": _env_int("UPLOAD_TTL_HOURS", 24),
+        "UPLOAD_MAX_OPEN": _env_int("UPLOAD_MAX_OPEN", 20),
         "METRICS_ENABLED": _env_bool("METRICS_ENABLED", False),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Database timeouts (app/core/engine.py): a database that stops answering
+        # costs a request seconds, not minutes. 0 turns one off.
+        "DB_CONNECT_TIMEOUT_SECONDS": _env_int("DB_CONNECT_TIMEOUT_SECONDS", 5),
+        "DB_STATEMENT_TIMEOUT_MS": _env_int("DB_STATEMENT_TIMEOUT_MS", 30_000),
+        "DB_POOL_TIMEOUT_SECONDS": _env_float("DB_POOL_TIMEOUT_SECONDS", 10.0),
+        "DB_BUSY_TIMEOUT_MS": _env_int("DB_BUSY_TIMEOUT_MS", 30_000),  # SQLite
+        "HEALTH_DB_TIMEOUT_SECONDS": _env_float("HEALTH_DB_TIMEOUT_SECONDS", 3.0),
         # flask-smorest / OpenAPI
         "API_TITLE": "WoundTrack API",
         "API_VERSION": "v1",

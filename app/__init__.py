@@ -7,12 +7,14 @@ from typing import Any
 from flask import Flask
 
 from app.core.jsonbody import ProblemJSONProvider
+from app.core.security import BoundedRequest
 from config import load_config
 
 
 class WoundTrackFlask(Flask):
     """Flask with the request boundary as the one place that commits, reading
-    JSON bodies with the limits of app.core.jsonbody.
+    JSON bodies with the limits of app.core.jsonbody and every body with the
+    size limit of app.core.security.
 
     Services flush; a view that returns a success response is committed here,
     once. Anything that raises is handled by app/core/errors.py after the
@@ -20,6 +22,7 @@ class WoundTrackFlask(Flask):
     """
 
     json_provider_class = ProblemJSONProvider
+    request_class = BoundedRequest
 
     def dispatch_request(self) -> Any:  # type: ignore[override]
         from app.extensions import db
@@ -58,18 +61,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     logs.configure(app)
 
+    from app.core.engine import engine_options
     from app.extensions import api, db, limiter, migrate
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "connect_args": {"timeout": 30},
-        }
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config
+    )
     db.init_app(app)
     with app.app_context():
         from app.core.sqlite import configure_sqlite
 
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, busy_timeout_ms=int(app.config["DB_BUSY_TIMEOUT_MS"]))
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
@@ -80,6 +82,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["storage"] = make_storage(
         app.config.get("STORAGE_URL") or app.config["STORAGE_DIR"]
     )
+    _prepare_temp_dir(app)
 
     _import_models()
     _register_cross_layer_hooks(app)
@@ -115,6 +118,29 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _prepare_temp_dir(app: Flask) -> None:
+    """The temp folder of uploads and exports (app/core/scratch.py), created,
+    with what killed processes left there removed."""
+    import logging
+
+    from app.core import scratch
+
+    root = scratch.temp_root(
+        app.config.get("TEMP_DIR"), app.extensions["storage"], app.config["STORAGE_DIR"]
+    )
+    app.config["TEMP_DIR"] = str(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        removed = scratch.remove_stale(root, app.config["TEMP_STALE_SECONDS"])
+    except OSError as exc:  # a storage volume not mounted yet must not stop the start
+        logging.getLogger(__name__).warning("temp folder %s: %s", root, exc)
+        return
+    if removed:
+        logging.getLogger(__name__).info(
+            "removed %d stale temporary entries from %s", len(removed), root
+        )
+
+
 def _migrations_dir() -> Any:
     from pathlib import Path
 
@@ -134,6 +160,7 @@ def _import_models() -> None:
     import app.photos.models
     import app.procedures.models
     import app.radiotherapy.models
+    import app.sync.models
     import app.therapy.models
     import app.wounds.models  # noqa: F401
 
@@ -142,17 +169,21 @@ def _register_cross_layer_hooks(app: Flask) -> None:
     """Where a lower layer needs a higher one, the higher one registers with it
     here, so imports only ever point down: auth's token lookup with core.access,
     the export queue gauge with core.metrics, assessments with wound events,
-    alerts with every session's flushes and commits (app/alerts/hooks.py)."""
+    the upload area's check with the photos' storage-check, alerts with every
+    session's flushes and commits (app/alerts/hooks.py)."""
     from app.alerts.hooks import follow_writes
     from app.assessments.services import follow_wound_changes
     from app.auth.services import user_for_access_token
     from app.core.access import register_token_lookup
     from app.exports.jobs import register_queue_gauge
+    from app.photos.cli import register_check
+    from app.sync.cleanup import storage_check as check_uploads
 
     register_token_lookup(user_for_access_token)
     register_queue_gauge(app)
     follow_wound_changes()
     follow_writes()
+    register_check(check_uploads)
 
 
 def _blueprints() -> list[Any]:
@@ -169,6 +200,8 @@ def _blueprints() -> list[Any]:
     from app.procedures.routes import blp as procedures
     from app.radiotherapy.routes import blp as radiotherapy
     from app.summaries.routes import blp as summaries
+    from app.sync.routes import blp as sync
+    from app.sync.upload_routes import blp as uploads
     from app.therapy.routes import blp as therapy
     from app.wounds.routes import blp as wounds
 
@@ -186,6 +219,8 @@ def _blueprints() -> list[Any]:
         summaries,
         alerts,
         exports,
+        sync,
+        uploads,
         audit,
     ]
 

@@ -45,6 +45,10 @@ def run_migrations_online():
             **{k: v for k, v in conf_args.items() if k not in {"compare_type", "render_as_batch"}},
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # DB_STATEMENT_TIMEOUT_MS bounds the app's statements; a migration
+                # (an index on a large table) may take longer. This transaction only.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

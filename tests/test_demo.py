@@ -126,6 +126,18 @@ def test_seed_case_through_the_api(seeded, client):
     areas = [a["area_cm2"] for a in assessments]
     assert areas == sorted(areas, reverse=True) and areas[-1] == 0
     assert assessments[-1]["closed"] is True
+    # A full-thickness ulcer stays full thickness while it granulates (no
+    # reverse staging), so CTCAE stays 4 until it closes.
+    open_visits, closing = assessments[:-1], assessments[-1]
+    assert {a["findings"]["ulceration"] for a in open_visits} == {"full_thickness"}
+    assert [a["ctcae_grade"]["value"] for a in open_visits] == [4] * 5
+    assert [a["ctcae_skin_ulceration"]["value"] for a in open_visits] == [3] * 5
+    assert closing["findings"]["ulceration"] == "none" and closing["ctcae_grade"]["value"] < 4
+    assert closing["ctcae_skin_ulceration"] is None
+    # The ulcer opened on the last fraction: every visit is in the acute period.
+    assert {a["radiation_phase"]["phase"] for a in assessments} == {"acute"}
+    assert course["biological_dose"]["prescription"]["acute"]["bed_gy"] == 91.7
+    assert course["biological_dose"]["prescription"]["acute"]["eqd2_gy"] == 76.4
 
     history = client.get(f"/api/v1/wounds/{wound['id']}/history", headers=headers).json["items"]
     assert [v["action"] for v in history] == ["create", "update"]
@@ -168,6 +180,26 @@ def test_cohort_has_every_trajectory_kind(seeded, client):
     # The researcher sees no identifiable records.
     r = client.get("/api/v1/wounds", headers=_sign_in(client, "researcher@demo.example"))
     assert r.status_code == 403
+
+
+PAIRED_SITES = ("axilla", "inframammary fold", "groin", "chest wall", "popliteal fossa")
+
+
+def test_every_demo_wound_has_a_sensible_side_in_its_irradiated_field(seeded, client):
+    headers = _sign_in(client, "clinician@demo.example")
+    wounds = client.get("/api/v1/wounds", query_string={"limit": 500}, headers=headers).json[
+        "items"
+    ]
+    for w in wounds:
+        if w["body_site"] in PAIRED_SITES:
+            assert w["laterality"] in ("left", "right"), w
+        if w["body_site"] == "perineum":
+            assert w["laterality"] == "midline", w
+        course = client.get(
+            f"/api/v1/radiotherapy-courses/{w['radiotherapy_course_id']}", headers=headers
+        ).json
+        side = "" if w["laterality"] == "midline" else f"{w['laterality']} "
+        assert course["target_site"].startswith(f"{side}{w['body_site']}"), (w, course)
 
 
 def test_cohort_trajectories_and_dashboard(seeded, client):

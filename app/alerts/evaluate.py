@@ -55,6 +55,7 @@ _WOUND = (
     Clinic.alert_grade_threshold,
     Clinic.alert_lab_grade_threshold,
     Clinic.alert_infection_min_signs,
+    Clinic.primary_grade_scale,
 )
 
 
@@ -110,20 +111,24 @@ _SERIES_STMT = (
     .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.id)
 )
 
-# A wound's latest assessment: its CTCAE grade, signs of infection and the
-# clinician's latest CTCAE override (if any) joined on. The latest override
+# A wound's latest assessment: its grades, signs of infection and the
+# clinician's latest override on the clinic's primary scale (if any) joined on. The latest override
 # row decides (as in overrides_in_force): a value is the grade in force, a
 # withdrawal (null value) leaves the derived grade.
 _LATEST_STMT = (
     sa.select(
         Assessment.ctcae_grade,
+        Assessment.rtog_grade,
         *(getattr(Assessment, s) for s in SIGNS),
         GradeOverride.value.label("override"),
         GradeOverride.created_at.label("override_at"),
     )
     .outerjoin(
         GradeOverride,
-        sa.and_(GradeOverride.assessment_id == Assessment.id, GradeOverride.scale == "ctcae"),
+        sa.and_(
+            GradeOverride.assessment_id == Assessment.id,
+            GradeOverride.scale == sa.bindparam("scale"),
+        ),
     )
     .where(Assessment.wound_id == sa.bindparam("wound_id"), Assessment.deleted_at.is_(None))
     .order_by(Assessment.assessed_at.desc(), Assessment.id.desc(), GradeOverride.created_at.desc())
@@ -166,20 +171,23 @@ def _series(session: Session, wound_ids: list[uuid.UUID]) -> dict[str, list[Any]
     return out
 
 
-def _latest(session: Session, wound_id: uuid.UUID) -> tuple[int | None, dict[str, Any]]:
-    """(effective CTCAE grade, signs of infection) of the wound's latest assessment."""
-    row = session.connection().execute(_LATEST_STMT, {"wound_id": wound_id}).first()
+def _latest(session: Session, wound_id: uuid.UUID, scale: str) -> tuple[int | None, dict[str, Any]]:
+    """(effective grade on ``scale``, signs of infection) of the wound's latest
+    assessment."""
+    row = session.connection().execute(_LATEST_STMT, {"wound_id": wound_id, "scale": scale}).first()
     if row is None:
         return None, {}
-    grade = (
-        row.override
-        if row.override_at is not None and row.override is not None
-        else row.ctcae_grade
-    )
+    derived = row.rtog_grade if scale == "rtog" else row.ctcae_grade
+    grade = row.override if row.override_at is not None and row.override is not None else derived
     return grade, {s: getattr(row, f"sign_{s}") for s in rules_.INFECTION_SIGNS}
 
 
 # --- deciding -----------------------------------------------------------------
+
+
+def _scale(w: Any) -> str:
+    """The clinic's primary grading scale (ctcae unless it chose rtog)."""
+    return "rtog" if w.primary_grade_scale == "rtog" else "ctcae"
 
 
 def wound_decisions(
@@ -200,7 +208,7 @@ def wound_decisions(
         rules_.week4_missed(None if healed else traj.par_week4_pct, rules),
         rules_.deteriorating(traj.status, traj.rule),
         rules_.recurrence(closed, healed),
-        rules_.grade(ctcae, rules),
+        rules_.grade(ctcae, rules, _scale(w)),
         rules_.overdue(last_on, w.onset_date, today, rules),
         rules_.infection(signs, rules),
     ]
@@ -295,7 +303,7 @@ def evaluate_wounds(
                 resolve_alert(session, alert, gone, now)
             continue
         rows = series.get(str(w.id), [])
-        ctcae, signs = _latest(session, w.id) if rows else (None, {})
+        ctcae, signs = _latest(session, w.id, _scale(w)) if rows else (None, {})
         decisions = wound_decisions(w, rows, ctcae, signs, now.date())
         apply(session, w, decisions, active.get(w.id, {}), now)
 

@@ -51,14 +51,25 @@ class Assessment(RecordMixin, Base):
     # Dermatitis findings (the contract's `findings` object), one column each so
     # dashboards can query them.
     erythema: Mapped[str] = mapped_column(sa.String(20), default="none")
+    erythema_tender: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     desquamation: Mapped[str] = mapped_column(sa.String(20), default="none")
     moist_beyond_skin_folds: Mapped[bool] = mapped_column(default=False)
     edema: Mapped[str] = mapped_column(sa.String(20), default="none")
     bleeding: Mapped[str] = mapped_column(sa.String(20), default="none")
     ulceration: Mapped[str] = mapped_column(sa.String(20), default="none")
+    deep_tissue_damage: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     necrosis: Mapped[bool] = mapped_column(default=False)
     skin_graft_indicated: Mapped[bool] = mapped_column(default=False)
     life_threatening: Mapped[bool] = mapped_column(default=False)
+    epilation: Mapped[str] = mapped_column(sa.String(20), default="none", server_default="none")
+    decreased_sweating: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Late findings (RTOG/EORTC late morbidity, skin and subcutaneous tissue).
+    atrophy: Mapped[str] = mapped_column(sa.String(20), default="none", server_default="none")
+    telangiectasia: Mapped[str] = mapped_column(
+        sa.String(20), default="none", server_default="none"
+    )
+    pigmentation_change: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    fibrosis: Mapped[str] = mapped_column(sa.String(20), default="none", server_default="none")
     bwat_items: Mapped[dict[str, Any] | None]
     # Signs of infection (the contract's `infection` object): NERDS and STONEES,
     # Sibbald/Woo 2006; null = not recorded. app/clinical/alerts.py counts them.
@@ -81,6 +92,16 @@ class Assessment(RecordMixin, Base):
     ctcae_reasons: Mapped[list[Any] | None]
     rtog_grade: Mapped[int | None]
     rtog_reasons: Mapped[list[Any] | None]
+    # CTCAE v5.0 "Skin ulceration": None when no ulcer is recorded.
+    ctcae_ulcer_grade: Mapped[int | None]
+    ctcae_ulcer_reasons: Mapped[list[Any] | None]
+    # Acute or late (days from the end of the wound's radiotherapy course), and
+    # the RTOG/EORTC late grade of a late assessment (None otherwise).
+    rt_phase: Mapped[str | None] = mapped_column(sa.String(10))
+    days_after_rt: Mapped[int | None]
+    rt_phase_note: Mapped[str | None] = mapped_column(sa.String(200))
+    rtog_late_grade: Mapped[int | None]
+    rtog_late_reasons: Mapped[list[Any] | None]
     push_area: Mapped[int | None]
     push_exudate: Mapped[int | None]
     push_tissue: Mapped[int | None]

@@ -14,8 +14,19 @@ from marshmallow import ValidationError, fields, validate
 from marshmallow.utils import missing  # type: ignore[attr-defined]
 
 from app.assessments.models import EXUDATE_AMOUNTS, EXUDATE_TYPES
-from app.clinical.grading import BLEEDING, DESQUAMATION, EDEMA, ERYTHEMA, ULCERATION
-from app.clinical.scores import BWAT_ITEMS, bwat_score
+from app.clinical.grading import (
+    ATROPHY,
+    BLEEDING,
+    DESQUAMATION,
+    EDEMA,
+    EPILATION,
+    ERYTHEMA,
+    FIBROSIS,
+    TELANGIECTASIA,
+    ULCERATION,
+)
+from app.clinical.scores import BWAT_HEALED_ITEMS, BWAT_ITEMS, bwat_items
+from app.clinical.ulceration import TERM as SKIN_ULCERATION
 from app.core.schemas import ListArgsSchema, OffsetDateTime, RecordSchema, StrictSchema
 
 # Sane upper bounds (cm, cm^2): beyond these a value is a typo (mm for cm, a
@@ -97,17 +108,48 @@ class TissueSchema(StrictSchema):
 
 
 class FindingsSchema(StrictSchema):
-    """Structured dermatitis findings (CTCAE v5.0 / RTOG criteria); omitted = none."""
+    """Structured skin findings (CTCAE v5.0, RTOG acute and RTOG/EORTC late
+    criteria; docs/clinical-reference.md); omitted = none / false."""
 
     erythema = fields.String(validate=validate.OneOf(ERYTHEMA))
+    erythema_tender = StrictBool(
+        metadata={"description": "The erythematous skin is tender (RTOG 2 'Tender ... erythema')"}
+    )
     desquamation = fields.String(validate=validate.OneOf(DESQUAMATION))
     moist_beyond_skin_folds = StrictBool()
     edema = fields.String(validate=validate.OneOf(EDEMA))
     bleeding = fields.String(validate=validate.OneOf(BLEEDING))
     ulceration = fields.String(validate=validate.OneOf(ULCERATION))
+    deep_tissue_damage = StrictBool(
+        metadata={
+            "description": "Extensive destruction, or damage to muscle, bone or supporting "
+            "structures (CTCAE Skin ulceration grade 4)"
+        }
+    )
     necrosis = StrictBool()
     skin_graft_indicated = StrictBool()
     life_threatening = StrictBool()
+    epilation = fields.String(
+        validate=validate.OneOf(EPILATION),
+        metadata={
+            "description": "Hair loss in the field: RTOG acute 1; late 1 (partial), 2 (total)"
+        },
+    )
+    decreased_sweating = StrictBool(metadata={"description": "RTOG acute grade 1"})
+    atrophy = fields.String(
+        validate=validate.OneOf(ATROPHY), metadata={"description": "Late skin effect (RTOG/EORTC)"}
+    )
+    telangiectasia = fields.String(
+        validate=validate.OneOf(TELANGIECTASIA),
+        metadata={"description": "Late skin effect (RTOG/EORTC)"},
+    )
+    pigmentation_change = StrictBool(metadata={"description": "Late skin effect (RTOG/EORTC)"})
+    fibrosis = fields.String(
+        validate=validate.OneOf(FIBROSIS),
+        metadata={
+            "description": "Induration (fibrosis) of subcutaneous tissue: late effect (RTOG/EORTC)"
+        },
+    )
 
 
 class InfectionSignsSchema(StrictSchema):
@@ -131,14 +173,18 @@ class InfectionSignsSchema(StrictSchema):
 
 BwatSchema = StrictSchema.from_dict(
     {
-        name: fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+        # Items 1-4 score 0 on a healed wound (closed: true), and only then.
+        name: fields.Integer(
+            strict=True, validate=validate.Range(min=0 if name in BWAT_HEALED_ITEMS else 1, max=5)
+        )
         for name in BWAT_ITEMS
     },
     name="BwatSchema",
 )
 BwatSchema.__doc__ = (
     "Bates-Jensen Wound Assessment Tool items, each 1-5. The total needs all 13; "
-    "`size` is derived from length x width when omitted."
+    "`size` is derived from length x width when omitted. On a closed (healed) wound "
+    "items 1-4 (size, depth, edges, undermining) score 0, as the tool's instructions say."
 )
 
 
@@ -229,6 +275,31 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
     rtog_grade = fields.Method(
         "_rtog", dump_only=True, metadata={"description": "Derived RTOG grade {value, reasons}"}
     )
+    ctcae_skin_ulceration = fields.Method(
+        "_ulcer",
+        dump_only=True,
+        metadata={
+            "description": f"CTCAE v5.0 '{SKIN_ULCERATION}' {{term, value, reasons}}, graded "
+            "beside the dermatitis grade when an ulcer is recorded (combined area, depth of "
+            "tissue loss); null when none is"
+        },
+    )
+    radiation_phase = fields.Method(
+        "_phase",
+        dump_only=True,
+        metadata={
+            "description": "{phase (acute, late or null), days_after_course, note}: late more "
+            "than 90 days after the wound's radiotherapy course ended"
+        },
+    )
+    rtog_late_grade = fields.Method(
+        "_late",
+        dump_only=True,
+        metadata={
+            "description": "RTOG/EORTC late radiation morbidity grade, skin and subcutaneous "
+            "tissue {value, reasons}, for a late assessment; null otherwise"
+        },
+    )
     push = fields.Method(
         "_push",
         dump_only=True,
@@ -273,6 +344,20 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
     def _rtog(self, obj: Any) -> Any:
         return _grade(obj.rtog_grade, obj.rtog_reasons)
 
+    def _ulcer(self, obj: Any) -> Any:
+        graded = _grade(obj.ctcae_ulcer_grade, obj.ctcae_ulcer_reasons)
+        return {"term": SKIN_ULCERATION, **graded} if graded else None
+
+    def _phase(self, obj: Any) -> Any:
+        return {
+            "phase": obj.rt_phase,
+            "days_after_course": obj.days_after_rt,
+            "note": obj.rt_phase_note,
+        }
+
+    def _late(self, obj: Any) -> Any:
+        return _grade(obj.rtog_late_grade, obj.rtog_late_reasons)
+
     def _push(self, obj: Any) -> Any:
         if obj.push_total is None:
             return None
@@ -287,11 +372,12 @@ class AssessmentSchema(RecordSchema, _AssessmentInput):
         if obj.bwat_items is None:
             return None
         items = dict(obj.bwat_items)
-        try:
-            score = bwat_score(items, length_cm=obj.length_cm, width_cm=obj.width_cm)
-        except ValueError:
-            score = None
-        return {"items": score.items if score else items, "total": obj.bwat_total}
+        if obj.bwat_total is not None:
+            # The items that made the total: a derived size, 0 on items 1-4 when healed.
+            items = bwat_items(
+                items, length_cm=obj.length_cm, width_cm=obj.width_cm, healed=bool(obj.closed)
+            )
+        return {"items": items, "total": obj.bwat_total}
 
     def _load_bwat(self, value: Any) -> Any:
         if value is None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.assessments.models import Assessment, GradeOverride
+from app.assessments.radiation import RADIATION_COLUMNS, radiation_columns
 from app.assessments.schemas import (
     AssessmentSchema,
     FindingsSchema,
@@ -25,6 +26,7 @@ from app.core.access import current_user, scoped
 from app.core.errors import Problem, field_error, validation_problem
 from app.core.history import mark_changed
 from app.core.idempotency import create_once
+from app.radiotherapy.timing import timing_changed, timing_columns
 from app.wounds import events as wound_events
 from app.wounds.models import Wound
 
@@ -42,7 +44,14 @@ _INPUT_DEFAULTS: tuple[tuple[str, Any], ...] = tuple(
 
 # What creating or listing assessments needs of their wound, read as a row
 # (records.load_parent): the mapped Wound would join every flush and commit.
-WOUND_FACTS: tuple[Any, ...] = (Wound.id, Wound.clinic_id, Wound.onset_date, Wound.in_skin_fold)
+# Its radiotherapy course's dates come in the same SELECT (acute or late).
+WOUND_FACTS: tuple[Any, ...] = (
+    Wound.id,
+    Wound.clinic_id,
+    Wound.onset_date,
+    Wound.in_skin_fold,
+    *timing_columns(Wound.radiotherapy_course_id),
+)
 
 # Every column ``derive`` writes. Nothing else may write them (the schemas make
 # them read-only), so they always agree with the stored inputs.
@@ -58,6 +67,7 @@ DERIVED_COLUMNS: tuple[str, ...] = (
     "push_tissue",
     "push_total",
     "bwat_total",
+    *RADIATION_COLUMNS,
 )
 
 
@@ -81,6 +91,19 @@ def _area(a: Assessment) -> tuple[float | None, str | None]:
     if a.closed:
         return 0.0, "measured"
     return None, None
+
+
+def _bwat(a: Assessment) -> scores.BwatScore | None:
+    """The BWAT total of the items given (app/clinical/scores.py; items 1-4
+    score 0 on a closed wound); ValueError naming ``bwat.<item>``."""
+    if a.bwat_items is None:
+        return None
+    try:
+        return scores.bwat_score(
+            a.bwat_items, length_cm=a.length_cm, width_cm=a.width_cm, healed=bool(a.closed)
+        )
+    except ValueError as exc:
+        raise ValueError(f"bwat.{exc}") from exc
 
 
 def _tissue(a: Assessment) -> scores.Tissue | None:
@@ -125,6 +148,12 @@ def check_consistency(a: Assessment, tissue: scores.Tissue | None) -> None:
                 )
 
 
+def wound_facts(session: Session, wound_id: uuid.UUID) -> Any:
+    """The WOUND_FACTS row of a wound (pending changes flushed first), for
+    ``derive`` outside a create."""
+    return session.execute(sa.select(*WOUND_FACTS).where(Wound.id == wound_id)).one()
+
+
 def derive(assessment: Assessment, wound: Any) -> Assessment:
     """Recompute every derived column of ``assessment`` from its stored inputs.
 
@@ -132,15 +161,18 @@ def derive(assessment: Assessment, wound: Any) -> Assessment:
     ``traced_area_cm2`` / ``traced_perimeter_cm``):
 
     - Reads only the assessment's input columns (measurements, measured and
-      traced area, exudate, tissue percentages, closed, findings, bwat_items)
-      and ``wound.in_skin_fold`` (a Wound, or a row of WOUND_FACTS). Never
-      touches the session, never flushes; the caller flushes (and the request
-      boundary commits).
+      traced area, exudate, tissue percentages, closed, findings, bwat_items,
+      assessed_at) and ``wound``, a row of WOUND_FACTS (``wound_facts``): its
+      skin-fold flag and its radiotherapy course's dates. Never touches the
+      session, never flushes; the caller flushes (and the request boundary
+      commits).
     - Writes exactly ``DERIVED_COLUMNS``: area_cm2/area_method (traced >
       measured > ellipse), ctcae_grade/ctcae_reasons and rtog_grade/rtog_reasons
       (app/clinical/grading.py, skin-fold rule from the wound), push_* (PUSH
       3.0 on L x W, app/clinical/scores.py; all None when PUSH cannot be
-      computed without guessing), bwat_total (None unless all 13 items).
+      computed without guessing), bwat_total (None unless all 13 items), and
+      the RADIATION_COLUMNS (app/assessments/radiation.py: CTCAE Skin
+      ulceration, acute/late phase, RTOG/EORTC late grade).
     - Idempotent: calling it twice gives the same values.
     - Raises Problem 422 (field named) when the inputs contradict each other
       (``check_consistency``) or the clinical engine refuses a value.
@@ -162,16 +194,9 @@ def derive(assessment: Assessment, wound: Any) -> Assessment:
             tissue,
             closed=bool(assessment.closed),
         )
-        bwat = (
-            scores.bwat_score(
-                assessment.bwat_items,
-                length_cm=assessment.length_cm,
-                width_cm=assessment.width_cm,
-            )
-            if assessment.bwat_items is not None
-            else None
-        )
+        bwat = _bwat(assessment)
         area, method = _area(assessment)
+        radiation = radiation_columns(findings, area, assessment.assessed_at, wound)
     except ValueError as exc:
         # The schema validates every field first, so this is a last line of
         # defence: the engine's message names the field ("name: rule").
@@ -190,6 +215,8 @@ def derive(assessment: Assessment, wound: Any) -> Assessment:
     assessment.push_tissue = push.tissue if push else None
     assessment.push_total = push.total if push else None
     assessment.bwat_total = bwat.total if bwat else None
+    for name, value in radiation.items():
+        setattr(assessment, name, value)
     return assessment
 
 
@@ -313,15 +340,13 @@ def update_assessment(
     """Amend (If-Match required), then re-derive everything in the same flush, so
     the new version in the history carries inputs and derived values together."""
 
-    wound: Wound | None = None
+    wound: Any = None
 
     def columns(body: dict[str, Any]) -> dict[str, Any]:
-        # Loaded once If-Match holds and before anything is set (a load would
-        # autoflush a half-amended assessment), and held here: the identity map
-        # keeps clean objects only weakly, so a second get could query again.
+        # Read once If-Match holds and before anything is set (a read would
+        # autoflush a half-amended assessment), and held here.
         nonlocal wound
-        wound = session.get(Wound, assessment.wound_id)
-        assert wound is not None  # a foreign key; wounds are never hard-deleted
+        wound = wound_facts(session, assessment.wound_id)
         flat = flatten(body)
         if "assessed_at" in flat:
             flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
@@ -364,7 +389,8 @@ MAX_GRADE = {"ctcae": 5, "rtog": 4}
 
 def regrade(session: Session, wound: Wound) -> None:
     """Derive again the grades of every assessment of ``wound``, after its
-    ``in_skin_fold`` was corrected.
+    ``in_skin_fold`` was corrected, or its radiotherapy course (or that
+    course's dates) changed.
 
     The skin-fold rule (CTCAE v5.0: moist desquamation "mostly confined to skin
     folds and creases" is grade 2, "in areas other than skin folds" grade 3;
@@ -375,8 +401,9 @@ def regrade(session: Session, wound: Wound) -> None:
     back grades that agree with the wound. Overrides keep the derived grade
     they replaced.
     """
+    facts = wound_facts(session, wound.id)
     for assessment in session.scalars(sa.select(Assessment).where(Assessment.wound_id == wound.id)):
-        derive(assessment, wound)
+        derive(assessment, facts)
     session.flush()
 
 
@@ -452,9 +479,22 @@ def _regrade_after_skin_fold_change(wound: Wound, *, session: Session) -> None:
     regrade(session, wound)
 
 
+def _regrade_after_course_change(wound: Wound, *, session: Session) -> None:
+    regrade(session, wound)
+
+
+def _regrade_wounds_of_course(course_id: uuid.UUID, *, session: Session) -> None:
+    for wound in session.scalars(sa.select(Wound).where(Wound.radiotherapy_course_id == course_id)):
+        regrade(session, wound)
+
+
 def follow_wound_changes() -> None:
     """Subscribe assessments to their wound's changes (create_app calls this;
     connecting twice is harmless): an onset moved past the first assessment is
-    refused, and a changed skin-fold flag grades the assessments again."""
+    refused; a changed skin-fold flag, a wound linked to another radiotherapy
+    course, or a change to its course's dates or fraction log (acute or late
+    phase) grades the assessments again."""
     wound_events.onset_moving_later.connect(_refuse_onset_after_first_assessment)
     wound_events.skin_fold_changed.connect(_regrade_after_skin_fold_change)
+    wound_events.course_changed.connect(_regrade_after_course_change)
+    timing_changed.connect(_regrade_wounds_of_course)

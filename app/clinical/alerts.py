@@ -144,18 +144,27 @@ def recurrence(closed_flags: Sequence[bool], healed: bool) -> Decision:
     )
 
 
-def grade(latest: int | None, rules: AlertRules) -> Decision:
-    """The latest effective CTCAE grade (an override in force applied) is at or
-    above the threshold (default 3). ``figures["grade"]`` tells a grade 4
-    apart, so the caller opens a new alert when the grade rises to 4."""
+_SCALE_NAMES = {"ctcae": "CTCAE v5.0", "rtog": "RTOG acute"}
+
+
+def grade(latest: int | None, rules: AlertRules, scale: str = "ctcae") -> Decision:
+    """The latest effective grade on the clinic's primary scale (CTCAE unless
+    the clinic chose RTOG; an override in force applied) is at or above the
+    threshold (default 3). ``figures["severe"]`` tells a grade 4 apart, so the
+    caller opens a new alert when the grade rises to 4."""
     if latest is None or latest < rules.grade_threshold:
         return _off("grade")
     return Decision(
         "grade",
         True,
-        f"CTCAE v5.0 grade {latest} radiation dermatitis"
+        f"{_SCALE_NAMES[scale]} grade {latest} radiation dermatitis"
         f" (alert from grade {rules.grade_threshold})",
-        {"grade": latest, "threshold": rules.grade_threshold, "severe": latest >= 4},
+        {
+            "grade": latest,
+            "scale": scale,
+            "threshold": rules.grade_threshold,
+            "severe": latest >= 4,
+        },
     )
 
 

@@ -1,9 +1,28 @@
-"""Radiotherapy dose: planned total and cumulative dose on a given date.
+"""Radiotherapy dose: planned total, cumulative dose on a given date, and the
+biologically effective dose of a course.
 
 A course is a list of phases (e.g. the seed case: IMRT 400 cGy x 10, then a
 stereotactic boost of 700 cGy x 3, 6100 cGy in all). The dose a patient had
 received when a wound opened is read from the log of delivered fractions when
 one exists, otherwise estimated from the planned schedule.
+
+Physical dose alone does not compare schedules with different doses per
+fraction (10 x 4 Gy + 3 x 7 Gy is not 30.5 x 2 Gy to skin). The
+linear-quadratic model gives the biologically effective dose and its 2-Gy
+equivalent (``biological_dose``):
+
+    BED = sum over fractions of d (1 + d / (alpha/beta))  =  n d (1 + d / (alpha/beta))
+    EQD2 = BED / (1 + 2 / (alpha/beta))
+
+with d the dose per fraction in Gy and alpha/beta 10 Gy for acute skin
+reactions (early-responding tissue) and 3 Gy for late effects (fibrosis,
+telangiectasia). Sources: Fowler JF, The linear-quadratic formula and
+progress in fractionated radiotherapy, Br J Radiol 1989;62:679-694; Joiner
+MC, van der Kogel AJ (eds), Basic Clinical Radiobiology, 4th ed., 2009,
+chapter 8. Overall treatment time (repopulation) is not modelled. The doses
+are prescription doses (at the prescription point of the plan), not the dose
+the skin received, which depends on beam energy, bolus and geometry; only an
+in-vivo measurement says that.
 
 Pure functions, standard library only.
 """
@@ -11,7 +30,7 @@ Pure functions, standard library only.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal, Protocol
@@ -232,3 +251,95 @@ def cumulative_dose_on(
         after_course=after,
         note="; ".join(notes),
     )
+
+
+# --- biologically effective dose ----------------------------------------------
+
+ALPHA_BETA_ACUTE_GY = 10.0
+ALPHA_BETA_LATE_GY = 3.0
+PRESCRIPTION_NOTE = (
+    "prescription dose (at the plan's prescription point), not measured skin dose;"
+    " linear-quadratic model, no correction for overall treatment time"
+)
+
+
+def bed_gy(fraction_doses_gy: Iterable[float], alpha_beta_gy: float) -> float:
+    """Biologically effective dose, Gy: sum of d (1 + d / (alpha/beta)) over the
+    fractions (Fowler 1989). ValueError for a non-positive alpha/beta or a
+    negative or non-finite fraction dose."""
+    if not math.isfinite(alpha_beta_gy) or alpha_beta_gy <= 0:
+        raise ValueError("alpha_beta_gy must be a positive number")
+    total = 0.0
+    for d in fraction_doses_gy:
+        if not math.isfinite(d) or d < 0:
+            raise ValueError("fraction doses must be finite numbers >= 0")
+        total += d * (1 + d / alpha_beta_gy)
+    return total
+
+
+def eqd2_gy(bed: float, alpha_beta_gy: float) -> float:
+    """Equivalent dose in 2-Gy fractions, Gy: BED / (1 + 2 / (alpha/beta))."""
+    if not math.isfinite(alpha_beta_gy) or alpha_beta_gy <= 0:
+        raise ValueError("alpha_beta_gy must be a positive number")
+    return bed / (1 + 2 / alpha_beta_gy)
+
+
+@dataclass(frozen=True)
+class BiologicalDose:
+    """Physical dose and its BED/EQD2 for acute (alpha/beta 10) and late
+    (alpha/beta 3) effects, rounded to 0.1 Gy as doses are reported."""
+
+    basis: str  # "prescription" (the phases) or "fraction_log" (delivered fractions)
+    fractions: int
+    physical_gy: float
+    bed10_gy: float
+    eqd2_10_gy: float
+    bed3_gy: float
+    eqd2_3_gy: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "basis": self.basis,
+            "fractions": self.fractions,
+            "physical_gy": self.physical_gy,
+            "acute": {
+                "alpha_beta_gy": ALPHA_BETA_ACUTE_GY,
+                "bed_gy": self.bed10_gy,
+                "eqd2_gy": self.eqd2_10_gy,
+            },
+            "late": {
+                "alpha_beta_gy": ALPHA_BETA_LATE_GY,
+                "bed_gy": self.bed3_gy,
+                "eqd2_gy": self.eqd2_3_gy,
+            },
+            "note": PRESCRIPTION_NOTE,
+        }
+
+
+def biological_dose(fraction_doses_cgy: Sequence[float], basis: str) -> BiologicalDose:
+    """BED and EQD2 (alpha/beta 10 and 3 Gy) of a course given as the dose of
+    each fraction in cGy: the planned fractions (``prescription_fractions``) or
+    the logged ones, each with its own dose, no schedule assumed.
+
+    Source: Fowler 1989; Joiner & van der Kogel 2009 (module docstring). Seed
+    course, 10 x 4 Gy + 3 x 7 Gy: physical 61.0 Gy, BED10 91.7 Gy, EQD2(10)
+    76.4 Gy, BED3 163.3 Gy, EQD2(3) 98.0 Gy.
+    """
+    doses_gy = [d / 100 for d in fraction_doses_cgy]
+    bed10 = bed_gy(doses_gy, ALPHA_BETA_ACUTE_GY)
+    bed3 = bed_gy(doses_gy, ALPHA_BETA_LATE_GY)
+    return BiologicalDose(
+        basis=basis,
+        fractions=len(doses_gy),
+        physical_gy=round(math.fsum(doses_gy), 1),
+        bed10_gy=round(bed10, 1),
+        eqd2_10_gy=round(eqd2_gy(bed10, ALPHA_BETA_ACUTE_GY), 1),
+        bed3_gy=round(bed3, 1),
+        eqd2_3_gy=round(eqd2_gy(bed3, ALPHA_BETA_LATE_GY), 1),
+    )
+
+
+def prescription_fractions(phases: Sequence[PlannedPhase]) -> list[float]:
+    """The dose of every planned fraction, cGy, phase by phase (n copies of d)."""
+    return [float(p.dose_per_fraction_cgy) for p in phases for _ in range(p.fractions)]

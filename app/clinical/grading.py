@@ -1,16 +1,30 @@
 """Derive radiation-dermatitis grades from structured findings.
 
-Two scales are supported, both prose in their sources:
+Two acute scales are derived here, both prose in their sources:
 
 * CTCAE v5.0, term "Dermatitis radiation" (NCI, 2017), grades 1-5.
 * RTOG acute radiation morbidity scoring, skin (Cox, Stetz, Pajak 1995,
   Int J Radiat Oncol Biol Phys 31:1341, PMID 7713792), grades 0-4.
+
+Beside them, from the same findings: CTCAE v5.0 "Skin ulceration"
+(app/clinical/ulceration.py) and the RTOG/EORTC late radiation morbidity
+scale for skin and subcutaneous tissue (app/clinical/late_effects.py).
 
 The service records findings in a fixed vocabulary and this module maps every
 (finding, value) pair to the level it meets on each scale through an explicit
 table. The grade is the highest level any finding meets; the reasons name the
 finding(s) that set it and quote the scale text. Grade 5 (death) is never
 derived from wound findings.
+
+What the vocabulary covers. Every criterion of CTCAE "Dermatitis radiation"
+and of RTOG acute skin is a finding: erythema (faint, follicular, dull,
+moderate, bright, brisk) and whether it is tender, epilation, dry or moist
+desquamation and whether moist skin spreads beyond a fold, decreased sweating,
+edema, bleeding, ulceration (with deep tissue damage), necrosis, skin graft
+indicated, life-threatening consequences. The late findings (atrophy,
+telangiectasia, pigmentation change, fibrosis) belong to the late scale and
+set no acute level. Not captured: RTOG grade 0 "no change over baseline" is
+judged against an unrecorded baseline, so grade 0 here means no finding.
 
 Judgement calls (the scales do not say, so the choice is written down here):
 
@@ -27,6 +41,9 @@ Judgement calls (the scales do not say, so the choice is written down here):
   so a partial-thickness ulcer is graded as moist desquamation at that site
   (2 in a fold, 3 elsewhere, by the skin-fold rule). Under RTOG any
   "Ulceration" is grade 4.
+* Deep tissue damage (destruction of, or damage to, muscle, bone or supporting
+  structures) lies below the full thickness of the dermis: CTCAE 4 ("ulceration
+  of full thickness dermis") and RTOG 4 ("Ulceration").
 * Bleeding under RTOG. RTOG grade 4 lists "hemorrhage". Spontaneous bleeding
   from the site is hemorrhage (4). Bleeding induced by minor trauma or abrasion
   is contact oozing from exposed dermis, not hemorrhage, and RTOG lists no other
@@ -37,9 +54,17 @@ Judgement calls (the scales do not say, so the choice is written down here):
   Pitting edema is at least moderate edema, so it meets grade 2 and no higher
   (grading it lower than moderate would make a worse finding score lower).
   RTOG lists "pitting edema" at grade 3.
-* Erythema. The vocabulary's "moderate" and "brisk" both meet CTCAE 2
-  ("Moderate to brisk erythema") and RTOG 2 ("Tender or bright erythema");
-  "faint" meets grade 1 on both.
+* Erythema. RTOG grade 1 is "Follicular, faint or dull erythema" and grade 2
+  "Tender or bright erythema"; CTCAE grade 1 "Faint erythema" and grade 2
+  "Moderate to brisk erythema". Faint, follicular and dull erythema meet grade
+  1 on both (follicular and dull erythema are of faint intensity, which is
+  what CTCAE grade 1 names); moderate, bright and brisk meet grade 2 on both
+  (bright is RTOG's word for what CTCAE calls brisk). Tender erythema
+  (``erythema_tender`` with any erythema recorded) is RTOG 2; tenderness is
+  no CTCAE criterion, and without erythema it sets no level on either scale.
+* Epilation and decreased sweating are RTOG grade 1 criteria. CTCAE grades
+  hair loss under another term ("Alopecia") and lists no sweating criterion
+  for dermatitis, so they set no CTCAE level.
 * Skin graft indicated and life-threatening consequences are CTCAE grade 4
   criteria. RTOG lists neither, so they set no RTOG level (the ulceration or
   necrosis that makes a graft necessary grades the wound on RTOG).
@@ -51,11 +76,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-ERYTHEMA: tuple[str, ...] = ("none", "faint", "moderate", "brisk")
+ERYTHEMA: tuple[str, ...] = ("none", "faint", "follicular", "dull", "moderate", "bright", "brisk")
 DESQUAMATION: tuple[str, ...] = ("none", "dry", "moist")
 EDEMA: tuple[str, ...] = ("none", "moderate", "pitting")
 BLEEDING: tuple[str, ...] = ("none", "minor_trauma", "spontaneous")
 ULCERATION: tuple[str, ...] = ("none", "partial_thickness", "full_thickness")
+EPILATION: tuple[str, ...] = ("none", "partial", "total")
+# Late effects (RTOG/EORTC late radiation morbidity, skin and subcutaneous tissue).
+ATROPHY: tuple[str, ...] = ("none", "slight", "patchy", "marked")
+TELANGIECTASIA: tuple[str, ...] = ("none", "moderate", "gross")
+FIBROSIS: tuple[str, ...] = ("none", "slight", "moderate", "severe")
 
 # Allowed values per categorical finding, in order of increasing severity.
 CATEGORICAL_FINDINGS: dict[str, tuple[str, ...]] = {
@@ -64,12 +94,20 @@ CATEGORICAL_FINDINGS: dict[str, tuple[str, ...]] = {
     "edema": EDEMA,
     "bleeding": BLEEDING,
     "ulceration": ULCERATION,
+    "epilation": EPILATION,
+    "atrophy": ATROPHY,
+    "telangiectasia": TELANGIECTASIA,
+    "fibrosis": FIBROSIS,
 }
 BOOLEAN_FINDINGS: tuple[str, ...] = (
+    "erythema_tender",
     "moist_beyond_skin_folds",
+    "deep_tissue_damage",
     "necrosis",
     "skin_graft_indicated",
     "life_threatening",
+    "decreased_sweating",
+    "pigmentation_change",
 )
 
 SCALES: tuple[str, ...] = ("ctcae", "rtog")
@@ -79,20 +117,29 @@ SCALES: tuple[str, ...] = ("ctcae", "rtog")
 class Findings:
     """Structured skin findings recorded at one assessment.
 
-    Vocabulary of an assessment's ``findings`` in the API (docs/api.md); it
-    covers every criterion of CTCAE v5.0 "Dermatitis radiation" and RTOG acute
-    skin (Cox 1995).
+    Vocabulary of an assessment's ``findings`` in the API (docs/api.md): the
+    criteria of CTCAE v5.0 "Dermatitis radiation" and "Skin ulceration", RTOG
+    acute skin and RTOG/EORTC late skin and subcutaneous tissue (Cox 1995);
+    what each scale reads of them is in the module docstrings.
     """
 
     erythema: str = "none"
+    erythema_tender: bool = False
     desquamation: str = "none"
     moist_beyond_skin_folds: bool = False
     edema: str = "none"
     bleeding: str = "none"
     ulceration: str = "none"
+    deep_tissue_damage: bool = False
     necrosis: bool = False
     skin_graft_indicated: bool = False
     life_threatening: bool = False
+    epilation: str = "none"
+    decreased_sweating: bool = False
+    atrophy: str = "none"
+    telangiectasia: str = "none"
+    pigmentation_change: bool = False
+    fibrosis: str = "none"
 
     def __post_init__(self) -> None:
         for name, allowed in CATEGORICAL_FINDINGS.items():
@@ -177,7 +224,11 @@ _CTCAE_ULCER_4 = "skin necrosis or ulceration of full thickness dermis"
 
 CTCAE_TABLE: dict[tuple[str, str], tuple[int, str]] = {
     ("erythema", "faint"): (1, "Faint erythema"),
+    # Follicular and dull erythema are of faint intensity (module docstring).
+    ("erythema", "follicular"): (1, "Faint erythema"),
+    ("erythema", "dull"): (1, "Faint erythema"),
     ("erythema", "moderate"): (2, "Moderate to brisk erythema"),
+    ("erythema", "bright"): (2, "Moderate to brisk erythema"),
     ("erythema", "brisk"): (2, "Moderate to brisk erythema"),
     ("desquamation", "dry"): (1, "dry desquamation"),
     ("desquamation", f"moist/{_IN_FOLD}"): (2, _CTCAE_MOIST_FOLD),
@@ -191,6 +242,7 @@ CTCAE_TABLE: dict[tuple[str, str], tuple[int, str]] = {
     ("ulceration", f"partial_thickness/{_IN_FOLD}"): (2, _CTCAE_MOIST_FOLD),
     ("ulceration", f"partial_thickness/{_BEYOND_FOLD}"): (3, _CTCAE_MOIST_BEYOND),
     ("ulceration", "full_thickness"): (4, _CTCAE_ULCER_4),
+    ("deep_tissue_damage", "true"): (4, _CTCAE_ULCER_4),
     ("necrosis", "true"): (4, _CTCAE_ULCER_4),
     ("skin_graft_indicated", "true"): (4, "skin graft indicated"),
     ("life_threatening", "true"): (4, "Life-threatening consequences"),
@@ -203,12 +255,25 @@ CTCAE_TABLE: dict[tuple[str, str], tuple[int, str]] = {
 # 2 Tender or bright erythema, patchy moist desquamation / moderate edema
 # 3 Confluent, moist desquamation other than skin folds, pitting edema
 # 4 Ulceration, hemorrhage, necrosis
+# The late findings (atrophy, telangiectasia, pigmentation, fibrosis) are in no
+# acute table: app/clinical/late_effects.py grades them.
 _RTOG_MOIST_BEYOND = "Confluent, moist desquamation other than skin folds"
 
+_RTOG_ERYTHEMA_1 = "Follicular, faint or dull erythema"
+_RTOG_ERYTHEMA_2 = "Tender or bright erythema"
+
 RTOG_TABLE: dict[tuple[str, str], tuple[int, str]] = {
-    ("erythema", "faint"): (1, "Follicular, faint or dull erythema"),
-    ("erythema", "moderate"): (2, "Tender or bright erythema"),
-    ("erythema", "brisk"): (2, "Tender or bright erythema"),
+    ("erythema", "faint"): (1, _RTOG_ERYTHEMA_1),
+    ("erythema", "follicular"): (1, _RTOG_ERYTHEMA_1),
+    ("erythema", "dull"): (1, _RTOG_ERYTHEMA_1),
+    ("erythema", "moderate"): (2, _RTOG_ERYTHEMA_2),
+    ("erythema", "bright"): (2, _RTOG_ERYTHEMA_2),
+    ("erythema", "brisk"): (2, _RTOG_ERYTHEMA_2),
+    # Tenderness of erythematous skin: only with erythema (_table_keys).
+    ("erythema_tender", "true"): (2, _RTOG_ERYTHEMA_2),
+    ("epilation", "partial"): (1, "epilation"),
+    ("epilation", "total"): (1, "epilation"),
+    ("decreased_sweating", "true"): (1, "decreased sweating"),
     ("desquamation", "dry"): (1, "dry desquamation"),
     ("desquamation", f"moist/{_IN_FOLD}"): (2, "patchy moist desquamation"),
     ("desquamation", f"moist/{_BEYOND_FOLD}"): (3, _RTOG_MOIST_BEYOND),
@@ -220,6 +285,7 @@ RTOG_TABLE: dict[tuple[str, str], tuple[int, str]] = {
     ("ulceration", f"partial_thickness/{_IN_FOLD}"): (4, "Ulceration"),
     ("ulceration", f"partial_thickness/{_BEYOND_FOLD}"): (4, "Ulceration"),
     ("ulceration", "full_thickness"): (4, "Ulceration"),
+    ("deep_tissue_damage", "true"): (4, "Ulceration"),
     ("necrosis", "true"): (4, "necrosis"),
     # skin_graft_indicated, life_threatening: not RTOG criteria.
 }
@@ -248,6 +314,9 @@ def _table_keys(findings: Findings, in_skin_fold: bool) -> list[tuple[str, str, 
     for name in BOOLEAN_FINDINGS:
         if getattr(findings, name):
             keys.append((name, "true", "true"))
+    if findings.erythema == "none":
+        # "Tender ... erythema": tenderness without erythema meets no criterion.
+        keys = [key for key in keys if key[0] != "erythema_tender"]
     return keys
 
 

@@ -6,15 +6,20 @@ Sources:
   Healing, version 3.0 (1998). Total 0-17 = length x width sub-score (0-10) +
   exudate amount (0-3) + tissue type (0-4).
 * BWAT: Bates-Jensen BM, Bates-Jensen Wound Assessment Tool (revised PSST,
-  2001). 13 scored items, each 1-5, total 13-65.
+  2001). 13 scored items, each 1-5, total 13-65. Its instructions for use
+  score items 1-4 (size, depth, edges, undermining) 0 once the wound has
+  healed/resolved, so a healed wound totals 9-45.
 
 Judgement calls (written down because the sources leave them open):
 
-* PUSH length x width is rounded to one decimal (ROUND_HALF_UP, on the decimal
-  values as entered, so 0.5 x 0.5 = 0.25 -> 0.3 and 0.1 x 3 is exactly 0.3)
-  because the bands are printed in 0.1 steps. Sub-score 0 means no area at all
-  (a product of exactly 0); a real wound smaller than 0.05 cm^2, which rounds
-  to 0.0, still scores 1 ("< 0.3").
+* PUSH length x width. The two open-ended bands are read on the product as
+  measured, unrounded: "< 0.3" is any product above 0 and below 0.3 (0.5 x 0.5
+  = 0.25 scores 1), "> 24.0" any product above 24.0 (1.0 x 24.04 = 24.04
+  scores 10). Between them the bands are printed in 0.1 steps with gaps
+  (0.6 to 0.7, ...), so a product there is rounded to one decimal
+  (ROUND_HALF_UP, on the decimal values as entered, so 0.1 x 3 is exactly 0.3
+  and 0.65 -> 0.7) and placed in its printed band. Sub-score 0 means no area at
+  all (a product of exactly 0).
 * PUSH exudate: the API vocabulary has five amounts; scant and small are the
   tool's "light", large is its "heavy" (API contract).
 * PUSH tissue type for an open wound with no tissue recorded (no tissue given,
@@ -42,10 +47,11 @@ EXUDATE_AMOUNTS: tuple[str, ...] = ("none", "scant", "small", "moderate", "large
 # PUSH 3.0 exudate amount: none 0, light 1, moderate 2, heavy 3.
 _PUSH_EXUDATE: dict[str, int] = {"none": 0, "scant": 1, "small": 1, "moderate": 2, "large": 3}
 
-# PUSH 3.0 length x width bands on the area rounded to 0.1 cm^2:
-# (largest rounded area in the band, sub-score); above 24.0 scores 10.
+# PUSH 3.0 length x width. Open ends on the unrounded product: above 0 and
+# below 0.3 scores 1, above 24.0 scores 10. Between them, the bands on the
+# product rounded to 0.1 cm^2: (largest rounded area in the band, sub-score).
+_PUSH_AREA_SMALLEST = (Decimal("0.3"), 1)
 _PUSH_AREA_BANDS: tuple[tuple[Decimal, int], ...] = (
-    (Decimal("0.2"), 1),
     (Decimal("0.6"), 2),
     (Decimal("1.0"), 3),
     (Decimal("2.0"), 4),
@@ -55,7 +61,7 @@ _PUSH_AREA_BANDS: tuple[tuple[Decimal, int], ...] = (
     (Decimal("12.0"), 8),
     (Decimal("24.0"), 9),
 )
-_PUSH_AREA_ABOVE = 10
+_PUSH_AREA_LARGEST = (Decimal("24.0"), 10)
 
 # BWAT item 1 (size) bands: (exclusive upper bound of L x W in cm^2, item score).
 _BWAT_SIZE_BANDS: tuple[tuple[Decimal, int], ...] = (
@@ -81,6 +87,8 @@ BWAT_ITEMS: tuple[str, ...] = (
     "granulation",
     "epithelialization",
 )
+# Items 1-4, scored 0 once the wound has healed (BWAT instructions for use).
+BWAT_HEALED_ITEMS: tuple[str, ...] = ("size", "depth", "edges", "undermining")
 
 
 def _is_number(value: object) -> bool:
@@ -152,17 +160,25 @@ def push_area_subscore(length_cm: float, width_cm: float) -> int:
 
     Source: NPUAP PUSH 3.0 (1998): 0 -> 0; < 0.3 -> 1; 0.3-0.6 -> 2; 0.7-1.0 -> 3;
     1.1-2.0 -> 4; 2.1-3.0 -> 5; 3.1-4.0 -> 6; 4.1-8.0 -> 7; 8.1-12.0 -> 8;
-    12.1-24.0 -> 9; > 24.0 -> 10. L x W is rounded half-up to one decimal first
+    12.1-24.0 -> 9; > 24.0 -> 10. The open ends ("< 0.3", "> 24.0") are read on
+    the unrounded product; between them L x W is rounded half-up to one decimal
     (module docstring). ValueError for negative or non-finite lengths.
     """
     product = _length("length_cm", length_cm) * _length("width_cm", width_cm)
     if product == 0:
         return 0
+    below, smallest = _PUSH_AREA_SMALLEST
+    if product < below:
+        return smallest
+    above, largest = _PUSH_AREA_LARGEST
+    if product > above:
+        return largest
     rounded = product.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    for upper, score in _PUSH_AREA_BANDS:
+    for upper, score in _PUSH_AREA_BANDS[:-1]:
         if rounded <= upper:
             return score
-    return _PUSH_AREA_ABOVE
+    # 0.3 <= product <= 24.0 rounds to at most 24.0: the last band (12.1-24.0).
+    return _PUSH_AREA_BANDS[-1][1]
 
 
 def push_exudate_subscore(amount: str) -> int:
@@ -244,7 +260,7 @@ def push_score(
 
 @dataclass(frozen=True)
 class BwatScore:
-    """BWAT item scores (in BWAT_ITEMS order) and total (13-65)."""
+    """BWAT item scores (in BWAT_ITEMS order) and total (13-65; 9-45 once healed)."""
 
     items: dict[str, int]
     total: int
@@ -268,29 +284,62 @@ def bwat_size_item(length_cm: float, width_cm: float) -> int:
     return _BWAT_SIZE_ABOVE
 
 
-def bwat_score(
+def bwat_items(
     items: Mapping[str, int],
     *,
     length_cm: float | None = None,
     width_cm: float | None = None,
-) -> BwatScore | None:
-    """BWAT total from its 13 item scores, or None when any item is missing.
+    healed: bool = False,
+) -> dict[str, int]:
+    """The BWAT item scores to add up: the given items, checked, completed by
+    what the tool itself decides (in BWAT_ITEMS order, missing items left out).
 
-    Source: Bates-Jensen Wound Assessment Tool (2001), 13 scored items each 1-5.
-    The size item may be derived from length x width when not given; a given
-    size item wins. Missing items are never guessed. ValueError names an unknown
-    item or an item outside 1-5.
+    Source: Bates-Jensen Wound Assessment Tool (2001), instructions for use.
+    - A healed (resolved) wound scores items 1-4 (size, depth, edges,
+      undermining) 0: "If the wound has healed/resolved, score items 1, 2, 3 &
+      4 as = 0". Given as 0 or omitted, they are 0; a score 1-5 on one of them
+      contradicts the healing and raises ValueError naming the item.
+    - Otherwise every item scores 1-5, and the size item may be derived from
+      length x width when not given (a given size item wins).
+    ValueError names an unknown item or a score outside its range.
     """
     for name in items:
         if name not in BWAT_ITEMS:
             raise ValueError(f"{name}: not a BWAT item")
     scored = dict(items)
-    if "size" not in scored and length_cm is not None and width_cm is not None:
-        scored["size"] = bwat_size_item(length_cm, width_cm)
     for name, value in scored.items():
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{name}: BWAT item scores are whole numbers, got {value!r}")
+        if healed and name in BWAT_HEALED_ITEMS:
+            if value != 0:
+                raise ValueError(
+                    f"{name}: a healed wound scores 0 on BWAT items 1-4 (size, depth, edges,"
+                    f" undermining), got {value}"
+                )
+        elif not 1 <= value <= 5:
             raise ValueError(f"{name}: BWAT item scores are whole numbers 1-5, got {value!r}")
-    if any(name not in scored for name in BWAT_ITEMS):
+    if healed:
+        scored.update(dict.fromkeys(BWAT_HEALED_ITEMS, 0))
+    elif "size" not in scored and length_cm is not None and width_cm is not None:
+        scored["size"] = bwat_size_item(length_cm, width_cm)
+    return {name: scored[name] for name in BWAT_ITEMS if name in scored}
+
+
+def bwat_score(
+    items: Mapping[str, int],
+    *,
+    length_cm: float | None = None,
+    width_cm: float | None = None,
+    healed: bool = False,
+) -> BwatScore | None:
+    """BWAT total from its 13 item scores, or None when any item is missing.
+
+    Source: Bates-Jensen Wound Assessment Tool (2001), 13 scored items each 1-5
+    (total 13-65); a healed wound scores items 1-4 as 0 (total 9-45). The items
+    are completed and checked by bwat_items; missing items are never guessed.
+    ValueError as bwat_items.
+    """
+    scored = bwat_items(items, length_cm=length_cm, width_cm=width_cm, healed=healed)
+    if len(scored) < len(BWAT_ITEMS):
         return None
-    ordered = {name: scored[name] for name in BWAT_ITEMS}
-    return BwatScore(items=ordered, total=sum(ordered.values()))
+    return BwatScore(items=scored, total=sum(scored.values()))

@@ -11,14 +11,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, new_id, utcnow
 
+# The grading scales a clinic may call primary (app/clinical/grading.py SCALES).
+GRADE_SCALES = ("ctcae", "rtog")
+
 
 class Clinic(TimestampMixin, Base):
     """A clinic and its settings. The settings decide what its dashboard and
-    trajectories say (the PAR threshold, when an assessment is overdue), so a
-    change to them is audited and kept in the clinic's history."""
+    trajectories say (the PAR threshold, when an assessment is overdue) and how
+    its pages print times (its time zone), so a change to them is audited and
+    kept in the clinic's history."""
 
     __tablename__ = "clinics"
     __audit_type__ = "clinic"
+    __table_args__ = (
+        sa.CheckConstraint(
+            sa.column("primary_grade_scale").in_(GRADE_SCALES), name="primary_grade_scale"
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -30,6 +39,13 @@ class Clinic(TimestampMixin, Base):
     alert_grade_threshold: Mapped[int | None]
     alert_lab_grade_threshold: Mapped[int | None]
     alert_infection_min_signs: Mapped[int | None]
+    # IANA zone the clinic pages print times in; stored data and the API stay UTC.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    # The grading scale whose grade decides "grade >= 3" on the dashboard and
+    # the overview (the other scale is shown beside it).
+    primary_grade_scale: Mapped[str] = mapped_column(
+        sa.String(10), default="ctcae", server_default="ctcae"
+    )
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Fingerprint of a create sent with a client id (idempotency.create_once).
     create_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -1,10 +1,17 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from app.auth.models import ROLES
 from app.auth.schemas import new_password_field
+from app.clinics.models import GRADE_SCALES
 from app.core.schemas import StrictSchema
+from app.core.timezones import MAX_ZONE_LENGTH, is_zone
 
 _CLIENT_ID = "Client-generated UUID for a create that is safe to retry (optional)"
+
+
+def _known_zone(value: str) -> None:
+    if not is_zone(value):
+        raise ValidationError("is not an IANA time zone name (e.g. Europe/Berlin, UTC)")
 
 
 class ClinicSchema(StrictSchema):
@@ -26,7 +33,7 @@ class ClinicSchema(StrictSchema):
     alert_grade_threshold = fields.Integer(
         allow_none=True,
         validate=validate.Range(min=1, max=5),
-        metadata={"description": "CTCAE grade that raises a grade alert (null: 3)"},
+        metadata={"description": "Grade (primary scale) that raises a grade alert (null: 3)"},
     )
     alert_lab_grade_threshold = fields.Integer(
         allow_none=True,
@@ -37,6 +44,21 @@ class ClinicSchema(StrictSchema):
         allow_none=True,
         validate=validate.Range(min=1, max=7),
         metadata={"description": "NERDS or STONEES signs that raise an infection alert (null: 3)"},
+    )
+    timezone = fields.String(
+        validate=[validate.Length(min=1, max=MAX_ZONE_LENGTH), _known_zone],
+        metadata={
+            "description": "IANA time zone the clinic pages show times in (default UTC);"
+            " the API answers in UTC whatever it is"
+        },
+    )
+    primary_grade_scale = fields.String(
+        validate=validate.OneOf(GRADE_SCALES),
+        metadata={
+            "description": "ctcae (default) or rtog: the scale whose grade decides the "
+            "dashboard's grade, grade >= 3 count, grade_min filter and grade sort (both "
+            "scales are always shown)"
+        },
     )
     version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)

@@ -20,6 +20,7 @@ from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
 from app.core.idempotency import create_once
 from app.core.pagination import paginate_args
+from app.core.timezones import DEFAULT_ZONE
 
 _dump_user = UserSchema().dump
 _dump_clinic = ClinicSchema().dump
@@ -89,6 +90,25 @@ def clinic_choices(session: Session, user: Principal) -> list[Any]:
     elif user.role != "admin":
         stmt = stmt.where(Clinic.id.in_(user.clinic_ids or [uuid.uuid4()]))
     return list(session.execute(stmt).all())
+
+
+def clinic_zone_name(session: Session, clinic_id: Any) -> str:
+    """The time zone a clinic's pages print times in (UTC for an unknown clinic)."""
+    try:
+        key = clinic_id if isinstance(clinic_id, uuid.UUID) else uuid.UUID(str(clinic_id))
+    except ValueError:
+        return DEFAULT_ZONE
+    name = session.scalar(sa.select(Clinic.timezone).where(Clinic.id == key))
+    return name or DEFAULT_ZONE
+
+
+def user_zone_name(session: Session, user: Principal) -> str:
+    """The zone for a page that no one clinic decides (a list across clinics):
+    the user's clinics' zone when they all share one, else UTC."""
+    if not user.clinic_ids:
+        return DEFAULT_ZONE
+    names = set(session.scalars(sa.select(Clinic.timezone).where(Clinic.id.in_(user.clinic_ids))))
+    return names.pop() if len(names) == 1 else DEFAULT_ZONE
 
 
 def create_user(

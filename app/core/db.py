@@ -25,6 +25,13 @@ def app_db() -> Any:
     return current_app.extensions["sqlalchemy"]
 
 
+def contains(column: Any, text: str) -> Any:
+    """``column`` contains ``text``, case-insensitively (ILIKE '%text%'), with
+    LIKE's wildcards in ``text`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -10,6 +10,7 @@ concurrency errors, and finally anything unexpected, which answers a generic
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, jsonify, request
@@ -17,6 +18,7 @@ from flask.wrappers import Response
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -52,6 +54,24 @@ class Problem(Exception):
         self.type = type_ or TYPE_BASE + title.lower().replace(" ", "-")
         self.headers = headers or {}
         self.extra = extra
+
+
+def on_conflict(recheck: Callable[[], Problem | None]) -> None:
+    """Register, for this request, a check to run when one of its writes fails
+    on a database conflict (an integrity error, or a versioned UPDATE that
+    matched no row): it returns the Problem that explains the conflict better
+    (etags: the record checked with If-Match was changed meanwhile, a 412), or
+    None."""
+    checks: list[Callable[[], Problem | None]] = g.setdefault("conflict_rechecks", [])
+    checks.append(recheck)
+
+
+def _explained_conflict() -> Problem | None:
+    for recheck in g.pop("conflict_rechecks", []):
+        problem: Problem | None = recheck()
+        if problem is not None:
+            return problem
+    return None
 
 
 def validation_problem(errors: dict[str, list[str]], detail: str | None = None) -> Problem:
@@ -219,23 +239,48 @@ class ProblemApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
         return _http_exception_problem(error)
 
 
+def _problem_response(error: Problem) -> Response:
+    return problem_response(
+        error.status,
+        error.title,
+        error.detail,
+        errors=error.errors,
+        type_=error.type,
+        headers=error.headers,
+        extra=error.extra,
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers for everything that is not an HTTPException."""
 
     @app.errorhandler(Problem)
     def _problem(error: Problem) -> Response:
+        return _problem_response(error)
+
+    _register_database_handlers(app)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return _http_exception_problem(error)
+        log.exception("unhandled error (request_id=%s)", getattr(g, "request_id", None))
         return problem_response(
-            error.status,
-            error.title,
-            error.detail,
-            errors=error.errors,
-            type_=error.type,
-            headers=error.headers,
-            extra=error.extra,
+            500,
+            "Internal Server Error",
+            "Something went wrong on our side. Quote the request_id when reporting it.",
         )
+
+
+def _register_database_handlers(app: Flask) -> None:
+    """Conflicts (409, or the 412 they explain), refused values (422), and a
+    database that cannot be reached or is too busy (503)."""
 
     @app.errorhandler(StaleDataError)
     def _stale(error: StaleDataError) -> Response:
+        explained = _explained_conflict()
+        if explained is not None:
+            return _problem_response(explained)
         return problem_response(
             412,
             "Precondition Failed",
@@ -246,6 +291,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> Response:
         log.info("integrity error: %s", error.orig.__class__.__name__)
+        explained = _explained_conflict()
+        if explained is not None:
+            return _problem_response(explained)
         return problem_response(
             409,
             "Conflict",
@@ -276,13 +324,15 @@ def register_error_handlers(app: Flask) -> None:
             headers={"Retry-After": "5"},
         )
 
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        if isinstance(error, HTTPException):
-            return _http_exception_problem(error)
-        log.exception("unhandled error (request_id=%s)", getattr(g, "request_id", None))
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(error: PoolTimeout) -> Response:
+        # Every pooled connection stayed busy for DB_POOL_TIMEOUT_SECONDS.
+        log.error("no database connection free within the pool timeout")
         return problem_response(
-            500,
-            "Internal Server Error",
-            "Something went wrong on our side. Quote the request_id when reporting it.",
+            503,
+            "Service Unavailable",
+            "The service is too busy to reach its database right now; retry shortly. "
+            "Nothing was saved.",
+            type_=TYPE_BASE + "database-busy",
+            headers={"Retry-After": "5"},
         )

@@ -26,15 +26,18 @@ COHORT_WOUNDS = 36
 COHORT_WEEKS = 8
 
 TRAJECTORIES = ("healing", "stalled", "deteriorating", "healed")
-SITES = (
-    ("axilla", True),
-    ("inframammary fold", True),
-    ("groin", True),
-    ("neck", False),
-    ("chest wall", False),
-    ("perineum", True),
-    ("popliteal fossa", True),
-    ("scalp", False),
+# (body site, in a skin fold, the lateralities that site can have): paired
+# sites lie on a side, the perineum on the midline; the anterior neck and the
+# scalp either.
+SITES: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
+    ("axilla", True, ("left", "right")),
+    ("inframammary fold", True, ("left", "right")),
+    ("groin", True, ("left", "right")),
+    ("neck", False, ("left", "right", "midline")),
+    ("chest wall", False, ("left", "right")),
+    ("perineum", True, ("midline",)),
+    ("popliteal fossa", True, ("left", "right")),
+    ("scalp", False, ("midline", "left", "right")),
 )
 FAMILY_NAMES = (
     "Testperson", "Samplewood", "Placeholder", "Democrest", "Mockingham", "Fictitia",
@@ -44,21 +47,25 @@ FAMILY_NAMES = (
 
 @dataclass(frozen=True)
 class _Irradiated:
-    """A cohort patient, their radiotherapy course and when their skin broke down."""
+    """A cohort patient, their radiotherapy course (its field: a site and a
+    side) and when their skin broke down."""
 
     patient: Patient
     course: RadiotherapyCourse
     onset: date
+    site: int  # index into SITES
+    laterality: str
 
 
 @dataclass(frozen=True)
 class _CohortWound:
-    """What one cohort wound is: its number, shape, site and size at onset."""
+    """What one cohort wound is: its number, shape, site and side and size at onset."""
 
     number: int
     trajectory: str
     site: str
     in_fold: bool
+    laterality: str
     onset: date
     length: float
     width: float
@@ -78,7 +85,7 @@ def cohort(load: Loader, today: date) -> None:
     patients = [_irradiated_patient(load, i, today, rng) for i in range(COHORT_PATIENTS)]
     for w in range(COHORT_WOUNDS):
         irradiated = patients[w % COHORT_PATIENTS]
-        traits = _traits(w, irradiated.onset, rng)
+        traits = _traits(w, irradiated, rng)
         wound = _wound(load, traits, irradiated)
         closed_on = _weekly_visits(load, wound, traits, today, rng)
         if closed_on is not None and wound.status != "healed":
@@ -90,7 +97,17 @@ def _irradiated_patient(load: Loader, i: int, today: date, rng: random.Random) -
     onset = today - timedelta(days=7 * COHORT_WEEKS + rng.randint(0, 6))
     patient = _patient(load, i, rng)
     start = onset - timedelta(days=rng.randint(25, 40))
-    return _Irradiated(patient, _course(load, i, patient, start), onset)
+    site = i % len(SITES)
+    sides = SITES[site][2]
+    laterality = sides[i % len(sides)]
+    course = _course(load, i, patient, start, _field(site, laterality))
+    return _Irradiated(patient, course, onset, site, laterality)
+
+
+def _field(site: int, laterality: str) -> str:
+    """The course's target: "left axilla", "perineum" (the midline is not said)."""
+    name = SITES[site][0]
+    return name if laterality == "midline" else f"{laterality} {name}"
 
 
 def _patient(load: Loader, i: int, rng: random.Random) -> Patient:
@@ -105,8 +122,8 @@ def _patient(load: Loader, i: int, rng: random.Random) -> Patient:
     return records.patient(load, body)
 
 
-def _course(load: Loader, i: int, patient: Patient, start: date) -> RadiotherapyCourse:
-    """A conventional course: 25 x 200 cGy."""
+def _course(load: Loader, i: int, patient: Patient, start: date, target: str) -> RadiotherapyCourse:
+    """A conventional course: 25 x 200 cGy to ``target``."""
     phase = {
         "technique": ("vmat", "imrt", "3dcrt")[i % 3],
         "dose_per_fraction_cgy": 200,
@@ -114,19 +131,21 @@ def _course(load: Loader, i: int, patient: Patient, start: date) -> Radiotherapy
     }
     body = {
         "id": str(demo_id("course", i)),
-        "target_site": SITES[i % len(SITES)][0],
+        "target_site": target,
         "start_date": start.isoformat(),
         "phases": [phase],
     }
     return records.course(load, patient, body)
 
 
-def _traits(w: int, patient_onset: date, rng: random.Random) -> _CohortWound:
-    """Wound ``w``: the shapes and sites in turn; a patient's second wound opens 3 days later."""
-    site, fold = SITES[(w + w // COHORT_PATIENTS) % len(SITES)]
-    onset = patient_onset + timedelta(days=3 * (w // COHORT_PATIENTS))
+def _traits(w: int, irradiated: _Irradiated, rng: random.Random) -> _CohortWound:
+    """Wound ``w``: the shapes in turn, in its patient's irradiated field (site and
+    side); a patient's second wound, in the same field, opens 3 days later."""
+    site, fold, _ = SITES[irradiated.site]
+    onset = irradiated.onset + timedelta(days=3 * (w // COHORT_PATIENTS))
     length, width = rng.uniform(2.0, 6.0), rng.uniform(1.5, 4.5)
-    return _CohortWound(w, TRAJECTORIES[w % len(TRAJECTORIES)], site, fold, onset, length, width)
+    trajectory = TRAJECTORIES[w % len(TRAJECTORIES)]
+    return _CohortWound(w, trajectory, site, fold, irradiated.laterality, onset, length, width)
 
 
 def _wound(load: Loader, traits: _CohortWound, irradiated: _Irradiated) -> Wound:
@@ -135,7 +154,7 @@ def _wound(load: Loader, traits: _CohortWound, irradiated: _Irradiated) -> Wound
     body = {
         "id": str(demo_id("wound", w)),
         "body_site": traits.site,
-        "laterality": ("left", "right", "midline", "bilateral")[w % 4],
+        "laterality": traits.laterality,
         "in_skin_fold": traits.in_fold,
         "etiology": "radiation_ulcer" if traits.ulcer else "radiation_dermatitis",
         "radiotherapy_course_id": str(irradiated.course.id),

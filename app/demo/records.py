@@ -122,7 +122,10 @@ def assessment(
             "life_threatening": False,
         },
     }
-    service = partial(assessment_services.create_assessment, load.session, wound)
+    # The service reads its wound as the API's create does: a row of facts
+    # with the course's dates (acute or late).
+    facts = assessment_services.wound_facts(load.session, wound.id)
+    service = partial(assessment_services.create_assessment, load.session, facts)
     load.create("assessment", Assessment, AssessmentSchema, body, service)
 
 

@@ -55,12 +55,16 @@ class SeedTimeline:
 
 
 # (length, width, exudate, slough %, granulation %, epithelial %, ulceration, pain)
+# The ulcer stays full thickness while granulation fills it: a full-thickness
+# wound heals by filling with granulation tissue and scar, not by regrowing the
+# dermis it lost, so it is never restaged as partial thickness (NPUAP position
+# on reverse staging). It is "none" only once it has closed.
 SEED_VISITS: tuple[tuple[float, float, str, int, int, int, str, int], ...] = (
     (2.0, 2.0, "moderate", 60, 30, 0, "full_thickness", 6),
     (1.8, 1.7, "moderate", 40, 55, 5, "full_thickness", 5),
-    (1.4, 1.3, "small", 20, 70, 10, "partial_thickness", 4),
-    (0.9, 0.8, "small", 5, 70, 25, "partial_thickness", 3),
-    (0.4, 0.3, "scant", 0, 40, 60, "partial_thickness", 1),
+    (1.4, 1.3, "small", 20, 70, 10, "full_thickness", 4),
+    (0.9, 0.8, "small", 5, 70, 25, "full_thickness", 3),
+    (0.4, 0.3, "scant", 0, 40, 60, "full_thickness", 1),
     (0.0, 0.0, "none", 0, 0, 100, "none", 0),
 )
 

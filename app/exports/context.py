@@ -28,10 +28,11 @@ from app.exports.queries import Hex, chunks, fetch, hex_text
 from app.patients.models import Patient
 from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
+from app.radiotherapy.timing import course_window, timing_columns
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange, TopicalTreatment
 from app.wounds.models import Wound
 
-HEMATOLOGIC = ("hemoglobin", "platelets", "neutrophils")
+HEMATOLOGIC = ("hemoglobin", "platelets", "neutrophils", "wbc", "lymphocytes")
 
 # A patient's systemic therapy: (agent as typed, anti-angiogenic, schedule).
 Therapy = tuple[str, bool, tx.Schedule]
@@ -327,7 +328,7 @@ def hematologic_labs(
     conn: sa.Connection, patient_ids: set[Hex]
 ) -> dict[Hex, list[tuple[date, str, int]]]:
     """Per patient: (UTC date taken, test, CTCAE grade) of its graded live
-    hemoglobin, platelet and neutrophil results."""
+    hemoglobin, platelet, neutrophil, white cell and lymphocyte results."""
     out: dict[Hex, list[tuple[date, str, int]]] = defaultdict(list)
     for chunk in chunks(patient_ids):
         for pid, test, taken, grade in fetch(
@@ -366,6 +367,8 @@ class Batch:
     therapies: dict[Hex, list[Therapy]] = field(default_factory=dict)
     topicals: dict[Hex, set[str | None]] = field(default_factory=dict)
     labs: dict[Hex, list[tuple[date, str, int]]] = field(default_factory=dict)
+    # Each live course's (first day, last day) (timing.course_window; None: not known).
+    course_windows: dict[Hex, tuple[date | None, date | None]] = field(default_factory=dict)
 
 
 def load_batch(
@@ -392,4 +395,24 @@ def load_batch(
         batch.therapies = systemic_schedules(conn, patient_ids)
         batch.topicals = wound_topicals(conn, wound_ids)
         batch.labs = hematologic_labs(conn, patient_ids)
+        batch.course_windows = course_windows(conn, patient_ids)
     return batch
+
+
+def course_windows(
+    conn: sa.Connection, patient_ids: set[Hex]
+) -> dict[Hex, tuple[date | None, date | None]]:
+    """The first and last day of each live course of the patients, by the rule
+    the assessments' acute/late phase uses (radiotherapy.timing.course_window):
+    the end is the end date, else the last logged fraction once all are logged."""
+    course = RadiotherapyCourse
+    out: dict[Hex, tuple[date | None, date | None]] = {}
+    for chunk in chunks(patient_ids):
+        for row in fetch(
+            conn,
+            sa.select(hex_text(course.id).label("id"), *timing_columns(course.id)).where(
+                course.patient_id.in_(chunk), course.deleted_at.is_(None)
+            ),
+        ):
+            out[row.id] = course_window(row)
+    return out

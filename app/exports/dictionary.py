@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES
+from app.clinical.late_effects import PHASES
 from app.exports import deid
 from app.patients.models import SEXES
 from app.procedures.models import DEBRIDEMENT_METHODS, PROCEDURE_KINDS, PRP_ACTIVATORS, PRP_FORMS
@@ -42,6 +43,7 @@ DAY_ZERO_NOTE = (
 )
 
 GRADES_0_5 = ("0", "1", "2", "3", "4", "5")
+ICD10CM_CODES = ("L58.0", "L58.1", "L58.9")
 
 PATIENT_COLUMNS = (
     Column("patient_id", "text", "Pseudonymous patient id (stable for this recipient only)"),
@@ -132,6 +134,47 @@ WOUND_COLUMNS = (
         "Worst CTCAE v5.0 neutrophil count decreased grade during onset..follow-up end",
         choices=GRADES_0_5,
     ),
+    Column(
+        "worst_wbc_grade",
+        "integer",
+        "Worst CTCAE v5.0 white blood cell decreased grade during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "worst_lymphocyte_grade",
+        "integer",
+        "Worst CTCAE v5.0 lymphocyte count decreased grade during onset..follow-up end",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "rt_course_end_day",
+        "integer",
+        "Last day of the wound's linked radiotherapy course (its end date, else its last"
+        " logged fraction once all planned fractions are logged; empty when not known or no"
+        " course is linked). " + DAY_ZERO_NOTE,
+        units="days",
+    ),
+    Column(
+        "radiation_phase_at_onset",
+        "dropdown",
+        "acute: onset up to 90 days after the linked course ended (or during it); late:"
+        " more than 90 days after; empty when not known",
+        choices=PHASES,
+    ),
+    Column(
+        "radiation_recall",
+        "yesno",
+        "CTCAE v5.0 Radiation recall reaction (dermatologic): the wound began after its"
+        " linked course ended while the patient was on a systemic therapy course",
+    ),
+    Column(
+        "icd10cm",
+        "dropdown",
+        "ICD-10-CM of a radiation wound by its onset: L58.0 acute radiodermatitis, L58.1"
+        " chronic radiodermatitis (late, more than 90 days after the course ended), L58.9"
+        " unspecified (phase not known); empty for other etiologies",
+        choices=ICD10CM_CODES,
+    ),
 )
 
 ASSESSMENT_COLUMNS = (
@@ -196,6 +239,33 @@ ASSESSMENT_COLUMNS = (
         "number",
         "Cumulative RT dose by the end of the visit day (same source as dose_at_onset_cgy)",
         "cGy",
+    ),
+    Column(
+        "ctcae_skin_ulceration_grade",
+        "integer",
+        "CTCAE v5.0 Skin ulceration grade derived from the ulcer's area and depth (empty when"
+        " no ulcer is recorded)",
+        choices=GRADES_0_5,
+    ),
+    Column(
+        "radiation_phase",
+        "dropdown",
+        "acute: up to 90 days after the linked radiotherapy course ended (or during it);"
+        " late: more than 90 days after; empty when not known",
+        choices=PHASES,
+    ),
+    Column(
+        "days_after_rt_end",
+        "integer",
+        "Days from the linked course's last day to the visit (negative during the course)",
+        "days",
+    ),
+    Column(
+        "rtog_late_grade",
+        "integer",
+        "RTOG/EORTC late radiation morbidity grade, skin and subcutaneous tissue, of a late"
+        " visit (empty otherwise; Cox 1995)",
+        choices=GRADES_0_5,
     ),
 )
 

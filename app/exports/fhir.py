@@ -6,10 +6,11 @@ nothing reaches a resource that the tables would not carry. Resources:
 - Patient: pseudonymous id and gender only (no name, no birthDate; the age
   label and day-zero kind as extensions).
 - Condition per wound: ICD-10-CM L58.0 acute radiodermatitis, or L58.1 chronic
-  radiodermatitis when the wound lasted more than 90 days (onset to healing, or
-  to the last assessment when open) - the usual acute/late boundary in radiation
-  toxicity scoring (RTOG/EORTC: late effects from 90 days). Wounds of other
-  etiologies carry only a text code.
+  radiodermatitis when the wound began more than 90 days after its radiotherapy
+  course ended (the acute/late rule of the assessments' radiation_phase,
+  app/clinical/late_effects.py), or L58.9 radiodermatitis, unspecified, when
+  that is not known (no course linked, or its end not known); the code is the
+  wounds table's icd10cm. Wounds of other etiologies carry only a text code.
 - Observation "wound size" per assessment: LOINC 72287-6 panel with components
   39126-8 length, 39125-0 width, 39127-6 depth (UCUM cm) and 89260-4 area (cm2).
 - Observation "CTCAE grade" per graded assessment: the grade in effect as NCIt
@@ -48,7 +49,11 @@ ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 SNOMED = "http://snomed.info/sct"
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 
-CHRONIC_AFTER_DAYS = 90
+ICD10CM_DISPLAY = {
+    "L58.0": "Acute radiodermatitis",
+    "L58.1": "Chronic radiodermatitis",
+    "L58.9": "Radiodermatitis, unspecified",
+}
 
 NCIT_GRADES = {
     1: ("C41338", "Grade 1 Mild Adverse Event"),
@@ -64,8 +69,6 @@ SIZE_COMPONENTS = (
     ("depth_cm", "39127-6", "Wound depth", "cm"),
     ("area_cm2", "89260-4", "Wound area", "cm2"),
 )
-
-RADIATION_ETIOLOGIES = ("radiation_dermatitis", "radiation_ulcer")
 
 
 def _day(value: int | None) -> list[dict[str, Any]]:
@@ -89,25 +92,22 @@ def patient(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def condition_code(etiology: str, duration_days: int) -> dict[str, Any]:
-    """L58.0 acute / L58.1 chronic radiodermatitis (chronic: lasting > 90 days)."""
-    if etiology not in RADIATION_ETIOLOGIES:
+def condition_code(etiology: str, icd10cm: str | None) -> dict[str, Any]:
+    """The Condition's code: the wound's ICD-10-CM radiodermatitis code (L58.0
+    acute, L58.1 chronic, L58.9 unspecified; rows.radiation_context), or text
+    only for other etiologies."""
+    if icd10cm is None:
         return {"text": f"Wound ({etiology})"}
-    if duration_days > CHRONIC_AFTER_DAYS:
-        return {
-            "coding": [{"system": ICD10CM, "code": "L58.1", "display": "Chronic radiodermatitis"}],
-            "text": "Chronic radiodermatitis",
-        }
+    display = ICD10CM_DISPLAY[icd10cm]
     return {
-        "coding": [{"system": ICD10CM, "code": "L58.0", "display": "Acute radiodermatitis"}],
-        "text": "Acute radiodermatitis",
+        "coding": [{"system": ICD10CM, "code": icd10cm, "display": display}],
+        "text": display,
     }
 
 
 def condition(row: dict[str, Any]) -> dict[str, Any]:
     """Condition for one wound."""
     healed = row["status"] == "healed"
-    duration = row["follow_up_end_day"] - row["onset_day"]
     site = row["site_class"].replace("_", " ")
     lat = row["laterality"]
     return {
@@ -130,7 +130,7 @@ def condition(row: dict[str, Any]) -> dict[str, Any]:
                 }
             ]
         },
-        "code": condition_code(row["etiology"], duration),
+        "code": condition_code(row["etiology"], row["icd10cm"]),
         "bodySite": [{"text": site if lat in (None, "none") else f"{site}, {lat}"}],
         "subject": _ref("Patient", row["patient_id"]),
     }

@@ -11,7 +11,8 @@ Crash safety and idempotency:
 - a job is claimed with one conditional UPDATE (queued -> running, attempts + 1),
   so two workers given the same job cannot both run it; a job that is done,
   failed, expired or already running is left alone;
-- files are written to a private temporary directory, zipped, and stored under a
+- files are written to a private folder under the temp folder
+  (app/core/scratch.py), zipped, and stored under a
   key of this attempt (``exports/<job>/attempt-<n>.zip``; the storage writes
   atomically). Only then does one UPDATE, conditional on still owning the
   attempt, set status "done" with the key. A worker killed at any point leaves
@@ -22,6 +23,12 @@ Crash safety and idempotency:
   reported as failed, with the reason, and is retryable by
   POST /exports/{id}/retry. There is no automatic re-queue, on purpose: a job
   that kills its worker (out of memory, say) would otherwise loop forever.
+- a "queued" job carries the time it was queued (created or retried) in
+  ``heartbeat_at``. One still queued after EXPORT_QUEUED_STALE_SECONDS
+  (default 3600) lost its queue message (Redis flushed, a worker took it and
+  could not claim it, the process running its thread restarted): it is
+  reported failed the same way, and retryable. A message that turns up later
+  finds the job no longer queued and does nothing.
 - expired results (EXPORT_TTL_HOURS after completion) are deleted by
   ``sweep`` (run on each POST /exports and before each job); the row stays,
   with status "expired".
@@ -54,6 +61,7 @@ from app.exports.models import ExportJob
 log = logging.getLogger(__name__)
 
 DEFAULT_STALE_SECONDS = 300
+DEFAULT_QUEUED_STALE_SECONDS = 3600
 HEARTBEAT_SECONDS = 1.0  # progress and liveness are written at most this often
 DEFAULT_QUEUE = "exports"
 CONTENT_TYPE = "application/zip"
@@ -69,6 +77,10 @@ class LostOwnership(Exception):
 
 def stale_seconds(app: Flask) -> int:
     return int(app.config.get("EXPORT_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+
+
+def queued_stale_seconds(app: Flask) -> int:
+    return int(app.config.get("EXPORT_QUEUED_STALE_SECONDS", DEFAULT_QUEUED_STALE_SECONDS))
 
 
 def queue_name(app: Flask) -> str:
@@ -246,11 +258,43 @@ def mark_stale(engine: sa.Engine, stale_after: int, job_id: uuid.UUID | None = N
         )
 
 
+def mark_stale_queued(engine: sa.Engine, stale_after: int, job_id: uuid.UUID | None = None) -> int:
+    """Report queued jobs that nobody took from the queue in time as failed (retryable)."""
+    cutoff = _now() - timedelta(seconds=stale_after)
+    queued_at = sa.func.coalesce(ExportJob.heartbeat_at, ExportJob.created_at)
+    stmt = sa.update(ExportJob).where(ExportJob.status == "queued", queued_at < cutoff)
+    if job_id is not None:
+        stmt = stmt.where(ExportJob.id == job_id)
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                stmt.values(
+                    status="failed",
+                    finished_at=_now(),
+                    error=(
+                        f"No worker took the job from the queue within {stale_after} s (the"
+                        " queue message was lost, or no export worker is running). Nothing"
+                        " was exported. Retry with POST /api/v1/exports/{id}/retry."
+                    ),
+                )
+            ).rowcount
+            or 0
+        )
+
+
+def report_stale(app: Flask, job_id: uuid.UUID | None = None) -> None:
+    """Fail (retryably) the running jobs whose worker died and the queued ones
+    nobody took: all of them, or only ``job_id``."""
+    engine = _engine(app)
+    mark_stale(engine, stale_seconds(app), job_id)
+    mark_stale_queued(engine, queued_stale_seconds(app), job_id)
+
+
 def sweep(app: Flask, limit: int = 100) -> int:
     """Delete expired results (job rows stay, status "expired"); report stale jobs."""
     engine = _engine(app)
     storage = app.extensions["storage"]
-    mark_stale(engine, stale_seconds(app))
+    report_stale(app)
     now = _now()
     with engine.connect() as conn:
         expired = (
@@ -359,7 +403,12 @@ def _produce(app: Flask, engine: sa.Engine, job_id: uuid.UUID, attempt: int) -> 
     storage = app.extensions["storage"]
     session.rollback()  # release the read transaction; the work uses its own connection
 
-    with _long_lived_objects_frozen(), tempfile.TemporaryDirectory(prefix="export-") as tmp:
+    temp = app.config.get("TEMP_DIR") or tempfile.gettempdir()
+    Path(temp).mkdir(parents=True, exist_ok=True)
+    with (
+        _long_lived_objects_frozen(),
+        tempfile.TemporaryDirectory(prefix="export-", dir=temp) as tmp,
+    ):
         zip_path = Path(tmp) / "export.zip"
         row_counts, total = _write_zip(engine, job_id, attempt, sel, fmt, zip_path)
         _heartbeat(engine, job_id, attempt)

@@ -40,6 +40,8 @@ class ExportJob(Base):
     result_key: Mapped[str | None] = mapped_column(sa.String(255))
     result_bytes: Mapped[int | None]
     row_counts: Mapped[dict[str, Any] | None]
+    # The job's latest sign of life: when it was queued (created or retried), then
+    # each heartbeat of the attempt running it. Stale ones are reported (jobs.py).
     heartbeat_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

@@ -160,6 +160,10 @@ ASSESSMENT_SOURCE: tuple[tuple[str, sa.ColumnElement[Any] | QueryableAttribute[A
     ("bwat_total", _a.bwat_total),
     ("ctcae_grade", _a.ctcae_grade),
     ("rtog_grade", _a.rtog_grade),
+    ("ctcae_skin_ulceration_grade", _a.ctcae_ulcer_grade),
+    ("radiation_phase", _a.rt_phase),
+    ("days_after_rt_end", _a.days_after_rt),
+    ("rtog_late_grade", _a.rtog_late_grade),
     ("onset_date", Wound.onset_date),
     ("radiotherapy_course_id", hex_text(Wound.radiotherapy_course_id)),
 )

@@ -60,7 +60,8 @@ class ExportRetryResource(MethodView):
     @blp.response(202, ExportJobSchema)
     @blp.alt_response(409, description="The job is not failed")
     def post(self, job_id):
-        """Queue a failed export again (e.g. its worker died)."""
+        """Queue a failed export again (e.g. its worker died, or no worker took it
+        from the queue in time: such jobs are reported failed)."""
         return services.retry(db.session, job_id)
 
 

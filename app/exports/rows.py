@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES
+from app.clinical import late_effects
 from app.clinical import therapy as tx
 from app.exports import deid
 from app.exports.context import HEMATOLOGIC, Batch, PatientInfo, Therapy
@@ -80,6 +81,7 @@ _ONSET = ASSESSMENT_POSITION["onset_date"]
 _COURSE = ASSESSMENT_POSITION["radiotherapy_course_id"]
 _SIZE = _copied("length_cm", "area_cm2")
 _BED_AND_SCORES = _copied("epithelial_pct", "bwat_total")
+_LATE_EFFECTS = _copied("ctcae_skin_ulceration_grade", "rtog_late_grade")
 
 
 def _is_prp(kind: str, prp_form: Any, prp_volume: Any, prp_activator: Any) -> bool:
@@ -129,6 +131,38 @@ def worst_grades(labs: Iterable[tuple[date, str, int]], onset: date, end: date) 
         if onset <= taken <= end and (known is None or grade > known):
             worst[test] = grade
     return [worst[t] for t in HEMATOLOGIC]
+
+
+RADIATION_ETIOLOGIES = ("radiation_dermatitis", "radiation_ulcer")
+ICD10CM_BY_PHASE = {late_effects.ACUTE: "L58.0", late_effects.LATE: "L58.1", None: "L58.9"}
+
+
+_NO_COURSE: tuple[date | None, date | None] = (None, None)
+
+
+def radiation_context(
+    etiology: str,
+    onset: date,
+    course: tuple[date | None, date | None],
+    therapies: Iterable[Therapy],
+    day_zero: date,
+) -> tuple[int | None, str | None, int, str | None]:
+    """A wound's rt_course_end_day, radiation_phase_at_onset, radiation_recall
+    and icd10cm, from its linked ``course`` (first day, last day) (the rules
+    of app.clinical.late_effects; the dictionary says how).
+
+    The phase is the one of the onset day against the course (the rule of the
+    assessments' radiation_phase); the ICD-10-CM code of a radiation wound
+    follows it: L58.0 acute, L58.1 chronic (late), L58.9 when not known. Other
+    etiologies have no code.
+    """
+    start, end = course
+    phase = late_effects.radiation_phase(onset, start, end).phase
+    end_day = None if end is None else (end - day_zero).days
+    pairs = [(agent, schedule) for agent, _, schedule in therapies]
+    recall = int(late_effects.radiation_recall(onset, end, pairs).flagged) if start else 0
+    icd = ICD10CM_BY_PHASE[phase] if etiology in RADIATION_ETIOLOGIES else None
+    return end_day, phase, recall, icd
 
 
 def _site_class(cache: dict[str | None, str], site: str | None) -> str:
@@ -284,6 +318,7 @@ class RowMaker:
                     bisect_left(prp, at) if prp else 0,
                     dose_onset,
                     cumulative,
+                    *row[_LATE_EFFECTS],
                 )
             )
         if current is not None:
@@ -366,6 +401,15 @@ class RowMaker:
                     agents,
                     ";".join(sorted(topicals)),
                     *worst_grades(batch.labs.get(pid, ()), onset, end),
+                    *radiation_context(
+                        etiology,
+                        onset,
+                        batch.course_windows.get(course_id, _NO_COURSE)
+                        if course_id
+                        else _NO_COURSE,
+                        batch.therapies.get(pid, ()),
+                        info.day_zero,
+                    ),
                 )
             )
         return out

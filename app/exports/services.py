@@ -78,6 +78,7 @@ def create_export(session: Session, data: dict[str, Any]) -> tuple[ExportJob, bo
         jobs.sweep(_app())
 
     def build(job_id: uuid.UUID, fp: str) -> ExportJob:
+        now = datetime.now(UTC)
         return ExportJob(
             id=job_id,
             create_hash=fp,
@@ -89,7 +90,8 @@ def create_export(session: Session, data: dict[str, Any]) -> tuple[ExportJob, bo
             status="queued",
             progress_done=0,
             attempts=0,
-            created_at=datetime.now(UTC),
+            created_at=now,
+            heartbeat_at=now,  # queued at: a job nobody takes is reported (jobs.py)
         )
 
     job, created = create_once(
@@ -123,7 +125,7 @@ def own_job(session: Session, job_id: uuid.UUID) -> ExportJob:
     """The caller's job (404 for anyone else's), with a dead worker reported."""
     user = require("export:create")
     app = _app()
-    jobs.mark_stale(jobs._engine(app), jobs.stale_seconds(app), job_id)
+    jobs.report_stale(app, job_id)
     job = session.scalars(
         sa.select(ExportJob).where(ExportJob.id == job_id, ExportJob.requested_by == user.id)
     ).first()
@@ -137,13 +139,14 @@ def list_jobs(session: Session, args: dict[str, Any]) -> dict[str, Any]:
     """The caller's export jobs, oldest first."""
     user = require("export:create")
     app = _app()
-    jobs.mark_stale(jobs._engine(app), jobs.stale_seconds(app))
+    jobs.report_stale(app)
     stmt = sa.select(ExportJob).where(ExportJob.requested_by == user.id)
     return paginate_args(session, stmt, ExportJob, args, order_by=(ExportJob.created_at,))
 
 
 def retry(session: Session, job_id: uuid.UUID) -> ExportJob:
-    """Queue a failed job again (its earlier attempts stay counted)."""
+    """Queue a failed job again (its earlier attempts stay counted); a job whose
+    worker died, or that nobody took from the queue in time, is failed by then."""
     job = own_job(session, job_id)
     if job.status != "failed":
         raise Problem(
@@ -155,6 +158,7 @@ def retry(session: Session, job_id: uuid.UUID) -> ExportJob:
     user = require("export:create")
     _check_clinic(session, user, job.clinic_id)
     job.status = "queued"
+    job.heartbeat_at = datetime.now(UTC)  # queued again now (see jobs.mark_stale_queued)
     job.error = None
     job.progress_done = 0
     job.finished_at = None

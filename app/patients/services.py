@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.core import records
 from app.core.access import current_user, in_clinic, scoped
+from app.core.db import contains
 from app.core.errors import field_error
 from app.patients.models import Patient
 from app.patients.schemas import PatientSchema
@@ -49,3 +51,24 @@ def list_patients(session: Session, args: dict[str, Any]) -> dict[str, Any]:
 
 def delete_patient(session: Session, patient: Patient) -> Patient:
     return records.soft_delete(session, patient, _dump)
+
+
+# Words of a search beyond this many are not used (each adds three LIKEs).
+SEARCH_MAX_WORDS = 6
+
+
+def search_patients(session: Session, args: dict[str, Any]) -> dict[str, Any]:
+    """Patients of the caller's clinics by family then given name, each word of
+    ``q`` (if any) found in the family name, given name or MRN, case-insensitively;
+    a page of the one keyset pagination (``limit``, ``cursor``), the read audited."""
+    stmt = scoped(Patient, include_deleted=True)
+    for word in str(args.get("q") or "").split()[:SEARCH_MAX_WORDS]:
+        stmt = stmt.where(
+            sa.or_(
+                contains(Patient.family_name, word),
+                contains(Patient.given_name, word),
+                contains(Patient.mrn, word),
+            )
+        )
+    order = (Patient.family_name, Patient.given_name)
+    return records.list_page(session, stmt, Patient, args, order_by=order)

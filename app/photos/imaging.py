@@ -403,6 +403,16 @@ def _scaled(img: Image.Image, longest: int) -> Image.Image:
     return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
+def _jpeg_options(subsampling: int, *, optimize: bool) -> dict[str, Any]:
+    return {
+        "format": "JPEG",
+        "quality": _JPEG_QUALITY,
+        "subsampling": subsampling,
+        "optimize": optimize,
+        "exif": b"",
+    }
+
+
 def _save_jpeg(
     img: Image.Image, workdir: str, name: str, *, subsampling: int, optimize: bool = False
 ) -> str:
@@ -415,14 +425,18 @@ def _save_jpeg(
     fd, path = tempfile.mkstemp(prefix="photo-", suffix=f"-{name}.jpg", dir=workdir)
     try:
         with os.fdopen(fd, "wb") as fh:
-            img.save(
-                fh,
-                format="JPEG",
-                quality=_JPEG_QUALITY,
-                subsampling=subsampling,
-                optimize=optimize,
-                exif=b"",
-            )
+            try:
+                img.save(fh, **_jpeg_options(subsampling, optimize=optimize))
+            except OSError:
+                if not optimize:
+                    raise
+                # Pillow sizes the optimising encoder's buffer at about two bytes
+                # per pixel; a photo of pure noise needs more and the encoder
+                # fails ("broken data stream"). The plain encoder streams, so it
+                # always fits: write that instead (a few per cent larger).
+                fh.seek(0)
+                fh.truncate()
+                img.save(fh, **_jpeg_options(subsampling, optimize=False))
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(path)

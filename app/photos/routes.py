@@ -17,6 +17,7 @@ from app.core.errors import Problem, field_error, validation_problem
 from app.core.etags import etag_header
 from app.core.resource import RecordType, register_record
 from app.core.schemas import page_schema
+from app.core.security import allow_larger_body
 from app.extensions import db
 from app.photos import calibration, services
 from app.photos.models import Photo
@@ -39,18 +40,22 @@ _MULTIPART_OVERHEAD = 64 * 1024
 _UPLOAD_ENDPOINT = "photos.WoundPhotosResource"
 
 
+# An upload's body may be larger than the JSON limit every other route has
+# (app/core/security.py): a declared length over this one is refused before a
+# byte is read, a chunked body as soon as it passes it.
+allow_larger_body(
+    _UPLOAD_ENDPOINT,
+    lambda: int(current_app.config["PHOTO_MAX_BYTES"]) + _MULTIPART_OVERHEAD,
+    lambda: services.too_large(current_app.config["PHOTO_MAX_BYTES"]),
+)
+
+
 @blp.before_request
 def _guard_upload() -> None:
-    """Before a byte of an upload is read: authenticate, check the role, and
-    refuse a declared length over the limit (413). The same limit is set on
-    the request so werkzeug stops reading a chunked body that exceeds it."""
+    """Before a byte of an upload is read: authenticate and check the role."""
     if request.endpoint != _UPLOAD_ENDPOINT or request.method != "POST":
         return
     require("clinical:write")
-    limit = current_app.config["PHOTO_MAX_BYTES"] + _MULTIPART_OVERHEAD
-    request.max_content_length = limit
-    if request.content_length is not None and request.content_length > limit:
-        raise services.too_large(current_app.config["PHOTO_MAX_BYTES"])
 
 
 @blp.after_request

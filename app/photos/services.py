@@ -4,26 +4,26 @@ The bytes live in storage (``current_app.extensions["storage"]``), the row in
 the database. A row and its files appear together or not at all:
 
 1. the upload is copied (hashed on the way, limit enforced) into a private
-   temporary directory and processed there (app/photos/imaging.py);
-2. the derivatives are written to storage under server-made keys;
+   folder under the temp folder (app/core/scratch.py) and processed there
+   (app/photos/imaging.py);
+2. the derivatives are written to storage under server-made keys of this
+   request (a racing retry of the same upload writes its own);
 3. the row is flushed inside a savepoint.
 
 Any failure after step 2 deletes the files again, in the request (exceptions
 here) or after it (``discard_unsaved_files``, run by the route for every error
 response, including a failed commit). A crash in between leaves orphan files
-only, which ``flask --app wsgi storage-check --fix`` removes.
+only, which ``flask --app wsgi storage-check --fix`` removes (app/photos/storage_check.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,10 +36,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment
-from app.assessments.services import derive
+from app.assessments.services import derive, wound_facts
 from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
-from app.core import records
+from app.core import records, scratch
 from app.core.access import current_user, get_record, in_clinic, scoped
 from app.core.db import utcnow
 from app.core.errors import Problem, field_error
@@ -155,9 +155,14 @@ def discard_unsaved_files(status: int) -> None:
         _delete_quietly(keys)
 
 
-def storage_key(photo: Photo | Any, size: str) -> str:
-    """Server-made key: nothing from the client (file name, type) is in it."""
-    return f"photos/{photo.clinic_id}/{photo.wound_id}/{photo.id}/{size}.jpg"
+def storage_key(photo: Photo | Any, size: str, attempt: str) -> str:
+    """Server-made key: nothing from the client (file name, type) is in it.
+
+    ``attempt`` is new for every upload request, so two requests racing with
+    the same client id (a phone retrying while its first attempt still runs)
+    write different files: the one whose row loses the race removes only its
+    own, never the winner's. The row records the keys it owns."""
+    return f"photos/{photo.clinic_id}/{photo.wound_id}/{photo.id}/{attempt}/{size}.jpg"
 
 
 # --- upload ------------------------------------------------------------------
@@ -289,7 +294,7 @@ def upload_photo(
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
         max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
     )
-    workdir = tempfile.mkdtemp(prefix="photo-upload-")
+    workdir = scratch.make_dir(current_app.config["TEMP_DIR"], "photo-upload-")
     try:
         received = receive(stream, workdir, limits.max_bytes)
         existing = _existing(session, wound, upload, received.sha256)
@@ -334,9 +339,10 @@ def upload_photo(
             photo.px_per_cm = detection["px_per_cm"]
             photo.homography = detection["homography"]
             photo.calibration_source = "marker"
-        photo.storage_keys = {size: storage_key(photo, size) for size in processed.files}
+        attempt = uuid.uuid4().hex[:16]
+        photo.storage_keys = {size: storage_key(photo, size, attempt) for size in processed.files}
         _store_files(photo, processed.files)
-        return _insert(session, photo, wound, upload), True
+        return _insert(session, photo, wound, upload)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -353,9 +359,12 @@ def _store_files(photo: Photo, files: dict[str, str]) -> None:
         raise storage_problem(exc) from exc
 
 
-def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> Photo:
-    """Flush the row so that a failure undoes only it; a concurrent twin (same
-    id or same bytes) wins the race and this request answers like a replay."""
+def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> tuple[Photo, bool]:
+    """Flush the row so that a failure undoes only it; returns (photo, created).
+
+    A concurrent twin (same id or same bytes) that won the race is answered
+    like a replay (200, or 409 for other bytes under the id), and this
+    request's own files, under keys of its own attempt, are removed."""
     try:
         with undoable(session):
             session.add(photo)
@@ -366,8 +375,8 @@ def _insert(session: Session, photo: Photo, wound: Wound, upload: Upload) -> Pho
         existing = _existing(session, wound, upload, photo.sha256)
         if existing is None:
             raise
-        return existing
-    return photo
+        return existing, False
+    return photo, True
 
 
 # --- reading -----------------------------------------------------------------
@@ -484,9 +493,7 @@ def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
     assessment = session.get(Assessment, assessment_id)
     if assessment is None or assessment.deleted_at is not None:
         return
-    wound = session.get(Wound, assessment.wound_id)
-    if wound is None:  # cannot happen (foreign key); keeps the types honest
-        return
+    wound = wound_facts(session, assessment.wound_id)
     # The query autoflushes first, so the photo being written counts as it now
     # stands, and its new updated_at makes it the most recent.
     source = session.scalars(
@@ -502,57 +509,6 @@ def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
     assessment.traced_area_cm2 = source.traced_area_cm2 if source else None
     assessment.traced_perimeter_cm = source.traced_perimeter_cm if source else None
     derive(assessment, wound)
-
-
-# --- storage check -----------------------------------------------------------
-
-
-@dataclass
-class StorageReport:
-    missing: list[tuple[str, str, str]] = field(default_factory=list)  # photo id, size, key
-    orphans: list[str] = field(default_factory=list)
-    young: list[str] = field(default_factory=list)  # orphan-looking, maybe an upload in flight
-    removed: list[str] = field(default_factory=list)
-
-
-def _age_seconds(store: Storage, key: str) -> float | None:
-    root = getattr(store, "root", None)
-    if root is None:
-        return None
-    with contextlib.suppress(OSError):
-        return time.time() - os.stat(os.path.join(root, key)).st_mtime
-    return None
-
-
-def check_storage(
-    session: Session, store: Storage, *, fix: bool = False, min_age_s: float = 3600
-) -> StorageReport:
-    """Compare photo rows (deleted ones included) with the keys under photos/.
-
-    ``missing``: a row's file is absent. ``orphans``: a stored file no row
-    names; with ``fix`` they are deleted (rows never are). Files younger than
-    ``min_age_s`` (local storage) are only listed, as an upload may be between
-    writing its files and committing its row.
-    """
-    report = StorageReport()
-    referenced: dict[str, tuple[str, str]] = {}
-    for photo_id, keys in session.execute(sa.select(Photo.id, Photo.storage_keys)):
-        for size, key in (keys or {}).items():
-            referenced[key] = (str(photo_id), size)
-    stored = set(store.list_keys("photos/"))
-    for key, (photo_id, size) in sorted(referenced.items()):
-        if key not in stored:
-            report.missing.append((photo_id, size, key))
-    for key in sorted(stored - referenced.keys()):
-        age = _age_seconds(store, key)
-        if age is not None and age < min_age_s:
-            report.young.append(key)
-            continue
-        report.orphans.append(key)
-        if fix:
-            store.delete(key)
-            report.removed.append(key)
-    return report
 
 
 # --- serving ----------------------------------------------------------------------

@@ -25,6 +25,11 @@ class RadiotherapyCourse(RecordMixin, Base):
     target_site: Mapped[str] = mapped_column(sa.String(200))
     start_date: Mapped[date]
     end_date: Mapped[date | None]
+    # Skin dose context: a bolus raises the dose at the skin, and the only skin
+    # dose known is one measured in vivo; the prescription is not skin dose.
+    bolus: Mapped[bool | None]
+    bolus_thickness_cm: Mapped[float | None]
+    measured_skin_dose_cgy: Mapped[float | None]
 
     phases: Mapped[list[RadiotherapyPhase]] = relationship(
         order_by="RadiotherapyPhase.position", lazy="selectin", cascade="all, delete-orphan"

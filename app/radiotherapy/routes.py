@@ -66,6 +66,7 @@ register_record(
         update_schema=CourseUpdateSchema,
         update=services.update_course,
         delete=services.delete_course,
+        restore=services.restore_course,
         present=services.with_delivered_count,
         # The course's rules read its logged fractions and phases: a concurrent
         # amendment must wait rather than pass them on a stale read.

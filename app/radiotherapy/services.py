@@ -32,6 +32,7 @@ from app.core.idempotency import create_once
 from app.patients.models import Patient
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
 from app.radiotherapy.schemas import CourseSchema, FractionSchema
+from app.radiotherapy.timing import timing_changed
 
 _dump_course = CourseSchema().dump
 _dump_fraction = FractionSchema().dump
@@ -94,19 +95,30 @@ def _build_phases(phases: list[dict[str, Any]]) -> list[RadiotherapyPhase]:
 def with_delivered_counts(
     session: Session, courses: list[RadiotherapyCourse]
 ) -> list[RadiotherapyCourse]:
-    """Set ``fraction_count_delivered`` on each course with ONE grouped query."""
+    """Set ``fraction_count_delivered`` and ``fraction_doses_delivered`` (the
+    logged fractions' doses, cGy, for the delivered BED) on each course with ONE
+    query."""
     ids = [c.id for c in courses if c.deleted_at is None]
-    counts: dict[uuid.UUID, int] = {}
+    doses: dict[uuid.UUID, list[float]] = {}
     if ids:
         rows = session.execute(
-            sa.select(FractionDelivery.course_id, sa.func.count())
+            sa.select(FractionDelivery.course_id, FractionDelivery.dose_cgy)
             .where(FractionDelivery.course_id.in_(ids), FractionDelivery.deleted_at.is_(None))
-            .group_by(FractionDelivery.course_id)
+            .order_by(FractionDelivery.course_id, FractionDelivery.delivered_on)
         )
-        counts = {course_id: n for course_id, n in rows}
+        for course_id, dose_cgy in rows:
+            doses.setdefault(course_id, []).append(float(dose_cgy))
     for c in courses:
-        c.fraction_count_delivered = counts.get(c.id, 0)  # type: ignore[attr-defined]
+        logged = doses.get(c.id, [])
+        c.fraction_count_delivered = len(logged)  # type: ignore[attr-defined]
+        c.fraction_doses_delivered = logged  # type: ignore[attr-defined]
     return courses
+
+
+def _check_bolus(bolus: bool | None, thickness: float | None) -> None:
+    """A bolus thickness belongs to a course with a bolus (422 otherwise)."""
+    if thickness is not None and bolus is not True:
+        raise field_error("bolus_thickness_cm", "only with bolus: true")
 
 
 def with_delivered_count(session: Session, course: RadiotherapyCourse) -> RadiotherapyCourse:
@@ -119,6 +131,7 @@ def create_course(
     """Create a course (offline-safe client id). The fingerprint covers the phases."""
     user = current_user()
     _check_dates(data["start_date"], data.get("end_date"), data["phases"])
+    _check_bolus(data.get("bolus"), data.get("bolus_thickness_cm"))
     payload = {**data, "patient_id": patient.id}
     fields = {k: v for k, v in data.items() if k not in {"id", "phases"}}
 
@@ -150,6 +163,10 @@ def update_course(
     end = changes.get("end_date", course.end_date)
     _check_dates(start, end, new_phases if new_phases is not None else _phase_dicts(course))
     _check_logged_fractions_fit(session, course, start, end)
+    _check_bolus(
+        changes.get("bolus", course.bolus),
+        changes.get("bolus_thickness_cm", course.bolus_thickness_cm),
+    )
     phases_changed = new_phases is not None and _phase_dicts_json(new_phases) != _phase_snapshot(
         course
     )
@@ -159,7 +176,14 @@ def update_course(
         # version, ETag and history move even when no course column changed.
         mark_changed(session, course, "phases")
     records.amend(session, course, changes, _dump_course)
+    _timing_changed(session, course.id)
     return with_delivered_count(session, course)
+
+
+def _timing_changed(session: Session, course_id: uuid.UUID) -> None:
+    """Tell the records built on the course's dates (timing.timing_changed)."""
+    session.flush()
+    timing_changed.send(course_id, session=session)
 
 
 def _phase_dicts(course: RadiotherapyCourse) -> list[dict[str, Any]]:
@@ -204,7 +228,15 @@ def _check_logged_fractions_fit(
 
 def delete_course(session: Session, course: RadiotherapyCourse) -> RadiotherapyCourse:
     records.soft_delete(session, course, _dump_course)
+    _timing_changed(session, course.id)
     return with_delivered_count(session, course)
+
+
+def restore_course(session: Session, course_id: uuid.UUID) -> RadiotherapyCourse:
+    """Undo a delete (admin); the wounds' assessments read its dates again."""
+    course = records.restore(session, RadiotherapyCourse, course_id)
+    _timing_changed(session, course.id)
+    return course
 
 
 def list_courses(session: Session, patient: Patient, args: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +278,7 @@ def log_fraction(
     """Log one delivered fraction (offline-safe client id); its date within the course."""
     _check_delivered_on(course, data["delivered_on"])
     # course_id is in the fingerprint: the same id under another course is a 409.
-    return records.create_record(
+    fraction, created = records.create_record(
         session,
         FractionDelivery,
         data,
@@ -254,6 +286,9 @@ def log_fraction(
         clinic_id=course.clinic_id,
         course_id=course.id,
     )
+    if created:  # a complete log can end a course without an end date
+        _timing_changed(session, course.id)
+    return fraction, created
 
 
 def _course_of(session: Session, fraction: FractionDelivery) -> RadiotherapyCourse:
@@ -270,13 +305,16 @@ def update_fraction(
     require_if_match(fraction, _dump_fraction)  # a stale client hears 412 before rule checks
     if "delivered_on" in changes:
         _check_delivered_on(_course_of(session, fraction), changes["delivered_on"])
-    return records.amend(session, fraction, changes, _dump_fraction)
+    amended: FractionDelivery = records.amend(session, fraction, changes, _dump_fraction)
+    _timing_changed(session, fraction.course_id)
+    return amended
 
 
 def delete_fraction(session: Session, fraction: FractionDelivery) -> FractionDelivery:
     """Mark a fraction logged by mistake deleted: it leaves the log, the dose and
     the delivered count, and stays in its history and the audit trail."""
     records.soft_delete(session, fraction, _dump_fraction)
+    _timing_changed(session, fraction.course_id)
     return fraction
 
 
@@ -293,6 +331,7 @@ def restore_fraction(session: Session, fraction_id: uuid.UUID) -> FractionDelive
             f"This fraction lies outside its course as now dated: delivered_on"
             f" ({fraction.delivered_on}) {outside}. Amend the course dates first.",
         )
+    _timing_changed(session, fraction.course_id)
     return fraction
 
 

@@ -1,5 +1,13 @@
-"""The clinic dashboard (GET /dashboard): a clinic's open wounds, worst first,
-with their trajectory status, overdue flag and latest grade, and counts.
+"""The clinic dashboard (GET /dashboard): a clinic's open wounds (or healed
+ones, or all: ``record``), worst first, with their trajectory status, overdue
+flag and latest grades, and counts.
+
+Grades are given per scale, CTCAE and RTOG side by side (``latest_grade``,
+``counts.by_grade``): the scales disagree by design (RTOG calls any ulceration
+4, CTCAE a partial-thickness ulcer 2 or 3), so neither is folded into the
+other. ``grade``, ``grade_3_plus``, the ``grade_min`` filter and the ``grade``
+sort use the clinic's primary scale (``primary_grade_scale``, CTCAE unless
+the clinic chose RTOG).
 
 Four SELECTs whatever the number of wounds (clinic settings, wounds, bounded
 columns of their assessments, overrides); each wound's status is judged from
@@ -20,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment, GradeOverride, overrides_in_force
 from app.clinical.trajectory import DETERIORATING, STALLED, STATUSES, TrajectoryRules
-from app.clinics.models import Clinic
+from app.clinics.models import GRADE_SCALES, Clinic
 from app.core import audit
 from app.core.access import not_found, require
 from app.core.errors import field_error
@@ -92,11 +100,13 @@ def _like_escape(text: str) -> str:
 
 
 def _wound_filter(clinic_id: uuid.UUID, args: dict[str, Any], today: date) -> list[Any]:
-    """WHERE clauses for the clinic's open wounds matching the query's filters
-    (all but ``status`` and ``grade_min``, which are judged after the statuses)."""
+    """WHERE clauses for the clinic's wounds matching the query's filters (all
+    but ``status`` and ``grade_min``, which are judged after the statuses): open
+    ones unless ``record`` names the record statuses wanted (the clinic pages'
+    list of every wound passes open and healed)."""
     wound_filter = [
         Wound.clinic_id == clinic_id,
-        Wound.status == "open",
+        Wound.status.in_(args.get("record") or ("open",)),
         Wound.deleted_at.is_(None),
         Patient.deleted_at.is_(None),
     ]
@@ -153,6 +163,8 @@ def dashboard_statements(
             Patient.mrn,
             Patient.given_name,
             Patient.family_name,
+            Wound.status,
+            Wound.healed_on,
         )
         .join(Patient, Patient.id == Wound.patient_id)
         .where(*wound_filter)
@@ -189,20 +201,23 @@ def dashboard_statements(
     return wounds, assessments, overrides
 
 
-def _clinic_settings(session: Session, clinic_id: uuid.UUID) -> tuple[TrajectoryRules, int]:
-    """The clinic's trajectory thresholds and overdue interval (404 if it is gone)."""
+def _clinic_settings(session: Session, clinic_id: uuid.UUID) -> tuple[TrajectoryRules, int, str]:
+    """The clinic's trajectory thresholds, overdue interval and primary grading
+    scale (404 if it is gone)."""
     clinic = (
         session.connection()
         .execute(
-            sa.select(Clinic.par_threshold_pct, Clinic.overdue_assessment_days).where(
-                Clinic.id == clinic_id
-            )
+            sa.select(
+                Clinic.par_threshold_pct,
+                Clinic.overdue_assessment_days,
+                Clinic.primary_grade_scale,
+            ).where(Clinic.id == clinic_id)
         )
         .first()
     )
     if clinic is None:
         raise not_found("clinic")
-    return trajectory_rules(clinic[0]), overdue_days(clinic[1])
+    return trajectory_rules(clinic[0]), overdue_days(clinic[1]), clinic[2] or "ctcae"
 
 
 def _item(
@@ -212,11 +227,14 @@ def _item(
     rules: TrajectoryRules,
     today: date,
     due_days: int,
+    scale: str,
 ) -> dict[str, Any]:
     """One wound's dashboard entry, from its row and its assessment rows
     (wound_id, assessed_at, area, closed, ctcae, rtog, assessment id) in time
-    order; the latest grades are effective (an override in force applied)."""
-    traj = statuses_for(rows, rules)
+    order; the latest grades are effective (an override in force applied).
+    ``grade`` is the one on the clinic's primary ``scale``."""
+    healed_on = w[10] if w[9] == "healed" else None
+    traj = statuses_for(rows, rules, healed_on)
     last = rows[-1] if rows else None
     if last is not None:
         o = overrides.get(last[6], {})
@@ -228,8 +246,7 @@ def _item(
         ctcae = rtog = None
         last_at = None
         days = (today - w[5]).days
-    graded = [g for g in (ctcae, rtog) if g is not None]
-    grade = max(graded) if graded else None
+    grade = ctcae if scale == "ctcae" else rtog
     return {
         "wound_id": w[0],
         "patient": {
@@ -242,6 +259,8 @@ def _item(
         "laterality": w[3],
         "etiology": w[4],
         "onset_date": w[5].isoformat(),
+        "wound_status": w[9],
+        "healed_on": iso(healed_on),
         "status": traj.status,
         "rule": traj.rule,
         "par_pct": traj.par_pct,
@@ -257,13 +276,17 @@ def _item(
 
 
 def _counts(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Totals by status and grade, overdue and grade 3+, over ``items``."""
+    """Totals by status, by grade on each scale, overdue and grade 3+ (on the
+    primary scale), over ``items``."""
     counts_status = dict.fromkeys(STATUSES, 0)
-    counts_grade: dict[str, int] = {str(g): 0 for g in range(6)} | {"none": 0}
+    counts_grade: dict[str, dict[str, int]] = {
+        scale: {str(g): 0 for g in range(6)} | {"none": 0} for scale in GRADE_SCALES
+    }
     overdue_n = severe_n = 0
     for it in items:
         counts_status[it["status"]] += 1
-        counts_grade["none" if it["grade"] is None else str(it["grade"])] += 1
+        for scale, value in it["latest_grade"].items():
+            counts_grade[scale]["none" if value is None else str(value)] += 1
         overdue_n += it["overdue"]
         severe_n += it["grade_3_plus"]
     return {
@@ -315,7 +338,7 @@ def dashboard(
     user = require("clinical:read")
     clinic_id = _resolve_clinic(user, args.get("clinic_id"))
     today = (now or datetime.now(UTC)).date()
-    rules, due_days = _clinic_settings(session, clinic_id)
+    rules, due_days, scale = _clinic_settings(session, clinic_id)
 
     wounds_stmt, assess_stmt, override_stmt = dashboard_statements(clinic_id, args, today)
     conn = session.connection()
@@ -324,7 +347,10 @@ def dashboard(
     overrides = overrides_in_force(
         (aid, scale, value, value) for aid, scale, value in conn.execute(override_stmt)
     )
-    items = [_item(w, assessments.get(w[0], ()), overrides, rules, today, due_days) for w in wounds]
+    items = [
+        _item(w, assessments.get(w[0], ()), overrides, rules, today, due_days, scale)
+        for w in wounds
+    ]
     counts = _counts(items)
     page, next_cursor = _page(_narrowed(items, args), args)
     for it in page:  # canonical UUID text (SQLite keeps ids as bare hex)
@@ -341,6 +367,7 @@ def dashboard(
     return {
         "clinic_id": str(clinic_id),
         "overdue_after_days": due_days,
+        "primary_grade_scale": scale,
         "rules": rules.to_dict(),
         "items": page,
         "next_cursor": next_cursor,

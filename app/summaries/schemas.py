@@ -17,7 +17,7 @@ from app.procedures.models import PROCEDURE_KINDS
 from app.summaries.chart import MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH
 from app.summaries.dashboard import SORTS
 from app.therapy.models import CHANGE_KINDS
-from app.wounds.models import ETIOLOGIES
+from app.wounds.models import ETIOLOGIES, WOUND_STATUSES
 
 
 class ChartArgsSchema(StrictSchema):
@@ -41,9 +41,18 @@ class DashboardArgsSchema(StrictSchema):
         fields.String(validate=validate.OneOf(STATUSES)),
         metadata={"description": "Trajectory statuses to show (repeat the parameter for several)"},
     )
+    record = fields.List(
+        fields.String(validate=validate.OneOf(WOUND_STATUSES)),
+        metadata={
+            "description": "Record statuses of the wounds listed (repeatable; default open):"
+            " healed lists healed wounds, open and healed every wound"
+        },
+    )
     grade_min = fields.Integer(
         validate=validate.Range(min=0, max=5),
-        metadata={"description": "Latest effective grade (worse of CTCAE/RTOG) at least this"},
+        metadata={
+            "description": "Latest effective grade on the clinic's primary scale at least this"
+        },
     )
     site = fields.String(
         validate=validate.Length(min=1, max=200),
@@ -61,7 +70,8 @@ class DashboardArgsSchema(StrictSchema):
         validate=validate.OneOf(SORTS),
         metadata={
             "description": "priority (deteriorating, stalled, then overdue, then worst grade);"
-            " days_since_assessment (longest first); grade (worst first); par (lowest first);"
+            " days_since_assessment (longest first); grade (worst first, primary scale);"
+            " par (lowest first);"
             " onset (oldest first); site (A-Z)"
         },
     )
@@ -286,6 +296,17 @@ class TrajectoryTherapySchema(Schema):
     labs_at_procedures = fields.List(fields.Nested(TrajectoryLabsAtProcedureSchema))
 
 
+class TrajectoryRecallSchema(Schema):
+    flagged = fields.Boolean()
+    term = fields.String()
+    reasons = fields.List(fields.String())
+    grade = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Latest effective CTCAE grade, under the recall term"},
+    )
+    worst_grade = fields.Integer(allow_none=True)
+
+
 class TrajectorySchema(Schema):
     wound_id = fields.String()
     patient_id = fields.String()
@@ -313,6 +334,15 @@ class TrajectorySchema(Schema):
     dose_at_onset_cgy = fields.Float(allow_none=True)
     grade_history = fields.Nested(TrajectoryGradeHistorySchema)
     therapy = fields.Nested(TrajectoryTherapySchema, allow_none=True)
+    radiation_recall = fields.Nested(
+        TrajectoryRecallSchema,
+        allow_none=True,
+        metadata={
+            "description": "CTCAE v5.0 'Radiation recall reaction (dermatologic)': flagged when "
+            "the wound began after its radiotherapy course ended while the patient was on a "
+            "systemic therapy course; null when no course is linked"
+        },
+    )
 
 
 # --------------------------------------------------------------------- dashboard
@@ -332,6 +362,8 @@ class DashboardItemSchema(Schema):
     laterality = fields.String()
     etiology = fields.String()
     onset_date = fields.String()
+    wound_status = fields.String(metadata={"description": "The record: open (or healed)"})
+    healed_on = fields.String(allow_none=True)
     status = fields.String()
     rule = fields.String()
     par_pct = fields.Float(allow_none=True)
@@ -341,10 +373,20 @@ class DashboardItemSchema(Schema):
     days_since_assessment = fields.Integer()
     overdue = fields.Boolean()
     latest_grade = fields.Nested(
-        DashboardGradesSchema, metadata={"description": "Effective grades of the latest assessment"}
+        DashboardGradesSchema,
+        metadata={
+            "description": "Effective grades of the latest assessment on each scale, side by "
+            "side: {ctcae, rtog}"
+        },
     )
-    grade = fields.Integer(allow_none=True)
-    grade_3_plus = fields.Boolean()
+    grade = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The latest effective grade on the clinic's primary scale "
+            "(primary_grade_scale); not the worse of the two scales"
+        },
+    )
+    grade_3_plus = fields.Boolean(metadata={"description": "grade (primary scale) is 3 or more"})
 
 
 DashboardStatusCountsSchema = Schema.from_dict(
@@ -356,22 +398,39 @@ DashboardGradeCountsSchema = Schema.from_dict(
 )
 
 
+DashboardGradeCountsByScaleSchema = Schema.from_dict(
+    {
+        "ctcae": fields.Nested(DashboardGradeCountsSchema),
+        "rtog": fields.Nested(DashboardGradeCountsSchema),
+    },
+    name="DashboardGradeCountsByScaleSchema",
+)
+
+
 class DashboardCountsSchema(Schema):
     """Over every wound matching the filters except status and grade_min."""
 
     total = fields.Integer()
     by_status = fields.Nested(DashboardStatusCountsSchema)
     by_grade = fields.Nested(
-        DashboardGradeCountsSchema,
-        metadata={"description": "Latest effective grade; none: ungraded"},
+        DashboardGradeCountsByScaleSchema,
+        metadata={
+            "description": "Latest effective grade on each scale: {ctcae: {0..5, none}, "
+            "rtog: {0..5, none}}; none: ungraded"
+        },
     )
     overdue = fields.Integer()
-    grade_3_plus = fields.Integer()
+    grade_3_plus = fields.Integer(
+        metadata={"description": "Wounds whose grade on the primary scale is 3 or more"}
+    )
 
 
 class DashboardSchema(Schema):
     clinic_id = fields.String()
     overdue_after_days = fields.Integer()
+    primary_grade_scale = fields.String(
+        metadata={"description": "ctcae or rtog: the clinic's scale for grade and grade >= 3"}
+    )
     rules = fields.Nested(TrajectoryRulesSchema)
     items = fields.List(fields.Nested(DashboardItemSchema))
     next_cursor = fields.String(allow_none=True)

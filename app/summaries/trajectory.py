@@ -34,6 +34,7 @@ from app.core.db import UUIDText
 from app.core.formats import iso
 from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
+from app.summaries.recall import recall_block
 from app.summaries.statuses import rules_dict, trajectory_rules
 from app.therapy.context import therapy_context, topicals_for_wound
 from app.therapy.models import LabResult
@@ -72,6 +73,7 @@ class WoundData:
     phases: Sequence[Any] = field(default_factory=list)
     fractions: Sequence[Any] = field(default_factory=list)
     therapy: dict[str, Any] | None = None
+    recall: dict[str, Any] | None = None  # radiation recall (app/summaries/recall.py)
 
 
 _WOUND_COLUMNS = (
@@ -203,7 +205,20 @@ def load_wound(session: Session, wound_id: uuid.UUID) -> WoundData:
         data.phases = conn.execute(_PHASES_STMT, course).mappings().all()
         data.fractions = conn.execute(_FRACTIONS_STMT, course).mappings().all()
     data.therapy = _therapy_context(session, data)
+    data.recall = recall_block(
+        session, wound, data.phases, data.fractions, lambda: _ctcae_grades(data)
+    )
     return data
+
+
+def _ctcae_grades(data: WoundData) -> list[int]:
+    """The effective CTCAE grade of each assessment that has one, in time order."""
+    out = []
+    for row in data.assessments:
+        grade = _series_item(row, data.overrides.get(row["id"], {}))["ctcae_grade"]
+        if grade is not None:
+            out.append(grade)
+    return out
 
 
 def _therapy_context(session: Session, data: WoundData) -> dict[str, Any]:
@@ -511,5 +526,6 @@ def build_trajectory(data: WoundData) -> dict[str, Any]:
         "dose_at_onset_cgy": radiotherapy["dose_at_onset_cgy"] if radiotherapy else None,
         "grade_history": _grade_history(series),
         "therapy": data.therapy,
+        "radiation_recall": data.recall,
     }
     return result

@@ -178,6 +178,13 @@ def _courses_in(
     ]
 
 
+def schedules_on(session: Session, patient_id: uuid.UUID, day: date) -> list[tuple[str, Any]]:
+    """(agent, schedule) of every live systemic therapy course of the patient
+    whose dates include ``day`` (app.clinical.late_effects.radiation_recall
+    decides from them): one SELECT."""
+    return [(course.agent, s) for course, s, _ in _courses_in(session, patient_id, day, day)]
+
+
 def _check_window(start: date, end: date) -> None:
     """ValueError for a reversed window or one longer than MAX_WINDOW_DAYS."""
     if end < start:

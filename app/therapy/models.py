@@ -23,7 +23,7 @@ TOPICAL_CATEGORIES = (
     "barrier_film",
     "other",
 )
-LAB_TESTS = ("hemoglobin", "platelets", "neutrophils", "albumin")
+LAB_TESTS = ("hemoglobin", "platelets", "neutrophils", "albumin", "wbc", "lymphocytes")
 
 
 class SystemicTherapy(RecordMixin, Base):
@@ -97,6 +97,10 @@ class LabResult(RecordMixin, Base):
     test: Mapped[str] = mapped_column(sa.String(20))
     value: Mapped[float]
     unit: Mapped[str] = mapped_column(sa.String(20))
+    # The laboratory's own reference range, in ``unit``, when it sends one:
+    # CTCAE grade 1 is "< LLN" against it (app/clinical/labs.py).
+    lower_limit_normal: Mapped[float | None]
+    upper_limit_normal: Mapped[float | None]
     canonical_value: Mapped[float]
     canonical_unit: Mapped[str] = mapped_column(sa.String(20))
     taken_at: Mapped[datetime]

@@ -208,6 +208,20 @@ class LabResultSchema(RecordSchema):
         metadata={"description": f"Accepted units — {_UNIT_HELP}"},
     )
     taken_at = OffsetDateTime(required=True)
+    lower_limit_normal = fields.Float(
+        allow_none=True,
+        allow_nan=False,
+        metadata={
+            "description": "The laboratory's lower limit of normal, in `unit`, when it sends "
+            "one: CTCAE grade 1 is below it. Without it, a default is used (for hemoglobin "
+            "the patient's sex's: 13.0 g/dL men, 12.0 women; WHO 2011)"
+        },
+    )
+    upper_limit_normal = fields.Float(
+        allow_none=True,
+        allow_nan=False,
+        metadata={"description": "The laboratory's upper limit of normal, in `unit` (optional)"},
+    )
     canonical_value = fields.Float(dump_only=True)
     canonical_unit = fields.String(dump_only=True)
     ctcae_grade = MethodNested(
@@ -232,6 +246,8 @@ class LabResultUpdateSchema(StrictSchema):
     value = fields.Float()
     unit = fields.String(validate=validate.Length(min=1, max=20))
     taken_at = OffsetDateTime()
+    lower_limit_normal = fields.Float(allow_none=True, allow_nan=False)
+    upper_limit_normal = fields.Float(allow_none=True, allow_nan=False)
 
 
 class LabListArgsSchema(ListArgsSchema):

@@ -9,23 +9,26 @@ CSRF token. No inline script or style (the CSP forbids both): JavaScript lives
 in static/ and only improves pages that work without it.
 
 The pages themselves live in one module per area (sign_in, overview, patients,
-wounds, photos, audit, exports); app/web/routes.py imports them all so that
+wound_list, wounds, photos, audit, exports); app/web/routes.py imports them all so that
 their routes are on ``bp`` before the app registers it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from app.clinics.services import clinic_zone_name, user_zone_name
 from app.core.access import Principal, can
 from app.core.errors import Problem
+from app.core.timezones import DEFAULT_ZONE, zone
 from app.extensions import db
 from app.web import auth
-from app.web.formatting import fmt_date, fmt_dt, fmt_num, label
+from app.web.formatting import fmt_date, fmt_dt, fmt_num, format_name, label
 
 bp = Blueprint(
     "web",
@@ -92,10 +95,34 @@ def _template_globals() -> dict[str, Any]:
         "page_user": user,
         "may": (lambda action: user is not None and can(user, action)),
         "label": label,
-        "fmt_date": fmt_date,
-        "fmt_dt": fmt_dt,
+        "format_name": format_name,
+        "fmt_date": lambda value: fmt_date(value, page_zone()),
+        "fmt_dt": lambda value: fmt_dt(value, page_zone()),
         "fmt_num": fmt_num,
+        "page_zone": page_zone,
     }
+
+
+# ---------------------------------------------------------------- time zone
+
+
+def show_times_of(clinic_id: Any) -> ZoneInfo:
+    """Print this page's times in the zone of ``clinic_id`` (the clinic whose
+    record or list the page shows); returns the zone."""
+    g.page_zone = zone(clinic_zone_name(db.session, clinic_id))
+    return g.page_zone  # type: ignore[no-any-return]
+
+
+def page_zone() -> ZoneInfo:
+    """The zone this page prints times in: the clinic's a view chose
+    (``show_times_of``), else the zone all the user's clinics share, else UTC."""
+    chosen = getattr(g, "page_zone", None)
+    if chosen is None:
+        user = getattr(g, "user", None)
+        chosen = g.page_zone = zone(
+            user_zone_name(db.session, user) if user is not None else DEFAULT_ZONE
+        )
+    return chosen  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------- errors
@@ -133,6 +160,8 @@ def error_page(status: int, title: str, detail: str) -> ResponseReturnValue:
     """The styled error page (JSON for the JSON endpoints), with ``status``."""
     if request.endpoint in JSON_ENDPOINTS:
         return jsonify({"error": title, "detail": detail}), status
+    # An error page prints no times: no zone lookup (the transaction may be failed).
+    g.setdefault("page_zone", zone(DEFAULT_ZONE))
     if status == 404:
         title = "Not found"
     return render_template("error.html", status=status, title=title, detail=detail), status

@@ -22,10 +22,11 @@ from app.clinics.services import clinic_choices
 from app.core.access import require
 from app.core.errors import Problem
 from app.exports import services as export_services
+from app.exports.dictionary import DAY_ZERO_NOTE
 from app.exports.models import EXPORT_FORMATS
 from app.exports.schemas import ExportRequestSchema
 from app.extensions import db
-from app.web.blueprint import bp, form_text
+from app.web.blueprint import bp, form_text, show_times_of
 
 
 def _export_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
@@ -40,6 +41,7 @@ def _export_page(error: str | None = None, status: int = 200) -> ResponseReturnV
         clinics=clinics,
         names=names,
         formats=EXPORT_FORMATS,
+        day_zero_note=DAY_ZERO_NOTE,
         error=error,
         form=request.form if request.method == "POST" else {},
         # The export's client id, fresh for each form: a double submit (or a
@@ -97,6 +99,7 @@ def _job_view(job: Any) -> dict[str, Any]:
 def export_detail(job_id: uuid.UUID) -> ResponseReturnValue:
     """One export's progress; plain reload works, static/exports.js polls."""
     job = export_services.own_job(db.session, job_id)
+    show_times_of(job.clinic_id)
     names = {str(c.id): c.name for c in clinic_choices(db.session, g.user)}
     return render_template("export.html", job=job, v=_job_view(job), names=names)
 

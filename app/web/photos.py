@@ -12,7 +12,7 @@ from app.core.errors import Problem
 from app.extensions import db
 from app.photos import services as photo_services
 from app.photos.models import Photo
-from app.web.blueprint import bp
+from app.web.blueprint import bp, show_times_of
 from app.wounds.models import Wound
 
 PHOTO_SIZES = ("thumb", "large")
@@ -23,6 +23,7 @@ def photo_page(photo_id: uuid.UUID) -> ResponseReturnValue:
     """One photo at full (large) size."""
     photo = get_record(db.session, Photo, photo_id)
     wound = get_record(db.session, Wound, photo.wound_id, audit_read=False)
+    show_times_of(wound.clinic_id)
     return render_template("photo.html", photo=photo, w=wound)
 
 

@@ -8,10 +8,19 @@ registers (``from app.web.routes import bp``).
 
 from __future__ import annotations
 
-from app.web import audit, exports, overview, patients, photos, sign_in, wounds
+from app.web import (
+    audit,
+    exports,
+    overview,
+    patients,
+    photos,
+    sign_in,
+    wound_list,
+    wounds,
+)
 from app.web.blueprint import bp
 
 # The page modules are imported for their routes (the @bp decorators).
-PAGE_MODULES = (sign_in, overview, patients, wounds, photos, audit, exports)
+PAGE_MODULES = (sign_in, overview, patients, wound_list, wounds, photos, audit, exports)
 
 __all__ = ["PAGE_MODULES", "bp"]

@@ -21,3 +21,7 @@ onset_moving_later = _events.signal("wound-onset-moving-later")
 #: After an amendment flipped a wound's skin-fold flag: sent with the amended
 #: wound and ``session``.
 skin_fold_changed = _events.signal("wound-skin-fold-changed")
+
+#: After an amendment linked a wound to another radiotherapy course (or none):
+#: sent with the amended wound and ``session``.
+course_changed = _events.signal("wound-course-changed")

@@ -67,9 +67,11 @@ register_record(
             "patch": """Amend a wound (If-Match required). Earlier versions stay in its history.
 
             Correcting `in_skin_fold` grades the wound's assessments again (the
-            CTCAE/RTOG skin-fold rule reads it): each whose grade moves is amended,
-            with a new version, history and a delta-sync update. A later
-            `onset_date` must not pass the first assessment (422 naming it).""",
+            CTCAE/RTOG skin-fold rule reads it), and so does linking the wound to
+            another `radiotherapy_course_id` (their acute/late phase reads the
+            course's dates): each whose grade moves is amended, with a new version,
+            history and a delta-sync update. A later `onset_date` must not pass the
+            first assessment (422 naming it).""",
         },
     ),
 )

@@ -13,6 +13,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.core import records
@@ -77,9 +78,15 @@ def update_wound(session: Session, wound: Wound, changes: dict[str, Any]) -> Wou
     if "radiotherapy_course_id" in changes:
         _check_course(session, wound.patient_id, changes["radiotherapy_course_id"])
     refolded = changes.get("in_skin_fold", wound.in_skin_fold) != wound.in_skin_fold
+    relinked = (
+        changes.get("radiotherapy_course_id", wound.radiotherapy_course_id)
+        != wound.radiotherapy_course_id
+    )
     amended: Wound = records.amend(session, wound, changes, _dump)
     if refolded:  # the grades of its assessments read the flag
         events.skin_fold_changed.send(amended, session=session)
+    elif relinked:  # their acute/late phase reads the course's dates
+        events.course_changed.send(amended, session=session)
     return amended
 
 
@@ -115,3 +122,19 @@ def list_clinic_wounds(session: Session, args: dict[str, Any]) -> dict[str, Any]
     if "patient_id" in args:
         stmt = stmt.where(Wound.patient_id == args["patient_id"])
     return records.list_page(session, stmt, Wound, args, order_by=(Wound.created_at,))
+
+
+def wound_counts(session: Session, patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """Live wounds of each patient by record status ({"open": n, "healed": m}):
+    one grouped SELECT for a page of patients (the caller has read them already)."""
+    if not patient_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Wound.patient_id, Wound.status, sa.func.count())
+        .where(Wound.patient_id.in_(patient_ids), Wound.deleted_at.is_(None))
+        .group_by(Wound.patient_id, Wound.status)
+    ).all()
+    counts: dict[uuid.UUID, dict[str, int]] = {pid: {} for pid in patient_ids}
+    for patient_id, status, n in rows:
+        counts[patient_id][status] = n
+    return counts

@@ -6,7 +6,7 @@ One alert per wound and kind may be unresolved at a time: a unique partial
 index (resolved_at IS NULL), which SQLite and PostgreSQL both enforce.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0009
 Create Date: 2026-11-28
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -85,15 +85,15 @@ def test_area_method_measured_then_traced(app, nurse, wound):
     assert a["push"]["area"] == 6
 
     # The photos service sets a traced area and calls derive(); traced wins.
-    from app.assessments.services import derive
+    from app.assessments.services import derive, wound_facts
     from app.extensions import db
-    from app.wounds.models import Wound
 
     with app.app_context():
+        facts = wound_facts(db.session, wound)
         obj = db.session.get(Assessment, uuid.UUID(a["id"]))
         obj.traced_area_cm2 = 2.81
         obj.traced_perimeter_cm = 6.1
-        derive(obj, db.session.get(Wound, wound))
+        derive(obj, facts)
         db.session.commit()
     got = nurse.get(f"/api/v1/assessments/{a['id']}").json
     assert (got["area_cm2"], got["area_method"], got["traced_area_cm2"]) == (2.81, "traced", 2.81)
@@ -114,6 +114,50 @@ def test_closed_wound_scores_zero(nurse, wound):
     assert (a["area_cm2"], a["area_method"]) == (0.0, "measured")
     assert a["push"] == {"area": 0, "exudate": 0, "tissue": 0, "total": 0}
     assert a["ctcae_grade"] == {"value": 0, "reasons": []}
+
+
+def _healed_body(**overrides):
+    body = seed_ulcer_body(closed=True, tissue=None, findings={}, exudate_amount="none")
+    for key in ("length_cm", "width_cm", "depth_cm"):
+        body.pop(key)
+    body.update(overrides)
+    return body
+
+
+def test_bwat_of_a_healed_wound_scores_items_1_to_4_zero(nurse, wound):
+    """BWAT instructions: a healed/resolved wound scores items 1-4 as 0."""
+    rest = {
+        "necrotic_type": 1,
+        "necrotic_amount": 1,
+        "exudate_type": 1,
+        "exudate_amount": 1,
+        "skin_color": 2,
+        "peripheral_edema": 1,
+        "peripheral_induration": 2,
+        "granulation": 5,
+        "epithelialization": 1,
+    }
+    r = nurse.post(URL.format(wound), json=_healed_body(bwat=rest))
+    assert r.status_code == 201, r.json
+    assert r.json["bwat"]["total"] == 15
+    assert r.json["bwat"]["items"] == {
+        "size": 0,
+        "depth": 0,
+        "edges": 0,
+        "undermining": 0,
+        **rest,
+    }
+    # Sent as 0: the same total.
+    zeros = {"size": 0, "depth": 0, "edges": 0, "undermining": 0}
+    r = nurse.post(URL.format(wound), json=_healed_body(bwat={**zeros, **rest}))
+    assert r.status_code == 201 and r.json["bwat"]["total"] == 15
+    # A positive depth contradicts the closure: 422 naming bwat.depth, nothing kept.
+    r = nurse.post(URL.format(wound), json=_healed_body(bwat={**rest, "depth": 2}))
+    assert r.status_code == 422
+    assert "bwat.depth" in r.json["errors"], r.json
+    # Zero on an open wound is out of range.
+    r = nurse.post(URL.format(wound), json=seed_ulcer_body(bwat={"depth": 0}))
+    assert r.status_code == 422 and "bwat.depth" in r.json["errors"], r.json
 
 
 def test_bwat_total_only_when_all_items(nurse, wound):

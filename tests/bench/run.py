@@ -24,6 +24,7 @@ MODULES = (
     "tests.bench.bench_photos",
     "tests.bench.bench_summaries",
     "tests.bench.bench_exports",
+    "tests.bench.bench_sync",
 )
 
 

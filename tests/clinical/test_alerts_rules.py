@@ -62,7 +62,11 @@ def test_grade_from_threshold_and_grade_4_is_severe():
     assert not r.grade(None, RULES).active
     assert not r.grade(2, RULES).active
     three = r.grade(3, RULES)
-    assert three.active and three.figures == {"grade": 3, "threshold": 3, "severe": False}
+    assert three.active
+    assert three.figures == {"grade": 3, "scale": "ctcae", "threshold": 3, "severe": False}
+    assert three.rule.startswith("CTCAE v5.0 grade 3")
+    rtog = r.grade(3, RULES, "rtog")
+    assert rtog.figures["scale"] == "rtog" and rtog.rule.startswith("RTOG acute grade 3")
     assert r.grade(4, RULES).figures["severe"] is True
     assert r.grade(2, r.AlertRules(grade_threshold=2)).active
 

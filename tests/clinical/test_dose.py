@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import pytest
 
 from app.clinical.dose import (
+    PRESCRIPTION_NOTE,
     DoseAtDate,
     Fraction,
     Phase,
+    bed_gy,
+    biological_dose,
     cumulative_dose_on,
+    eqd2_gy,
     planned_fraction_dates,
     planned_total_dose,
+    prescription_fractions,
 )
 
 # Seed case: IMRT 400 cGy x 10 then a stereotactic boost 700 cGy x 3 = 6100 cGy.
@@ -243,3 +249,182 @@ def test_to_dict_is_json_ready() -> None:
         "after_course": False,
         "note": None,
     }
+
+
+# --- BED / EQD2 (Fowler 1989; Joiner & van der Kogel 2009) ----------------------
+
+
+def test_seed_course_bed_and_eqd2() -> None:
+    """10 x 4 Gy + 3 x 7 Gy. alpha/beta 10: 10*4*(1+0.4) + 3*7*(1+0.7) = 56 + 35.7 =
+    91.7 Gy; EQD2 = 91.7 / 1.2 = 76.4 Gy. alpha/beta 3: 40*(1+4/3) + 21*(1+7/3) =
+    93.33 + 70 = 163.3 Gy; EQD2 = 163.33 / (5/3) = 98.0 Gy."""
+    phases = [Phase("imrt", 400, 10), Phase("srt", 700, 3)]
+    got = biological_dose(prescription_fractions(phases), "prescription")
+    assert got.fractions == 13 and got.physical_gy == 61.0
+    assert (got.bed10_gy, got.eqd2_10_gy) == (91.7, 76.4)
+    assert (got.bed3_gy, got.eqd2_3_gy) == (163.3, 98.0)
+    assert got.to_dict() == {
+        "basis": "prescription",
+        "fractions": 13,
+        "physical_gy": 61.0,
+        "acute": {"alpha_beta_gy": 10.0, "bed_gy": 91.7, "eqd2_gy": 76.4},
+        "late": {"alpha_beta_gy": 3.0, "bed_gy": 163.3, "eqd2_gy": 98.0},
+        "note": PRESCRIPTION_NOTE,
+    }
+    assert "not measured skin dose" in PRESCRIPTION_NOTE
+
+
+def test_two_gray_fractions_are_their_own_eqd2() -> None:
+    got = biological_dose([200.0] * 25, "prescription")
+    assert got.physical_gy == got.eqd2_10_gy == got.eqd2_3_gy == 50.0
+    assert got.bed10_gy == 60.0 and got.bed3_gy == 83.3
+
+
+def test_formulas_on_plain_values() -> None:
+    assert bed_gy([4.0], 10) == pytest.approx(5.6)
+    assert bed_gy([2.0, 3.0], 3) == pytest.approx(2 * (1 + 2 / 3) + 3 * (1 + 1))
+    assert bed_gy([], 10) == 0.0
+    assert eqd2_gy(60.0, 10) == pytest.approx(50.0)
+    assert eqd2_gy(10.0, 2) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("alpha_beta", [0.0, -3.0, math.nan, math.inf])
+def test_alpha_beta_must_be_positive(alpha_beta: float) -> None:
+    with pytest.raises(ValueError, match="alpha_beta_gy"):
+        bed_gy([2.0], alpha_beta)
+    with pytest.raises(ValueError, match="alpha_beta_gy"):
+        eqd2_gy(2.0, alpha_beta)
+
+
+@pytest.mark.parametrize("dose", [-1.0, math.nan, math.inf])
+def test_fraction_doses_must_be_finite_and_non_negative(dose: float) -> None:
+    with pytest.raises(ValueError, match="fraction doses"):
+        bed_gy([2.0, dose], 10)
+
+
+def test_a_log_counts_each_fraction_at_its_own_dose() -> None:
+    """A logged course is summed fraction by fraction: a boost given as 2 x 7 Gy
+    and one 5 Gy fraction is not assumed to follow the plan."""
+    logged = [400.0] * 10 + [700.0, 700.0, 500.0]
+    got = biological_dose(logged, "fraction_log")
+    assert got.basis == "fraction_log" and got.fractions == 13
+    assert got.bed10_gy == round(56 + 2 * 11.9 + 5 * 1.5, 1)
+
+
+def test_alpha_beta_below_one_is_still_a_positive_number() -> None:
+    # Prostate-like alpha/beta values below 1 Gy are used; only <= 0 is refused.
+    assert bed_gy([2.0], 0.5) == pytest.approx(10.0)
+    assert eqd2_gy(10.0, 0.5) == pytest.approx(2.0)
+
+
+def test_error_messages_in_full() -> None:
+    with pytest.raises(ValueError, match=r"^alpha_beta_gy must be a positive number$"):
+        bed_gy([2.0], 0)
+    with pytest.raises(ValueError, match=r"^alpha_beta_gy must be a positive number$"):
+        eqd2_gy(2.0, 0)
+    with pytest.raises(ValueError, match=r"^fraction doses must be finite numbers >= 0$"):
+        bed_gy([-1.0], 10)
+
+
+def test_zero_and_small_fraction_doses_count() -> None:
+    assert bed_gy([0.0], 10) == 0.0
+    assert bed_gy([0.5], 10) == pytest.approx(0.525)
+
+
+def test_every_figure_is_rounded_to_a_tenth_of_a_gray() -> None:
+    """One fraction of 1.43 Gy: each figure differs between 0, 1 and 2 decimals."""
+    got = biological_dose([143.0], "prescription")
+    assert (got.physical_gy, got.bed10_gy, got.eqd2_10_gy, got.bed3_gy, got.eqd2_3_gy) == (
+        1.4,
+        1.6,
+        1.4,
+        2.1,
+        1.3,
+    )
+
+
+# --- edges of the validation and of the course's dates (mutation testing) ---------
+
+
+def test_zero_and_small_doses_and_counts_are_valid() -> None:
+    # ">= 0": a phase or fraction of 0 (or under 1 cGy) is not refused.
+    assert Phase("imrt", 0.0, 0).fractions == 0
+    assert Phase("imrt", 0.5, 1).dose_per_fraction_cgy == 0.5
+    assert Fraction(date(2022, 5, 16), 0.0).dose_cgy == 0.0
+    assert Fraction(date(2022, 5, 16), 0.5).dose_cgy == 0.5
+    assert Fraction(date(2022, 5, 16), 200.0).to_dict()["dose_cgy"] == 200.0
+
+
+def test_validation_messages_in_full() -> None:
+    with pytest.raises(ValueError, match=r"^dose_per_fraction_cgy must be a finite number >= 0$"):
+        Phase("imrt", -1.0, 1)
+    with pytest.raises(ValueError, match=r"^fractions must be >= 0$"):
+        Phase("imrt", 200.0, -1)
+    with pytest.raises(ValueError, match=r"^dose_cgy must be a finite number >= 0$"):
+        Fraction(date(2022, 5, 16), -1.0)
+
+
+def test_a_sunday_start_moves_to_monday_not_tuesday() -> None:
+    sunday = date(2022, 5, 15)
+    got = planned_fraction_dates([Phase("imrt", 200.0, 1)], sunday)
+    assert got == [(date(2022, 5, 16), 200.0)]
+
+
+def test_a_phase_after_a_monday_starts_on_tuesday() -> None:
+    phases = [Phase("imrt", 200.0, 1), Phase("srt", 700.0, 1)]
+    got = planned_fraction_dates(phases, date(2022, 5, 16))  # a Monday
+    assert got == [(date(2022, 5, 16), 200.0), (date(2022, 5, 17), 700.0)]
+
+
+def test_an_incomplete_log_uses_the_recorded_course_end() -> None:
+    result = cumulative_dose_on(
+        date(2022, 6, 20),
+        fractions=SEED_LOG[:5],
+        phases=SEED_PHASES,
+        course_start=None,
+        course_end=date(2022, 6, 1),
+    )
+    assert (result.during_course, result.after_course) == (False, True)
+    assert result.on == date(2022, 6, 20)
+
+
+def test_a_complete_log_ends_on_its_last_fraction_not_the_one_before() -> None:
+    last = date(2022, 6, 1)  # fraction 13; fraction 12 was on 31 May
+    result = cumulative_dose_on(
+        last, fractions=SEED_LOG, phases=SEED_PHASES, course_start=None, course_end=None
+    )
+    assert (result.during_course, result.after_course) == (True, False)
+
+
+def test_a_complete_log_starts_on_its_first_fraction() -> None:
+    result = cumulative_dose_on(
+        SEED_DAYS[0], fractions=SEED_LOG, phases=SEED_PHASES, course_start=None, course_end=None
+    )
+    assert (result.during_course, result.after_course) == (True, False)
+    assert result.note == "fraction 1 of 13 planned, from the fraction log"
+
+
+def test_a_planned_schedule_without_a_course_start_starts_on_its_first_day() -> None:
+    phases = [Phase("imrt", 200.0, 3, start_date=MONDAY)]
+    first = cumulative_dose_on(
+        MONDAY, fractions=[], phases=phases, course_start=None, course_end=None
+    )
+    assert (first.during_course, first.after_course) == (True, False)
+    before = cumulative_dose_on(
+        MONDAY - timedelta(days=1), fractions=[], phases=phases, course_start=None, course_end=None
+    )
+    assert (before.during_course, before.after_course) == (False, False)
+
+
+def test_notes_are_joined_with_a_semicolon() -> None:
+    result = cumulative_dose_on(
+        date(2022, 5, 20),
+        fractions=SEED_LOG[:5],
+        phases=SEED_PHASES,
+        course_start=None,
+        course_end=None,
+    )
+    assert result.note == (
+        "fraction 5 of 13 planned, from the fraction log; course start or end unknown:"
+        " cannot tell whether the date is during or after it"
+    )

@@ -10,10 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.clinical.grading import (
+    ATROPHY,
     BLEEDING,
     DESQUAMATION,
     EDEMA,
+    EPILATION,
     ERYTHEMA,
+    FIBROSIS,
+    TELANGIECTASIA,
     ULCERATION,
     Findings,
     Grade,
@@ -27,8 +31,15 @@ from app.clinical.grading import (
 # (finding, value, in_skin_fold, ctcae, rtog)
 SINGLE_FINDINGS = [
     ("erythema", "faint", False, 1, 1),
+    ("erythema", "follicular", False, 1, 1),  # RTOG "Follicular, faint or dull"
+    ("erythema", "dull", False, 1, 1),
     ("erythema", "moderate", False, 2, 2),
+    ("erythema", "bright", False, 2, 2),  # RTOG "Tender or bright"; CTCAE "brisk"
     ("erythema", "brisk", False, 2, 2),
+    ("epilation", "partial", False, 0, 1),  # RTOG 1 "epilation"; CTCAE: other term
+    ("epilation", "total", False, 0, 1),
+    ("decreased_sweating", True, False, 0, 1),  # RTOG 1 "decreased sweating"
+    ("erythema_tender", True, False, 0, 0),  # tenderness without erythema: nothing
     ("desquamation", "dry", False, 1, 1),
     ("desquamation", "dry", True, 1, 1),
     ("desquamation", "moist", True, 2, 2),  # confined to a fold: patchy moist
@@ -41,9 +52,15 @@ SINGLE_FINDINGS = [
     ("ulceration", "partial_thickness", False, 3, 4),
     ("ulceration", "full_thickness", True, 4, 4),
     ("ulceration", "full_thickness", False, 4, 4),
+    ("deep_tissue_damage", True, False, 4, 4),
     ("necrosis", True, False, 4, 4),
     ("skin_graft_indicated", True, False, 4, 0),
     ("life_threatening", True, False, 4, 0),
+    # Late findings set no acute level (app/clinical/late_effects.py grades them).
+    ("atrophy", "marked", False, 0, 0),
+    ("telangiectasia", "gross", False, 0, 0),
+    ("pigmentation_change", True, False, 0, 0),
+    ("fibrosis", "severe", False, 0, 0),
 ]
 
 
@@ -65,6 +82,28 @@ def test_each_finding_alone_meets_its_level(
             ]
         else:
             assert grade.reasons == ()
+
+
+@pytest.mark.parametrize("erythema", ["faint", "follicular", "dull"])
+def test_tender_erythema_is_rtog_2_and_no_ctcae_criterion(erythema: str) -> None:
+    findings = Findings(erythema=erythema, erythema_tender=True)
+    rtog = grade_rtog(findings, in_skin_fold=False)
+    assert rtog.value == 2
+    assert [(r.finding, r.criterion) for r in rtog.reasons] == [
+        ("erythema_tender", "Tender or bright erythema")
+    ]
+    assert grade_ctcae(findings, in_skin_fold=False).value == 1
+
+
+def test_rtog_grade_1_quotes_epilation_and_sweating() -> None:
+    findings = Findings(epilation="total", decreased_sweating=True, desquamation="dry")
+    rtog = grade_rtog(findings, in_skin_fold=False)
+    assert rtog.value == 1
+    assert [r.criterion for r in rtog.reasons] == [
+        "dry desquamation",
+        "epilation",
+        "decreased sweating",
+    ]
 
 
 def test_no_findings_is_grade_zero_with_no_reasons() -> None:
@@ -195,6 +234,12 @@ def test_from_mapping_fills_missing_and_null_with_defaults() -> None:
         ({"necrosis": "yes"}, "necrosis"),
         ({"life_threatening": 1}, "life_threatening"),
         ({"erythma": "faint"}, "erythma"),
+        ({"epilation": "some"}, "epilation"),
+        ({"atrophy": "severe"}, "atrophy"),
+        ({"telangiectasia": "slight"}, "telangiectasia"),
+        ({"fibrosis": "marked"}, "fibrosis"),
+        ({"decreased_sweating": "yes"}, "decreased_sweating"),
+        ({"erythema_tender": 1}, "erythema_tender"),
     ],
 )
 def test_from_mapping_names_the_bad_field(data: dict[str, Any], field: str) -> None:
@@ -203,7 +248,11 @@ def test_from_mapping_names_the_bad_field(data: dict[str, Any], field: str) -> N
 
 
 def test_vocabularies_match_the_api_contract() -> None:
-    assert ERYTHEMA == ("none", "faint", "moderate", "brisk")
+    assert ERYTHEMA == ("none", "faint", "follicular", "dull", "moderate", "bright", "brisk")
+    assert EPILATION == ("none", "partial", "total")
+    assert ATROPHY == ("none", "slight", "patchy", "marked")
+    assert TELANGIECTASIA == ("none", "moderate", "gross")
+    assert FIBROSIS == ("none", "slight", "moderate", "severe")
     assert DESQUAMATION == ("none", "dry", "moist")
     assert EDEMA == ("none", "moderate", "pitting")
     assert BLEEDING == ("none", "minor_trauma", "spontaneous")
@@ -214,14 +263,22 @@ def test_vocabularies_match_the_api_contract() -> None:
 
 ORDERED: dict[str, tuple[Any, ...]] = {
     "erythema": ERYTHEMA,
+    "erythema_tender": (False, True),
     "desquamation": DESQUAMATION,
     "moist_beyond_skin_folds": (False, True),
     "edema": EDEMA,
     "bleeding": BLEEDING,
     "ulceration": ULCERATION,
+    "deep_tissue_damage": (False, True),
     "necrosis": (False, True),
     "skin_graft_indicated": (False, True),
     "life_threatening": (False, True),
+    "epilation": EPILATION,
+    "decreased_sweating": (False, True),
+    "atrophy": ATROPHY,
+    "telangiectasia": TELANGIECTASIA,
+    "pigmentation_change": (False, True),
+    "fibrosis": FIBROSIS,
 }
 
 findings_strategy = st.builds(
@@ -259,3 +316,11 @@ def test_worsening_any_finding_never_lowers_either_grade(
 def test_leaving_the_fold_never_lowers_either_grade(findings: Findings) -> None:
     for grade in (grade_ctcae, grade_rtog):
         assert grade(findings, in_skin_fold=False).value >= grade(findings, in_skin_fold=True).value
+
+
+def test_a_bad_value_lists_the_vocabulary() -> None:
+    with pytest.raises(ValueError) as exc:
+        Findings(erythema="severe")
+    assert str(exc.value) == (
+        "erythema: 'severe' is not one of none, faint, follicular, dull, moderate, bright, brisk"
+    )

@@ -198,10 +198,11 @@ def test_reasons_quote_the_threshold() -> None:
         "hemoglobin 9 g/dL < 10 g/dL: CTCAE v5.0 Anemia grade 2",
     )
     assert grade_lab("platelets", 120.0).reasons == (
-        "platelets 120 10^9/L < LLN 150 10^9/L: CTCAE v5.0 Platelet count decreased grade 1",
+        "platelets 120 10^9/L < LLN 150 10^9/L (default):"
+        " CTCAE v5.0 Platelet count decreased grade 1",
     )
     assert grade_lab("neutrophils", 3.1).reasons == (
-        "neutrophils 3.1 10^9/L >= LLN 2 10^9/L: not decreased",
+        "neutrophils 3.1 10^9/L >= LLN 2 10^9/L (default): not decreased",
     )
 
 
@@ -215,11 +216,102 @@ def test_grade_3_anemia_and_hypoalbuminemia_say_grade_4_is_clinical() -> None:
     assert len(grade_lab("platelets", 30.0).reasons) == 1
 
 
-def test_male_reference_limit_is_configurable() -> None:
-    male = ReferenceLimits(hemoglobin_lln_g_dl=13.0)
-    assert grade_lab("hemoglobin", 12.5).value == 0
-    assert grade_lab("hemoglobin", 12.5, male).value == 1
-    assert male.lln("hemoglobin") == 13.0
+def test_hemoglobin_default_lln_is_sex_specific() -> None:
+    """WHO 2011: anaemia below 13.0 g/dL in men, 12.0 in non-pregnant women. A
+    man with 12.5 g/dL is below normal (grade 1); a woman is not."""
+    man = grade_lab("hemoglobin", 12.5, sex="male")
+    assert man.value == 1
+    assert man.reasons == (
+        "hemoglobin 12.5 g/dL < LLN 13 g/dL (default for men, WHO 2011): CTCAE v5.0 Anemia grade 1",
+    )
+    woman = grade_lab("hemoglobin", 12.5, sex="female")
+    assert woman.value == 0
+    assert "(default for women, WHO 2011)" in woman.reasons[0]
+    assert grade_lab("hemoglobin", 12.99, sex="male").value == 1
+    assert grade_lab("hemoglobin", 13.0, sex="male").value == 0
+    # Sex other or unknown: the women's (lower) limit, and the reason says so.
+    for sex in ("other", "unknown", None):
+        got = grade_lab("hemoglobin", 12.5, sex=sex)
+        assert got.value == 0
+        assert "sex not recorded as female or male" in got.reasons[0]
+    # Only hemoglobin has a sex-specific default.
+    assert ReferenceLimits().lln("platelets", "male") == 150.0
+
+
+def test_male_and_female_defaults_are_configurable() -> None:
+    limits = ReferenceLimits(hemoglobin_lln_g_dl=11.5, hemoglobin_male_lln_g_dl=13.5)
+    assert grade_lab("hemoglobin", 13.2, limits, sex="male").value == 1
+    assert grade_lab("hemoglobin", 11.8, limits, sex="female").value == 0
+    assert limits.lln("hemoglobin", "male") == 13.5 and limits.lln("hemoglobin") == 11.5
+
+
+def test_the_laboratorys_own_lln_wins_over_the_default() -> None:
+    # The laboratory says its LLN is 13.5 g/dL: 13.2 is below normal, for anyone.
+    own = grade_lab("hemoglobin", 13.2, lln=13.5, sex="female")
+    assert own.value == 1
+    assert own.reasons == (
+        "hemoglobin 13.2 g/dL < LLN 13.5 g/dL (the laboratory's): CTCAE v5.0 Anemia grade 1",
+    )
+    # A man at 12.5 with a laboratory LLN of 12.0: not decreased.
+    assert grade_lab("hemoglobin", 12.5, lln=12.0, sex="male").value == 0
+    assert grade_lab("platelets", 145.0, lln=140.0).value == 0
+    # Fixed thresholds still decide grades 2 and up.
+    assert grade_lab("hemoglobin", 9.5, lln=9.0).value == 2
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf])
+def test_a_laboratory_lln_must_be_positive_and_finite(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"^lower_limit_normal:"):
+        grade_lab("platelets", 200.0, lln=bad)
+
+
+@pytest.mark.parametrize(
+    ("value", "grade"),
+    [
+        (4.0, 0),
+        (3.99, 1),
+        (3.0, 1),
+        (2.99, 2),
+        (2.0, 2),
+        (1.99, 3),
+        (1.0, 3),
+        (0.99, 4),
+        (0.0, 4),
+    ],
+)
+def test_white_blood_cell_decreased_edges(value: float, grade: int) -> None:
+    result = grade_lab("wbc", value)
+    assert result.term == "White blood cell decreased"
+    assert result.value == grade
+
+
+@pytest.mark.parametrize(
+    ("value", "grade"),
+    [
+        (1.0, 0),
+        (0.99, 1),
+        (0.8, 1),
+        (0.79, 2),
+        (0.5, 2),
+        (0.49, 3),
+        (0.2, 3),
+        (0.19, 4),
+        (0.0, 4),
+    ],
+)
+def test_lymphocyte_count_decreased_edges(value: float, grade: int) -> None:
+    result = grade_lab("lymphocytes", value)
+    assert result.term == "Lymphocyte count decreased"
+    assert result.value == grade
+
+
+def test_white_cells_and_lymphocytes_take_cell_count_units() -> None:
+    assert to_canonical("wbc", 3500, "/uL") == pytest.approx(3.5)
+    assert to_canonical("lymphocytes", 0.6, "10^3/uL") == pytest.approx(0.6)
+    check_plausible("wbc", 1000.0)
+    check_plausible("lymphocytes", 0.0)
+    with pytest.raises(ValueError, match="plausible maximum"):
+        check_plausible("lymphocytes", 1000.1)
 
 
 def test_custom_limits_for_every_count() -> None:
@@ -246,9 +338,12 @@ def test_to_dict_is_json_ready() -> None:
     }
     assert ReferenceLimits().to_dict() == {
         "hemoglobin_lln_g_dl": 12.0,
+        "hemoglobin_male_lln_g_dl": 13.0,
         "platelets_lln": 150.0,
         "neutrophils_lln": 2.0,
         "albumin_lln": 3.5,
+        "wbc_lln": 4.0,
+        "lymphocytes_lln": 1.0,
     }
 
 
@@ -257,3 +352,49 @@ def test_seed_case_style_entry_from_mmol() -> None:
     value = to_canonical("hemoglobin", 5.0, "mmol/L")
     assert value == pytest.approx(8.055)
     assert grade_lab("hemoglobin", value).value == 2
+
+
+def test_unrecorded_sex_reason_in_full() -> None:
+    assert grade_lab("hemoglobin", 12.5, sex="unknown").reasons == (
+        "hemoglobin 12.5 g/dL >= LLN 12 g/dL (default; sex not recorded as female or male:"
+        " the women's, WHO 2011): not decreased",
+    )
+
+
+def test_grade_4_note_in_full() -> None:
+    assert grade_lab("hemoglobin", 6.0).reasons[1] == (
+        "grade 4 (life-threatening consequences; urgent intervention indicated) is a"
+        " clinical judgement, not derivable from the value"
+    )
+
+
+def test_a_laboratory_lln_below_one_is_accepted() -> None:
+    # Lymphocytes: a laboratory LLN of 0.9 x10^9/L.
+    assert grade_lab("lymphocytes", 0.85, lln=0.9).value == 1
+    assert grade_lab("lymphocytes", 0.95, lln=0.9).value == 0
+
+
+def test_unit_spelling_variants_are_accepted() -> None:
+    # Spaces, the Greek mu and the micro sign, and a leading multiplication sign.
+    assert to_canonical("platelets", 120, "10^3 / uL") == 120
+    assert to_canonical("platelets", 120, "10^3/\u03bcL") == 120
+    assert to_canonical("platelets", 120, "10^3/\u00b5L") == 120
+    assert to_canonical("platelets", 120, "\u00d710^9/L") == 120
+    assert to_canonical("platelets", 120, "x10^9/L") == 120
+
+
+def test_lab_messages_in_full() -> None:
+    with pytest.raises(ValueError) as exc:
+        check_plausible("hemoglobin", 120.0)
+    assert str(exc.value) == (
+        "hemoglobin 120 g/dL is above the plausible maximum of 25 g/dL; check the unit"
+    )
+    with pytest.raises(ValueError) as exc:
+        to_canonical("albumin", 3.0, "mg/dL")
+    assert str(exc.value) == "unit 'mg/dL' is not accepted for albumin; use one of g/dL, g/L"
+    with pytest.raises(ValueError) as exc:
+        check_plausible("glucose", 5.0)
+    assert str(exc.value) == (
+        "unknown test 'glucose'; expected one of hemoglobin, platelets, neutrophils, albumin,"
+        " wbc, lymphocytes"
+    )

@@ -15,6 +15,7 @@ from app.clinical.scores import (
     BwatScore,
     PushScore,
     Tissue,
+    bwat_items,
     bwat_score,
     bwat_size_item,
     push_area_subscore,
@@ -58,21 +59,29 @@ def test_push_area_band_edges(area: float, expected: int) -> None:
 @pytest.mark.parametrize(
     ("length", "width", "expected"),
     [
-        (0.5, 0.5, 2),  # 0.25 rounds half up to 0.3
+        (0.5, 0.5, 1),  # 0.25 is "< 0.3" as measured (not rounded up to 0.3)
+        (0.29, 1, 1),  # 0.29 < 0.3, though it would round to 0.3
         (0.1, 3, 2),  # 0.1 * 3 is 0.30000000000000004 in floats; exactly 0.3 here
-        (0.3, 0.8, 1),  # 0.24 -> 0.2
+        (0.3, 0.8, 1),  # 0.24
         (0.5, 1.3, 3),  # 0.65 -> 0.7
+        (0.5, 1.28, 2),  # 0.64 -> 0.6
         (1.5, 0.7, 4),  # 1.05 -> 1.1
         (1.1, 1.1, 4),  # 1.21 (float noise 1.2100000000000002) -> 1.2
         (4.1, 0.5, 5),  # 2.05 -> 2.1
-        (0.2, 0.2, 1),  # 0.04 rounds to 0.0 but is a real wound: "< 0.3"
+        (0.2, 0.2, 1),  # 0.04: a real wound, "< 0.3"
         (0, 5, 0),
         (30, 30, 10),
-        (4.9, 4.9, 9),  # 24.01 -> 24.0
-        (4.91, 4.9, 10),  # 24.059 -> 24.1
+        (1.0, 24.04, 10),  # 24.04 is "> 24.0" as measured (not rounded down to 24.0)
+        (4.9, 4.9, 10),  # 24.01 > 24.0
+        (4.91, 4.9, 10),  # 24.059
+        (1, 24, 9),  # exactly 24.0 is the top of 12.1-24.0
+        (2.395, 10, 9),  # 23.95 -> 24.0
+        (1.21, 10, 9),  # 12.1
+        (1.205, 10, 9),  # 12.05 -> 12.1
+        (1.204, 10, 8),  # 12.04 -> 12.0
     ],
 )
-def test_push_area_rounds_to_one_decimal_half_up(
+def test_push_area_open_ends_unrounded_and_rounded_between(
     length: float, width: float, expected: int
 ) -> None:
     assert push_area_subscore(length, width) == expected
@@ -320,6 +329,41 @@ def test_bwat_missing_item_is_never_guessed() -> None:
     assert bwat_score({}) is None
 
 
+def test_bwat_healed_wound_scores_items_1_to_4_zero() -> None:
+    """BWAT instructions: "If the wound has healed/resolved, score items 1, 2, 3 & 4 as = 0"."""
+    rest = {name: 2 for name in BWAT_ITEMS[4:]}
+    healed = bwat_score(rest, healed=True)
+    assert healed is not None
+    assert healed.items == {"size": 0, "depth": 0, "edges": 0, "undermining": 0, **rest}
+    assert list(healed.items) == list(BWAT_ITEMS)
+    assert healed.total == 18
+    # Given as 0 is the same; measurements do not bring the size back.
+    zeros = dict.fromkeys(("size", "depth", "edges", "undermining"), 0)
+    same = bwat_score({**zeros, **rest}, length_cm=0, width_cm=0, healed=True)
+    assert same == healed
+    # Healed but items 5-13 incomplete: no total, items 1-4 already 0.
+    assert bwat_score({"granulation": 1}, healed=True) is None
+    assert bwat_items({"granulation": 1}, healed=True) == {**zeros, "granulation": 1}
+    # An open wound: the same items without 1-4 have no total.
+    assert bwat_score(rest) is None
+
+
+@pytest.mark.parametrize("name", ["size", "depth", "edges", "undermining"])
+def test_bwat_healed_wound_refuses_a_positive_item_1_to_4(name: str) -> None:
+    with pytest.raises(ValueError, match=f"^{name}: a healed wound scores 0"):
+        bwat_score({name: 1}, healed=True)
+    # Zero on an open wound is outside 1-5.
+    with pytest.raises(ValueError, match=f"^{name}: BWAT item scores are whole numbers 1-5"):
+        bwat_score({name: 0})
+
+
+def test_bwat_healed_wound_keeps_items_5_to_13_in_range() -> None:
+    with pytest.raises(ValueError, match=r"^granulation: BWAT item scores are whole numbers 1-5"):
+        bwat_score({"granulation": 0}, healed=True)
+    with pytest.raises(ValueError, match=r"^size: BWAT item scores are whole numbers"):
+        bwat_score({"size": False}, healed=True)
+
+
 @pytest.mark.parametrize(
     ("items", "name"),
     [
@@ -333,3 +377,31 @@ def test_bwat_missing_item_is_never_guessed() -> None:
 def test_bwat_rejects_bad_items_by_name(items: dict[str, Any], name: str) -> None:
     with pytest.raises(ValueError, match=f"^{name}:"):
         bwat_score(items)
+
+
+def test_bwat_items_are_of_an_open_wound_unless_told() -> None:
+    with pytest.raises(ValueError, match=r"^size: BWAT item scores are whole numbers 1-5"):
+        bwat_items({"size": 0})
+    assert bwat_items({"size": 2}) == {"size": 2}
+
+
+def test_fractions_of_a_percent_count_as_present() -> None:
+    # "Present" is any percentage above 0, not above 1.
+    assert push_tissue_subscore(Tissue(slough_pct=0.5, granulation_pct=50), closed=False) == 3
+    assert push_tissue_subscore(Tissue(granulation_pct=0.5, epithelial_pct=50), closed=False) == 2
+    assert not Tissue(epithelial_pct=0.5).is_empty()
+
+
+def test_tissue_over_100_by_half_a_percent_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^tissue: percentages sum to 100.5, more than 100$"):
+        Tissue(granulation_pct=50, slough_pct=50.5).validate()
+
+
+def test_score_messages_name_the_field_and_list_the_vocabulary() -> None:
+    with pytest.raises(ValueError, match=r"^length_cm:"):
+        bwat_size_item(-1, 1)
+    with pytest.raises(ValueError) as exc:
+        push_exudate_subscore("heavy")
+    assert str(exc.value) == (
+        "exudate_amount: 'heavy' is not one of none, scant, small, moderate, large"
+    )

@@ -302,3 +302,50 @@ def test_clinic_and_user_creates_are_safe_to_retry(app, admin, clinic_admin, cli
         "/api/v1/audit-events", query_string={"record_type": "user", "action": "create"}
     ).json["items"]
     assert [e["record_id"] for e in events] == [user["id"]]
+
+
+def test_clinic_time_zone_is_an_audited_setting_and_the_api_stays_utc(
+    clinic_admin, nurse, clinic, other_clinic
+):
+    """The clinic's IANA zone: UTC until its clinic_admin sets one (If-Match,
+    audited, kept in the history); names this machine cannot load are a 422.
+    Answers stay in UTC whatever the zone."""
+    from datetime import date, timedelta
+
+    from tests.summaries import helpers as h
+
+    url = f"/api/v1/clinics/{clinic}"
+    assert clinic_admin.get(url).json["timezone"] == "UTC"
+    bad_zones = ("Mars/Olympus_Mons", "", "../../etc/passwd", "Europe/Berlin\x00", "x" * 65)
+    for bad in (*bad_zones, None, 1):
+        r = clinic_admin.patch(url, json={"timezone": bad}, etag='"v1"')
+        assert r.status_code == 422 and "timezone" in r.json["errors"], (bad, r.json)
+    assert nurse.patch(url, json={"timezone": "Europe/Berlin"}, etag='"v1"').status_code == 403
+    r = clinic_admin.patch(url, json={"timezone": "Europe/Berlin"}, etag='"v1"')
+    assert r.status_code == 200 and r.json["timezone"] == "Europe/Berlin"
+    assert clinic_admin.get(f"/api/v1/clinics/{other_clinic}").status_code == 404
+
+    history = clinic_admin.get(f"{url}/history").json["items"]
+    assert history[-1]["changed_fields"] == ["timezone"]
+    assert history[-1]["changed_by"] == str(clinic_admin.user_id)
+    events = clinic_admin.get(
+        "/api/v1/audit-events", query_string={"record_type": "clinic", "action": "update"}
+    ).json["items"]
+    assert [e["record_id"] for e in events] == [str(clinic)]
+
+    # The API still answers in UTC: 09:30+01:00 comes back as 08:30Z.
+    day = date.today() - timedelta(days=3)
+    wid = h.wound(app=nurse.app, clinic_id=clinic, patient_id=h.patient(nurse.app, clinic))
+    r = nurse.post(
+        f"/api/v1/wounds/{wid}/assessments",
+        json={"assessed_at": f"{day.isoformat()}T09:30:00+01:00", "area_cm2": 2.0},
+    )
+    assert r.status_code == 201, r.json
+    assert r.json["assessed_at"] == f"{day.isoformat()}T08:30:00+00:00"
+
+
+def test_a_new_clinic_may_name_its_zone(admin):
+    r = admin.post("/api/v1/clinics", json={"name": "East Clinic", "timezone": "Asia/Tokyo"})
+    assert r.status_code == 201 and r.json["timezone"] == "Asia/Tokyo"
+    r = admin.post("/api/v1/clinics", json={"name": "West Clinic", "timezone": "Tokyo"})
+    assert r.status_code == 422 and "timezone" in r.json["errors"]

@@ -12,6 +12,7 @@ is not its table name, a line to SEGMENT_TABLES).
 
 from __future__ import annotations
 
+import base64
 import io
 import uuid
 from collections.abc import Callable
@@ -63,6 +64,8 @@ class Step:
     role: str  # who creates it (a member of clinic A)
     body: Callable[[RecordGraph], dict[str, Any]]
     multipart: bool = False
+    # A create that takes its fields in headers and no body (the tus creation).
+    headers: Callable[[RecordGraph], dict[str, str]] | None = None
 
 
 STEPS: dict[str, Step] = {
@@ -192,6 +195,19 @@ STEPS: dict[str, Step] = {
             lambda g: {"test": "albumin", "value": 3.1, "unit": "g/dL", "taken_at": NOW},
         ),
         Step(
+            "uploads",
+            "post",
+            "/api/v1/uploads",
+            "nurse",
+            lambda g: {},
+            headers=lambda g: {
+                "Tus-Resumable": "1.0.0",
+                "Upload-Length": "100",
+                "Upload-Metadata": "wound_id "
+                + base64.b64encode(g.id_of("wounds").encode()).decode(),
+            },
+        ),
+        Step(
             "export_jobs",
             "post",
             "/api/v1/exports",
@@ -269,6 +285,8 @@ class RecordGraph:
         body = step.body(self)
         actor = self.actors[step.role]
         kw = {"data": body, "content_type": "multipart/form-data"} if step.multipart else {}
+        if step.headers is not None:
+            kw = {"headers": step.headers(self)}
         r = actor.request(step.method.upper(), op.url(**values), **(kw or {"json": body}))
         if r.status_code not in (200, 201, 202):
             raise Unavailable(
@@ -282,6 +300,8 @@ class RecordGraph:
         it takes one this module does not know."""
         for step in STEPS.values():
             if (step.method, step.path) == (op.method, op.path):
+                if step.headers is not None:
+                    return {}
                 if step.multipart:
                     return {"data": step.body(self), "content_type": "multipart/form-data"}
                 return {"json": step.body(self)}

@@ -165,6 +165,10 @@ def build_cohort(app: Any, clinic_id: uuid.UUID, staff_ids: list[uuid.UUID]) -> 
                 push_total=11,
                 ctcae_grade=4 if i < 2 else 2,
                 rtog_grade=4 if i < 2 else 2,
+                # As derive() gives them: the course ended on the onset day.
+                ctcae_ulcer_grade=3 if i < 2 else None,
+                rt_phase="acute",
+                days_after_rt=7 * i,
                 assessed_by=staff,
             )
             assessments.append(a)

@@ -262,6 +262,55 @@ def test_dead_worker_is_reported_failed_and_retry_succeeds(app, clinic_admin, cl
     assert clinic_admin.post(f"/api/v1/exports/{job_id}/retry").status_code == 409
 
 
+def test_a_job_nobody_took_from_the_queue_is_reported_failed_and_retry_succeeds(
+    app, clinic_admin, clinic, cohort
+):
+    """The queue message was lost (Redis flushed, a worker took it and could
+    not claim it, the process that held the thread restarted): a job queued
+    longer than EXPORT_QUEUED_STALE_SECONDS is failed with the reason, and
+    retry queues it again."""
+    limit = app.config["EXPORT_QUEUED_STALE_SECONDS"]
+    queued_at = datetime.now(UTC) - timedelta(seconds=limit + 60)
+    job_id = _insert_job(app, clinic_admin.user_id, clinic, status="queued", created_at=queued_at)
+
+    body = clinic_admin.get(f"/api/v1/exports/{job_id}").get_json()
+    assert body["status"] == "failed" and body["retryable"] is True
+    assert "queue" in body["reason"] and "retry" in body["reason"]
+    assert body["attempts"] == 0
+
+    resp = clinic_admin.post(f"/api/v1/exports/{job_id}/retry")
+    assert resp.status_code == 202, resp.get_json()
+    body = wait_done(clinic_admin, str(job_id))
+    assert body["status"] == "done" and body["attempts"] == 1
+
+
+def test_a_job_queued_recently_waits_and_cannot_be_retried(app, clinic_admin, clinic, cohort):
+    """Within the limit a queued job is left alone; the limit counts from the
+    latest queueing (a retry), not from the job's creation."""
+    from app.exports import jobs
+
+    limit = app.config["EXPORT_QUEUED_STALE_SECONDS"]
+    long_ago = datetime.now(UTC) - timedelta(seconds=limit + 60)
+    fresh = _insert_job(app, clinic_admin.user_id, clinic, status="queued")
+    retried = _insert_job(
+        app,
+        clinic_admin.user_id,
+        clinic,
+        status="queued",
+        created_at=long_ago,
+        heartbeat_at=datetime.now(UTC) - timedelta(seconds=limit - 60),
+    )
+    listed = clinic_admin.get("/api/v1/exports").get_json()["items"]
+    assert {j["id"]: j["status"] for j in listed} == {str(fresh): "queued", str(retried): "queued"}
+    for job_id in (fresh, retried):
+        resp = clinic_admin.post(f"/api/v1/exports/{job_id}/retry")
+        assert resp.status_code == 409 and resp.get_json()["status_now"] == "queued"
+    with app.app_context():
+        assert jobs.mark_stale_queued(jobs._engine(app), limit) == 0
+        assert jobs.mark_stale_queued(jobs._engine(app), limit - 120) == 1  # the retried one
+    assert _job(app, retried).status == "failed" and _job(app, fresh).status == "queued"
+
+
 def test_a_worker_that_lost_its_claim_publishes_nothing(app, clinic_admin, clinic, cohort):
     from app.exports import jobs
 
@@ -391,6 +440,14 @@ def test_csv_content_follows_the_seed_case(researcher, clinic, cohort, grant):
     assert (rows[2]["rtog_grade"], rows[2]["rtog_grade_derived"]) == ("2", "2")
     assert rows[0]["push_total"] == "11" and rows[0]["area_method"] == "ellipse"
     assert float(rows[0]["cumulative_dose_cgy"]) == 6100.0
+    # Acute (the course ended on the onset day); no late grade on an acute visit.
+    assert [a["radiation_phase"] for a in rows] == ["acute"] * 6
+    assert [int(a["days_after_rt_end"]) for a in rows] == [0, 7, 14, 21, 28, 35]
+    assert {a["rtog_late_grade"] for a in rows} == {""}
+    assert rows[0]["ctcae_skin_ulceration_grade"] == "3"  # full thickness, pi cm2 > 2
+    assert (seed["radiation_phase_at_onset"], seed["icd10cm"]) == ("acute", "L58.0")
+    assert seed["rt_course_end_day"] == "16" and seed["radiation_recall"] == "0"
+    assert (old["radiation_phase_at_onset"], old["icd10cm"]) == ("", "L58.9")
     procs = _csv(zf, "procedures.csv")
     assert {p["kind"] for p in procs} == {"debridement"} and {p["prp"] for p in procs} == {"1"}
     dictionary = _csv(zf, "data_dictionary.csv")
@@ -447,8 +504,10 @@ def test_fhir_ndjson_validates_and_carries_the_codes(researcher, clinic, cohort,
         assert outputs[rtype]["url"] == f"{rtype}.ndjson"
     for p in by_type["Patient"]:
         assert set(p) <= {"resourceType", "id", "extension", "gender"}
-    codes = {c["code"]["coding"][0]["code"] for c in by_type["Condition"]}
-    assert codes == {"L58.0"}  # both wounds lasted <= 90 days
+    codes = sorted(c["code"]["coding"][0]["code"] for c in by_type["Condition"])
+    # The seed ulcer began on the last fraction (acute); the chest wall wound has
+    # no course linked, so acute or chronic is not known (L58.9, unspecified).
+    assert codes == ["L58.0", "L58.9"]
     size = [o for o in by_type["Observation"] if o["code"].get("coding")]
     assert {o["code"]["coding"][0]["code"] for o in size} == {"72287-6"}
     components = {
@@ -467,12 +526,47 @@ def test_fhir_ndjson_validates_and_carries_the_codes(researcher, clinic, cohort,
     assert all(r["subject"]["reference"].split("/")[1] in refs for r in procs + size + grades)
 
 
-def test_condition_is_chronic_after_90_days():
-    from app.exports.fhir import condition_code
+def test_condition_is_chronic_when_it_began_more_than_90_days_after_the_course():
+    """The same rule as the assessments' radiation_phase: days from the course's
+    last day to the onset, more than 90 late (L58.1), else acute (L58.0)."""
+    from datetime import date, timedelta
 
-    assert condition_code("radiation_ulcer", 90)["coding"][0]["code"] == "L58.0"
-    assert condition_code("radiation_ulcer", 91)["coding"][0]["code"] == "L58.1"
-    assert "coding" not in condition_code("pressure", 200)
+    from app.exports.fhir import condition_code
+    from app.exports.rows import radiation_context
+
+    start, end, zero = date(2025, 1, 6), date(2025, 2, 14), date(2025, 1, 6)
+    course = (start, end)
+
+    def code(onset, etiology="radiation_ulcer", window=course):
+        return radiation_context(etiology, onset, window, [], zero)
+
+    assert code(end + timedelta(days=90)) == (39, "acute", 0, "L58.0")
+    assert code(end + timedelta(days=91)) == (39, "late", 0, "L58.1")
+    assert code(start + timedelta(days=3)) == (39, "acute", 0, "L58.0")  # during the course
+    assert code(end, window=(None, None)) == (None, None, 0, "L58.9")  # no course linked
+    assert code(start + timedelta(days=200), window=(start, None)) == (None, None, 0, "L58.9")
+    assert code(end + timedelta(days=91), etiology="pressure")[3] is None
+    assert condition_code("radiation_ulcer", "L58.1")["coding"][0] == {
+        "system": "http://hl7.org/fhir/sid/icd-10-cm",
+        "code": "L58.1",
+        "display": "Chronic radiodermatitis",
+    }
+    assert condition_code("radiation_ulcer", "L58.9")["text"] == "Radiodermatitis, unspecified"
+    assert "coding" not in condition_code("pressure", None)
+
+
+def test_recall_in_the_wounds_table():
+    from datetime import date, timedelta
+
+    from app.clinical.therapy import Schedule
+    from app.exports.rows import radiation_context
+
+    start, end = date(2025, 1, 6), date(2025, 2, 14)
+    drug = ("capecitabine", False, Schedule(date(2025, 2, 20), None, 14, 7, 1000.0))
+    onset = end + timedelta(days=20)
+    assert radiation_context("radiation_dermatitis", onset, (start, end), [drug], start)[2] == 1
+    assert radiation_context("radiation_dermatitis", onset, (start, end), [], start)[2] == 0
+    assert radiation_context("radiation_dermatitis", onset, (None, None), [drug], start)[2] == 0
 
 
 # ---------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def _snapshot(engine: sa.Engine) -> dict[str, set[str]]:
 def test_backup_and_restore_keep_every_record_and_photo(app, nurse, tmp_path, monkeypatch):
     from app.core.storage import LocalStorage
     from app.extensions import db
-    from app.photos.services import check_storage
+    from app.photos.storage_check import check_storage
 
     # A storage of its own: files other tests left in the shared one would be
     # orphans here (their rows are emptied after each test).

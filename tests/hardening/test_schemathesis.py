@@ -62,6 +62,10 @@ schemathesis.openapi.format(
     ),
 )
 
+# A tus PATCH body (app/sync/upload_routes.py) is raw bytes under the
+# protocol's own media type: sent as schemathesis sends octet streams.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
+
 # Examples per operation for each role: most for the roles that write most of
 # the clinical records (their bodies reach the services); the roles that are
 # refused most routes need few. FUZZ_SCALE=5 for a deep local run.

@@ -136,7 +136,9 @@ def test_server_owned_fields_are_refused_in_every_writable_body(client, graph, i
     version, timestamps, grades, scores, authorship): 422 naming the field,
     and nothing is written."""
     spec = openapi(client)
-    creates = {(s.method, s.path): s for s in STEPS.values() if not s.multipart}
+    creates = {
+        (s.method, s.path): s for s in STEPS.values() if not s.multipart and s.headers is None
+    }
     checked, failures = 0, []
     for op in operations(client):
         key = (op.method, op.path)

@@ -14,7 +14,9 @@ for LOAD_SECONDS (60). Then:
 - books: every acknowledged assessment and photo is stored, none twice (each
   create carries a unique token in its notes; photos are unique per wound and
   content), no orphaned or missing files (the storage-check logic);
-- across instances: two clients amend the same record through different
+- across instances: the same photo upload (client id and bytes) sent to both
+  instances at once is stored once with all its files (one 201, one 200);
+  two clients amend the same record through different
   instances with the same ETag, exactly one wins and the other gets 412; the
   sign-in rate limit is shared through Redis (the 11th attempt in a minute is
   429 whichever instance it reaches).
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -303,6 +306,53 @@ def etag_conflicts(stack: Stack, plan: dict[str, Any], rounds: int = 20) -> list
     return problems
 
 
+def photo_retries(stack: Stack, plan: dict[str, Any], rounds: int = 10) -> list[str]:
+    """A phone retrying an upload while the first attempt still runs: the same
+    photo (same client id, same bytes) sent to both instances at once. One
+    201 and one 200, both with that id; storage-check (in check_books, run
+    after this) then finds every file of every photo."""
+    from tests.load.driver import _jpeg
+
+    a, b = (requests.Session() for _ in range(2))
+    a.headers["Authorization"] = f"Bearer {plan['spare'][0]}"
+    b.headers["Authorization"] = f"Bearer {plan['spare'][1]}"
+    first, second = stack.instances
+    rng = random.Random(19)
+    problems = []
+    for i in range(rounds):
+        wound = plan["wounds"][i % len(plan["wounds"])]
+        photo_id, data = str(uuid.uuid4()), _jpeg(rng)
+        barrier = threading.Barrier(2)
+        answers: list[tuple[int, str | None]] = []
+
+        def send(
+            session: requests.Session,
+            base: str,
+            barrier: threading.Barrier = barrier,
+            answers: list[tuple[int, str | None]] = answers,
+            url: str = f"/api/v1/wounds/{wound}/photos",
+            data: bytes = data,
+            photo_id: str = photo_id,
+        ) -> None:
+            barrier.wait()
+            r = session.post(
+                base + url,
+                files={"file": ("w.jpg", data, "image/jpeg")},
+                data={"id": photo_id},
+                timeout=60,
+            )
+            answers.append((r.status_code, r.json().get("id")))
+
+        threads = [threading.Thread(target=send, args=pair) for pair in ((a, first), (b, second))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if sorted(answers) != sorted([(200, photo_id), (201, photo_id)]):
+            problems.append(f"photo retry round {i}: {sorted(answers)} (expected 200 and 201)")
+    return problems
+
+
 def shared_rate_limit(stack: Stack, plan: dict[str, Any]) -> list[str]:
     """Failed sign-ins alternate between the instances; the limit (10 per minute
     per account and per address) counts them together."""
@@ -440,7 +490,9 @@ def main() -> int:
         print(f"export: {export}")
         if export.get("status") != "done" or not export.get("downloaded"):
             problems.append(f"export did not complete: {export}")
-        problems += check_books(stack, result)
+        retries = photo_retries(stack, plan)
+        print(f"photo upload retried at once across instances: {retries or 'ok (10 of 10)'}")
+        problems += retries + check_books(stack, result)
         print("books:", json.dumps(result["books"]))
         conflicts = etag_conflicts(stack, plan)
         shown = conflicts or "ok (20 of 20: one 200, one 412)"

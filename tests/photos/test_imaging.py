@@ -270,6 +270,24 @@ def test_derivative_sizes_only_downscale(tmp_path: Path, workdir: Path) -> None:
             assert img.size == (128, 128)
 
 
+def test_photo_of_pure_noise_is_stored(tmp_path: Path, workdir: Path) -> None:
+    # The optimising JPEG encoder's buffer (about two bytes per pixel) is too
+    # small for noise at our quality; such a photo used to be refused as a
+    # storage failure. Every copy must still be written, whole and decodable.
+    src = tmp_path / "noise.png"
+    rng = np.random.default_rng(7)
+    noise = rng.integers(0, 256, size=(1200, 1600, 3), dtype=np.uint8)
+    Image.fromarray(noise, "RGB").save(src)
+    result = process_upload(src, ImageLimits(), workdir)
+    for size, path in result.files.items():
+        with Image.open(path) as img:
+            img.load()
+            assert img.format == "JPEG", size
+    with Image.open(result.files["thumb"]) as thumb:
+        assert thumb.size == (320, 240)
+    assert sorted(os.listdir(workdir)) == sorted(os.path.basename(p) for p in result.files.values())
+
+
 def test_transparent_pixels_become_white(tmp_path: Path) -> None:
     src = tmp_path / "alpha.png"
     Image.new("RGBA", (10, 10), (255, 0, 0, 0)).save(src)

@@ -503,3 +503,75 @@ def test_fraction_routes_are_clinic_scoped_and_not_for_researchers(
     assert researcher.get(f"{url}/history").status_code == 403
     assert researcher.patch(url, json={"dose_cgy": 200}, etag='"v1"').status_code == 403
     assert nurse.get(url).json["version"] == 1
+
+
+# --- BED / EQD2 and the skin-dose context -----------------------------------------
+
+
+def test_seed_course_bed10_and_eqd2_beside_the_physical_dose(nurse, patient):
+    """10 x 4 Gy + 3 x 7 Gy: BED10 91.7 Gy, EQD2(10) 76.4 Gy (Fowler 1989)."""
+    r = nurse.post(f"/api/v1/patients/{patient}/radiotherapy-courses", json=course_body())
+    assert r.status_code == 201, r.json
+    bio = r.json["biological_dose"]
+    plan = bio["prescription"]
+    assert plan["basis"] == "prescription" and plan["physical_gy"] == 61.0
+    assert plan["acute"] == {"alpha_beta_gy": 10.0, "bed_gy": 91.7, "eqd2_gy": 76.4}
+    assert plan["late"] == {"alpha_beta_gy": 3.0, "bed_gy": 163.3, "eqd2_gy": 98.0}
+    assert "prescription dose" in plan["note"] and "not measured skin dose" in plan["note"]
+    assert bio["delivered"] is None  # nothing logged yet
+
+
+def test_delivered_bed_reads_each_logged_fraction_at_its_own_dose(nurse, course):
+    """Ten IMRT fractions and one boost fraction logged: the delivered BED is
+    theirs alone; no schedule is assumed for the two boost fractions to come."""
+    days = weekdays_from(START, 11)
+    for day, dose_cgy in zip(days, [400] * 10 + [700], strict=True):
+        r = nurse.post(
+            f"/api/v1/radiotherapy-courses/{course}/fractions",
+            json={"delivered_on": day.isoformat(), "dose_cgy": dose_cgy},
+        )
+        assert r.status_code == 201, r.json
+    delivered = nurse.get(f"/api/v1/radiotherapy-courses/{course}").json["biological_dose"][
+        "delivered"
+    ]
+    assert delivered["basis"] == "fraction_log" and delivered["fractions"] == 11
+    assert delivered["physical_gy"] == 47.0
+    # 10 x 4 x 1.4 + 7 x 1.7 = 56 + 11.9
+    assert delivered["acute"]["bed_gy"] == 67.9
+    assert delivered["acute"]["eqd2_gy"] == round(67.9 / 1.2, 1)
+
+
+def test_bolus_and_measured_skin_dose_are_optional_and_checked(nurse, patient, course):
+    url = f"/api/v1/patients/{patient}/radiotherapy-courses"
+    r = nurse.post(
+        url,
+        json=course_body(bolus=True, bolus_thickness_cm=0.5, measured_skin_dose_cgy=4200),
+    )
+    assert r.status_code == 201, r.json
+    assert (r.json["bolus"], r.json["bolus_thickness_cm"]) == (True, 0.5)
+    assert r.json["measured_skin_dose_cgy"] == 4200
+    plain = nurse.get(f"/api/v1/radiotherapy-courses/{course}").json
+    assert plain["bolus"] is None and plain["measured_skin_dose_cgy"] is None
+    for bad, field in (
+        ({"bolus_thickness_cm": 0.5}, "bolus_thickness_cm"),  # thickness without a bolus
+        ({"bolus": False, "bolus_thickness_cm": 1}, "bolus_thickness_cm"),
+        ({"bolus": True, "bolus_thickness_cm": 0}, "bolus_thickness_cm"),
+        ({"bolus": True, "bolus_thickness_cm": 9}, "bolus_thickness_cm"),
+        ({"measured_skin_dose_cgy": -5}, "measured_skin_dose_cgy"),
+        ({"measured_skin_dose_cgy": 1e6}, "measured_skin_dose_cgy"),
+        ({"bolus": "yes"}, "bolus"),
+    ):
+        r = nurse.post(url, json=course_body(**bad))
+        assert r.status_code == 422, bad
+        assert field in r.json["errors"], r.json
+    # PATCH: a thickness on a course without a bolus is refused too.
+    r = nurse.patch(
+        f"/api/v1/radiotherapy-courses/{course}", json={"bolus_thickness_cm": 1}, etag='"v1"'
+    )
+    assert r.status_code == 422 and "bolus_thickness_cm" in r.json["errors"]
+    r = nurse.patch(
+        f"/api/v1/radiotherapy-courses/{course}",
+        json={"bolus": True, "bolus_thickness_cm": 1, "measured_skin_dose_cgy": 3900},
+        etag='"v1"',
+    )
+    assert r.status_code == 200 and r.json["bolus_thickness_cm"] == 1, r.json

@@ -56,7 +56,10 @@ def ward(app, clinic, nurse, clinician):
         created_by=clinician.user_id,
     )
     h.assess(nurse, w["insufficient_data"], h.at(_days_ago(1)), area_cm2=2.0)
-    h.wound(app, clinic, pid, onset_date=start, status="healed", healed_on=_days_ago(3))
+    w["healed"] = h.wound(
+        app, clinic, pid, onset_date=start, status="healed", healed_on=_days_ago(3)
+    )
+    h.series(nurse, w["healed"], start, [(0, 3), (14, 1)])
     return w
 
 
@@ -89,9 +92,62 @@ def test_dashboard_order_flags_and_counts(nurse, ward):
         "insufficient_data": 1,
     }
     assert body["counts"]["overdue"] == 1 and body["counts"]["grade_3_plus"] == 1
-    assert sum(body["counts"]["by_grade"].values()) == 4
-    assert body["counts"]["by_grade"]["4"] == 1
+    # One count per wound on each scale, side by side.
+    by_grade = body["counts"]["by_grade"]
+    assert sum(by_grade["ctcae"].values()) == sum(by_grade["rtog"].values()) == 4
+    assert by_grade["ctcae"]["4"] == by_grade["rtog"]["4"] == 1
+    assert by_grade["ctcae"]["2"] == by_grade["rtog"]["2"] == 1
+    assert body["primary_grade_scale"] == "ctcae"
     assert body["next_cursor"] is None
+
+
+def test_grades_per_scale_and_the_clinics_primary_scale(app, clinic, nurse, clinic_admin, ward):
+    """A partial-thickness ulcer in a fold is CTCAE 2 but RTOG 4 ("Ulceration"):
+    the dashboard shows both, and counts it as grade >= 3 only when the clinic
+    has chosen RTOG as its primary scale."""
+    pid = h.patient(app, clinic, family_name="Scales")
+    wid = h.wound(app, clinic, pid, onset_date=_days_ago(10), body_site="groin")
+    h.assess(
+        nurse, wid, h.at(_days_ago(1)), area_cm2=1.0, findings={"ulceration": "partial_thickness"}
+    )
+
+    def board(q: str = "") -> dict:
+        r = nurse.get(f"/api/v1/dashboard?{q}")
+        assert r.status_code == 200, r.json
+        return r.json
+
+    def item(body: dict) -> dict:
+        return next(it for it in body["items"] if it["wound_id"] == str(wid))
+
+    body = board()
+    assert item(body)["latest_grade"] == {"ctcae": 2, "rtog": 4}
+    assert item(body)["grade"] == 2 and item(body)["grade_3_plus"] is False
+    assert body["counts"]["grade_3_plus"] == 1  # the deteriorating wound only
+    assert body["counts"]["by_grade"]["rtog"]["4"] == 2
+    assert str(wid) not in {it["wound_id"] for it in board("grade_min=3")["items"]}
+
+    url = f"/api/v1/clinics/{clinic}"
+    etag = clinic_admin.get(url).headers["ETag"]
+    bad = clinic_admin.patch(url, json={"primary_grade_scale": "who"}, etag=etag)
+    assert bad.status_code == 422 and "primary_grade_scale" in bad.json["errors"]
+    assert nurse.patch(url, json={"primary_grade_scale": "rtog"}, etag=etag).status_code == 403
+    r = clinic_admin.patch(url, json={"primary_grade_scale": "rtog"}, etag=etag)
+    assert r.status_code == 200 and r.json["primary_grade_scale"] == "rtog", r.json
+
+    body = board()
+    assert body["primary_grade_scale"] == "rtog"
+    assert item(body)["grade"] == 4 and item(body)["grade_3_plus"] is True
+    assert body["counts"]["grade_3_plus"] == 2
+    assert str(wid) in {it["wound_id"] for it in board("grade_min=3")["items"]}
+    assert board("sort=grade")["items"][0]["grade"] == 4
+
+    # The change is the clinic's, audited and in its history like its other settings.
+    history = clinic_admin.get(f"{url}/history").json["items"]
+    assert history[-1]["changed_fields"] == ["primary_grade_scale"]
+    events = clinic_admin.get(
+        "/api/v1/audit-events", query_string={"record_type": "clinic", "action": "update"}
+    ).json["items"]
+    assert events and events[-1]["record_id"] == str(clinic)
 
 
 def test_dashboard_grade_follows_an_override_and_its_withdrawal(nurse, clinician, ward):
@@ -141,6 +197,30 @@ def test_dashboard_filters(nurse, clinician, ward):
     # counts ignore status/grade filters (they are the tabs), honour the others
     r = nurse.get("/api/v1/dashboard?status=stalled&site=fold")
     assert r.json["counts"]["total"] == 1
+
+
+def test_dashboard_lists_healed_wounds_when_asked(nurse, ward):
+    """Open wounds by default; record=healed the healed ones, judged healed by
+    their record (the last assessment did not close them); both: every wound."""
+
+    def items(q: str) -> dict[str, dict]:
+        r = nurse.get(f"/api/v1/dashboard?{q}")
+        assert r.status_code == 200, r.json
+        return {it["wound_id"]: it for it in r.json["items"]}
+
+    healed = str(ward["healed"])
+    assert healed not in items("")
+    only = items("record=healed")
+    assert list(only) == [healed]
+    assert only[healed]["status"] == "healed" and only[healed]["wound_status"] == "healed"
+    assert only[healed]["healed_on"] == _days_ago(3).isoformat()
+    every = items("record=open&record=healed")
+    assert len(every) == 5 and every[str(ward["stalled"])]["healed_on"] is None
+    assert set(items("record=open&record=healed&status=healed")) == {healed}
+    r = nurse.get("/api/v1/dashboard?record=closed")
+    assert r.status_code == 422 and "record.0" in r.json["errors"]
+    counts = nurse.get("/api/v1/dashboard?record=healed").json["counts"]
+    assert counts["total"] == 1 and counts["by_status"]["healed"] == 1
 
 
 def test_dashboard_anti_angiogenic_filter(app, clinic, nurse, ward):

@@ -126,19 +126,93 @@ def test_unknown_unit_and_impossible_values_are_422(nurse, patient):
 
 
 def test_reference_limits_are_configurable(nurse, patient, app, monkeypatch):
-    monkeypatch.setitem(app.config, "LAB_LLN_HEMOGLOBIN", 13.0)  # adult male limit
+    monkeypatch.setitem(app.config, "LAB_LLN_HEMOGLOBIN", 13.0)
     r = _lab(nurse, patient, "hemoglobin", 12.5, "g/dL")
     assert r.json["ctcae_grade"]["value"] == 1 and "LLN 13" in r.json["ctcae_grade"]["reasons"][0]
 
 
 def test_config_defaults_match_reference_limits():
     from app.clinical.labs import ReferenceLimits
+    from app.therapy.labs import LLN_CONFIG_KEYS
 
     config, limits = load_config(), ReferenceLimits()
-    assert config["LAB_LLN_HEMOGLOBIN"] == limits.hemoglobin_lln_g_dl
-    assert config["LAB_LLN_PLATELETS"] == limits.platelets_lln
-    assert config["LAB_LLN_NEUTROPHILS"] == limits.neutrophils_lln
-    assert config["LAB_LLN_ALBUMIN"] == limits.albumin_lln
+    assert set(LLN_CONFIG_KEYS.values()) == set(limits.to_dict())
+    for key, attr in LLN_CONFIG_KEYS.items():
+        assert config[key] == getattr(limits, attr), key
+
+
+def test_a_man_with_hemoglobin_12_5_is_below_normal(nurse):
+    """The default hemoglobin LLN is the patient's sex's (WHO 2011: 13.0 g/dL for
+    men, 12.0 for women), read from the patient record."""
+    from tests.factories import patient_body
+
+    man = nurse.post("/api/v1/patients", json=patient_body(sex="male")).json["id"]
+    woman = nurse.post("/api/v1/patients", json=patient_body(sex="female")).json["id"]
+    his = _lab(nurse, man, "hemoglobin", 12.5, "g/dL").json["ctcae_grade"]
+    assert his["value"] == 1 and "default for men, WHO 2011" in his["reasons"][0]
+    hers = _lab(nurse, woman, "hemoglobin", 12.5, "g/dL").json["ctcae_grade"]
+    assert hers["value"] == 0 and "default for women, WHO 2011" in hers["reasons"][0]
+    # Amending the result grades it again with the same patient's limit.
+    lab = _lab(nurse, man, "hemoglobin", 13.5, "g/dL").json
+    r = nurse.patch(f"/api/v1/lab-results/{lab['id']}", json={"value": 12.9}, etag='"v1"')
+    assert r.status_code == 200 and r.json["ctcae_grade"]["value"] == 1
+
+
+def test_the_laboratorys_reference_range_is_stored_and_graded_against(nurse, patient):
+    # 125 g/L with the laboratory's range 130-170 g/L: below its LLN, grade 1.
+    r = _lab(
+        nurse,
+        patient,
+        "hemoglobin",
+        125,
+        "g/L",
+        lower_limit_normal=130,
+        upper_limit_normal=170,
+    )
+    assert r.status_code == 201, r.json
+    lab = r.json
+    assert (lab["lower_limit_normal"], lab["upper_limit_normal"]) == (130, 170)
+    assert lab["ctcae_grade"]["value"] == 1
+    assert lab["ctcae_grade"]["reasons"] == [
+        "hemoglobin 12.5 g/dL < LLN 13 g/dL (the laboratory's): CTCAE v5.0 Anemia grade 1"
+    ]
+    # The range withdrawn: the patient's default (a woman: 12.0) applies again.
+    url = f"/api/v1/lab-results/{lab['id']}"
+    r = nurse.patch(url, json={"lower_limit_normal": None}, etag='"v1"')
+    assert r.status_code == 200 and r.json["ctcae_grade"]["value"] == 0
+    assert r.json["lower_limit_normal"] is None and r.json["upper_limit_normal"] == 170
+
+
+@pytest.mark.parametrize(
+    ("limits", "field"),
+    [
+        ({"lower_limit_normal": 0}, "lower_limit_normal"),
+        ({"lower_limit_normal": 400}, "lower_limit_normal"),  # 40 g/dL: implausible
+        ({"upper_limit_normal": -1}, "upper_limit_normal"),
+        ({"lower_limit_normal": 150, "upper_limit_normal": 120}, "upper_limit_normal"),
+        ({"lower_limit_normal": "low"}, "lower_limit_normal"),
+    ],
+)
+def test_a_reference_range_that_is_not_one_is_422(nurse, patient, limits, field):
+    r = _lab(nurse, patient, "hemoglobin", 125, "g/L", **limits)
+    assert r.status_code == 422, r.json
+    assert field in r.json["errors"], r.json
+    assert nurse.get(f"/api/v1/patients/{patient}/lab-results").json["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("test", "value", "unit", "term", "grade"),
+    [
+        ("wbc", 3.5, "10^9/L", "White blood cell decreased", 1),
+        ("wbc", 900, "/uL", "White blood cell decreased", 4),
+        ("lymphocytes", 0.6, "10^3/uL", "Lymphocyte count decreased", 2),
+        ("lymphocytes", 150, "/mm3", "Lymphocyte count decreased", 4),
+    ],
+)
+def test_white_cells_and_lymphocytes_are_graded(nurse, patient, test, value, unit, term, grade):
+    r = _lab(nurse, patient, test, value, unit)
+    assert r.status_code == 201, r.json
+    assert r.json["ctcae_grade"]["term"] == term and r.json["ctcae_grade"]["value"] == grade
 
 
 def test_amend_regrades_history_delete_restore(nurse, admin, patient):

@@ -1,4 +1,5 @@
-"""Clinic-page fixtures: signing in through the form, and a small clinic.
+"""Clinic-page fixtures: signing in through the form, a small clinic, and for
+the browser tests a live server and Debian's Chromium driven by Playwright.
 
 The clinic has one patient with a radiotherapy course and three open wounds
 whose areas make them on track, stalled and deteriorating; one assessment has a
@@ -10,10 +11,13 @@ full demo data, seed_demo, is left to the browser test).
 from __future__ import annotations
 
 import re
+import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,3 +193,81 @@ def page_problems(html: str) -> list[str]:
     if "<main" not in html or "<h1" not in html:
         problems.append("no <main> or <h1>")
     return problems
+
+
+# ------------------------------------------------------------------ browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The test app on 127.0.0.1 and a free port, in a background thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, launched once per test module (each test gets its own
+    context: cookies and storage never leak between tests)."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "/usr/bin/chromium is missing: install Debian's chromium (make browser) to run the"
+            " browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(chromium) -> Iterator[Callable[..., tuple[Any, list[str]]]]:
+    """``new_page(width, height=900)``: a fresh page and the list its console
+    errors and script exceptions (CSP violations among them) are written to."""
+    contexts: list[Any] = []
+
+    def make(width: int = 1280, height: int = 900) -> tuple[Any, list[str]]:
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        problems: list[str] = []
+        page.on(
+            "console",
+            lambda m: (
+                problems.append(f"{m.text} {m.location.get('url')}") if m.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        return page, problems
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def browser_page(new_page) -> tuple[Any, list[str]]:
+    """A desktop-sized page (1280 x 900) and its console errors."""
+    return new_page(1280, 900)
