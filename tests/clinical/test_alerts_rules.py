@@ -122,3 +122,90 @@ def test_change_decides_open_resolve_escalate_keep():
     assert r.change(on, four.figures) == "keep"  # back to 3 while the grade-4 alert stands
     other = r.infection({"exudate": True, "smell": True, "debris": True}, RULES)
     assert r.change(other, other.figures) == "keep"
+
+
+def test_each_off_decision_names_its_rule_and_nothing_else():
+    onset = date(2026, 1, 1)
+    offs = [
+        r.week4_missed(None, RULES),
+        r.deteriorating("on_track", "x"),
+        r.recurrence([], False),
+        r.grade(None, RULES),
+        r.overdue(None, onset, onset, RULES),
+        r.lab({}, RULES),
+        r.infection({}, RULES),
+    ]
+    assert offs == [r.Decision(kind, False, "", {}) for kind in r.KINDS]
+    # never closed: off, by the second way out
+    assert r.recurrence([False, False, False], False) == r.Decision("recurrence", False)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"grade_threshold": 0}, "grade_threshold must be 1-5"),
+        ({"lab_grade_threshold": 5}, "lab_grade_threshold must be 1-4"),
+        ({"infection_min_signs": 0}, "infection_min_signs must be at least 1"),
+        ({"overdue_days": 0}, "overdue_days must be at least 1"),
+    ],
+)
+def test_rule_errors_name_the_setting(bad, message):
+    with pytest.raises(ValueError, match=message):
+        r.AlertRules(**bad)
+
+
+def test_active_decisions_say_exactly_why():
+    assert r.deteriorating("deteriorating", "grew") == r.Decision(
+        "deteriorating", True, "grew", {"status": "deteriorating"}
+    )
+    assert r.recurrence([True, False], False) == r.Decision(
+        "recurrence",
+        True,
+        "the wound was found closed and is open again at the latest assessment",
+        {"closed_at_index": 0, "assessments": 2},
+    )
+    assert r.grade(4, RULES).rule == "CTCAE v5.0 grade 4 radiation dermatitis (alert from grade 3)"
+    assert r.week4_missed(12.5, RULES).rule == (
+        "PAR at week 4 is 12.5%, below the clinic's 40% threshold"
+        " (Sheehan 2003 / Phillips 2000 adapted)"
+    )
+    d = r.overdue(date(2026, 1, 1), date(2025, 12, 1), date(2026, 1, 12), RULES)
+    assert d == r.Decision(
+        "overdue",
+        True,
+        "11 days since the last assessment; the clinic assesses every 7 days",
+        {"days_since": 11, "overdue_days": 7, "since": "2026-01-01"},
+    )
+    assert r.overdue(None, date(2026, 1, 1), date(2026, 1, 9), RULES).rule == (
+        "8 days since onset, never assessed; the clinic assesses every 7 days"
+    )
+    lab = r.lab({"neutrophils": (3, True), "platelets": (3, True)}, RULES)
+    assert lab == r.Decision(
+        "lab",
+        True,
+        "CTCAE v5.0 neutrophils grade 3, platelets grade 3 during systemic therapy"
+        " (alert from grade 3)",
+        {"grades": {"neutrophils": 3, "platelets": 3}},
+    )
+    assert r.lab({"hemoglobin": (3, True)}, RULES).active
+    assert r.lab({"neutrophils": (3, True)}, r.AlertRules(lab_grade_threshold=4)).active is False
+    both = r.infection({"exudate": True, "smell": True, "debris": True, "temperature": True}, RULES)
+    assert both == r.Decision(
+        "infection",
+        True,
+        "3 NERDS signs (exudate, debris, smell) and 3 STONEES signs (temperature, exudate,"
+        " smell) (alert from 3; Sibbald/Woo 2006)",
+        {
+            "nerds": ["exudate", "debris", "smell"],
+            "stonees": ["temperature", "exudate", "smell"],
+            "min_signs": 3,
+        },
+    )
+    two_of_each = {
+        "non_healing": True,
+        "red_friable": True,
+        "size_bigger": True,
+        "new_breakdown": True,
+    }
+    assert not r.infection(two_of_each, RULES).active
+    assert r.infection(two_of_each, r.AlertRules(infection_min_signs=2)).active
