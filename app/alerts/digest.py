@@ -103,7 +103,7 @@ def send_digest(app: Flask, session: Session) -> int:
                 )
             if not counts[clinic_id]:
                 continue
-            link = f"{base}/clinic/alerts?clinic_id={clinic_id}"
+            link = f"{base}/web/alerts"
             server.send_message(compose(clinic_name, counts[clinic_id], link, sender, email))
             sent += 1
     finally:

@@ -97,7 +97,7 @@ def test_digest_sends_counts_and_links_only(app, nurse, clinician, wound, clinic
     assert message["To"] == clinician.email
     text = message.get_payload(decode=True).decode()
     assert "1 open alert" in text and "CTCAE grade 3 or more" in text
-    assert f"/clinic/alerts?clinic_id={clinic}" in text
+    assert "/web/alerts" in text
     assert "Fictitious" not in text and "MRN" not in text and str(wound) not in text
     assert nurse.get("/api/v1/alerts").json["items"][0]["rule"] not in text
     assert clinician.delete(f"/api/v1/clinics/{clinic}/alert-digest").json["subscribed"] is False
