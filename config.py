@@ -113,6 +113,15 @@ def load_config() -> dict[str, object]:
         "LAB_LLN_PLATELETS": _env_float("LAB_LLN_PLATELETS", 150.0),  # 10^9/L
         "LAB_LLN_NEUTROPHILS": _env_float("LAB_LLN_NEUTROPHILS", 2.0),  # 10^9/L
         "LAB_LLN_ALBUMIN": _env_float("LAB_LLN_ALBUMIN", 3.5),  # g/dL
+        # Alerts (app/alerts): evaluation on writes, webhook delivery, e-mail digest.
+        "ALERTS_ENABLED": _env_bool("ALERTS_ENABLED", True),
+        "WEBHOOK_ALLOW_PRIVATE": _env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+        "WEBHOOK_TIMEOUT_SECONDS": _env_int("WEBHOOK_TIMEOUT_SECONDS", 10),
+        "WEBHOOK_LEASE_SECONDS": _env_int("WEBHOOK_LEASE_SECONDS", 120),
+        "WEBHOOK_AUTODELIVER": _env_bool("WEBHOOK_AUTODELIVER", True),
+        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "woundtrack@localhost"),
+        "APP_BASE_URL": os.environ.get("APP_BASE_URL", "http://localhost:5000"),
         "LAB_LLN_WBC": _env_float("LAB_LLN_WBC", 4.0),  # 10^9/L
         "LAB_LLN_LYMPHOCYTES": _env_float("LAB_LLN_LYMPHOCYTES", 1.0),  # 10^9/L
         "EXPORT_TTL_HOURS": _env_int("EXPORT_TTL_HOURS", 72),

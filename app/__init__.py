@@ -149,6 +149,7 @@ def _migrations_dir() -> Any:
 
 def _import_models() -> None:
     """Import every models module so the metadata is complete (Alembic, mappers)."""
+    import app.alerts.models
     import app.assessments.models
     import app.auth.models
     import app.clinics.models
@@ -168,7 +169,9 @@ def _register_cross_layer_hooks(app: Flask) -> None:
     """Where a lower layer needs a higher one, the higher one registers with it
     here, so imports only ever point down: auth's token lookup with core.access,
     the export queue gauge with core.metrics, assessments with wound events,
-    the upload area's check with the photos' storage-check."""
+    the upload area's check with the photos' storage-check, alerts with every
+    session's flushes and commits (app/alerts/hooks.py)."""
+    from app.alerts.hooks import follow_writes
     from app.assessments.services import follow_wound_changes
     from app.auth.services import user_for_access_token
     from app.core.access import register_token_lookup
@@ -179,11 +182,13 @@ def _register_cross_layer_hooks(app: Flask) -> None:
     register_token_lookup(user_for_access_token)
     register_queue_gauge(app)
     follow_wound_changes()
+    follow_writes()
     register_check(check_uploads)
 
 
 def _blueprints() -> list[Any]:
     """The API, in the order it appears in the OpenAPI document."""
+    from app.alerts.routes import blp as alerts
     from app.assessments.routes import blp as assessments
     from app.audit.routes import blp as audit
     from app.auth.routes import blp as auth
@@ -212,6 +217,7 @@ def _blueprints() -> list[Any]:
         photos,
         therapy,
         summaries,
+        alerts,
         exports,
         sync,
         uploads,

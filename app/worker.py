@@ -44,19 +44,31 @@ def rq_task(job_id: str) -> str:
     return jobs.run_export(uuid.UUID(job_id), worker_app())
 
 
+def rq_deliver() -> dict[str, int]:
+    """The RQ entry point of webhook delivery (app.alerts.delivery.RQ_TASK)."""
+    from app.alerts import delivery
+
+    app = worker_app()
+    with app.app_context():
+        return delivery.deliver_due(app)
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run an RQ worker for export jobs (needs REDIS_URL)."""
+    """Run an RQ worker for export jobs and webhook deliveries (needs REDIS_URL)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
         raise click.ClickException(
             "REDIS_URL is not set. Without Redis, exports run in a thread of the app process."
         )
-    from rq import Worker
+    from rq import Queue, Worker
+
+    from app.alerts.delivery import RQ_QUEUE
 
     bind_app(app)
     queue = jobs.rq_queue(app)
-    click.echo(f"export worker listening on queue {queue.name!r}")
-    Worker([queue], connection=queue.connection).work(burst=burst)
+    webhooks = Queue(RQ_QUEUE, connection=queue.connection)
+    click.echo(f"worker listening on queues {queue.name!r} and {webhooks.name!r}")
+    Worker([queue, webhooks], connection=queue.connection).work(burst=burst)

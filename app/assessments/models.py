@@ -71,6 +71,18 @@ class Assessment(RecordMixin, Base):
     pigmentation_change: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     fibrosis: Mapped[str] = mapped_column(sa.String(20), default="none", server_default="none")
     bwat_items: Mapped[dict[str, Any] | None]
+    # Signs of infection (the contract's `infection` object): NERDS and STONEES,
+    # Sibbald/Woo 2006; null = not recorded. app/clinical/alerts.py counts them.
+    sign_non_healing: Mapped[bool | None]
+    sign_exudate: Mapped[bool | None]
+    sign_red_friable: Mapped[bool | None]
+    sign_debris: Mapped[bool | None]
+    sign_smell: Mapped[bool | None]
+    sign_size_bigger: Mapped[bool | None]
+    sign_temperature: Mapped[bool | None]
+    sign_probes_to_bone: Mapped[bool | None]
+    sign_new_breakdown: Mapped[bool | None]
+    sign_erythema_edema: Mapped[bool | None]
     # Derived on every write (app/assessments/services.py calls app/clinical).
     area_cm2: Mapped[float | None]
     area_method: Mapped[str | None] = mapped_column(sa.String(10))

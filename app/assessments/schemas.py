@@ -152,6 +152,25 @@ class FindingsSchema(StrictSchema):
     )
 
 
+class InfectionSignsSchema(StrictSchema):
+    """Signs of infection, Sibbald/Woo 2006: NERDS (non_healing, exudate,
+    red_friable granulation, debris, smell) for the superficial bed, STONEES
+    (size_bigger, temperature, probes_to_bone, new_breakdown, exudate,
+    erythema_edema, smell) for deep infection; three or more of either list
+    raise an infection alert. Null or omitted = not recorded."""
+
+    non_healing = StrictBool(allow_none=True)
+    exudate = StrictBool(allow_none=True)
+    red_friable = StrictBool(allow_none=True)
+    debris = StrictBool(allow_none=True)
+    smell = StrictBool(allow_none=True)
+    size_bigger = StrictBool(allow_none=True)
+    temperature = StrictBool(allow_none=True)
+    probes_to_bone = StrictBool(allow_none=True)
+    new_breakdown = StrictBool(allow_none=True)
+    erythema_edema = StrictBool(allow_none=True)
+
+
 BwatSchema = StrictSchema.from_dict(
     {
         # Items 1-4 score 0 on a healed wound (closed: true), and only then.
@@ -198,6 +217,7 @@ class _AssessmentInput(StrictSchema):
     infection_signs = StrictBool(allow_none=True)
     notes = fields.String(allow_none=True, validate=validate.Length(max=MAX_NOTES))
     findings = ColumnGroup(FindingsSchema)
+    infection = ColumnGroup(InfectionSignsSchema, prefix="sign_")
     bwat = fields.Nested(
         BwatSchema,
         allow_none=True,

@@ -16,6 +16,7 @@ from app.assessments.radiation import RADIATION_COLUMNS, radiation_columns
 from app.assessments.schemas import (
     AssessmentSchema,
     FindingsSchema,
+    InfectionSignsSchema,
     OverrideSchema,
     TissueSchema,
 )
@@ -33,6 +34,7 @@ _dump = AssessmentSchema().dump
 
 TISSUE_COLUMNS: tuple[str, ...] = tuple(TissueSchema().fields)
 FINDING_COLUMNS: tuple[str, ...] = tuple(FindingsSchema().fields)
+SIGN_COLUMNS: tuple[str, ...] = tuple(f"sign_{name}" for name in InfectionSignsSchema().fields)
 
 # Inputs with a column default (closed, the findings), as (name, default):
 # a create that omits them is derived with the default.
@@ -224,7 +226,7 @@ def derive(assessment: Assessment, wound: Any) -> Assessment:
 def flatten(data: dict[str, Any]) -> dict[str, Any]:
     """Wire shape -> model columns: nested tissue/findings become flat columns,
     `bwat` becomes bwat_items. A null tissue clears every percentage."""
-    flat = {k: v for k, v in data.items() if k not in {"tissue", "findings", "bwat"}}
+    flat = {k: v for k, v in data.items() if k not in {"tissue", "findings", "bwat", "infection"}}
     if "tissue" in data:
         tissue = data["tissue"]
         if tissue is None:
@@ -233,6 +235,8 @@ def flatten(data: dict[str, Any]) -> dict[str, Any]:
             flat.update(tissue)
     if "findings" in data:
         flat.update(data["findings"])
+    if "infection" in data:
+        flat.update({f"sign_{name}": value for name, value in data["infection"].items()})
     if "bwat" in data:
         flat["bwat_items"] = dict(data["bwat"]) if data["bwat"] is not None else None
     return flat

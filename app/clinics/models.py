@@ -35,6 +35,10 @@ class Clinic(TimestampMixin, Base):
     default_marker_size_cm: Mapped[float | None]
     overdue_assessment_days: Mapped[int | None]
     par_threshold_pct: Mapped[float | None]
+    # Alert thresholds (app/clinical/alerts.py AlertRules); null: the default.
+    alert_grade_threshold: Mapped[int | None]
+    alert_lab_grade_threshold: Mapped[int | None]
+    alert_infection_min_signs: Mapped[int | None]
     # IANA zone the clinic pages print times in; stored data and the API stay UTC.
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
     # The grading scale whose grade decides "grade >= 3" on the dashboard and

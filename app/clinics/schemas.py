@@ -30,6 +30,21 @@ class ClinicSchema(StrictSchema):
         validate=validate.Range(min=1, max=100),
         metadata={"description": "PAR at week 4 that counts as on track (null: 40%)"},
     )
+    alert_grade_threshold = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=5),
+        metadata={"description": "Grade (primary scale) that raises a grade alert (null: 3)"},
+    )
+    alert_lab_grade_threshold = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=4),
+        metadata={"description": "Lab CTCAE grade during systemic therapy that alerts (null: 3)"},
+    )
+    alert_infection_min_signs = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=7),
+        metadata={"description": "NERDS or STONEES signs that raise an infection alert (null: 3)"},
+    )
     timezone = fields.String(
         validate=[validate.Length(min=1, max=MAX_ZONE_LENGTH), _known_zone],
         metadata={

@@ -9,6 +9,7 @@ registers (``from app.web.routes import bp``).
 from __future__ import annotations
 
 from app.web import (
+    alerts,
     audit,
     exports,
     overview,
@@ -21,6 +22,6 @@ from app.web import (
 from app.web.blueprint import bp
 
 # The page modules are imported for their routes (the @bp decorators).
-PAGE_MODULES = (sign_in, overview, patients, wound_list, wounds, photos, audit, exports)
+PAGE_MODULES = (sign_in, overview, patients, wound_list, wounds, photos, audit, exports, alerts)
 
 __all__ = ["PAGE_MODULES", "bp"]

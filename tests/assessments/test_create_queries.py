@@ -24,9 +24,12 @@ def test_create_issues_no_reloads(app, nurse, wound, count_queries):
     sql = counter.statements
     # One SELECT authenticates (token, user and memberships), one loads the wound;
     # no SELECT of the new id, of its (non-existent) overrides, or of the user
-    # again after the commit.
+    # again after the commit. Then the alert rules (app/alerts/evaluate.py), in
+    # the same transaction: the wound with its clinic's thresholds and its
+    # unresolved alerts, its areas in time order, its latest assessment with
+    # the latest CTCAE override.
     selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2, sql
+    assert len(selects) == 2 + 3, sql
     inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT")]
     # The assessment and its audit event; its version 1 is the record itself
     # until it is amended (app/core/history.py).

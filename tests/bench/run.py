@@ -20,6 +20,7 @@ from pathlib import Path
 MODULES = (
     "tests.bench.bench_clinical",
     "tests.bench.bench_records",
+    "tests.bench.bench_alerts",
     "tests.bench.bench_photos",
     "tests.bench.bench_summaries",
     "tests.bench.bench_exports",

@@ -1,0 +1,383 @@
+"""Evaluate the alert rules for wounds, in the transaction of the write that
+changed them, and open or resolve their alerts.
+
+Every clinical decision is app/clinical/alerts.py's; this module loads the
+figures (a bounded number of SELECTs for any number of wounds), applies the
+decisions and writes the outbox rows of the events.
+
+Two instances evaluating the same change: the unique partial index on
+(wound_id, kind) of alerts not resolved lets one INSERT through; the other's
+fails inside a savepoint and is dropped. A resolve is a conditional UPDATE
+(``resolved_at IS NULL``), so only one instance resolves and announces it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.alerts import outbox
+from app.alerts.models import Alert
+from app.assessments.models import Assessment, GradeOverride
+from app.clinical import alerts as rules_
+from app.clinical.therapy import Change, Schedule, last_day
+from app.clinical.trajectory import HEALED
+from app.clinics.models import Clinic
+from app.core import audit
+from app.core.db import UUIDText, utcnow
+from app.summaries.statuses import as_utc, overdue_days, statuses_for, trajectory_rules
+from app.therapy.models import LabResult, SystemicTherapy, TherapyChange
+from app.wounds.models import Wound
+
+#: The rules a write to a wound or its assessments can change.
+WOUND_KINDS = ("week4_missed", "deteriorating", "recurrence", "grade", "overdue", "infection")
+SIGNS = tuple(f"sign_{s}" for s in rules_.INFECTION_SIGNS)
+
+_WOUND = (
+    Wound.id,
+    Wound.clinic_id,
+    Wound.patient_id,
+    Wound.status,
+    Wound.healed_on,
+    Wound.onset_date,
+    Wound.deleted_at,
+    Clinic.par_threshold_pct,
+    Clinic.overdue_assessment_days,
+    Clinic.alert_grade_threshold,
+    Clinic.alert_lab_grade_threshold,
+    Clinic.alert_infection_min_signs,
+    Clinic.primary_grade_scale,
+)
+
+
+def alert_rules(w: Any) -> rules_.AlertRules:
+    """The clinic's thresholds (a row of _WOUND), defaults where it set none."""
+    traj = trajectory_rules(w.par_threshold_pct)
+    return rules_.AlertRules(
+        grade_threshold=w.alert_grade_threshold or 3,
+        lab_grade_threshold=w.alert_lab_grade_threshold or 3,
+        infection_min_signs=w.alert_infection_min_signs or 3,
+        overdue_days=overdue_days(w.overdue_assessment_days),
+        par_threshold_pct=traj.par_threshold_pct,
+        par_week=traj.par_week,
+    )
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("ALERTS_ENABLED", True))
+
+
+# --- loading ------------------------------------------------------------------
+#
+# Two SELECTs for any number of wounds, built once (expanding ``ids``) and run
+# on the session's connection: the ORM's result machinery cost more than the
+# queries themselves on an assessment create (tests/bench/bench_alerts.py).
+
+_IDS = sa.bindparam("ids", expanding=True)
+
+# The wounds, their clinic's thresholds and their unresolved alerts (one row per
+# alert, or one row with no alert).
+_WOUNDS_STMT = (
+    sa.select(
+        *_WOUND,
+        Alert.id.label("alert_id"),
+        Alert.kind.label("alert_kind"),
+        Alert.figures.label("alert_figures"),
+    )
+    .join(Clinic, Clinic.id == Wound.clinic_id)
+    .outerjoin(Alert, sa.and_(Alert.wound_id == Wound.id, Alert.resolved_at.is_(None)))
+    .where(Wound.id.in_(_IDS))
+)
+
+# Their assessments in time order: what the trajectory needs of each.
+_SERIES_STMT = (
+    sa.select(
+        sa.type_coerce(Assessment.wound_id, UUIDText()).label("wound_id"),
+        # as fetched (SQLite's text): statuses_for parses only the few it reads
+        sa.type_coerce(Assessment.assessed_at, sa.String).label("assessed_at"),
+        Assessment.area_cm2,
+        Assessment.closed,
+    )
+    .where(Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None))
+    .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.id)
+)
+
+# A wound's latest assessment: its grades, signs of infection and the
+# clinician's latest override on the clinic's primary scale (if any) joined on. The latest override
+# row decides (as in overrides_in_force): a value is the grade in force, a
+# withdrawal (null value) leaves the derived grade.
+_LATEST_STMT = (
+    sa.select(
+        Assessment.ctcae_grade,
+        Assessment.rtog_grade,
+        *(getattr(Assessment, s) for s in SIGNS),
+        GradeOverride.value.label("override"),
+        GradeOverride.created_at.label("override_at"),
+    )
+    .outerjoin(
+        GradeOverride,
+        sa.and_(
+            GradeOverride.assessment_id == Assessment.id,
+            GradeOverride.scale == sa.bindparam("scale"),
+        ),
+    )
+    .where(Assessment.wound_id == sa.bindparam("wound_id"), Assessment.deleted_at.is_(None))
+    .order_by(Assessment.assessed_at.desc(), Assessment.id.desc(), GradeOverride.created_at.desc())
+    .limit(1)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAlert:
+    """What evaluation needs of an unresolved alert (resolve and announce it)."""
+
+    id: uuid.UUID
+    clinic_id: uuid.UUID
+    wound_id: uuid.UUID
+    kind: str
+    figures: dict[str, Any]
+
+
+def _wounds(
+    session: Session, wound_ids: list[uuid.UUID]
+) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]]]:
+    """(the wound rows, one per wound; wound id -> kind -> its unresolved alert)."""
+    wounds: dict[Any, Any] = {}
+    active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
+    for row in session.connection().execute(_WOUNDS_STMT, {"ids": wound_ids}):
+        wounds.setdefault(row.id, row)
+        if row.alert_id is not None:
+            active[row.id][row.alert_kind] = ActiveAlert(
+                row.alert_id, row.clinic_id, row.id, row.alert_kind, row.alert_figures
+            )
+    return list(wounds.values()), active
+
+
+def _series(session: Session, wound_ids: list[uuid.UUID]) -> dict[str, list[Any]]:
+    """Wound id as text -> its assessment rows (assessed_at, area_cm2, closed)
+    in time order."""
+    out: dict[str, list[Any]] = defaultdict(list)
+    for row in session.connection().execute(_SERIES_STMT, {"ids": wound_ids}):
+        out[row.wound_id].append(row)
+    return out
+
+
+def _latest(session: Session, wound_id: uuid.UUID, scale: str) -> tuple[int | None, dict[str, Any]]:
+    """(effective grade on ``scale``, signs of infection) of the wound's latest
+    assessment."""
+    row = session.connection().execute(_LATEST_STMT, {"wound_id": wound_id, "scale": scale}).first()
+    if row is None:
+        return None, {}
+    derived = row.rtog_grade if scale == "rtog" else row.ctcae_grade
+    grade = row.override if row.override_at is not None and row.override is not None else derived
+    return grade, {s: getattr(row, f"sign_{s}") for s in rules_.INFECTION_SIGNS}
+
+
+# --- deciding -----------------------------------------------------------------
+
+
+def _scale(w: Any) -> str:
+    """The clinic's primary grading scale (ctcae unless it chose rtog)."""
+    return "rtog" if w.primary_grade_scale == "rtog" else "ctcae"
+
+
+def wound_decisions(
+    w: Any, rows: list[Any], ctcae: int | None, signs: dict[str, Any], today: date
+) -> list[rules_.Decision]:
+    """The decisions of WOUND_KINDS for one open wound (a row of _WOUND), its
+    assessment rows in time order, and its latest assessment's effective CTCAE
+    grade and signs of infection."""
+    rules = alert_rules(w)
+    # The status, rule and PAR at week 4 of compute_trajectory, fed only the
+    # assessments they depend on (as the dashboard does).
+    traj = statuses_for(rows, trajectory_rules(w.par_threshold_pct), w.healed_on)
+    healed = traj.status == HEALED
+    latest = rows[-1] if rows else None
+    closed = [bool(r.closed) or r.area_cm2 == 0 for r in rows if r.area_cm2 is not None or r.closed]
+    last_on = as_utc(latest.assessed_at).date() if latest is not None else None
+    return [
+        rules_.week4_missed(None if healed else traj.par_week4_pct, rules),
+        rules_.deteriorating(traj.status, traj.rule),
+        rules_.recurrence(closed, healed),
+        rules_.grade(ctcae, rules, _scale(w)),
+        rules_.overdue(last_on, w.onset_date, today, rules),
+        rules_.infection(signs, rules),
+    ]
+
+
+# --- applying -----------------------------------------------------------------
+
+
+def open_alert(session: Session, w: Any, decision: rules_.Decision, now: datetime) -> Alert | None:
+    """Insert the alert and its outbox rows in a savepoint; None when another
+    transaction opened the same alert first (the unique partial index)."""
+    try:
+        with session.begin_nested():
+            alert = Alert(
+                clinic_id=w.clinic_id,
+                wound_id=w.id,
+                patient_id=w.patient_id,
+                kind=decision.kind,
+                status="open",
+                rule=decision.rule,
+                figures=decision.figures,
+                opened_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(alert)
+            session.flush()
+            outbox.announce(session, alert, "alert.opened", now)
+    except IntegrityError:
+        return None
+    return alert
+
+
+def resolve_alert(session: Session, alert: Alert | ActiveAlert, why: str, now: datetime) -> bool:
+    """Resolve ``alert`` unless another transaction did; True when this one did."""
+    done = session.execute(
+        sa.update(Alert)
+        .where(Alert.id == alert.id, Alert.resolved_at.is_(None))
+        .values(status="resolved", resolved_at=now, resolution=why, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    audit.record(session, "resolve", "alert", alert.id, clinic_id=alert.clinic_id)
+    outbox.announce(session, alert, "alert.resolved", now)
+    return True
+
+
+def apply(
+    session: Session,
+    w: Any,
+    decisions: list[rules_.Decision],
+    active: Mapping[str, Alert | ActiveAlert],
+    now: datetime,
+) -> tuple[int, int]:
+    """Open, resolve or escalate per decision; (opened, resolved) by this call."""
+    opened = resolved = 0
+    for decision in decisions:
+        current = active.get(decision.kind)
+        action = rules_.change(decision, current.figures if current is not None else None)
+        if action in ("resolve", "escalate") and current is not None:
+            why = "condition cleared" if action == "resolve" else "superseded: grade rose to 4"
+            resolved += resolve_alert(session, current, why, now)
+        if action in ("open", "escalate"):
+            opened += open_alert(session, w, decision, now) is not None
+    return opened, resolved
+
+
+def _gone(w: Any) -> str | None:
+    if w.deleted_at is not None:
+        return "wound deleted"
+    if w.status == "healed" or w.healed_on is not None:
+        return "wound healed"
+    return None
+
+
+def evaluate_wounds(
+    session: Session, wound_ids: Iterable[uuid.UUID], now: datetime | None = None
+) -> None:
+    """Evaluate WOUND_KINDS for ``wound_ids`` and apply them; a deleted or healed
+    wound has every alert resolved."""
+    ids = list(set(wound_ids))
+    if not ids:
+        return
+    now = now or utcnow()
+    wounds, active = _wounds(session, ids)
+    series = _series(session, ids)
+    for w in wounds:
+        gone = _gone(w)
+        if gone is not None:
+            for alert in active.get(w.id, {}).values():
+                resolve_alert(session, alert, gone, now)
+            continue
+        rows = series.get(str(w.id), [])
+        ctcae, signs = _latest(session, w.id, _scale(w)) if rows else (None, {})
+        decisions = wound_decisions(w, rows, ctcae, signs, now.date())
+        apply(session, w, decisions, active.get(w.id, {}), now)
+
+
+def _therapy_schedules(session: Session, patient_ids: list[Any]) -> dict[Any, list[Schedule]]:
+    courses = list(
+        session.execute(
+            sa.select(
+                SystemicTherapy.id,
+                SystemicTherapy.patient_id,
+                SystemicTherapy.start_date,
+                SystemicTherapy.stop_date,
+            ).where(
+                SystemicTherapy.patient_id.in_(patient_ids), SystemicTherapy.deleted_at.is_(None)
+            )
+        )
+    )
+    stops: dict[Any, list[Change]] = defaultdict(list)
+    if courses:
+        for therapy_id, effective_on in session.execute(
+            sa.select(TherapyChange.therapy_id, TherapyChange.effective_on).where(
+                TherapyChange.therapy_id.in_([c.id for c in courses]),
+                TherapyChange.kind == "stopped",
+                TherapyChange.deleted_at.is_(None),
+            )
+        ):
+            stops[therapy_id].append(Change(effective_on, "stopped"))
+    out: dict[Any, list[Schedule]] = defaultdict(list)
+    for c in courses:
+        out[c.patient_id].append(Schedule(c.start_date, c.stop_date, 1, 0, 1.0, tuple(stops[c.id])))
+    return out
+
+
+def _during(schedules: list[Schedule], on: date) -> bool:
+    return any(
+        s.start_date <= on and ((end := last_day(s)) is None or on <= end) for s in schedules
+    )
+
+
+def evaluate_labs(
+    session: Session, patient_ids: Iterable[uuid.UUID], now: datetime | None = None
+) -> None:
+    """Evaluate the lab rule for every open wound of ``patient_ids``: the latest
+    result of each test, and whether it was taken during systemic therapy."""
+    pids = list(set(patient_ids))
+    if not pids:
+        return
+    now = now or utcnow()
+    latest: dict[Any, dict[str, tuple[int | None, date]]] = defaultdict(dict)
+    for pid, test, grade, taken in session.execute(
+        sa.select(LabResult.patient_id, LabResult.test, LabResult.ctcae_grade, LabResult.taken_at)
+        .where(
+            LabResult.patient_id.in_(pids),
+            LabResult.deleted_at.is_(None),
+            LabResult.test.in_(rules_.LAB_TESTS),
+        )
+        .order_by(LabResult.taken_at, LabResult.id)
+    ):
+        latest[pid][test] = (grade, as_utc(taken).date())
+    schedules = _therapy_schedules(session, pids)
+    wound_ids = list(
+        session.scalars(
+            sa.select(Wound.id).where(
+                Wound.patient_id.in_(pids), Wound.deleted_at.is_(None), Wound.status == "open"
+            )
+        )
+    )
+    if not wound_ids:
+        return
+    wounds, active = _wounds(session, wound_ids)
+    for w in wounds:
+        facts = {
+            test: (grade, _during(schedules.get(w.patient_id, []), on))
+            for test, (grade, on) in latest.get(w.patient_id, {}).items()
+        }
+        decision = rules_.lab(facts, alert_rules(w))
+        apply(session, w, [decision], active.get(w.id, {}), now)
