@@ -126,7 +126,6 @@ _LOAD_PARTS: dict[str, tuple[Any, Any, Any]] = {
 #: The columns of parts 0 and 1, with their types.
 _TYPED: dict[str, Any] = {
     "alert_id": Alert.id.type,
-    "alert_kind": Alert.kind.type,
     "alert_figures": Alert.figures.type,
     **{c.key: c.type for c in _WOUND},
 }
@@ -134,13 +133,21 @@ _RAW = sa.types.NullType()
 
 
 def _load_part(i: int) -> list[Any]:
-    # a NULL where the part has no such column
-    return [
-        sa.type_coerce(sa.null() if parts[i] is None else parts[i], _RAW).label(name)
-        for name, parts in _LOAD_PARTS.items()
-    ]
+    """The columns of part ``i``: a NULL of the column's type where the part
+    has no such column (PostgreSQL cannot match an untyped NULL of two parts
+    with the third's type)."""
+    columns = []
+    for name, parts in _LOAD_PARTS.items():
+        column = parts[i]
+        if column is None:
+            typed = next(p for p in parts if p is not None)
+            column = sa.cast(sa.null(), typed.type)
+        columns.append(sa.type_coerce(column, _RAW).label(name))
+    return columns
 
 
+# Not ordered: sorting the union cost SQLite more than sorting each wound's
+# few dozen assessments in Python (_wounds).
 _LOAD_STMT = sa.union_all(
     sa.select(*_load_part(0))
     .select_from(Wound)
@@ -148,32 +155,42 @@ _LOAD_STMT = sa.union_all(
     .where(Wound.id.in_(_IDS)),
     sa.select(*_load_part(1)).where(Alert.wound_id.in_(_IDS), Alert.resolved_at.is_(None)),
     sa.select(*_load_part(2)).where(Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None)),
-).order_by(
-    sa.literal_column("wound_id"),
-    sa.literal_column("part"),
-    sa.literal_column("assessed_at"),
-    sa.literal_column("assessment_id"),
 )
+
+
+def _in_time_order(row: Any) -> tuple[Any, Any]:
+    """Sort key of an assessment row as fetched: assessed_at then id (SQLite's
+    fixed-width text and hex digits sort as the values do)."""
+    return row.assessed_at, row.assessment_id
+
+
+_WOUND_KEYS = tuple(c.key for c in _WOUND)
 
 
 @functools.cache
 def _processors(dialect: sa.Dialect) -> dict[str, Any]:
-    """Name -> the result processor of its column type (where it has one),
-    for the rows of parts 0 and 1 of _LOAD_STMT."""
+    """Name -> the result processor of its column type (identity where it has
+    none), for the rows of parts 0 and 1 of _LOAD_STMT."""
     out = {}
     for name, type_ in _TYPED.items():
-        processor = type_.dialect_impl(dialect).result_processor(dialect, None)
-        if processor is not None:
-            out[name] = processor
+        # Numbers (floats, integers) come from every driver as they are; a
+        # numeric processor would also want the column's type code, unknown here.
+        processor = (
+            None
+            if isinstance(type_, sa.Float | sa.Numeric)
+            else type_.dialect_impl(dialect).result_processor(dialect, None)
+        )
+        out[name] = processor if processor is not None else _same
     return out
 
 
-def _typed(row: Any, processors: dict[str, Any]) -> SimpleNamespace:
-    """A row of part 0 or 1 with its values as the column types give them."""
-    values = row._asdict()
-    for name, processor in processors.items():
-        values[name] = processor(values[name])
-    return SimpleNamespace(**values)
+def _same(value: Any) -> Any:
+    return value
+
+
+def _wound_row(row: Any, processors: dict[str, Any]) -> SimpleNamespace:
+    """A row of part 0: the _WOUND columns as their types give them."""
+    return SimpleNamespace(**{k: processors[k](getattr(row, k)) for k in _WOUND_KEYS})
 
 
 def _as_uuid(raw: Any) -> uuid.UUID:
@@ -218,10 +235,11 @@ class ActiveAlert:
     figures: dict[str, Any]
 
 
-def _wounds(
+def _lab_wounds(
     session: Session, wound_ids: list[uuid.UUID]
 ) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]]]:
-    """(the wound rows, one per wound; wound id -> kind -> its unresolved alert)."""
+    """For the lab rule: (the wound rows, one per wound; wound id -> kind -> its
+    unresolved alert)."""
     wounds: dict[Any, Any] = {}
     active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
     for row in session.connection().execute(_WOUNDS_STMT, {"ids": wound_ids}):
@@ -233,33 +251,35 @@ def _wounds(
     return list(wounds.values()), active
 
 
-def _load(
+def _wounds(
     session: Session, wound_ids: list[uuid.UUID]
 ) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]], dict[Any, list[Any]]]:
     """(the wound rows, one per wound; wound id -> kind -> its unresolved alert;
     wound id -> its assessment rows in time order), in one SELECT."""
     connection = session.connection()
     processors = _processors(connection.dialect)
-    wounds: list[Any] = []
+    raw: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for row in connection.execute(_LOAD_STMT, {"ids": wound_ids}).all():
+        raw[row.part].append(row)
+    by_raw_id = {row.wound_id: _wound_row(row, processors) for row in raw[0]}
     active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
-    series: dict[Any, list[Any]] = defaultdict(list)
-    raw_series: dict[Any, list[Any]] = defaultdict(list)
-    for row in connection.execute(_LOAD_STMT, {"ids": wound_ids}):
-        if row.part == 2:
-            raw_series[row.wound_id].append(row)
-            continue
-        typed = _typed(row, processors)
-        if row.part == 0:
-            typed.raw_id = row.wound_id
-            wounds.append(typed)
-        else:
-            wound = wounds[-1]  # ordered by wound, then part: its wound came first
-            active[wound.id][typed.alert_kind] = ActiveAlert(
-                typed.alert_id, wound.clinic_id, wound.id, typed.alert_kind, typed.alert_figures
-            )
-    for wound in wounds:
-        series[wound.id] = raw_series.get(wound.raw_id, [])
-    return wounds, active, series
+    for row in raw[1]:
+        wound, kind = by_raw_id[row.wound_id], row.alert_kind
+        active[wound.id][kind] = ActiveAlert(
+            processors["alert_id"](row.alert_id),
+            wound.clinic_id,
+            wound.id,
+            kind,
+            processors["alert_figures"](row.alert_figures),
+        )
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in raw[2]:
+        grouped[row.wound_id].append(row)
+    series = {
+        wound.id: sorted(grouped.get(raw_id, ()), key=_in_time_order)
+        for raw_id, wound in by_raw_id.items()
+    }
+    return list(by_raw_id.values()), active, series
 
 
 def _latest(session: Session, wound_id: uuid.UUID, scale: str) -> tuple[int | None, dict[str, Any]]:
@@ -398,7 +418,7 @@ def evaluate_wounds(
     if not ids:
         return
     now = now or utcnow()
-    wounds, active, series = _load(session, ids)
+    wounds, active, series = _wounds(session, ids)
     for w in wounds:
         gone = _gone(w)
         if gone is not None:
@@ -483,7 +503,7 @@ def evaluate_labs(
     )
     if not wound_ids:
         return
-    wounds, active = _wounds(session, wound_ids)
+    wounds, active = _lab_wounds(session, wound_ids)
     for w in wounds:
         facts = {
             test: (grade, _during(schedules.get(w.patient_id, []), on))
