@@ -52,9 +52,20 @@ def _scratch_database(ctx, tmp_path) -> Iterator[sa.Engine]:
             admin.dispose()
 
 
-def _copy_overrides(source: sa.Engine, engine: sa.Engine) -> None:
-    """Copy the grade overrides, and the rows they hang from, into ``engine``."""
-    tables = ("clinics", "users", "patients", "wounds", "assessments", "grade_overrides")
+def _copy_overrides(
+    source: sa.Engine,
+    engine: sa.Engine,
+    tables: tuple[str, ...] = (
+        "clinics",
+        "users",
+        "patients",
+        "wounds",
+        "assessments",
+        "grade_overrides",
+    ),
+) -> None:
+    """Copy the grade overrides (or other ``tables``), and the rows they hang
+    from, into ``engine``."""
     with source.connect() as src, engine.begin() as dst:
         for name in tables:
             table = db.metadata.tables[name]
@@ -137,3 +148,33 @@ def test_downgrade_past_0003_refuses_to_drop_override_withdrawals(ctx, tmp_path,
         downgrade(revision="0002")
         with engine.connect() as conn:
             assert MigrationContext.configure(conn).get_current_revision() == "0002"
+
+
+def test_downgrade_past_0016_refuses_to_resubscribe_ended_digests(ctx, tmp_path, clinician):
+    """0015 has no ended_at: an ended digest subscription would read as one in
+    force there, so the downgrade stops; once none is ended it walks back."""
+    url = f"/api/v1/clinics/{clinician.clinic_id}/alert-digest"
+    assert clinician.put(url).status_code == 200
+    assert clinician.delete(url).json["subscribed"] is False
+
+    source = db.engine
+    subscriptions = db.metadata.tables["alert_digest_subscriptions"]
+    with _scratch_database(ctx, tmp_path) as engine:
+        upgrade(revision="heads")
+        _copy_overrides(source, engine, ("clinics", "users", "alert_digest_subscriptions"))
+        config = ctx.extensions["migrate"].migrate.get_config()
+        with pytest.raises(RuntimeError, match="1 ended digest subscription"):
+            command.downgrade(config, "0015")
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(subscriptions.c.ended_at)).scalar_one() is not None
+        with engine.begin() as conn:
+            conn.execute(sa.update(subscriptions).values(ended_at=None))
+        downgrade(revision="0015")
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0015"
+            columns = {c["name"] for c in sa.inspect(engine).get_columns(subscriptions.name)}
+            assert (
+                "ended_at" not in columns
+                and conn.execute(sa.select(sa.func.count()).select_from(subscriptions)).scalar_one()
+                == 1
+            )

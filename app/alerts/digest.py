@@ -74,6 +74,7 @@ def send_digest(app: Flask, session: Session) -> int:
         .join(DigestSubscription, DigestSubscription.user_id == User.id)
         .join(Clinic, Clinic.id == DigestSubscription.clinic_id)
         .where(
+            DigestSubscription.ended_at.is_(None),
             User.is_active.is_(True),
             # still allowed to read the clinic's alerts
             User.role.in_(("admin", "clinic_admin", "clinician", "nurse")),

@@ -13,11 +13,13 @@ fails inside a savepoint and is dropped. A resolve is a conditional UPDATE
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +35,7 @@ from app.clinical.therapy import Change, Schedule, last_day
 from app.clinical.trajectory import HEALED
 from app.clinics.models import Clinic
 from app.core import audit
-from app.core.db import UUIDText, utcnow
+from app.core.db import utcnow
 from app.summaries.statuses import as_utc, overdue_days, statuses_for, trajectory_rules
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange
 from app.wounds.models import Wound
@@ -78,14 +80,15 @@ def enabled() -> bool:
 
 # --- loading ------------------------------------------------------------------
 #
-# Two SELECTs for any number of wounds, built once (expanding ``ids``) and run
-# on the session's connection: the ORM's result machinery cost more than the
-# queries themselves on an assessment create (tests/bench/bench_alerts.py).
+# What a write to wounds needs comes in ONE SELECT for any number of wounds
+# (_LOAD_STMT), built once (expanding ``ids``) and run on the session's
+# connection: the ORM's result machinery cost more than the queries themselves
+# on an assessment create (tests/bench/bench_alerts.py).
 
 _IDS = sa.bindparam("ids", expanding=True)
 
 # The wounds, their clinic's thresholds and their unresolved alerts (one row per
-# alert, or one row with no alert).
+# alert, or one row with no alert): the lab rule's loader.
 _WOUNDS_STMT = (
     sa.select(
         *_WOUND,
@@ -98,18 +101,103 @@ _WOUNDS_STMT = (
     .where(Wound.id.in_(_IDS))
 )
 
-# Their assessments in time order: what the trajectory needs of each.
-_SERIES_STMT = (
-    sa.select(
-        sa.type_coerce(Assessment.wound_id, UUIDText()).label("wound_id"),
-        # as fetched (SQLite's text): statuses_for parses only the few it reads
-        sa.type_coerce(Assessment.assessed_at, sa.String).label("assessed_at"),
-        Assessment.area_cm2,
-        Assessment.closed,
-    )
-    .where(Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None))
-    .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.id)
+
+# Three parts in one result, told apart by ``part``: each wound with its
+# clinic's thresholds (0), its unresolved alerts (1), its assessments in time
+# order (2). The first four columns are what statuses_for reads of an
+# assessment row (wound id, assessed_at, area, closed), so the rows of part 2
+# are its input as they come. Every column is fetched as the driver gives it
+# (no type processing, which cost more than the query on the many assessment
+# rows): the few rows of parts 0 and 1 are processed by _processors, and
+# assessment rows need none (assessed_at is parsed by statuses_for, closed
+# read as a truth value, assessment_id only compared by _as_uuid).
+_LOAD_PARTS: dict[str, tuple[Any, Any, Any]] = {
+    "wound_id": (Wound.id, Alert.wound_id, Assessment.wound_id),
+    "assessed_at": (None, None, Assessment.assessed_at),
+    "area_cm2": (None, None, Assessment.area_cm2),
+    "closed": (None, None, Assessment.closed),
+    "part": (sa.literal_column("0"), sa.literal_column("1"), sa.literal_column("2")),
+    "assessment_id": (None, None, Assessment.id),
+    "alert_id": (None, Alert.id, None),
+    "alert_kind": (None, Alert.kind, None),
+    "alert_figures": (None, Alert.figures, None),
+    **{c.key: (c, None, None) for c in _WOUND},
+}
+#: The columns of parts 0 and 1, with their types.
+_TYPED: dict[str, Any] = {
+    "alert_id": Alert.id.type,
+    "alert_figures": Alert.figures.type,
+    **{c.key: c.type for c in _WOUND},
+}
+_RAW = sa.types.NullType()
+
+
+def _load_part(i: int) -> list[Any]:
+    """The columns of part ``i``: a NULL of the column's type where the part
+    has no such column (PostgreSQL cannot match an untyped NULL of two parts
+    with the third's type)."""
+    columns = []
+    for name, parts in _LOAD_PARTS.items():
+        column = parts[i]
+        if column is None:
+            typed = next(p for p in parts if p is not None)
+            column = sa.cast(sa.null(), typed.type)
+        columns.append(sa.type_coerce(column, _RAW).label(name))
+    return columns
+
+
+# Not ordered: sorting the union cost SQLite more than sorting each wound's
+# few dozen assessments in Python (_wounds).
+_LOAD_STMT = sa.union_all(
+    sa.select(*_load_part(0))
+    .select_from(Wound)
+    .join(Clinic, Clinic.id == Wound.clinic_id)
+    .where(Wound.id.in_(_IDS)),
+    sa.select(*_load_part(1)).where(Alert.wound_id.in_(_IDS), Alert.resolved_at.is_(None)),
+    sa.select(*_load_part(2)).where(Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None)),
 )
+
+
+def _in_time_order(row: Any) -> tuple[Any, Any]:
+    """Sort key of an assessment row as fetched: assessed_at then id (SQLite's
+    fixed-width text and hex digits sort as the values do)."""
+    return row.assessed_at, row.assessment_id
+
+
+_WOUND_KEYS = tuple(c.key for c in _WOUND)
+
+
+@functools.cache
+def _processors(dialect: sa.Dialect) -> dict[str, Any]:
+    """Name -> the result processor of its column type (identity where it has
+    none), for the rows of parts 0 and 1 of _LOAD_STMT."""
+    out = {}
+    for name, type_ in _TYPED.items():
+        # Numbers (floats, integers) come from every driver as they are; a
+        # numeric processor would also want the column's type code, unknown here.
+        processor = (
+            None
+            if isinstance(type_, sa.Float | sa.Numeric)
+            else type_.dialect_impl(dialect).result_processor(dialect, None)
+        )
+        out[name] = processor if processor is not None else _same
+    return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _wound_row(row: Any, processors: dict[str, Any]) -> SimpleNamespace:
+    """A row of part 0: the _WOUND columns as their types give them."""
+    return SimpleNamespace(**{k: processors[k](getattr(row, k)) for k in _WOUND_KEYS})
+
+
+def _as_uuid(raw: Any) -> uuid.UUID:
+    """A UUID as fetched without type processing: the driver's UUID
+    (PostgreSQL) or SQLite's 32 hex digits."""
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
+
 
 # A wound's latest assessment: its grades, signs of infection and the
 # clinician's latest override on the clinic's primary scale (if any) joined on. The latest override
@@ -147,10 +235,11 @@ class ActiveAlert:
     figures: dict[str, Any]
 
 
-def _wounds(
+def _lab_wounds(
     session: Session, wound_ids: list[uuid.UUID]
 ) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]]]:
-    """(the wound rows, one per wound; wound id -> kind -> its unresolved alert)."""
+    """For the lab rule: (the wound rows, one per wound; wound id -> kind -> its
+    unresolved alert)."""
     wounds: dict[Any, Any] = {}
     active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
     for row in session.connection().execute(_WOUNDS_STMT, {"ids": wound_ids}):
@@ -162,13 +251,35 @@ def _wounds(
     return list(wounds.values()), active
 
 
-def _series(session: Session, wound_ids: list[uuid.UUID]) -> dict[str, list[Any]]:
-    """Wound id as text -> its assessment rows (assessed_at, area_cm2, closed)
-    in time order."""
-    out: dict[str, list[Any]] = defaultdict(list)
-    for row in session.connection().execute(_SERIES_STMT, {"ids": wound_ids}):
-        out[row.wound_id].append(row)
-    return out
+def _wounds(
+    session: Session, wound_ids: list[uuid.UUID]
+) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]], dict[Any, list[Any]]]:
+    """(the wound rows, one per wound; wound id -> kind -> its unresolved alert;
+    wound id -> its assessment rows in time order), in one SELECT."""
+    connection = session.connection()
+    processors = _processors(connection.dialect)
+    raw: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for row in connection.execute(_LOAD_STMT, {"ids": wound_ids}).all():
+        raw[row.part].append(row)
+    by_raw_id = {row.wound_id: _wound_row(row, processors) for row in raw[0]}
+    active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
+    for row in raw[1]:
+        wound, kind = by_raw_id[row.wound_id], row.alert_kind
+        active[wound.id][kind] = ActiveAlert(
+            processors["alert_id"](row.alert_id),
+            wound.clinic_id,
+            wound.id,
+            kind,
+            processors["alert_figures"](row.alert_figures),
+        )
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in raw[2]:
+        grouped[row.wound_id].append(row)
+    series = {
+        wound.id: sorted(grouped.get(raw_id, ()), key=_in_time_order)
+        for raw_id, wound in by_raw_id.items()
+    }
+    return list(by_raw_id.values()), active, series
 
 
 def _latest(session: Session, wound_id: uuid.UUID, scale: str) -> tuple[int | None, dict[str, Any]]:
@@ -285,25 +396,44 @@ def _gone(w: Any) -> str | None:
     return None
 
 
+def _created_latest(created: Any, scale: str) -> tuple[int | None, dict[str, Any]]:
+    """_latest of an assessment this transaction created and flushed (no grade
+    override yet): its derived grade and signs, already in memory."""
+    grade = created.rtog_grade if scale == "rtog" else created.ctcae_grade
+    return grade, {s: getattr(created, f"sign_{s}") for s in rules_.INFECTION_SIGNS}
+
+
 def evaluate_wounds(
-    session: Session, wound_ids: Iterable[uuid.UUID], now: datetime | None = None
+    session: Session,
+    wound_ids: Iterable[uuid.UUID],
+    now: datetime | None = None,
+    created: Mapping[Any, Any] | None = None,
 ) -> None:
     """Evaluate WOUND_KINDS for ``wound_ids`` and apply them; a deleted or healed
-    wound has every alert resolved."""
+    wound has every alert resolved. ``created``: assessment id -> the
+    Assessment this transaction created and flushed, with no grade override
+    (the caller makes sure): when one is its wound's latest, its grade and
+    signs are read from memory instead of from the database."""
     ids = list(set(wound_ids))
     if not ids:
         return
     now = now or utcnow()
-    wounds, active = _wounds(session, ids)
-    series = _series(session, ids)
+    wounds, active, series = _wounds(session, ids)
     for w in wounds:
         gone = _gone(w)
         if gone is not None:
             for alert in active.get(w.id, {}).values():
                 resolve_alert(session, alert, gone, now)
             continue
-        rows = series.get(str(w.id), [])
-        ctcae, signs = _latest(session, w.id, _scale(w)) if rows else (None, {})
+        rows = series[w.id]
+        scale = _scale(w)
+        ctcae: int | None = None
+        signs: dict[str, Any] = {}
+        mine = created.get(_as_uuid(rows[-1].assessment_id)) if rows and created else None
+        if mine is not None:
+            ctcae, signs = _created_latest(mine, scale)
+        elif rows:
+            ctcae, signs = _latest(session, w.id, scale)
         decisions = wound_decisions(w, rows, ctcae, signs, now.date())
         apply(session, w, decisions, active.get(w.id, {}), now)
 
@@ -373,7 +503,7 @@ def evaluate_labs(
     )
     if not wound_ids:
         return
-    wounds, active = _wounds(session, wound_ids)
+    wounds, active = _lab_wounds(session, wound_ids)
     for w in wounds:
         facts = {
             test: (grade, _during(schedules.get(w.patient_id, []), on))

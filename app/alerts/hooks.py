@@ -24,25 +24,40 @@ from app.wounds.models import Wound
 
 _WOUNDS = "alerts.wounds"
 _PATIENTS = "alerts.patients"
+# Assessments this transaction created (id -> object), and the wounds whose
+# grade overrides it changed: a created assessment without an override is read
+# from memory when it is its wound's latest.
+_CREATED = "alerts.created"
+_OVERRIDDEN = "alerts.overridden"
 
 
 def _collect(session: Session, flush_context: Any) -> None:
     """after_flush: remember what this flush changed (new, dirty and deleted
     still list what was flushed)."""
-    wounds: set[Any] | None = None
-    patients: set[Any] | None = None
+    info = session.info
+    for obj in session.new:
+        if isinstance(obj, Assessment):
+            info.setdefault(_CREATED, {})[obj.id] = obj
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Assessment | GradeOverride):
-            wounds = wounds if wounds is not None else session.info.setdefault(_WOUNDS, set())
-            wounds.add(obj.wound_id)
+        if isinstance(obj, Assessment):
+            info.setdefault(_WOUNDS, set()).add(obj.wound_id)
+        elif isinstance(obj, GradeOverride):
+            info.setdefault(_WOUNDS, set()).add(obj.wound_id)
+            info.setdefault(_OVERRIDDEN, set()).add(obj.wound_id)
         elif isinstance(obj, Wound):
-            wounds = wounds if wounds is not None else session.info.setdefault(_WOUNDS, set())
-            wounds.add(obj.id)
+            info.setdefault(_WOUNDS, set()).add(obj.id)
         elif isinstance(obj, LabResult | SystemicTherapy):
-            patients = (
-                patients if patients is not None else session.info.setdefault(_PATIENTS, set())
-            )
-            patients.add(obj.patient_id)
+            info.setdefault(_PATIENTS, set()).add(obj.patient_id)
+
+
+def _created(session: Session) -> dict[Any, Any]:
+    """The created assessments whose wound's overrides this transaction did
+    not touch (pops both keys)."""
+    created: dict[Any, Any] = session.info.pop(_CREATED, None) or {}
+    overridden = session.info.pop(_OVERRIDDEN, None)
+    if overridden:
+        created = {k: a for k, a in created.items() if a.wound_id not in overridden}
+    return created
 
 
 def _evaluate(session: Session) -> None:
@@ -56,10 +71,11 @@ def _evaluate(session: Session) -> None:
         session.flush()
     wounds = session.info.pop(_WOUNDS, None)
     patients = session.info.pop(_PATIENTS, None)
+    created = _created(session)
     if not (wounds or patients) or not has_app_context() or not evaluate.enabled():
         return
     if wounds:
-        evaluate.evaluate_wounds(session, wounds)
+        evaluate.evaluate_wounds(session, wounds, created=created)
     if patients:
         evaluate.evaluate_labs(session, patients)
     session.flush()
@@ -69,7 +85,7 @@ def _forget(session: Session, previous_transaction: Any) -> None:
     """after_soft_rollback of the whole transaction: nothing of it happened."""
     if previous_transaction.nested:
         return
-    for key in (_WOUNDS, _PATIENTS, outbox.PENDING):
+    for key in (_WOUNDS, _PATIENTS, _CREATED, _OVERRIDDEN, outbox.PENDING):
         session.info.pop(key, None)
 
 

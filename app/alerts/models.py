@@ -127,7 +127,11 @@ class WebhookAttempt(Base):
 
 
 class DigestSubscription(Base):
-    """A user who gets the e-mail digest of a clinic's open alerts."""
+    """A user who gets the e-mail digest of a clinic's open alerts.
+
+    One row per user and clinic, never deleted: unsubscribing sets
+    ``ended_at``; subscribing again revives the row (``ended_at`` cleared,
+    ``created_at`` kept as when the user first subscribed)."""
 
     __tablename__ = "alert_digest_subscriptions"
     __table_args__ = (sa.UniqueConstraint("user_id", "clinic_id"),)
@@ -136,3 +140,4 @@ class DigestSubscription(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
     clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

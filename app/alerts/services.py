@@ -155,7 +155,8 @@ def redeliver(session: Session, webhook_id: uuid.UUID, message_id: str) -> Webho
 
 
 def set_digest(session: Session, clinic_id: uuid.UUID, on: bool) -> dict[str, Any]:
-    """Subscribe (or not) the caller to the clinic's daily alert digest."""
+    """Subscribe (or not) the caller to the clinic's daily alert digest; the
+    subscription row is kept when it ends (``ended_at``)."""
     require("clinical:read", clinic_id)
     user = current_user()
     row = session.scalar(
@@ -163,9 +164,12 @@ def set_digest(session: Session, clinic_id: uuid.UUID, on: bool) -> dict[str, An
             DigestSubscription.user_id == user.id, DigestSubscription.clinic_id == clinic_id
         )
     )
+    # Never deleted: unsubscribing ends the row, subscribing again revives it.
     if on and row is None:
         session.add(DigestSubscription(user_id=user.id, clinic_id=clinic_id))
-    elif not on and row is not None:
-        session.delete(row)
+    elif on and row is not None:
+        row.ended_at = None
+    elif row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
     session.flush()
     return {"clinic_id": clinic_id, "user_id": user.id, "subscribed": on}

@@ -103,6 +103,66 @@ def test_digest_sends_counts_and_links_only(app, nurse, clinician, wound, clinic
     assert clinician.delete(f"/api/v1/clinics/{clinic}/alert-digest").json["subscribed"] is False
 
 
+def _subscriptions(app, user_email):
+    import sqlalchemy as sa
+
+    from app.alerts.models import DigestSubscription
+    from app.auth.models import User
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            return db.session.execute(
+                sa.select(DigestSubscription.id, DigestSubscription.ended_at)
+                .join(User, User.id == DigestSubscription.user_id)
+                .where(User.email == user_email)
+            ).all()
+        finally:
+            db.session.remove()
+
+
+def _digest(app, url):
+    app.config["SMTP_URL"] = url
+    try:
+        result = app.test_cli_runner().invoke(args=["alerts", "digest"])
+    finally:
+        app.config["SMTP_URL"] = None
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_unsubscribe_ends_the_row_and_resubscribe_revives_it(
+    app, nurse, clinician, wound, clinic, smtp
+):
+    """Nothing is hard-deleted: unsubscribing keeps the row with ended_at set
+    (and no digest goes out for it); subscribing again revives the same row."""
+    inbox, url = smtp
+    post(
+        nurse,
+        wound,
+        1,
+        findings={"erythema": "brisk", "desquamation": "moist", "moist_beyond_skin_folds": True},
+    )
+    digest = f"/api/v1/clinics/{clinic}/alert-digest"
+    assert clinician.put(digest).json["subscribed"] is True
+    ((sub_id, ended),) = _subscriptions(app, clinician.email)
+    assert ended is None
+
+    assert clinician.delete(digest).json["subscribed"] is False
+    ((same, ended),) = _subscriptions(app, clinician.email)
+    assert same == sub_id and ended is not None
+    assert "0 digest" in _digest(app, url)
+    assert inbox.messages == []
+
+    assert clinician.delete(digest).status_code == 200  # again: still ended, at the first time
+    assert _subscriptions(app, clinician.email) == [(sub_id, ended)]
+
+    assert clinician.put(digest).json["subscribed"] is True
+    assert _subscriptions(app, clinician.email) == [(sub_id, None)]
+    assert "1 digest" in _digest(app, url)
+    assert [m["To"] for m in inbox.messages] == [clinician.email]
+
+
 def test_digest_without_smtp_url_says_so(app):
     result = app.test_cli_runner().invoke(args=["alerts", "digest"])
     assert result.exit_code != 0 and "SMTP_URL" in result.output

@@ -25,11 +25,11 @@ def test_create_issues_no_reloads(app, nurse, wound, count_queries):
     # One SELECT authenticates (token, user and memberships), one loads the wound;
     # no SELECT of the new id, of its (non-existent) overrides, or of the user
     # again after the commit. Then the alert rules (app/alerts/evaluate.py), in
-    # the same transaction: the wound with its clinic's thresholds and its
-    # unresolved alerts, its areas in time order, its latest assessment with
-    # the latest CTCAE override.
+    # the same transaction, in ONE SELECT: the wound with its clinic's
+    # thresholds, its unresolved alerts and its areas in time order. The latest
+    # assessment is the one just created (no override yet): read from memory.
     selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2 + 3, sql
+    assert len(selects) == 2 + 1, sql
     inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT")]
     # The assessment and its audit event; its version 1 is the record itself
     # until it is amended (app/core/history.py).
