@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
+from operator import le
 from typing import Any
 
 from app.clinical.formatting import iso_utc
@@ -149,7 +151,8 @@ def days_from(ordered: list[Measurement]) -> list[float]:
     once.
     """
     origin = ordered[0].instant
-    return [(m.instant - origin) / US_PER_DAY for m in ordered]
+    # The literal, not US_PER_DAY: a constant is read faster than a global.
+    return [(m.instant - origin) / 86_400_000_000.0 for m in ordered]
 
 
 def timeline(points: list[Measurement]) -> tuple[list[Measurement], list[float]]:
@@ -159,13 +162,14 @@ def timeline(points: list[Measurement]) -> tuple[list[Measurement], list[float]]
     that strictly increase mean the points came in time order with no two at
     one instant (as stored assessments usually do), and the sort is skipped.
     (Equal days are equal instants: at microsecond resolution distinct instants
-    give distinct days within a century of the first.) sorted() and set() on
-    floats are C loops, several times faster than comparing neighbours.
+    give distinct days within a century of the first.) One C loop compares
+    each day with the one before (map over operator.le), several times faster
+    than a Python loop and than sorting and a set together.
     """
     if not points:
         return points, []
     days = days_from(points)
-    if sorted(days) != days or len(set(days)) != len(days):
+    if any(map(le, islice(days, 1, None), days)):  # out of order, or a tie
         points.sort(key=order_key)
         days = days_from(points)
     return points, days

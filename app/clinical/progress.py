@@ -26,8 +26,9 @@ Pure functions, standard library only.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from app.clinical.area_change import bracketing, interpolate, percent_area_reduction
@@ -61,8 +62,9 @@ class Checkpoint:
     ``state``: met, missed, not_yet_due (no assessment on or after ``day``
     yet) or not_applicable (``note`` says why). ``par_pct``: PAR on ``day``
     when due. ``from_days``: the days of the assessments it was read from
-    (the same day twice when one was on ``day``). ``comparison``: the areas
-    read (baseline, before, after) and their method.
+    (the same day twice when one was on ``day``). ``compared_on``: the area
+    method of the areas read (baseline, before, after); ``comparison``: how
+    they were compared, when they were not all by one method.
     """
 
     state: str
@@ -72,11 +74,11 @@ class Checkpoint:
     par_pct: float | None = None
     from_days: tuple[float, float] | None = None
     note: str | None = None
+    compared_on: str | None = None
     comparison: Comparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (PAR to 1 decimal, days to 2)."""
-        c = self.comparison
         return {
             "state": self.state,
             "week": self.week,
@@ -84,7 +86,7 @@ class Checkpoint:
             "threshold_pct": self.threshold_pct,
             "par_pct": _rounded(self.par_pct, 1),
             "from_days": None if self.from_days is None else [round(d, 2) for d in self.from_days],
-            "compared_on": None if c is None else c.method,
+            "compared_on": self.compared_on,
             "note": self.note,
         }
 
@@ -107,52 +109,51 @@ def checkpoint(
     away. Met when PAR >= ``threshold_pct``.
     """
     day = week * 7
-    base = Checkpoint(NOT_APPLICABLE, week, day, threshold_pct)
     if not points:
-        return _with(base, note="no measurement in this episode")
+        return Checkpoint(NOT_APPLICABLE, week, day, threshold_pct, note=_NO_MEASUREMENT)
     latest_day = days[-1]
     if latest_day < day:
         if closed:
-            return _with(
-                base, note=f"the episode closed by day {fmt(latest_day)}, before day {day}"
-            )
-        return _with(
-            base,
-            state=NOT_YET_DUE,
-            note=f"due on day {day}: followed for {fmt(latest_day)} days so far",
-        )
-    bracket = bracketing(days, day)
-    assert bracket is not None  # day lies within [0, latest_day]
-    before, after = bracket
-    c = compare([points[0], points[before], points[after]])
-    a0, a_before, a_after = c.areas
+            note = f"the episode closed by day {fmt(latest_day)}, before day {day}"
+            return Checkpoint(NOT_APPLICABLE, week, day, threshold_pct, note=note)
+        note = f"due on day {day}: followed for {fmt(latest_day)} days so far"
+        return Checkpoint(NOT_YET_DUE, week, day, threshold_pct, note=note)
+    # bracketing(days, day), inline: day lies within [0, latest_day]
+    before = bisect_right(days, day) - 1
+    after = bisect_left(days, day)
+    a0, a_before, a_after, method, c = _on_one_method(points[0], points[before], points[after])
     if a0 == 0:
-        return _with(base, note="baseline area is 0 cm2: PAR is undefined", comparison=c)
-    par = percent_area_reduction(a0, interpolate(days[before], days[after], a_before, a_after, day))
-    assert par is not None  # a0 > 0
+        note = "baseline area is 0 cm2: PAR is undefined"
+        return Checkpoint(NOT_APPLICABLE, week, day, threshold_pct, note=note, comparison=c)
     below, above = days[before], days[after]
+    par = (a0 - interpolate(below, above, a_before, a_after, day)) / a0 * 100.0
     gap = min(day - below, above - day)
-    note = None
+    far: str | None = None
     if gap > window_days:
-        note = (
+        far = (
             f"interpolated between the assessments on day {fmt(below)} and day {fmt(above)};"
             f" the nearer is {fmt(gap)} days from day {day}, beyond the"
             f" {fmt(window_days)}-day window"
         )
-    return Checkpoint(
-        MET if meets(par, threshold_pct) else MISSED,
-        week,
-        day,
-        threshold_pct,
-        par,
-        (below, above),
-        note,
-        c,
-    )
+    state = MET if round(par, 9) >= threshold_pct else MISSED  # meets(), inline
+    return Checkpoint(state, week, day, threshold_pct, par, (below, above), far, method, c)
 
 
-def _with(base: Checkpoint, **changes: Any) -> Checkpoint:
-    return replace(base, **changes)
+def _on_one_method(
+    x: Measurement, y: Measurement, z: Measurement
+) -> tuple[float, float, float, str | None, Comparison | None]:
+    """The three areas on one method, the method, and the comparison when the
+    areas in use were not all by it: area_methods.compare, without building a
+    comparison in the usual case of one method throughout."""
+    method = x.method
+    if y.method == method and z.method == method:
+        return x.area_cm2, y.area_cm2, z.area_cm2, method, None
+    c = compare((x, y, z))
+    a, b, d = c.areas
+    return a, b, d, c.method, c
+
+
+_NO_MEASUREMENT = "no measurement in this episode"
 
 
 def pace_pct(threshold_pct: float, window_days: float, par_day: float) -> float:
@@ -178,7 +179,8 @@ class RecentChange:
     to_area_cm2: float
     change_pct: float
     required_pct: float
-    comparison: Comparison
+    compared_on: str | None
+    comparison: Comparison | None = None
 
     @property
     def on_track(self) -> bool:
@@ -194,7 +196,7 @@ class RecentChange:
             "to_area_cm2": round(self.to_area_cm2, 2),
             "change_pct": round(self.change_pct, 1) + 0.0,
             "required_pct": round(self.required_pct, 1),
-            "compared_on": self.comparison.method,
+            "compared_on": self.compared_on,
         }
 
 
@@ -215,14 +217,12 @@ def recent_change(
     bracket = bracketing(days, start)
     assert bracket is not None  # start lies within [0, latest_day]
     before, after = bracket
-    c = compare([points[before], points[after], points[-1]])
-    a_before, a_after, latest = c.areas
+    a_before, a_after, latest, method, c = _on_one_method(points[before], points[after], points[-1])
     then = interpolate(days[before], days[after], a_before, a_after, start)
     change = percent_area_reduction(then, latest)
     assert change is not None  # then > 0
-    return RecentChange(
-        window, start, latest_day, then, latest, change, pace_pct(threshold_pct, window, par_day), c
-    )
+    required = pace_pct(threshold_pct, window, par_day)
+    return RecentChange(window, start, latest_day, then, latest, change, required, method, c)
 
 
 def par_at_day(

@@ -24,6 +24,7 @@ Pure functions, standard library only.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,7 +60,9 @@ class Course:
     ``points`` (in order), ``days`` from the first and ``areas`` in use: the
     episode's measurements. ``everything``: all measurements in order;
     ``episodes``: all episodes, or None for a single open episode (no closure
-    anywhere). ``par``: the baseline and latest areas compared on one method.
+    anywhere). ``par_areas``: the baseline and latest areas on one method
+    (None below two measurements); ``par_comparison``: how, when they were not
+    both by the same method.
     """
 
     points: list[Measurement]
@@ -67,7 +70,8 @@ class Course:
     areas: list[float]
     everything: list[Measurement]
     episodes: list[Episode] | None
-    par: Comparison | None
+    par_areas: tuple[float, float] | None
+    par_comparison: Comparison | None
     checkpoint: Checkpoint
     irradiated: bool
     rules: TrajectoryRules
@@ -84,17 +88,19 @@ def judge(c: Course) -> Verdict:
     """(status, reasons, days_to_closure, recent change): steps 1 to 5 of the
     module docstring; the reason that decided comes first."""
     episode = c.episode
-    if episode is not None and episode.closed_on is not None:
-        return (
-            HEALED,
-            [_healed(c, episode), *_recurrence(c, review=False)],
-            _days_to(c, episode.closed_on),
-            None,
-        )
     n = len(c.points)
-    if n and c.points[-1].gone:  # zero areas only: never open in this episode
-        return HEALED, [_zero_run(c)], 0, None
-    recurrence = _recurrence(c, review=c.irradiated)
+    recurrence: list[str] = []
+    if episode is not None:  # a closure somewhere (else one open episode)
+        if episode.closed_on is not None:
+            return (
+                HEALED,
+                [_healed(c, episode), *_recurrence(c, review=False)],
+                _days_to(c, episode.closed_on),
+                None,
+            )
+        if n and c.points[-1].gone:  # zero areas only: never open in this episode
+            return HEALED, [_zero_run(c)], 0, None
+        recurrence = _recurrence(c, review=c.irradiated)
     if n < 2:
         if recurrence:
             return RECURRED, recurrence, None, None
@@ -104,26 +110,22 @@ def judge(c: Course) -> Verdict:
             None,
             None,
         )
-    methods = [describe(c.par, "PAR")] if c.par is not None else []
+    mixed = c.par_comparison and describe(c.par_comparison, "PAR")
+    methods = [mixed] if mixed else []
     deteriorating = _deterioration(c)
     if deteriorating is not None:
-        return DETERIORATING, _join([deteriorating], recurrence, methods), None, None
+        return DETERIORATING, [deteriorating, *recurrence, *methods], None, None
     if c.days[-1] >= c.rules.par_day:
         return _by_recent_change(c, recurrence, methods)
     status, reason = _young(c)
     if recurrence:
         return RECURRED, _join(recurrence, [reason], methods), None, None
-    return status, _join([reason], methods), None, None
+    return status, _join([reason], methods) if methods else [reason], None, None
 
 
 def _join(*groups: Sequence[str | None]) -> list[str]:
-    """The reasons of every group in order, each once, None left out."""
-    out: list[str] = []
-    for group in groups:
-        for reason in group:
-            if reason is not None and reason not in out:
-                out.append(reason)
-    return out
+    """The reasons of every group in order, None left out."""
+    return [reason for group in groups for reason in group if reason is not None]
 
 
 def _days_to(c: Course, closed_on: date) -> int | None:
@@ -219,15 +221,21 @@ def _growth(pct: float) -> str:
 def _checkpoint_reason(cp: Checkpoint) -> str:
     """The week-4 checkpoint in words, once it is due (met or missed: the
     baseline of an open episode that is not deteriorating is above 0)."""
-    head = f"week-{cp.week} checkpoint"
     assert cp.state in (MET, MISSED) and cp.par_pct is not None
-    par = f"PAR {fmt(cp.par_pct)}% at day {cp.day}"
+    head, tail = _threshold_words(cp.week, cp.day, cp.threshold_pct, cp.state == MET)
     note = f"; {cp.note}" if cp.note else ""
-    if cp.state == MET:
-        return f"{head} met: {par} >= {fmt(cp.threshold_pct)}% threshold ({PAR_SOURCE}){note}"
-    return (
-        f"{head} missed: {par} < {fmt(cp.threshold_pct)}% threshold ({PAR_SOURCE}):"
-        f" reassess the treatment{note}"
+    return f"{head}{fmt(cp.par_pct)}{tail}{note}"
+
+
+@functools.lru_cache(maxsize=256)
+def _threshold_words(week: int, day: int, threshold_pct: float, met: bool) -> tuple[str, str]:
+    """The words of a checkpoint reason before and after its PAR, the same for
+    most wounds of a clinic: written once."""
+    head = f"week-{week} checkpoint {'met' if met else 'missed'}: PAR "
+    if met:
+        return head, f"% at day {day} >= {fmt(threshold_pct)}% threshold ({PAR_SOURCE})"
+    return head, (
+        f"% at day {day} < {fmt(threshold_pct)}% threshold ({PAR_SOURCE}): reassess the treatment"
     )
 
 
@@ -241,25 +249,36 @@ def _by_recent_change(c: Course, recurrence: list[str], methods: Sequence[str | 
         par_day=rules.par_day,
         threshold_pct=rules.par_threshold_pct,
     )
-    window = fmt(recent.window_days)
+    window, needs = _pace_words(recent.window_days, recent.required_pct, rules.par_week)
     reason = (
         f"over the last {window} days the area {change_words(recent.change_pct)}"
         f" ({fmt_area(recent.from_area_cm2)} on day {fmt(recent.from_day)} ->"
-        f" {fmt_area(recent.to_area_cm2)} on day {fmt(recent.to_day)}); on track needs a fall"
-        f" of {fmt(recent.required_pct)}% over {window} days (the week-{rules.par_week}"
-        " threshold as a pace; judgement)"
+        f" {fmt_area(recent.to_area_cm2)} on day {fmt(recent.to_day)}); {needs}"
     )
     status = ON_TRACK if recent.on_track else STALLED
-    reasons = _join(
-        [reason, _checkpoint_reason(c.checkpoint)],
-        recurrence,
-        methods,
-        [describe(c.checkpoint.comparison, f"the week-{rules.par_week} checkpoint")]
-        if c.checkpoint.comparison is not None
-        else [],
-        [describe(recent.comparison, "the recent change")],
-    )
+    reasons = [reason, _checkpoint_reason(c.checkpoint)]
+    compared, lately = c.checkpoint.comparison, recent.comparison
+    if recurrence or methods or compared or lately:
+        reasons = _join(
+            reasons,
+            recurrence,
+            methods,
+            [describe(compared, f"the week-{rules.par_week} checkpoint")] if compared else [],
+            [describe(lately, "the recent change")] if lately else [],
+        )
     return status, reasons, None, recent
+
+
+@functools.lru_cache(maxsize=256)
+def _pace_words(window_days: float, required_pct: float, week: int) -> tuple[str, str]:
+    """(the window in days, what on track needs over it), as written in the
+    reason: the same for most wounds of a clinic (its window and threshold), so
+    written once."""
+    window = fmt(window_days)
+    return window, (
+        f"on track needs a fall of {fmt(required_pct)}% over {window} days"
+        f" (the week-{week} threshold as a pace; judgement)"
+    )
 
 
 def _young(c: Course) -> tuple[str, str]:
@@ -275,8 +294,8 @@ def _young(c: Course) -> tuple[str, str]:
     # Extrapolate with the exponential model (Cardinal 2009): the fraction of area
     # left at day t, At/A0, becomes (At/A0)^(28/t) at day 28. Unlike a straight
     # line this does not overstate later progress from a fast start.
-    assert c.par is not None  # two measurements or more
-    baseline, latest = c.par.areas
+    assert c.par_areas is not None  # two measurements or more
+    baseline, latest = c.par_areas
     remaining = latest / baseline  # baseline > 0: growth from 0 is deteriorating
     projected = (1.0 - remaining ** (rules.par_day / latest_day)) * 100.0
     so_far = (1.0 - remaining) * 100.0

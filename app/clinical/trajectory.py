@@ -27,19 +27,20 @@ Pure functions, standard library only.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
 from app.clinical.area_change import gilman_advance as gilman_advance  # re-export
 from app.clinical.area_change import percent_area_reduction as percent_area_reduction  # re-export
-from app.clinical.area_methods import compare
+from app.clinical.area_methods import Comparison, compare
 from app.clinical.episodes import Episode, closure_dates, split_episodes
 from app.clinical.formatting import area_point, fmt, fmt_area
 from app.clinical.measurement import CLOSURE_MARK, Measurement, days_from, order_key, timeline
-from app.clinical.progress import checkpoint
+from app.clinical.progress import Checkpoint, RecentChange, checkpoint
 from app.clinical.progress import par_at_day as _par_at_day
 from app.clinical.regression import centred, fast_log_rate, fit_slope
 from app.clinical.regression import least_squares_slope as least_squares_slope  # re-export
@@ -81,9 +82,11 @@ _DEFAULT_RULES = TrajectoryRules()
 class Trajectory:
     """The trajectory summary of one wound (see compute_trajectory).
 
-    ``episode_starts``: (episode number, ``seq`` of its first measurement) for
-    each episode with one, so a caller can number its own rows; not part of
-    to_dict.
+    ``week4_checkpoint`` and ``recent_change`` are kept as computed (their
+    to_dict gives the JSON form, rounded), so a caller that needs only the
+    checkpoint's state does not pay for the rest. ``episode_starts``: (episode
+    number, ``seq`` of its first measurement) for each episode with one, so a
+    caller can number its own rows; not part of to_dict.
     """
 
     status: str
@@ -94,8 +97,8 @@ class Trajectory:
     par_pct: float | None
     par_week4_pct: float | None
     par_week4_note: str | None
-    week4_checkpoint: dict[str, Any]
-    recent_change: dict[str, Any] | None
+    week4_checkpoint: Checkpoint
+    recent_change: RecentChange | None
     area_methods: dict[str, Any] | None
     weekly_area_change_cm2: float | None
     gilman_cm_per_week: float | None
@@ -108,9 +111,15 @@ class Trajectory:
     episode_starts: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings)."""
-        result = asdict(self)
-        del result["episode_starts"]
+        """JSON-ready dict (dates as ISO strings), a deep copy."""
+        result = {
+            f.name: copy.deepcopy(getattr(self, f.name))
+            for f in fields(self)
+            if f.name != "episode_starts"
+        }
+        result["week4_checkpoint"] = self.week4_checkpoint.to_dict()
+        if self.recent_change is not None:
+            result["recent_change"] = self.recent_change.to_dict()
         if self.projected_closure_on is not None:
             result["projected_closure_on"] = self.projected_closure_on.isoformat()
         return result
@@ -221,25 +230,108 @@ def _ceil_days(exact_days: float) -> int:
 
 
 def _episodes_out(
-    everything: list[Measurement], episodes: list[Episode]
-) -> tuple[list[dict[str, Any]], tuple[tuple[int, int], ...]]:
-    """The episodes as JSON-ready dicts, and (number, seq of first measurement)."""
+    everything: list[Measurement],
+    episodes: list[Episode] | None,
+    n: int,
+    base_point: dict[str, Any] | None,
+) -> tuple[int, list[dict[str, Any]], tuple[tuple[int, int], ...]]:
+    """(current episode number, the episodes as JSON-ready dicts, and (number,
+    seq of its first measurement) for each). ``episodes`` None: one open
+    episode of ``n`` measurements starting at ``base_point``."""
+    if episodes is None:
+        first = None if base_point is None else base_point["at"]
+        listed = [
+            {
+                "number": 1,
+                "started_at": first,
+                "closed_on": None,
+                "closed_by": None,
+                "measurements": n,
+            }
+        ]
+        return 1, listed, () if first is None else ((1, everything[0].seq),)
     out = []
     starts = []
     for e in episodes:
-        first = everything[e.start] if e.start < e.stop else None
+        start = everything[e.start] if e.start < e.stop else None
         out.append(
             {
                 "number": e.number,
-                "started_at": None if first is None else area_point(first.at, 0.0)["at"],
+                "started_at": None if start is None else area_point(start.at, 0.0)["at"],
                 "closed_on": None if e.closed_on is None else e.closed_on.isoformat(),
                 "closed_by": e.closed_by,
                 "measurements": e.stop - e.start,
             }
         )
-        if first is not None:
-            starts.append((e.number, first.seq))
-    return out, tuple(starts)
+        if start is not None:
+            starts.append((e.number, start.seq))
+    return episodes[-1].number, out, tuple(starts)
+
+
+def _current_episode(
+    everything: list[Measurement],
+    days: list[float],
+    healed_on: date | None,
+    past_closures: Sequence[date],
+) -> tuple[list[Measurement], list[float], list[float], list[Episode] | None]:
+    """The current episode's measurements, their days from its first and their
+    areas, and every episode (None when there is no closure: one open episode,
+    all the measurements)."""
+    # Areas in use, CLOSURE_MARK at a closure: one pass reads them and tells
+    # whether the series has a closure at all (then episodes are split).
+    areas = [m.open_area for m in everything]
+    closures = closure_dates(healed_on, past_closures) if healed_on or past_closures else []
+    if not closures and CLOSURE_MARK not in areas:
+        return everything, days, areas, None
+    episodes = split_episodes(everything, closures)
+    current = episodes[-1]
+    ordered = everything[current.start : current.stop]
+    days = days_from(ordered) if ordered else []
+    return ordered, days, [m.area_cm2 for m in ordered], episodes
+
+
+def _measures(ordered: list[Measurement], days: list[float], areas: list[float]) -> _Measures:
+    """The fits, PAR (baseline and latest compared on one method) and Gilman's
+    advance of an episode's measurements."""
+    out = _Measures()
+    if len(ordered) >= 2:
+        # The x side of the area fit serves the ln(area) fit too when no area
+        # is 0 (both fit against the same days).
+        centred_days = centred(days)
+        out.slope_per_day = fit_slope(days, areas, centred_days)
+        out.k = _exponential_fit(ordered, days, areas, centred_days)
+        first, last = ordered[0], ordered[-1]
+        if first.method == last.method:  # the usual case: no comparison to build
+            out.par_areas = (areas[0], areas[-1])
+            out.compared_on = first.method
+        else:
+            c = out.par_comparison = compare((first, last))
+            out.par_areas = (c.areas[0], c.areas[1])
+            out.compared_on = c.method
+        out.par_pct = percent_area_reduction(*out.par_areas)
+        out.area_methods = {
+            "baseline": first.method,
+            "latest": last.method,
+            "compared_on": out.compared_on,
+            "mixed": out.par_comparison is not None and out.par_comparison.mixed,
+        }
+    if ordered:
+        p0, pt = ordered[0].perimeter_cm, ordered[-1].perimeter_cm
+        if p0 is not None and pt is not None:
+            out.gilman = gilman_advance(areas[0], areas[-1], p0, pt, days[-1])
+    return out
+
+
+@dataclass(slots=True)
+class _Measures:
+    slope_per_day: float | None = None
+    k: float | None = None
+    par_areas: tuple[float, float] | None = None
+    compared_on: str | None = None
+    par_comparison: Comparison | None = None
+    par_pct: float | None = None
+    area_methods: dict[str, Any] | None = None
+    gilman: float | None = None
 
 
 def compute_trajectory(
@@ -257,52 +349,21 @@ def compute_trajectory(
     healing; ``past_closures``: earlier recorded healings the wound was reopened
     after; ``irradiated``: the wound lies in an irradiated field (a recurrence
     there prompts a review). The current healing episode (episodes.py) is
-    judged: first match wins (status.py), healed, then recurred or
-    insufficient_data below two measurements, deteriorating, then on_track or
-    stalled by the recent change once the week-4 checkpoint is due, else by
-    the trend so far. ``rule`` is the reasons joined; the first decided.
-    Projection (not for healed/deteriorating wounds): only with at least
-    min_points_for_projection assessments spanning min_days_for_projection
-    days (about five weekly measurements, Cukjati 2001) and a downward
-    least-squares area slope; linear, from the latest area at that slope, and
-    not beyond max_projection_days.
+    judged (status.py: healed, recurred or insufficient_data below two
+    measurements, deteriorating, then on_track or stalled by the recent change
+    once the week-4 checkpoint is due, else by the trend so far); ``rule`` is
+    the reasons joined, the first decided. Projection: _projection.
     """
     everything, days = timeline(list(points))
-    # Areas in use, CLOSURE_MARK at a closure: one pass reads them and tells
-    # whether the series has a closure at all (then episodes are split).
-    areas = [m.open_area for m in everything]
-    closures = closure_dates(healed_on, past_closures) if healed_on or past_closures else []
-    ordered = everything
-    episodes: list[Episode] | None = None
-    if closures or CLOSURE_MARK in areas:
-        episodes = split_episodes(everything, closures)
-        current = episodes[-1]
-        ordered = everything[current.start : current.stop]
-        days = days_from(ordered) if ordered else []
-        areas = [m.area_cm2 for m in ordered]
+    ordered, days, areas, episodes = _current_episode(everything, days, healed_on, past_closures)
     n = len(ordered)
-    baseline = ordered[0] if n else None
-    latest = ordered[-1] if n else None
-
-    par_pct = gilman = k = slope_per_day = None
-    par = None
-    if n >= 2:
-        # The x side of the area fit serves the ln(area) fit too when no area
-        # is 0 (both fit against the same days).
-        centred_days = centred(days)
-        slope_per_day = fit_slope(days, areas, centred_days)
-        k = _exponential_fit(ordered, days, areas, centred_days)
-        par = compare((ordered[0], ordered[-1]))
-        par_pct = percent_area_reduction(*par.areas)
-    if (
-        baseline is not None
-        and latest is not None
-        and baseline.perimeter_cm is not None
-        and latest.perimeter_cm is not None
-    ):
-        gilman = gilman_advance(
-            areas[0], areas[-1], baseline.perimeter_cm, latest.perimeter_cm, days[-1]
-        )
+    measures = _measures(ordered, days, areas)
+    slope_per_day, k, par_pct, gilman = (
+        measures.slope_per_day,
+        measures.k,
+        measures.par_pct,
+        measures.gilman,
+    )
     cp = checkpoint(
         ordered,
         days,
@@ -311,29 +372,22 @@ def compute_trajectory(
         window_days=rules.week_window_days,
         closed=episodes is not None and episodes[-1].closed_on is not None,
     )
-    course = Course(ordered, days, areas, everything, episodes, par, cp, irradiated, rules)
+    course = Course(
+        ordered,
+        days,
+        areas,
+        everything,
+        episodes,
+        measures.par_areas,
+        measures.par_comparison,
+        cp,
+        irradiated,
+        rules,
+    )
     status, reasons, days_to_closure, recent = judge(course)
     projected, projection_note = _projection(ordered, status, slope_per_day, rules)
-    if episodes is None:
-        episode = 1
-        listed = [
-            {
-                "number": 1,
-                "started_at": None,
-                "closed_on": None,
-                "closed_by": None,
-                "measurements": n,
-            }
-        ]
-        starts: tuple[tuple[int, int], ...] = ()
-        if baseline is not None:
-            starts = ((1, baseline.seq),)
-    else:
-        episode = episodes[-1].number
-        listed, starts = _episodes_out(everything, episodes)
-    base_point = None if baseline is None else area_point(baseline.at, areas[0])
-    if base_point is not None and episodes is None:
-        listed[0]["started_at"] = base_point["at"]
+    base_point = area_point(ordered[0].at, areas[0]) if n else None
+    episode, listed, starts = _episodes_out(everything, episodes, n, base_point)
 
     # Trajectory is frozen: its generated __init__ sets each field through
     # object.__setattr__, which on a short series costs as much as the maths.
@@ -344,21 +398,14 @@ def compute_trajectory(
         rule="; ".join(reasons),
         reasons=reasons,
         baseline=base_point,
-        latest=None if latest is None else area_point(latest.at, areas[-1]),
+        latest=area_point(ordered[-1].at, areas[-1]) if n else None,
         # None stays None; + 0.0 reports -0.0 as 0.0 (inline: this runs per wound)
         par_pct=None if par_pct is None else round(par_pct, 1) + 0.0,
         par_week4_pct=None if cp.par_pct is None else round(cp.par_pct, 1) + 0.0,
         par_week4_note=cp.note,
-        week4_checkpoint=cp.to_dict(),
-        recent_change=None if recent is None else recent.to_dict(),
-        area_methods=None
-        if par is None
-        else {
-            "baseline": par.methods[0],
-            "latest": par.methods[1],
-            "compared_on": par.method,
-            "mixed": par.mixed,
-        },
+        week4_checkpoint=cp,
+        recent_change=recent,
+        area_methods=measures.area_methods,
         weekly_area_change_cm2=None if slope_per_day is None else round(slope_per_day * 7, 3) + 0.0,
         gilman_cm_per_week=None if gilman is None else round(gilman, 3) + 0.0,
         k_per_day=None if k is None else round(k, 5) + 0.0,

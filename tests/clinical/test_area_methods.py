@@ -195,13 +195,13 @@ def test_checkpoint_and_recent_change_compare_like_with_like() -> None:
     ]
     result = compute_trajectory(points)
     # week 4 on the ellipse: 7 + (4 - 7) x 7/14 = 5.5 -> 45%
-    assert result.week4_checkpoint["par_pct"] == 45.0
-    assert result.week4_checkpoint["compared_on"] == "ellipse"
+    assert result.week4_checkpoint.to_dict()["par_pct"] == 45.0
+    assert result.week4_checkpoint.to_dict()["compared_on"] == "ellipse"
     # last 28 days from day 28 (ellipse 5.5) to day 56 (traced 1.0, ellipse 1.6)
     assert result.recent_change is not None
-    assert result.recent_change["compared_on"] == "ellipse"
-    assert result.recent_change["from_area_cm2"] == 5.5
-    assert result.recent_change["to_area_cm2"] == 1.6
+    assert result.recent_change.to_dict()["compared_on"] == "ellipse"
+    assert result.recent_change.to_dict()["from_area_cm2"] == 5.5
+    assert result.recent_change.to_dict()["to_area_cm2"] == 1.6
     assert "the week-4 checkpoint compares areas taken by different methods" in result.rule
     assert "the recent change compares areas taken by different methods" in result.rule
 

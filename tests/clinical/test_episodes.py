@@ -199,7 +199,7 @@ def test_a_wound_reopened_without_a_measurement_is_recurred() -> None:
         "closed_by": None,
         "measurements": 0,
     }
-    assert result.week4_checkpoint["state"] == "not_applicable"
+    assert result.week4_checkpoint.to_dict()["state"] == "not_applicable"
 
 
 def test_the_current_episode_is_judged_on_its_own() -> None:
@@ -209,7 +209,7 @@ def test_the_current_episode_is_judged_on_its_own() -> None:
     assert result.episode == 2
     # PAR from the episode's baseline: (4 - 1.2) / 4 = 70%; week 4 is day 68
     assert result.par_pct == 70.0
-    assert result.week4_checkpoint["par_pct"] == 70.0
+    assert result.week4_checkpoint.to_dict()["par_pct"] == 70.0
     assert result.status == "on_track"
     assert result.reasons[0].startswith("over the last 28 days the area fell 70% (4.00 cm2")
     assert result.reasons[2].startswith("episode 2: the wound closed on 2022-06-27")

@@ -320,7 +320,7 @@ def test_unchanged_series_after_week_4_is_stalled_not_deteriorating(
     assert result.status == "stalled"
     assert result.par_pct == 0.0
     assert result.par_week4_pct == 0.0
-    assert result.week4_checkpoint["state"] == "missed"
+    assert result.week4_checkpoint.to_dict()["state"] == "missed"
     assert result.reasons[0].startswith("over the last 28 days the area did not change")
     assert result.projected_closure_on is None
 
@@ -488,7 +488,7 @@ def test_a_missed_checkpoint_does_not_stall_a_wound_that_then_heals() -> None:
         " reassess the treatment"
     )
     assert result.rule == "; ".join(result.reasons)
-    assert result.week4_checkpoint == {
+    assert result.week4_checkpoint.to_dict() == {
         "state": "missed",
         "week": 4,
         "day": 28,
@@ -498,7 +498,7 @@ def test_a_missed_checkpoint_does_not_stall_a_wound_that_then_heals() -> None:
         "compared_on": None,
         "note": None,
     }
-    assert result.recent_change == {
+    assert result.recent_change.to_dict() == {
         "window_days": 28.0,
         "from_day": 28.0,
         "to_day": 56.0,
@@ -517,15 +517,15 @@ def test_at_week_4_itself_the_recent_change_is_the_checkpoint() -> None:
     result = compute_trajectory(series((0, 10), (14, 9), (28, 8)))
     assert result.status == "stalled"
     assert result.reasons[0].startswith("over the last 28 days the area fell 20% (10.00 cm2")
-    assert result.week4_checkpoint["state"] == "missed"
+    assert result.week4_checkpoint.to_dict()["state"] == "missed"
     # the edge: 10 -> 6 is 40.00000000000001% in floats, 40% exactly in decimal: met
     edge = compute_trajectory(series((0, 10), (28, 6)))
     assert edge.status == "on_track"
-    assert edge.week4_checkpoint["state"] == "met"
+    assert edge.week4_checkpoint.to_dict()["state"] == "met"
     assert edge.reasons[1] == "week-4 checkpoint met: PAR 40% at day 28 >= 40% threshold" + TAIL
     # just below it is missed and stalled
     below = compute_trajectory(series((0, 10), (28, 6.001)))
-    assert (below.status, below.week4_checkpoint["state"]) == ("stalled", "missed")
+    assert (below.status, below.week4_checkpoint.to_dict()["state"]) == ("stalled", "missed")
 
 
 def test_a_met_checkpoint_does_not_keep_a_wound_on_track() -> None:
@@ -544,7 +544,7 @@ def test_growth_is_written_as_growth() -> None:
     result = compute_trajectory(series((0, 10), (28, 4), (56, 4.3)))
     assert result.status == "stalled"
     assert "the area grew 7.5% (4.00 cm2 on day 28 -> 4.30 cm2 on day 56)" in result.rule
-    assert result.recent_change is not None and result.recent_change["change_pct"] == -7.5
+    assert result.recent_change is not None and result.recent_change.to_dict()["change_pct"] == -7.5
     assert "fell -" not in result.rule
     young = compute_trajectory(series((0, 10), (7, 10.9)))
     assert "the area grew 9% by day 7" in young.rule
@@ -557,9 +557,9 @@ def test_the_recent_window_is_interpolated_at_its_start() -> None:
     # area 9 + (5 - 9) x 7/14 = 7 -> 4.2 on day 42: (7 - 4.2) / 7 = 40%
     result = compute_trajectory(series((0, 10), (7, 9), (21, 5), (42, 4.2)))
     assert result.recent_change is not None
-    assert result.recent_change["from_day"] == 14.0
-    assert result.recent_change["from_area_cm2"] == 7.0
-    assert result.recent_change["change_pct"] == 40.0
+    assert result.recent_change.to_dict()["from_day"] == 14.0
+    assert result.recent_change.to_dict()["from_area_cm2"] == 7.0
+    assert result.recent_change.to_dict()["change_pct"] == 40.0
     assert result.status == "on_track"
 
 
@@ -570,7 +570,7 @@ def test_a_shorter_window_needs_the_same_pace() -> None:
     slow = compute_trajectory(series((0, 10), (28, 6), (42, 4.7)), rules=rules)
     assert slow.status == "stalled"
     assert slow.recent_change is not None
-    assert slow.recent_change["required_pct"] == 22.5
+    assert slow.recent_change.to_dict()["required_pct"] == 22.5
     assert "on track needs a fall of 22.5% over 14 days" in slow.rule
     # 6 -> 4.6 is 23.3%: on track
     assert compute_trajectory(series((0, 10), (28, 6), (42, 4.6)), rules=rules).status == (
@@ -583,9 +583,9 @@ def test_a_window_longer_than_the_follow_up_reads_the_whole_episode() -> None:
     rules = TrajectoryRules(recent_window_days=42)
     result = compute_trajectory(series((0, 10), (30, 5.9)), rules=rules)
     assert result.recent_change is not None
-    assert result.recent_change["window_days"] == 30.0
-    assert result.recent_change["from_day"] == 0.0
-    assert result.recent_change["required_pct"] == 42.1
+    assert result.recent_change.to_dict()["window_days"] == 30.0
+    assert result.recent_change.to_dict()["from_day"] == 0.0
+    assert result.recent_change.to_dict()["required_pct"] == 42.1
     assert result.status == "stalled"  # 41% < 42.15%
     assert compute_trajectory(series((0, 10), (30, 5.7)), rules=rules).status == "on_track"
 
@@ -605,7 +605,7 @@ def test_a_far_interpolation_is_noted() -> None:
         "interpolated between the assessments on day 14 and day 42; the nearer is 14 days"
         " from day 28, beyond the 7-day window"
     )
-    assert result.week4_checkpoint["from_days"] == [14.0, 42.0]
+    assert result.week4_checkpoint.to_dict()["from_days"] == [14.0, 42.0]
     assert result.par_week4_note == note
     assert result.reasons[1].endswith("; " + note)
     # the window is 7 days: 7 days away is inside it
@@ -617,8 +617,10 @@ def test_week_3_is_not_week_4() -> None:
     day21 = compute_trajectory(series((0, 4.0), (21, 2.6)))
     day20 = compute_trajectory(series((0, 4.0), (20, 2.6)))
     for result, day in ((day21, 21), (day20, 20)):
-        assert result.week4_checkpoint["state"] == "not_yet_due"
-        assert result.week4_checkpoint["note"] == (f"due on day 28: followed for {day} days so far")
+        assert result.week4_checkpoint.to_dict()["state"] == "not_yet_due"
+        assert result.week4_checkpoint.to_dict()["note"] == (
+            f"due on day 28: followed for {day} days so far"
+        )
         assert result.par_week4_pct is None
         assert result.status != "stalled"
     # remaining 0.65 -> 0.65^(28/21) = 0.5631 left: a fall of 43.7% by week 4
@@ -685,10 +687,10 @@ def test_growth_from_nothing_is_deteriorating_not_a_recurrence() -> None:
     assert grew.rule == ("area 1.00 cm2 is from nothing above baseline 0.00 cm2 (>= 10% margin)")
     assert grew.episode == 1
     assert grew.par_pct is None
-    assert grew.week4_checkpoint["state"] == "not_yet_due"
+    assert grew.week4_checkpoint.to_dict()["state"] == "not_yet_due"
     due = compute_trajectory(series((0, 0), (28, 1.0)))
     assert due.status == "deteriorating"
-    assert due.week4_checkpoint["state"] == "not_applicable"
+    assert due.week4_checkpoint.to_dict()["state"] == "not_applicable"
     assert due.par_week4_note == "baseline area is 0 cm2: PAR is undefined"
 
 
@@ -711,13 +713,13 @@ def test_single_point_and_no_points() -> None:
     assert one.k_per_day is None
     assert one.area_methods is None
     assert one.baseline == one.latest
-    assert one.week4_checkpoint["note"] == "due on day 28: followed for 0 days so far"
+    assert one.week4_checkpoint.to_dict()["note"] == "due on day 28: followed for 0 days so far"
     none = compute_trajectory([])
     assert none.status == "insufficient_data"
     assert none.rule.startswith("0 assessment(s)")
     assert none.baseline is None
     assert none.latest is None
-    assert none.week4_checkpoint["state"] == "not_applicable"
+    assert none.week4_checkpoint.to_dict()["state"] == "not_applicable"
     assert none.par_week4_note == "no measurement in this episode"
     assert none.episodes == [
         {"number": 1, "started_at": None, "closed_on": None, "closed_by": None, "measurements": 0}
@@ -752,8 +754,8 @@ def test_healed_variants() -> None:
     )
     # a healed episode that closed before week 4: no checkpoint
     early = compute_trajectory(series((0, 2), (14, 1), (21, 0)))
-    assert early.week4_checkpoint["state"] == "not_applicable"
-    assert early.week4_checkpoint["note"] == "the episode closed by day 21, before day 28"
+    assert early.week4_checkpoint.to_dict()["state"] == "not_applicable"
+    assert early.week4_checkpoint.to_dict()["note"] == "the episode closed by day 21, before day 28"
 
 
 def test_a_recorded_healing_is_the_date_of_closure() -> None:

@@ -47,16 +47,18 @@ def _gone(m: Measurement) -> bool:
 def _episodes(
     ordered: list[Measurement], healed_on: date | None, past: list[date]
 ) -> list[dict[str, object]]:
-    """Episodes as dicts: points, closed_on, reopened. Events in date order;
-    a healed date comes after the measurements of its own day."""
+    """Episodes as dicts: points, closed_on, reopened. Events in order: each
+    healed date just before the first measurement (in order) on a later day."""
     dates = {d: False for d in past}
     if healed_on is not None:
         dates[healed_on] = True
-    events: list[tuple[date, int, int, object]] = [
-        (m.at.date(), 0, i, m) for i, m in enumerate(ordered)
-    ]
-    events += [(d, 1, 0, current) for d, current in dates.items()]
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    events: list[tuple[int, int, object, date]] = []
+    for d, current in sorted(dates.items()):
+        later = [i for i, m in enumerate(ordered) if m.at.date() > d]
+        # before the first later one, or at the end; after earlier dates there
+        events.append((later[0] if later else len(ordered), 0, current, d))
+    events += [(i, 1, m, m.at.date()) for i, m in enumerate(ordered)]
+    events.sort(key=lambda e: (e[0], e[1], e[3]))
     episodes: list[dict[str, object]] = [
         {"points": [], "closed_on": None, "reopened": False, "open": False}
     ]
@@ -64,9 +66,9 @@ def _episodes(
     def new() -> None:
         episodes.append({"points": [], "closed_on": None, "reopened": False, "open": False})
 
-    for day, kind, _, item in events:
+    for _, kind, item, day in events:
         e = episodes[-1]
-        if kind == 1:  # a recorded healing
+        if kind == 0:  # a recorded healing
             if e["reopened"]:
                 new()
                 e = episodes[-1]
@@ -220,7 +222,9 @@ def _observed(raw: list[Measurement], healed_on: date | None, past: list[date], 
     return {
         "status": t.status,
         "episode": t.episode,
-        "recent_change_pct": None if t.recent_change is None else t.recent_change["change_pct"],
+        "recent_change_pct": None
+        if t.recent_change is None
+        else t.recent_change.to_dict()["change_pct"],
         "baseline": None if t.baseline is None else t.baseline["area_cm2"],
         "latest": None if t.latest is None else t.latest["area_cm2"],
         "par_pct": t.par_pct,
