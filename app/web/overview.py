@@ -15,7 +15,7 @@ from app.summaries import dashboard
 from app.summaries.schemas import DashboardArgsSchema
 from app.web.blueprint import bp, error_page, form_text
 
-PAGE_STATUSES = ("deteriorating", "stalled", "on_track", "insufficient_data", "healed")
+PAGE_STATUSES = ("deteriorating", "recurred", "stalled", "on_track", "insufficient_data", "healed")
 
 
 def _dashboard_args(clinics: list[Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
