@@ -290,48 +290,45 @@ def _current_episode(
     return ordered, days, [m.area_cm2 for m in ordered], episodes
 
 
+_Measures = tuple[
+    float | None,  # area slope per day
+    float | None,  # k
+    tuple[float, float] | None,  # baseline and latest areas on one method
+    Comparison | None,  # how they were compared, when not both by one method
+    float | None,  # PAR
+    dict[str, Any] | None,  # area_methods
+    float | None,  # Gilman's advance
+]
+
+
 def _measures(ordered: list[Measurement], days: list[float], areas: list[float]) -> _Measures:
     """The fits, PAR (baseline and latest compared on one method) and Gilman's
     advance of an episode's measurements."""
-    out = _Measures()
+    slope = k = par_areas = c = par_pct = methods = gilman = None
     if len(ordered) >= 2:
         # The x side of the area fit serves the ln(area) fit too when no area
         # is 0 (both fit against the same days).
         centred_days = centred(days)
-        out.slope_per_day = fit_slope(days, areas, centred_days)
-        out.k = _exponential_fit(ordered, days, areas, centred_days)
+        slope = fit_slope(days, areas, centred_days)
+        k = _exponential_fit(ordered, days, areas, centred_days)
         first, last = ordered[0], ordered[-1]
         if first.method == last.method:  # the usual case: no comparison to build
-            out.par_areas = (areas[0], areas[-1])
-            out.compared_on = first.method
+            par_areas, compared_on = (areas[0], areas[-1]), first.method
         else:
-            c = out.par_comparison = compare((first, last))
-            out.par_areas = (c.areas[0], c.areas[1])
-            out.compared_on = c.method
-        out.par_pct = percent_area_reduction(*out.par_areas)
-        out.area_methods = {
+            c = compare((first, last))
+            par_areas, compared_on = (c.areas[0], c.areas[1]), c.method
+        par_pct = percent_area_reduction(*par_areas)
+        methods = {
             "baseline": first.method,
             "latest": last.method,
-            "compared_on": out.compared_on,
-            "mixed": out.par_comparison is not None and out.par_comparison.mixed,
+            "compared_on": compared_on,
+            "mixed": c is not None and c.mixed,
         }
     if ordered:
         p0, pt = ordered[0].perimeter_cm, ordered[-1].perimeter_cm
         if p0 is not None and pt is not None:
-            out.gilman = gilman_advance(areas[0], areas[-1], p0, pt, days[-1])
-    return out
-
-
-@dataclass(slots=True)
-class _Measures:
-    slope_per_day: float | None = None
-    k: float | None = None
-    par_areas: tuple[float, float] | None = None
-    compared_on: str | None = None
-    par_comparison: Comparison | None = None
-    par_pct: float | None = None
-    area_methods: dict[str, Any] | None = None
-    gilman: float | None = None
+            gilman = gilman_advance(areas[0], areas[-1], p0, pt, days[-1])
+    return slope, k, par_areas, c, par_pct, methods, gilman
 
 
 def compute_trajectory(
@@ -357,13 +354,7 @@ def compute_trajectory(
     everything, days = timeline(list(points))
     ordered, days, areas, episodes = _current_episode(everything, days, healed_on, past_closures)
     n = len(ordered)
-    measures = _measures(ordered, days, areas)
-    slope_per_day, k, par_pct, gilman = (
-        measures.slope_per_day,
-        measures.k,
-        measures.par_pct,
-        measures.gilman,
-    )
+    slope_per_day, k, par_areas, par_c, par_pct, methods, gilman = _measures(ordered, days, areas)
     cp = checkpoint(
         ordered,
         days,
@@ -373,16 +364,7 @@ def compute_trajectory(
         closed=episodes is not None and episodes[-1].closed_on is not None,
     )
     course = Course(
-        ordered,
-        days,
-        areas,
-        everything,
-        episodes,
-        measures.par_areas,
-        measures.par_comparison,
-        cp,
-        irradiated,
-        rules,
+        ordered, days, areas, everything, episodes, par_areas, par_c, cp, irradiated, rules
     )
     status, reasons, days_to_closure, recent = judge(course)
     projected, projection_note = _projection(ordered, status, slope_per_day, rules)
@@ -405,7 +387,7 @@ def compute_trajectory(
         par_week4_note=cp.note,
         week4_checkpoint=cp,
         recent_change=recent,
-        area_methods=measures.area_methods,
+        area_methods=methods,
         weekly_area_change_cm2=None if slope_per_day is None else round(slope_per_day * 7, 3) + 0.0,
         gilman_cm_per_week=None if gilman is None else round(gilman, 3) + 0.0,
         k_per_day=None if k is None else round(k, 5) + 0.0,
