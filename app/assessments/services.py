@@ -294,6 +294,14 @@ def reopen_if_open_after_healing(session: Session, assessment: Assessment, wound
     reopen_wound(session, mapped, at=assessment.assessed_at, assessment_id=assessment.id)
 
 
+def derive_again(session: Session, assessment: Assessment, wound: Wound) -> None:
+    """``derive`` after an input changed outside a request body (the photos
+    service sets the traced area), then reopen the wound when the new area makes
+    the assessment an open measurement after its healed date."""
+    derive(assessment, wound)
+    reopen_if_open_after_healing(session, assessment, wound)
+
+
 def _check_time(wound: Any, assessed_at: datetime) -> datetime:
     """assessed_at not in the future (clock skew tolerated) nor before the wound's
     onset. The onset is a calendar date, so it is compared with the date in the

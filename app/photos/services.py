@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment
-from app.assessments.services import derive, reopen_if_open_after_healing
+from app.assessments.services import derive_again
 from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
 from app.core import records
@@ -501,9 +501,7 @@ def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
     ).first()
     assessment.traced_area_cm2 = source.traced_area_cm2 if source else None
     assessment.traced_perimeter_cm = source.traced_perimeter_cm if source else None
-    derive(assessment, wound)
-    # A traced area can make it an open measurement after the healed date.
-    reopen_if_open_after_healing(session, assessment, wound)
+    derive_again(session, assessment, wound)
 
 
 # --- storage check -----------------------------------------------------------
