@@ -98,7 +98,7 @@ def checkpoint(
     week: int,
     threshold_pct: float,
     window_days: float,
-    closed: bool = False,
+    closed: bool,
 ) -> Checkpoint:
     """The week-``week`` checkpoint of an episode's ``points`` (in order, days
     from the first). ``closed``: the episode has ended in a closure.
@@ -190,7 +190,7 @@ class RecentChange:
         """JSON-ready dict (days and percents to 1 decimal, areas to 2)."""
         return {
             "window_days": round(float(self.window_days), 1),
-            "from_day": round(self.from_day, 1) + 0.0,
+            "from_day": round(self.from_day, 1),
             "to_day": round(self.to_day, 1),
             "from_area_cm2": round(self.from_area_cm2, 2),
             "to_area_cm2": round(self.to_area_cm2, 2),

@@ -94,13 +94,15 @@ def judge(c: Course) -> Verdict:
         if episode.closed_on is not None:
             return (
                 HEALED,
-                [_healed(c, episode), *_recurrence(c, review=False)],
+                [_healed(c, episode), *_recurrence(c)],
                 _days_to(c, episode.closed_on),
                 None,
             )
         if n and c.points[-1].gone:  # zero areas only: never open in this episode
             return HEALED, [_zero_run(c)], 0, None
-        recurrence = _recurrence(c, review=c.irradiated)
+        recurrence = _recurrence(c)
+        if recurrence and c.irradiated:
+            recurrence.append(IRRADIATED_REVIEW)
     if n < 2:
         if recurrence:
             return RECURRED, recurrence, None, None
@@ -120,7 +122,7 @@ def judge(c: Course) -> Verdict:
     status, reason = _young(c)
     if recurrence:
         return RECURRED, _join(recurrence, [reason], methods), None, None
-    return status, _join([reason], methods) if methods else [reason], None, None
+    return status, _join([reason], methods), None, None
 
 
 def _join(*groups: Sequence[str | None]) -> list[str]:
@@ -151,10 +153,9 @@ def _zero_run(c: Course) -> str:
     return f"closed at the assessment on {c.points[0].at.date().isoformat()} (area 0 cm2)"
 
 
-def _recurrence(c: Course, *, review: bool) -> list[str]:
+def _recurrence(c: Course) -> list[str]:
     """Why the current episode is a recurrence (when the previous closed and
-    when it reopened), and the review prompt when ``review``; [] for a first
-    episode."""
+    when it reopened); [] for a first episode."""
     if c.episodes is None or len(c.episodes) < 2:
         return []
     previous, current = c.episodes[-2], c.episodes[-1]
@@ -173,13 +174,10 @@ def _recurrence(c: Course, *, review: bool) -> list[str]:
         )
     else:
         reopened = "the wound record was reopened (no measurement since)"
-    reasons = [
+    return [
         f"episode {current.number}: the wound closed on {previous.closed_on.isoformat()}"
         f" ({how}); {reopened}"
     ]
-    if review:
-        reasons.append(IRRADIATED_REVIEW)
-    return reasons
 
 
 def _deterioration(c: Course) -> str | None:

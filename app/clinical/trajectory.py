@@ -38,7 +38,7 @@ from app.clinical.area_change import gilman_advance as gilman_advance  # re-expo
 from app.clinical.area_change import percent_area_reduction as percent_area_reduction  # re-export
 from app.clinical.area_methods import Comparison, compare
 from app.clinical.episodes import Episode, closure_dates, split_episodes
-from app.clinical.formatting import area_point, fmt, fmt_area
+from app.clinical.formatting import area_point, fmt, fmt_area, iso_utc
 from app.clinical.measurement import CLOSURE_MARK, Measurement, days_from, order_key, timeline
 from app.clinical.progress import Checkpoint, RecentChange, checkpoint
 from app.clinical.progress import par_at_day as _par_at_day
@@ -257,7 +257,7 @@ def _episodes_out(
         out.append(
             {
                 "number": e.number,
-                "started_at": None if start is None else area_point(start.at, 0.0)["at"],
+                "started_at": None if start is None else iso_utc(start.at),
                 "closed_on": None if e.closed_on is None else e.closed_on.isoformat(),
                 "closed_by": e.closed_by,
                 "measurements": e.stop - e.start,

@@ -277,23 +277,40 @@ def test_measurement_validation() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "rule"),
+    ("kwargs", "message"),
     [
-        ({"par_threshold_pct": 0.0}, "par_threshold_pct"),
-        ({"par_threshold_pct": 101.0}, "par_threshold_pct"),
-        ({"par_week": 0}, "par_week"),
-        ({"week_window_days": -1}, "week_window_days"),
-        ({"deteriorating_margin_pct": -5.0}, "deteriorating_margin_pct"),
-        ({"min_points_for_projection": 1}, "min_points_for_projection"),
-        ({"min_days_for_projection": -1}, "min_days_for_projection"),
-        ({"min_days_for_trend": 0}, "min_days_for_trend"),
-        ({"max_projection_days": 0}, "max_projection_days"),
-        ({"recent_window_days": 0}, "recent_window_days"),
+        ({"par_threshold_pct": 0.0}, "par_threshold_pct must be in (0, 100]"),
+        ({"par_threshold_pct": 100.01}, "par_threshold_pct must be in (0, 100]"),
+        ({"par_week": 0}, "par_week must be at least 1"),
+        ({"week_window_days": -1}, "week_window_days must be 0 or more"),
+        ({"deteriorating_margin_pct": -0.1}, "deteriorating_margin_pct must be 0 or more"),
+        ({"min_points_for_projection": 1}, "min_points_for_projection must be at least 2"),
+        ({"min_days_for_projection": -1}, "min_days_for_projection must be 0 or more"),
+        ({"min_days_for_trend": 0}, "min_days_for_trend must be at least 1"),
+        ({"max_projection_days": 0}, "max_projection_days must be at least 1"),
+        ({"recent_window_days": 0}, "recent_window_days must be at least 1"),
     ],
 )
-def test_rules_validation(kwargs: dict[str, float], rule: str) -> None:
-    with pytest.raises(ValueError, match=rule):
+def test_rules_validation(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
         TrajectoryRules(**kwargs)  # type: ignore[arg-type]
+    assert str(raised.value) == message
+
+
+def test_rules_at_their_edges_are_accepted() -> None:
+    edges = TrajectoryRules(
+        par_threshold_pct=100.0,
+        par_week=1,
+        week_window_days=0,
+        deteriorating_margin_pct=0.0,
+        min_points_for_projection=2,
+        min_days_for_projection=0,
+        max_projection_days=1,
+        min_days_for_trend=1,
+        recent_window_days=1,
+    )
+    assert edges.par_day == 7
+    assert TrajectoryRules(par_threshold_pct=0.5).par_threshold_pct == 0.5
 
 
 # --- properties -------------------------------------------------------------------
