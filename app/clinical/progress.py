@@ -124,7 +124,7 @@ def checkpoint(
     a0, a_before, a_after, method, c = _on_one_method(points[0], points[before], points[after])
     if a0 == 0:
         note = "baseline area is 0 cm2: PAR is undefined"
-        return Checkpoint(NOT_APPLICABLE, week, day, threshold_pct, note=note, comparison=c)
+        return Checkpoint(NOT_APPLICABLE, week, day, threshold_pct, note=note)
     below, above = days[before], days[after]
     par = (a0 - interpolate(below, above, a_before, a_after, day)) / a0 * 100.0
     gap = min(day - below, above - day)

@@ -78,12 +78,12 @@ def test_checkpoint_answers_in_every_state() -> None:
 
 
 def test_checkpoint_rounding_and_days() -> None:
-    # quarter days: 21.25 (7.0) and 35.75 (4.1): area at 28 = 7 - 2.9 x 6.75/14.5
-    # = 5.65 -> PAR 43.5% (43.49...); days shown to 2 decimals
-    points = [*series((0, 10)), *series((21.25, 7.0), (35.75, 4.1))]
+    # quarter days: 21.25 (7.0) and 35.75 (4.123): area at 28 = 7 - 2.877 x 6.75/14.5
+    # = 5.6607 -> PAR 43.39% shown 43.4; days shown to 2 decimals
+    points = [*series((0, 10)), *series((21.25, 7.0), (35.75, 4.123))]
     cp = compute_trajectory(points).to_dict()["week4_checkpoint"]
     assert cp["from_days"] == [21.25, 35.75]
-    assert cp["par_pct"] == 43.5
+    assert cp["par_pct"] == 43.4
     # three decimals of a day are cut to two
     odd = [*series((0, 10)), Measurement(at(21.123), 7.0), Measurement(at(35.5), 4.0)]
     assert compute_trajectory(odd).to_dict()["week4_checkpoint"]["from_days"] == [21.12, 35.5]
