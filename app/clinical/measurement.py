@@ -91,17 +91,21 @@ class Measurement:
         _require_finite_non_negative("area_cm2", area)
         if self.perimeter_cm is not None:
             _require_finite_non_negative("perimeter_cm", self.perimeter_cm)
-        if self.method is not None:
-            _require_method("method", self.method)
+        if self.method is not None and self.method not in AREA_METHODS:
+            _require_method("method", self.method)  # raises
+        if self.other_areas:
+            self._check_other_areas()
+        object.__setattr__(self, "epoch_us", epoch_us)
+        object.__setattr__(self, "instant", float(epoch_us))
+        gone = self.closed or area == 0
+        object.__setattr__(self, "open_area", CLOSURE_MARK if gone else area)
+
+    def _check_other_areas(self) -> None:
         for other, other_area in self.other_areas:
             _require_method("other_areas method", other)
             if other == self.method:
                 raise ValueError(f"other_areas repeats the method in use ({other})")
             _require_finite_non_negative("other_areas area", other_area)
-        object.__setattr__(self, "epoch_us", epoch_us)
-        object.__setattr__(self, "instant", float(epoch_us))
-        gone = self.closed or area == 0
-        object.__setattr__(self, "open_area", CLOSURE_MARK if gone else area)
 
     @property
     def gone(self) -> bool:

@@ -166,10 +166,10 @@ def dashboard_statements(
     wound_ids = (
         sa.select(Wound.id).join(Patient, Patient.id == Wound.patient_id).where(*wound_filter)
     )
-    # (wound_id, assessed_at) order from ix_assessments_wound_time, then the
-    # order of assessments at one instant (created_at, id) that every
-    # trajectory reads them in; the wound subquery already limits them to the
-    # clinic. The columns after ``closed`` are those statuses_for reads.
+    # The order every trajectory reads them in (time, then creation, then id),
+    # straight from ix_assessments_wound_time; the wound subquery already
+    # limits them to the clinic. The columns after ``closed`` are those
+    # statuses_for reads.
     assessments = (
         sa.select(
             sa.cast(Assessment.wound_id, sa.String),

@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from flask import current_app
@@ -185,15 +186,38 @@ def statuses_for(
         len(measured) > 6
         and healed_on is None
         and not closures
-        and not any(row[3] or row[2] == 0 for row in measured)
+        # no closure: nothing closed, no area of 0 (C loops over the columns)
+        and True not in map(_CLOSED, measured)
+        and 0 not in map(_AREA, measured)
     ):
         kept = _status_indices([row[1] for row in measured], rules)
-    points = []
-    for i in kept:
-        row = measured[i]
-        m = measurement(as_utc(row[1]), *row[2:9], seq=i)
-        assert m is not None  # measured rows only
-        points.append(m)
+    chosen = [measured[i] for i in kept]
+    # The other methods' areas are read only when the areas compared were not
+    # all taken by one method (area_methods.compare): skip building them then.
+    if len({row[4] for row in chosen}) == 1:
+        points = [
+            Measurement(as_utc(row[1]), _area_in_use(row), None, bool(row[3]), row[4], (), i)
+            for i, row in zip(kept, chosen, strict=True)
+        ]
+    else:
+        points = [
+            _measured(measurement(as_utc(row[1]), *row[2:9], seq=i))
+            for i, row in zip(kept, chosen, strict=True)
+        ]
     return compute_trajectory(
         points, healed_on=healed_on, past_closures=closures, irradiated=irradiated, rules=rules
     )
+
+
+_CLOSED = itemgetter(3)
+_AREA = itemgetter(2)
+
+
+def _area_in_use(row: Any) -> float:
+    """A measured row's area (0 for a closed one without an area: it resurfaced)."""
+    return 0.0 if row[2] is None else float(row[2])
+
+
+def _measured(m: Measurement | None) -> Measurement:
+    assert m is not None  # measured rows only
+    return m

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment, GradeOverride, overrides_in_force
 from app.clinical.dose import Fraction, Phase, cumulative_dose_on, planned_total_dose
-from app.clinical.trajectory import Trajectory, compute_trajectory
+from app.clinical.trajectory import Measurement, Trajectory, compute_trajectory
 from app.clinics.models import Clinic
 from app.core import audit
 from app.core.access import in_clinic, not_found, require
@@ -477,15 +477,29 @@ def _number_episodes(series: list[dict[str, Any]], traj: Trajectory) -> None:
         item["episode"] = number
 
 
-def build_trajectory(data: WoundData) -> dict[str, Any]:
-    """The trajectory document of GET /wounds/{id}/trajectory."""
-    w = data.wound
-    rules = trajectory_rules(w["clinic_par_threshold_pct"])
-    series = [_series_item(row, data.overrides.get(row["id"], {})) for row in data.assessments]
-    points = [
-        m
-        for m in (
-            measurement(
+def _points(rows: Sequence[Any]) -> list[Measurement]:
+    """The Measurements of the assessments with an area (seq: the row's index).
+    The other methods' areas are read only when the areas compared were not all
+    taken by one method (area_methods.compare): built only when the rows have
+    more than one method."""
+    one_method = len({row["area_method"] for row in rows}) == 1
+    points = []
+    for i, row in enumerate(rows):
+        if one_method:
+            area = row["area_cm2"]
+            if area is None and not row["closed"]:
+                continue
+            m: Measurement | None = Measurement(
+                row["assessed_at"],
+                0.0 if area is None else float(area),
+                row["traced_perimeter_cm"],
+                bool(row["closed"]),
+                row["area_method"],
+                (),
+                i,
+            )
+        else:
+            m = measurement(
                 row["assessed_at"],
                 row["area_cm2"],
                 row["closed"],
@@ -497,10 +511,17 @@ def build_trajectory(data: WoundData) -> dict[str, Any]:
                 perimeter=row["traced_perimeter_cm"],
                 seq=i,
             )
-            for i, row in enumerate(data.assessments)
-        )
-        if m is not None
-    ]
+        if m is not None:
+            points.append(m)
+    return points
+
+
+def build_trajectory(data: WoundData) -> dict[str, Any]:
+    """The trajectory document of GET /wounds/{id}/trajectory."""
+    w = data.wound
+    rules = trajectory_rules(w["clinic_par_threshold_pct"])
+    series = [_series_item(row, data.overrides.get(row["id"], {})) for row in data.assessments]
+    points = _points(data.assessments)
     healed_on = w["healed_on"] if w["status"] == "healed" else None
     traj = compute_trajectory(
         points,
