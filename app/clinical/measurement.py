@@ -44,12 +44,20 @@ def _require_finite_non_negative(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
+def _check_other_areas(method: str | None, other_areas: tuple[tuple[str, float], ...]) -> None:
+    for other, other_area in other_areas:
+        _require_method("other_areas method", other)
+        if other == method:
+            raise ValueError(f"other_areas repeats the method in use ({other})")
+        _require_finite_non_negative("other_areas area", other_area)
+
+
 def _require_method(name: str, method: str | None) -> None:
     if method is not None and method not in AREA_METHODS:
         raise ValueError(f"{name} must be one of {', '.join(AREA_METHODS)}, got {method!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Measurement:
     """One area measurement of a wound.
 
@@ -77,35 +85,49 @@ class Measurement:
     method: str | None = None
     other_areas: tuple[tuple[str, float], ...] = ()
     seq: int = 0
-    epoch_us: int = field(init=False, repr=False, compare=False)
-    instant: float = field(init=False, repr=False, compare=False)
-    open_area: float = field(init=False, repr=False, compare=False)
+    epoch_us: int = field(default=0, repr=False, compare=False)
+    instant: float = field(default=0.0, repr=False, compare=False)
+    open_area: float = field(default=0.0, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        at = self.at
+    def __init__(
+        self,
+        at: datetime,
+        area_cm2: float,
+        perimeter_cm: float | None = None,
+        closed: bool = False,
+        method: str | None = None,
+        other_areas: tuple[tuple[str, float], ...] = (),
+        seq: int = 0,
+    ) -> None:
+        # Written out (init=False) rather than generated: a frozen dataclass
+        # sets each field through object.__setattr__, and the dashboard builds
+        # thousands of measurements per request. Filling the instance dict at
+        # once gives the same object.
         # UTC (what the database gives) first: utcoffset() is a call into the tzinfo
         if at.tzinfo is not UTC and at.utcoffset() is None:
             raise ValueError("Measurement.at must be timezone-aware")
+        # One chained comparison: NaN fails both sides, infinity the right one.
+        if not 0 <= area_cm2 < math.inf:
+            _require_finite_non_negative("area_cm2", area_cm2)  # raises
+        if perimeter_cm is not None:
+            _require_finite_non_negative("perimeter_cm", perimeter_cm)
+        if method is not None and method not in AREA_METHODS:
+            _require_method("method", method)  # raises
+        if other_areas:
+            _check_other_areas(method, other_areas)
         epoch_us = (at - _EPOCH) // _ONE_US
-        area = self.area_cm2
-        _require_finite_non_negative("area_cm2", area)
-        if self.perimeter_cm is not None:
-            _require_finite_non_negative("perimeter_cm", self.perimeter_cm)
-        if self.method is not None and self.method not in AREA_METHODS:
-            _require_method("method", self.method)  # raises
-        if self.other_areas:
-            self._check_other_areas()
-        object.__setattr__(self, "epoch_us", epoch_us)
-        object.__setattr__(self, "instant", float(epoch_us))
-        gone = self.closed or area == 0
-        object.__setattr__(self, "open_area", CLOSURE_MARK if gone else area)
-
-    def _check_other_areas(self) -> None:
-        for other, other_area in self.other_areas:
-            _require_method("other_areas method", other)
-            if other == self.method:
-                raise ValueError(f"other_areas repeats the method in use ({other})")
-            _require_finite_non_negative("other_areas area", other_area)
+        self.__dict__.update(
+            at=at,
+            area_cm2=area_cm2,
+            perimeter_cm=perimeter_cm,
+            closed=closed,
+            method=method,
+            other_areas=other_areas,
+            seq=seq,
+            epoch_us=epoch_us,
+            instant=float(epoch_us),
+            open_area=CLOSURE_MARK if closed or area_cm2 == 0 else area_cm2,
+        )
 
     @property
     def gone(self) -> bool:

@@ -196,7 +196,15 @@ def statuses_for(
     # all taken by one method (area_methods.compare): skip building them then.
     if len({row[4] for row in chosen}) == 1:
         points = [
-            Measurement(as_utc(row[1]), _area_in_use(row), None, bool(row[3]), row[4], (), i)
+            Measurement(
+                as_utc(row[1]),
+                0.0 if row[2] is None else float(row[2]),  # closed, nothing measured: 0
+                None,
+                bool(row[3]),
+                row[4],
+                (),
+                i,
+            )
             for i, row in zip(kept, chosen, strict=True)
         ]
     else:
@@ -211,11 +219,6 @@ def statuses_for(
 
 _CLOSED = itemgetter(3)
 _AREA = itemgetter(2)
-
-
-def _area_in_use(row: Any) -> float:
-    """A measured row's area (0 for a closed one without an area: it resurfaced)."""
-    return 0.0 if row[2] is None else float(row[2])
 
 
 def _measured(m: Measurement | None) -> Measurement:
