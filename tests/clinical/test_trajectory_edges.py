@@ -315,7 +315,15 @@ def test_measurement_messages() -> None:
         with pytest.raises(ValueError) as raised:
             Measurement(*args, **kwargs)  # type: ignore[arg-type]
         assert str(raised.value) == message
-    assert isinstance(Measurement(T0, 1.0).epoch_us, int)
+    plain = Measurement(T0, 1.0)
+    assert isinstance(plain.epoch_us, int)
+    assert (plain.perimeter_cm, plain.closed, plain.method, plain.other_areas, plain.seq) == (
+        None,
+        False,
+        None,
+        (),
+        0,
+    )
 
 
 def test_ties_are_ordered_by_method_and_perimeter_too() -> None:
