@@ -22,7 +22,9 @@ class Assessment(RecordMixin, Base):
     __tablename__ = "assessments"
     __audit_type__ = "assessment"
     __table_args__ = (
-        sa.Index("ix_assessments_wound_time", "wound_id", "assessed_at"),
+        # The order every trajectory reads a wound's assessments in: time, then
+        # creation (two at one instant), then id.
+        sa.Index("ix_assessments_wound_time", "wound_id", "assessed_at", "created_at", "id"),
         sa.Index("ix_assessments_clinic_created", "clinic_id", "created_at"),
         sa.Index("ix_assessments_clinic_updated", "clinic_id", "updated_at"),
         sa.CheckConstraint("length_cm IS NULL OR length_cm >= 0", name="length_nonneg"),

@@ -48,7 +48,16 @@ class WoundAssessmentsResource(MethodView):
     )
     def post(self, data, wound_id):
         """Record an assessment. Grades, PUSH, BWAT total and area are derived on
-        write. Send a client-generated `id` to make retries safe."""
+        write. Send a client-generated `id` to make retries safe.
+
+        `length_cm` and `width_cm` go together (422 naming the missing one): the
+        ellipse area needs both. An open measurement (not closed, area above 0)
+        on a later day (UTC) than a healed wound's `healed_on` reopens the wound:
+        it becomes open, its healed date moves into its `closures` (with this
+        assessment's id), and the change is in the wound's history and the audit
+        log like any amendment. The trajectory then shows the recurrence as a
+        new healing episode. A closed assessment, or one without an area, never
+        reopens a wound."""
         require("clinical:write")
         wound = records.load_parent(db.session, Wound, wound_id, columns=services.WOUND_FACTS)
         assessment, created = services.create_assessment(db.session, wound, data)
@@ -68,7 +77,9 @@ register_record(
         restore=services.restore_assessment,
         docs={
             "patch": """Amend an assessment (If-Match required); derived values are recomputed.
-            Earlier versions stay in its history.""",
+            Earlier versions stay in its history. A length needs a width and the
+            reverse (422). An amendment that makes it an open measurement after a
+            healed wound's healed date reopens the wound, as a create does.""",
             "history": "Every version of the assessment: who changed which fields, when.",
             "restore": """Undo a delete (admin). 409 when the wound's onset was corrected, while
             the assessment was deleted, to a date after it.""",

@@ -29,6 +29,7 @@ from app.core.idempotency import create_once
 from app.radiotherapy.timing import timing_changed, timing_columns
 from app.wounds import events as wound_events
 from app.wounds.models import Wound
+from app.wounds.services import reopen_wound
 
 _dump = AssessmentSchema().dump
 
@@ -51,6 +52,8 @@ WOUND_FACTS: tuple[Any, ...] = (
     Wound.onset_date,
     Wound.in_skin_fold,
     *timing_columns(Wound.radiotherapy_course_id),
+    Wound.status,
+    Wound.healed_on,
 )
 
 # Every column ``derive`` writes. Nothing else may write them (the schemas make
@@ -288,6 +291,44 @@ def restore_assessment(session: Session, assessment_id: uuid.UUID) -> Assessment
     return assessment
 
 
+def check_length_and_width(values: dict[str, Any]) -> None:
+    """A length without a width (or the reverse) is refused, 422 naming the
+    missing one: the ellipse area pi/4 x L x W needs both, and an assessment
+    silently without an area would drop out of the trajectory."""
+    length, width = values.get("length_cm"), values.get("width_cm")
+    if (length is None) != (width is None):
+        missing, given = ("width_cm", "length_cm") if width is None else ("length_cm", "width_cm")
+        raise field_error(
+            missing, f"is required with {given}: an area needs both (send both or neither)"
+        )
+
+
+def reopen_if_open_after_healing(session: Session, assessment: Assessment, wound: Any) -> None:
+    """An open measurement (not closed, area > 0) on a later day than the healed
+    date of a healed wound reopens the wound (wounds.services.reopen_wound): the
+    wound has recurred, and the healed date is kept as the closure that ended
+    the earlier healing episode. Days are UTC dates, as the trajectory reads
+    them. ``wound``: a Wound or a row of WOUND_FACTS."""
+    if wound.status != "healed" or wound.healed_on is None:
+        return
+    if assessment.closed or not assessment.area_cm2 or assessment.deleted_at is not None:
+        return
+    if assessment.assessed_at.astimezone(UTC).date() <= wound.healed_on:
+        return
+    mapped = wound if isinstance(wound, Wound) else session.get(Wound, wound.id)
+    assert mapped is not None  # a foreign key; wounds are never hard-deleted
+    reopen_wound(session, mapped, at=assessment.assessed_at, assessment_id=assessment.id)
+
+
+def derive_again(session: Session, assessment: Assessment, wound: Any) -> None:
+    """``derive`` after an input changed outside a request body (the photos
+    service sets the traced area), then reopen the wound when the new area makes
+    the assessment an open measurement after its healed date. ``wound``: a row
+    of WOUND_FACTS."""
+    derive(assessment, wound)
+    reopen_if_open_after_healing(session, assessment, wound)
+
+
 def _check_time(wound: Any, assessed_at: datetime) -> datetime:
     """assessed_at not in the future (clock skew tolerated) nor before the wound's
     onset. The onset is a calendar date, so it is compared with the date in the
@@ -305,10 +346,13 @@ def create_assessment(
 ) -> tuple[Assessment, bool]:
     """Create (or replay) an assessment of ``wound`` (a Wound, or a row of
     WOUND_FACTS); derived values computed before the first flush, so version 1
-    already carries them."""
+    already carries them. A length needs a width and the reverse (422). An open
+    measurement after a healed wound's healed date reopens the wound
+    (reopen_if_open_after_healing)."""
     user = current_user()
     flat = flatten(data)
     flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
+    check_length_and_width(flat)
 
     def complete(assessment: Assessment) -> None:
         # Column defaults apply only at flush; derive needs them now.
@@ -331,6 +375,7 @@ def create_assessment(
         # A record inserted a moment ago has no grade overrides yet; saying so
         # spares the response a SELECT of them.
         set_committed_value(assessment, "overrides", [])
+        reopen_if_open_after_healing(session, assessment, wound)
     return assessment, created
 
 
@@ -338,7 +383,9 @@ def update_assessment(
     session: Session, assessment: Assessment, changes: dict[str, Any]
 ) -> Assessment:
     """Amend (If-Match required), then re-derive everything in the same flush, so
-    the new version in the history carries inputs and derived values together."""
+    the new version in the history carries inputs and derived values together.
+    An amendment that makes it an open measurement after a healed wound's healed
+    date reopens the wound (reopen_if_open_after_healing)."""
 
     wound: Any = None
 
@@ -350,6 +397,9 @@ def update_assessment(
         flat = flatten(body)
         if "assessed_at" in flat:
             flat["assessed_at"] = _check_time(wound, flat["assessed_at"])
+        if "length_cm" in flat or "width_cm" in flat:
+            stored = {"length_cm": assessment.length_cm, "width_cm": assessment.width_cm}
+            check_length_and_width(stored | flat)
         return flat
 
     def rederive(amended: Assessment) -> None:
@@ -359,6 +409,7 @@ def update_assessment(
     updated: Assessment = records.amend(
         session, assessment, changes, _dump, prepare=columns, derive=rederive
     )
+    reopen_if_open_after_healing(session, updated, wound)
     return updated
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 
-from app.clinical.formatting import fmt
-
 
 def percent_area_reduction(a0: float, at: float) -> float | None:
     """PAR = (A0 - At) / A0 x 100, in percent; None when A0 is 0 (undefined).
@@ -55,52 +53,12 @@ def bracketing(days: list[float], day: float) -> tuple[int, int] | None:
     return before, after
 
 
-def interpolate_area(
-    days: list[float], areas: list[float], before: int, after: int, day: float
-) -> float:
-    """Area on ``day``, linear between the assessments at ``before`` and ``after``."""
-    d0, d1, a0 = days[before], days[after], areas[before]
+def interpolate(d0: float, d1: float, a0: float, a1: float, day: float) -> float:
+    """Area on ``day``, linear between area ``a0`` on day ``d0`` and ``a1`` on
+    day ``d1`` (``a0`` when the two days are the same)."""
     if d1 == d0:
         return a0
-    return a0 + (areas[after] - a0) * (day - d0) / (d1 - d0)
-
-
-def par_on_day(
-    days: list[float], areas: list[float], day: float, window_days: float
-) -> tuple[float | None, str | None]:
-    """PAR on ``day`` and a note on how it was got, for assessments given as
-    sorted days from the baseline and their areas (trajectory.par_at_day)."""
-    baseline_area = areas[0]
-    if baseline_area == 0:
-        return None, "baseline area is 0 cm2: PAR is undefined"
-    bracket = bracketing(days, day)
-    if bracket is not None:
-        before, after = bracket
-        par = percent_area_reduction(
-            baseline_area, interpolate_area(days, areas, before, after, day)
-        )
-        below, above = days[before], days[after]
-        gap = min(day - below, above - day)
-        if gap <= window_days:
-            return par, None
-        return par, (
-            f"interpolated between the assessments on day {fmt(below)} and day"
-            f" {fmt(above)}; the nearest is {fmt(gap)} days from day {fmt(day)},"
-            f" beyond the {fmt(window_days)}-day window"
-        )
-    # Only one side exists: all assessments are before the day, or all after it.
-    side, nearest = ("after", -1) if days[-1] < day else ("before", 0)
-    nearest_day = days[nearest]
-    distance = abs(nearest_day - day)
-    if distance <= window_days:
-        return percent_area_reduction(baseline_area, areas[nearest]), (
-            f"no assessment {side} day {fmt(day)}; the assessment on day {fmt(nearest_day)}"
-            f" ({fmt(distance)} days away, within the {fmt(window_days)}-day window) is used"
-        )
-    return None, (
-        f"no assessment {side} day {fmt(day)} yet; the nearest is on day {fmt(nearest_day)},"
-        f" {fmt(distance)} days away (beyond the {fmt(window_days)}-day window)"
-    )
+    return a0 + (a1 - a0) * (day - d0) / (d1 - d0)
 
 
 def rise_pct(earlier: float, later: float) -> float:

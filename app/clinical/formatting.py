@@ -40,3 +40,21 @@ def fmt(value: float) -> str:
 def fmt_area(value: float) -> str:
     """An area as shown in rules: two decimals and the unit, "3.50 cm2"."""
     return f"{value:.2f} cm2"
+
+
+def change_words(pct: float) -> str:
+    """A percent area reduction as what happened: "fell 5%", "grew 7.5%" (a
+    negative reduction is growth, never "fell -7.5%"), "did not change" when it
+    shows as 0."""
+    shown = fmt(abs(pct))
+    if shown == "0":
+        return "did not change"
+    return f"fell {shown}%" if pct > 0 else f"grew {shown}%"
+
+
+def change_noun(pct: float) -> str:
+    """A percent area reduction as a noun: "a fall of 51%", "growth of 19%", "no change"."""
+    shown = fmt(abs(pct))
+    if shown == "0":
+        return "no change"
+    return f"a fall of {shown}%" if pct > 0 else f"growth of {shown}%"

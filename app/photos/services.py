@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment
-from app.assessments.services import derive, wound_facts
+from app.assessments.services import derive_again, wound_facts
 from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
 from app.core import records, scratch
@@ -508,7 +508,7 @@ def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
     ).first()
     assessment.traced_area_cm2 = source.traced_area_cm2 if source else None
     assessment.traced_perimeter_cm = source.traced_perimeter_cm if source else None
-    derive(assessment, wound)
+    derive_again(session, assessment, wound)
 
 
 # --- serving ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment, GradeOverride, overrides_in_force
-from app.clinical.trajectory import DETERIORATING, STALLED, STATUSES, TrajectoryRules
+from app.clinical.trajectory import DETERIORATING, RECURRED, STALLED, STATUSES, TrajectoryRules
 from app.clinics.models import GRADE_SCALES, Clinic
 from app.core import audit
 from app.core.access import not_found, require
@@ -38,14 +38,18 @@ from app.patients.models import Patient
 from app.summaries.statuses import (
     as_utc,
     by_wound,
+    in_irradiated_field,
     overdue_days,
+    past_closures,
     statuses_for,
     trajectory_rules,
 )
 from app.therapy.models import SystemicTherapy, TherapyChange
 from app.wounds.models import Wound
 
-_RANK = {DETERIORATING: 0, STALLED: 1}
+# Priority: deteriorating first, then a recurrence (it may need a biopsy), then stalled.
+_RANK = {DETERIORATING: 0, RECURRED: 1, STALLED: 2}
+_OTHER_RANK = 3
 SORTS = ("priority", "days_since_assessment", "grade", "par", "onset", "site")
 
 
@@ -68,7 +72,7 @@ def _sort_key(item: dict[str, Any], sort: str) -> tuple[Any, ...]:
     wid = item["wound_id"]
     if sort == "priority":
         return (
-            _RANK.get(item["status"], 2),
+            _RANK.get(item["status"], _OTHER_RANK),
             0 if item["overdue"] else 1,
             -grade,
             -days,
@@ -77,7 +81,7 @@ def _sort_key(item: dict[str, Any], sort: str) -> tuple[Any, ...]:
     if sort == "days_since_assessment":
         return (-days, wid)
     if sort == "grade":
-        return (-grade, _RANK.get(item["status"], 2), wid)
+        return (-grade, _RANK.get(item["status"], _OTHER_RANK), wid)
     if sort == "par":
         par = item["par_pct"]
         return (0 if par is not None else 1, par if par is not None else 0.0, wid)
@@ -165,6 +169,8 @@ def dashboard_statements(
             Patient.family_name,
             Wound.status,
             Wound.healed_on,
+            Wound.closures,
+            Wound.radiotherapy_course_id,
         )
         .join(Patient, Patient.id == Wound.patient_id)
         .where(*wound_filter)
@@ -172,20 +178,27 @@ def dashboard_statements(
     wound_ids = (
         sa.select(Wound.id).join(Patient, Patient.id == Wound.patient_id).where(*wound_filter)
     )
-    # (wound_id, assessed_at) order straight from ix_assessments_wound_time; the
-    # wound subquery already limits them to the clinic.
+    # The order every trajectory reads them in (time, then creation, then id),
+    # straight from ix_assessments_wound_time; the wound subquery already
+    # limits them to the clinic. The columns after ``closed`` are those
+    # statuses_for reads.
     assessments = (
         sa.select(
             sa.cast(Assessment.wound_id, sa.String),
             sa.type_coerce(Assessment.assessed_at, sa.String),
             Assessment.area_cm2,
             Assessment.closed,
+            Assessment.area_method,
+            Assessment.traced_area_cm2,
+            Assessment.measured_area_cm2,
+            Assessment.length_cm,
+            Assessment.width_cm,
             Assessment.ctcae_grade,
             Assessment.rtog_grade,
             sa.cast(Assessment.id, sa.String),
         )
         .where(Assessment.deleted_at.is_(None), Assessment.wound_id.in_(wound_ids))
-        .order_by(Assessment.wound_id, Assessment.assessed_at)
+        .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.created_at, Assessment.id)
     )
     # Overrides are few: take the clinic's and keep those of each wound's latest
     # assessment in Python (cheaper than walking every assessment to find them).
@@ -230,16 +243,23 @@ def _item(
     scale: str,
 ) -> dict[str, Any]:
     """One wound's dashboard entry, from its row and its assessment rows
-    (wound_id, assessed_at, area, closed, ctcae, rtog, assessment id) in time
-    order; the latest grades are effective (an override in force applied).
-    ``grade`` is the one on the clinic's primary ``scale``."""
+    (wound_id, assessed_at, area, closed, area_method, traced, measured,
+    length, width, ctcae, rtog, assessment id) in order; the latest grades are
+    effective (an override in force applied). ``grade`` is the one on the
+    clinic's primary ``scale``."""
     healed_on = w[10] if w[9] == "healed" else None
-    traj = statuses_for(rows, rules, healed_on)
+    traj = statuses_for(
+        rows,
+        rules,
+        healed_on,
+        closures=past_closures(w[11]),
+        irradiated=in_irradiated_field(w[12], w[4]),
+    )
     last = rows[-1] if rows else None
     if last is not None:
-        o = overrides.get(last[6], {})
-        ctcae = o.get("ctcae", last[4])
-        rtog = o.get("rtog", last[5])
+        o = overrides.get(last[11], {})
+        ctcae = o.get("ctcae", last[9])
+        rtog = o.get("rtog", last[10])
         last_at = as_utc(last[1])
         days = (today - last_at.date()).days
     else:
@@ -265,6 +285,8 @@ def _item(
         "rule": traj.rule,
         "par_pct": traj.par_pct,
         "par_week4_pct": traj.par_week4_pct,
+        "week4_checkpoint": traj.week4_checkpoint.state,
+        "episode": traj.episode,
         "assessment_count": len(rows),
         "last_assessed_at": iso(last_at),
         "days_since_assessment": days,
@@ -343,7 +365,11 @@ def dashboard(
     wounds_stmt, assess_stmt, override_stmt = dashboard_statements(clinic_id, args, today)
     conn = session.connection()
     wounds = conn.execute(wounds_stmt).all()
-    assessments = by_wound(conn.execute(assess_stmt).all())
+    # Plain tuples, row by row: a tuple of numbers and strings is untracked by
+    # the cyclic garbage collector, where tens of thousands of Row objects
+    # held to the end of the request would each time push it into a full
+    # collection of the whole heap (about a third of this request's time).
+    assessments = by_wound(map(tuple, conn.execute(assess_stmt)))
     overrides = overrides_in_force(
         (aid, scale, value, value) for aid, scale, value in conn.execute(override_stmt)
     )

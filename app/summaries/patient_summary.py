@@ -28,7 +28,13 @@ from app.core.formats import iso
 from app.patients.models import Patient
 from app.procedures.models import Procedure
 from app.radiotherapy.models import RadiotherapyCourse, RadiotherapyPhase
-from app.summaries.statuses import by_wound, statuses_for, trajectory_rules
+from app.summaries.statuses import (
+    by_wound,
+    in_irradiated_field,
+    past_closures,
+    statuses_for,
+    trajectory_rules,
+)
 from app.therapy.models import SystemicTherapy, TherapyChange
 from app.wounds.models import Wound
 
@@ -48,7 +54,7 @@ class PatientRows:
 
     patient: Any
     wounds: Sequence[Any]
-    assessments: dict[Any, list[Any]]  # by wound id: (wound_id, assessed_at, area, closed)
+    assessments: dict[Any, list[Any]]  # by wound id: the rows statuses_for reads
     procedures: Sequence[Any]
     courses: Sequence[Any]
     phases: dict[Any, list[Any]]  # by course id, in position order
@@ -108,6 +114,7 @@ def _wounds(conn: sa.Connection, patient_id: uuid.UUID) -> Sequence[Any]:
             Wound.status,
             Wound.healed_on,
             Wound.radiotherapy_course_id,
+            Wound.closures,
         )
         .where(Wound.patient_id == patient_id, Wound.deleted_at.is_(None))
         .order_by(Wound.onset_date, Wound.id)
@@ -117,10 +124,18 @@ def _wounds(conn: sa.Connection, patient_id: uuid.UUID) -> Sequence[Any]:
 def _assessments(conn: sa.Connection, wound_ids: sa.Select[Any]) -> Sequence[Any]:
     return conn.execute(
         sa.select(
-            Assessment.wound_id, Assessment.assessed_at, Assessment.area_cm2, Assessment.closed
+            Assessment.wound_id,
+            Assessment.assessed_at,
+            Assessment.area_cm2,
+            Assessment.closed,
+            Assessment.area_method,
+            Assessment.traced_area_cm2,
+            Assessment.measured_area_cm2,
+            Assessment.length_cm,
+            Assessment.width_cm,
         )
         .where(Assessment.wound_id.in_(wound_ids), Assessment.deleted_at.is_(None))
-        .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.created_at)
+        .order_by(Assessment.wound_id, Assessment.assessed_at, Assessment.created_at, Assessment.id)
     ).all()
 
 
@@ -225,7 +240,13 @@ def _patient(p: Any) -> dict[str, Any]:
 def _wound(w: Any, assessments: Sequence[Any], rules: TrajectoryRules) -> dict[str, Any]:
     """A wound with its trajectory status (judged only as far as the status needs)."""
     healed_on = w.healed_on if w.status == "healed" else None
-    traj = statuses_for(assessments, rules, healed_on)
+    traj = statuses_for(
+        assessments,
+        rules,
+        healed_on,
+        past_closures(w.closures),
+        in_irradiated_field(w.radiotherapy_course_id, w.etiology),
+    )
     return {
         "id": str(w.id),
         "body_site": w.body_site,
@@ -240,6 +261,7 @@ def _wound(w: Any, assessments: Sequence[Any], rules: TrajectoryRules) -> dict[s
         "status": traj.status,
         "rule": traj.rule,
         "par_pct": traj.par_pct,
+        "episode": traj.episode,
         "assessment_count": len(assessments),
         "latest": traj.latest,
     }
@@ -254,6 +276,24 @@ def _wound_events(w: Any) -> list[dict[str, Any]]:
             "label": f"{w.body_site} wound opened",
         }
     ]
+    # Earlier healings the wound was reopened after, then the current one.
+    for closure in w.closures or ():
+        events.append(
+            {
+                "on": closure["healed_on"],
+                "kind": "wound_healed",
+                "wound_id": str(w.id),
+                "label": f"{w.body_site} wound healed",
+            }
+        )
+        events.append(
+            {
+                "on": closure["reopened_at"][:10],
+                "kind": "wound_reopened",
+                "wound_id": str(w.id),
+                "label": f"{w.body_site} wound reopened",
+            }
+        )
     if w.healed_on is not None:
         events.append(
             {

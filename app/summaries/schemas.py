@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.clinical.progress import CHECKPOINT_STATES
 from app.clinical.trajectory import STATUSES
 from app.core.schemas import StrictSchema
 from app.procedures.models import PROCEDURE_KINDS
@@ -69,9 +70,9 @@ class DashboardArgsSchema(StrictSchema):
         load_default="priority",
         validate=validate.OneOf(SORTS),
         metadata={
-            "description": "priority (deteriorating, stalled, then overdue, then worst grade);"
-            " days_since_assessment (longest first); grade (worst first, primary scale);"
-            " par (lowest first);"
+            "description": "priority (deteriorating, recurred, stalled, then overdue, then worst"
+            " grade); days_since_assessment (longest first); grade (worst first, primary"
+            " scale); par (lowest first);"
             " onset (oldest first); site (A-Z)"
         },
     )
@@ -106,8 +107,7 @@ class TrajectoryRulesSchema(Schema):
     min_days_for_projection = fields.Integer()
     max_projection_days = fields.Integer()
     min_days_for_trend = fields.Integer()
-    stall_window_days = fields.Integer()
-    stall_min_reduction_pct = fields.Float()
+    recent_window_days = fields.Integer()
 
 
 class TrajectoryOverriddenSchema(Schema):
@@ -132,6 +132,7 @@ class SeriesItemSchema(Schema):
     width_cm = fields.Float(allow_none=True)
     push_total = fields.Integer(allow_none=True)
     closed = fields.Boolean()
+    episode = fields.Integer(metadata={"description": "The healing episode it belongs to"})
     ctcae_grade = fields.Integer(
         allow_none=True, metadata={"description": "Effective (override applied)"}
     )
@@ -307,6 +308,77 @@ class TrajectoryRecallSchema(Schema):
     worst_grade = fields.Integer(allow_none=True)
 
 
+class TrajectoryEpisodeSchema(Schema):
+    """One healing episode: a closure ends it, an open measurement after it starts the next."""
+
+    number = fields.Integer()
+    started_at = fields.String(
+        allow_none=True, metadata={"description": "Its first measurement (null: none yet)"}
+    )
+    closed_on = fields.String(allow_none=True, metadata={"description": "null while open"})
+    closed_by = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(("assessment", "healed_on", "earlier_healing")),
+        metadata={
+            "description": "assessment (found closed or 0 cm2), healed_on (the wound's recorded"
+            " healing) or earlier_healing (a healing the wound was reopened after)"
+        },
+    )
+    measurements = fields.Integer()
+
+
+class TrajectoryCheckpointSchema(Schema):
+    """The week-4 checkpoint of the current episode (PAR at week 4 against the threshold)."""
+
+    state = fields.String(
+        validate=validate.OneOf(CHECKPOINT_STATES),
+        metadata={
+            "description": "met, missed (reassess the treatment), not_yet_due (no assessment on"
+            " or after the day yet) or not_applicable (see note)"
+        },
+    )
+    week = fields.Integer()
+    day = fields.Integer()
+    threshold_pct = fields.Float()
+    par_pct = fields.Float(allow_none=True, metadata={"description": "PAR on the day, when due"})
+    from_days = fields.List(
+        fields.Float(),
+        allow_none=True,
+        metadata={"description": "Days of the two assessments it was interpolated between"},
+    )
+    compared_on = fields.String(
+        allow_none=True, metadata={"description": "Area method the areas were compared on"}
+    )
+    note = fields.String(allow_none=True)
+
+
+class TrajectoryRecentChangeSchema(Schema):
+    """PAR over the last recent_window_days of the current episode: the status follows it."""
+
+    window_days = fields.Float()
+    from_day = fields.Float()
+    to_day = fields.Float()
+    from_area_cm2 = fields.Float(metadata={"description": "Interpolated at the window's start"})
+    to_area_cm2 = fields.Float()
+    change_pct = fields.Float(
+        allow_none=True, metadata={"description": "Positive: smaller; negative: grew"}
+    )
+    required_pct = fields.Float(metadata={"description": "The fall on track needs over the window"})
+    compared_on = fields.String(allow_none=True)
+
+
+class TrajectoryAreaMethodsSchema(Schema):
+    """How the baseline and latest areas were obtained, and the method PAR compared."""
+
+    baseline = fields.String(allow_none=True)
+    latest = fields.String(allow_none=True)
+    compared_on = fields.String(
+        allow_none=True,
+        metadata={"description": "Method both areas were taken on (null: none in common)"},
+    )
+    mixed = fields.Boolean(metadata={"description": "Baseline and latest differ in method"})
+
+
 class TrajectorySchema(Schema):
     wound_id = fields.String()
     patient_id = fields.String()
@@ -314,14 +386,28 @@ class TrajectorySchema(Schema):
     wound_status = fields.String()
     onset_date = fields.String()
     healed_on = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "|".join(STATUSES)})
-    rule = fields.String(metadata={"description": "The rule that decided the status"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    rule = fields.String(metadata={"description": "The reasons, joined; the first decided"})
+    reasons = fields.List(
+        fields.String(), metadata={"description": "Why: the reason that decided first"}
+    )
     rules = fields.Nested(TrajectoryRulesSchema, metadata={"description": "Thresholds applied"})
-    baseline = fields.Nested(TrajectoryAreaSchema, allow_none=True)
+    episode = fields.Integer(metadata={"description": "The current healing episode"})
+    episodes = fields.List(fields.Nested(TrajectoryEpisodeSchema))
+    baseline = fields.Nested(
+        TrajectoryAreaSchema, allow_none=True, metadata={"description": "Of the current episode"}
+    )
     latest = fields.Nested(TrajectoryAreaSchema, allow_none=True)
     par_pct = fields.Float(allow_none=True)
-    par_week4_pct = fields.Float(allow_none=True)
-    par_week4_note = fields.String(allow_none=True)
+    area_methods = fields.Nested(TrajectoryAreaMethodsSchema, allow_none=True)
+    week4_checkpoint = fields.Nested(TrajectoryCheckpointSchema)
+    par_week4_pct = fields.Float(
+        allow_none=True, metadata={"description": "week4_checkpoint.par_pct"}
+    )
+    par_week4_note = fields.String(
+        allow_none=True, metadata={"description": "week4_checkpoint.note"}
+    )
+    recent_change = fields.Nested(TrajectoryRecentChangeSchema, allow_none=True)
     weekly_area_change_cm2 = fields.Float(allow_none=True)
     gilman_cm_per_week = fields.Float(allow_none=True)
     k_per_day = fields.Float(allow_none=True)
@@ -364,10 +450,15 @@ class DashboardItemSchema(Schema):
     onset_date = fields.String()
     wound_status = fields.String(metadata={"description": "The record: open (or healed)"})
     healed_on = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
     rule = fields.String()
     par_pct = fields.Float(allow_none=True)
     par_week4_pct = fields.Float(allow_none=True)
+    week4_checkpoint = fields.String(
+        validate=validate.OneOf(CHECKPOINT_STATES),
+        metadata={"description": "State of the week-4 checkpoint (see the trajectory)"},
+    )
+    episode = fields.Integer(metadata={"description": "The current healing episode"})
     assessment_count = fields.Integer()
     last_assessed_at = fields.String(allow_none=True)
     days_since_assessment = fields.Integer()
@@ -459,9 +550,10 @@ class SummaryWoundSchema(Schema):
     wound_status = fields.String()
     healed_on = fields.String(allow_none=True)
     radiotherapy_course_id = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "|".join(STATUSES)})
+    status = fields.String(validate=validate.OneOf(STATUSES))
     rule = fields.String()
     par_pct = fields.Float(allow_none=True)
+    episode = fields.Integer(metadata={"description": "The current healing episode"})
     assessment_count = fields.Integer()
     latest = fields.Nested(TrajectoryAreaSchema, allow_none=True)
 
@@ -495,6 +587,7 @@ class SummaryTherapySchema(Schema):
 TIMELINE_KINDS = (
     "wound_onset",
     "wound_healed",
+    "wound_reopened",
     "radiotherapy_start",
     "radiotherapy_end",
     "procedure",

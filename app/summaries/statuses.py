@@ -13,12 +13,17 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from flask import current_app
 
+from app.clinical.geometry import ellipse_area
 from app.clinical.trajectory import Measurement, Trajectory, TrajectoryRules, compute_trajectory
 from app.core.db import naive_as_utc
+
+# Etiologies that put a wound in an irradiated field whether or not a course is linked.
+RADIATION_ETIOLOGIES = ("radiation_dermatitis", "radiation_ulcer")
 
 
 def trajectory_rules(clinic_par_threshold_pct: float | None) -> TrajectoryRules:
@@ -77,32 +82,78 @@ def _stored(at: datetime, like: Any) -> Any:
     return at
 
 
-def _status_indices(instants: list[Any], gone: list[bool], rules: TrajectoryRules) -> list[int]:
-    """The assessments that decide compute_trajectory's status, rule, baseline,
-    latest, PAR and PAR at week 4 (not its slopes or projection).
+def in_irradiated_field(course_id: Any, etiology: str) -> bool:
+    """The wound lies in an irradiated field: it is linked to a radiotherapy
+    course, or its etiology is a radiation injury."""
+    return course_id is not None or etiology in RADIATION_ETIOLOGIES
+
+
+def past_closures(closures: Sequence[Any] | None) -> list[date]:
+    """The healed dates a wound was reopened after (Wound.closures)."""
+    return [date.fromisoformat(c["healed_on"]) for c in closures or ()]
+
+
+def measurement(
+    at: datetime,
+    area: float | None,
+    closed: Any,
+    method: str | None,
+    traced: float | None,
+    measured: float | None,
+    length: float | None,
+    width: float | None,
+    *,
+    perimeter: float | None = None,
+    seq: int = 0,
+) -> Measurement | None:
+    """The Measurement of an assessment (its area in use and method, and the
+    areas the other methods gave), or None when it has no area. A closed wound
+    without a recorded area counts as 0 cm2 (it has resurfaced)."""
+    if area is None:
+        if not closed:
+            return None
+        area = 0.0
+    others: list[tuple[str, float]] = []
+    if traced is not None and method != "traced":
+        others.append(("traced", float(traced)))
+    if measured is not None and method != "measured":
+        others.append(("measured", float(measured)))
+    if length is not None and width is not None and method != "ellipse":
+        others.append(("ellipse", ellipse_area(length, width)))
+    return Measurement(
+        at, float(area), perimeter, bool(closed), method, tuple(others) if others else (), seq
+    )
+
+
+def _status_indices(instants: list[Any], rules: TrajectoryRules) -> list[int]:
+    """The assessments that decide compute_trajectory's status, reasons,
+    baseline, latest, PAR and the week-4 checkpoint (not its slopes or
+    projection) for a series without a closure (a single open episode).
 
     Those read only: the baseline, the previous and the latest assessment
-    (deterioration); the assessments either side of the PAR day and of the start
-    of the stall window (interpolation); and the trailing run of closed
-    assessments with the one before it (healed). Passing just these gives the
-    same answer for a fraction of the work, which is what lets the dashboard
-    judge thousands of wounds per request; tests/summaries checks the
-    equivalence on random series. ``instants`` are assessed_at as fetched, in
-    time order (only two are parsed); ``gone`` marks closed or zero-area ones.
+    (deterioration); and the assessments either side of the checkpoint day
+    and of the start of the recent window (interpolation; the comparison of
+    area methods reads the same ones). Passing just these gives the same
+    answer for a fraction of the work, which is what lets the dashboard judge
+    thousands of wounds per request; tests/summaries checks the equivalence on
+    random series. ``instants`` are assessed_at as fetched, in order (only two
+    are parsed).
 
-    Where an assessment lies exactly on the PAR day or the window start, the
-    trajectory's comparison of float days may fall either way (the window
-    start is itself a float difference), so the neighbours of such a tie are
-    kept too: any superset of the deciding assessments gives the same answer.
-    Elsewhere the instants are at least a microsecond from the mark, far more
-    than the rounding of days.
+    Where an assessment lies exactly on the checkpoint day or the window
+    start, the trajectory's comparison of float days may fall either way (the
+    window start is itself a float difference), so the neighbours of such a
+    tie are kept too: any superset of the deciding assessments gives the same
+    answer. Elsewhere the instants are at least a microsecond from the mark,
+    far more than the rounding of days.
     """
     n = len(instants)
     keep = {0, n - 2, n - 1}
     origin, latest = as_utc(instants[0]), as_utc(instants[-1])
     for target in (
         origin + timedelta(days=rules.par_day),
-        latest - timedelta(days=rules.stall_window_days),
+        # The window is at most the whole series: it starts at the origin then
+        # (and reads the last of the assessments there).
+        max(latest - timedelta(days=rules.recent_window_days), origin),
     ):
         mark = _stored(target, instants[0])
         before = bisect_right(instants, mark) - 1
@@ -110,34 +161,66 @@ def _status_indices(instants: list[Any], gone: list[bool], rules: TrajectoryRule
         keep.update((before, after))
         if after < n and instants[after] == mark:
             keep.update((after - 1, before + 1))
-    if gone[-1]:
-        first = n - 1
-        while first > 0 and gone[first - 1]:
-            first -= 1
-        keep.add(first)
-        keep.add(first - 1)
     return sorted(i for i in keep if 0 <= i < n)
 
 
 def statuses_for(
-    rows: Sequence[Any], rules: TrajectoryRules, healed_on: date | None = None
+    rows: Sequence[Any],
+    rules: TrajectoryRules,
+    healed_on: date | None = None,
+    closures: Sequence[date] = (),
+    irradiated: bool = False,
 ) -> Trajectory:
-    """compute_trajectory's status, rule and PAR for one wound from its
-    (wound_id, assessed_at, area_cm2, closed, ...) rows in time order, fed only
-    the assessments those depend on (_status_indices). Slopes, k and the
-    projection in the result are NOT those of the full series."""
+    """compute_trajectory's status, reasons, PAR and checkpoint for one wound
+    from its rows (wound_id, assessed_at, area_cm2, closed, area_method,
+    traced_area_cm2, measured_area_cm2, length_cm, width_cm, ...) in order
+    (assessed_at, created_at, id). A series without a closure (no closed or
+    zero-area assessment, no healed date) is fed only the assessments the
+    answer depends on (_status_indices): slopes, k, the projection and the
+    episode's count of measurements in the result are NOT those of the full
+    series. ``closures``: earlier healed dates (past_closures)."""
     # An assessment without an area counts only when it found the wound closed.
     measured = [row for row in rows if row[2] is not None or row[3]]
-    if len(measured) > 6:
-        gone = [bool(row[3]) or row[2] == 0 for row in measured]
-        keep = _status_indices([row[1] for row in measured], gone, rules)
-        measured = [measured[i] for i in keep]
-    points = [
-        Measurement(
-            at=as_utc(row[1]),
-            area_cm2=0.0 if row[2] is None else float(row[2]),
-            closed=bool(row[3]),
-        )
-        for row in measured
-    ]
-    return compute_trajectory(points, healed_on=healed_on, rules=rules)
+    kept: Sequence[int] = range(len(measured))
+    if (
+        len(measured) > 6
+        and healed_on is None
+        and not closures
+        # no closure: nothing closed, no area of 0 (C loops over the columns)
+        and True not in map(_CLOSED, measured)
+        and 0 not in map(_AREA, measured)
+    ):
+        kept = _status_indices([row[1] for row in measured], rules)
+    chosen = [measured[i] for i in kept]
+    # The other methods' areas are read only when the areas compared were not
+    # all taken by one method (area_methods.compare): skip building them then.
+    if len({row[4] for row in chosen}) == 1:
+        points = [
+            Measurement(
+                as_utc(row[1]),
+                0.0 if row[2] is None else float(row[2]),  # closed, nothing measured: 0
+                None,
+                bool(row[3]),
+                row[4],
+                (),
+                i,
+            )
+            for i, row in zip(kept, chosen, strict=True)
+        ]
+    else:
+        points = [
+            _measured(measurement(as_utc(row[1]), *row[2:9], seq=i))
+            for i, row in zip(kept, chosen, strict=True)
+        ]
+    return compute_trajectory(
+        points, healed_on=healed_on, past_closures=closures, irradiated=irradiated, rules=rules
+    )
+
+
+_CLOSED = itemgetter(3)
+_AREA = itemgetter(2)
+
+
+def _measured(m: Measurement | None) -> Measurement:
+    assert m is not None  # measured rows only
+    return m

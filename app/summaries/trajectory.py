@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment, GradeOverride, overrides_in_force
 from app.clinical.dose import Fraction, Phase, cumulative_dose_on, planned_total_dose
-from app.clinical.trajectory import Measurement, compute_trajectory
+from app.clinical.trajectory import Measurement, Trajectory, compute_trajectory
 from app.clinics.models import Clinic
 from app.core import audit
 from app.core.access import in_clinic, not_found, require
@@ -35,26 +35,19 @@ from app.core.formats import iso
 from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
 from app.summaries.recall import recall_block
-from app.summaries.statuses import rules_dict, trajectory_rules
+from app.summaries.statuses import (
+    in_irradiated_field,
+    measurement,
+    past_closures,
+    rules_dict,
+    trajectory_rules,
+)
 from app.therapy.context import therapy_context, topicals_for_wound
 from app.therapy.models import LabResult
 from app.wounds.models import Wound
 
 # Bump when the chart drawing changes, so cached charts are redrawn.
 CHART_STYLE_VERSION = "1"
-
-
-def _measurement(
-    at: datetime, area: float | None, closed: bool, perimeter: float | None = None
-) -> Measurement | None:
-    """The Measurement for an assessment, or None when it has no area.
-
-    A closed wound without a recorded area counts as 0 cm2 (it has resurfaced)."""
-    if area is None:
-        if not closed:
-            return None
-        area = 0.0
-    return Measurement(at=at, area_cm2=float(area), perimeter_cm=perimeter, closed=bool(closed))
 
 
 def _effective(derived: int | None, override: dict[str, Any] | None) -> int | None:
@@ -89,6 +82,7 @@ _WOUND_COLUMNS = (
     Wound.healed_on,
     Wound.version,
     Wound.radiotherapy_course_id,
+    Wound.closures,
 )
 
 _SERIES_COLUMNS = (
@@ -102,6 +96,8 @@ _SERIES_COLUMNS = (
     Assessment.ctcae_grade,
     Assessment.rtog_grade,
     Assessment.closed,
+    Assessment.traced_area_cm2,
+    Assessment.measured_area_cm2,
     Assessment.traced_perimeter_cm,
     Assessment.version,
 )
@@ -343,6 +339,7 @@ def _series_item(row: Any, overrides: dict[str, dict[str, Any]]) -> dict[str, An
         "width_cm": row["width_cm"],
         "push_total": row["push_total"],
         "closed": bool(row["closed"]),
+        "episode": 1,  # numbered by build_trajectory
         "ctcae_grade": _effective(row["ctcae_grade"], ctcae_o),
         "rtog_grade": _effective(row["rtog_grade"], rtog_o),
         "ctcae_derived": row["ctcae_grade"],
@@ -481,23 +478,74 @@ def _grade_history(series: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _number_episodes(series: list[dict[str, Any]], traj: Trajectory) -> None:
+    """Give each series item its healing episode: the one whose first
+    measurement is the latest at or before it in the series' order (seq is the
+    index in the series). Items before any measurement belong to the first."""
+    starts = traj.episode_starts
+    number = starts[0][0] if starts else traj.episode
+    pending = 0
+    for i, item in enumerate(series):
+        while pending < len(starts) and starts[pending][1] <= i:
+            number = starts[pending][0]
+            pending += 1
+        item["episode"] = number
+
+
+def _points(rows: Sequence[Any]) -> list[Measurement]:
+    """The Measurements of the assessments with an area (seq: the row's index).
+    The other methods' areas are read only when the areas compared were not all
+    taken by one method (area_methods.compare): built only when the rows have
+    more than one method."""
+    one_method = len({row["area_method"] for row in rows}) == 1
+    points = []
+    for i, row in enumerate(rows):
+        if one_method:
+            area = row["area_cm2"]
+            if area is None and not row["closed"]:
+                continue
+            m: Measurement | None = Measurement(
+                row["assessed_at"],
+                0.0 if area is None else float(area),
+                row["traced_perimeter_cm"],
+                bool(row["closed"]),
+                row["area_method"],
+                (),
+                i,
+            )
+        else:
+            m = measurement(
+                row["assessed_at"],
+                row["area_cm2"],
+                row["closed"],
+                row["area_method"],
+                row["traced_area_cm2"],
+                row["measured_area_cm2"],
+                row["length_cm"],
+                row["width_cm"],
+                perimeter=row["traced_perimeter_cm"],
+                seq=i,
+            )
+        if m is not None:
+            points.append(m)
+    return points
+
+
 def build_trajectory(data: WoundData) -> dict[str, Any]:
     """The trajectory document of GET /wounds/{id}/trajectory."""
     w = data.wound
     rules = trajectory_rules(w["clinic_par_threshold_pct"])
     series = [_series_item(row, data.overrides.get(row["id"], {})) for row in data.assessments]
-    points = [
-        m
-        for m in (
-            _measurement(
-                row["assessed_at"], row["area_cm2"], row["closed"], row["traced_perimeter_cm"]
-            )
-            for row in data.assessments
-        )
-        if m is not None
-    ]
+    points = _points(data.assessments)
     healed_on = w["healed_on"] if w["status"] == "healed" else None
-    traj = compute_trajectory(points, healed_on=healed_on, rules=rules)
+    traj = compute_trajectory(
+        points,
+        healed_on=healed_on,
+        past_closures=past_closures(w["closures"]),
+        irradiated=in_irradiated_field(w["radiotherapy_course_id"], w["etiology"]),
+        rules=rules,
+    )
+    _number_episodes(series, traj)
     radiotherapy = _radiotherapy(data)
     result: dict[str, Any] = {
         "wound_id": str(w["id"]),
@@ -508,12 +556,18 @@ def build_trajectory(data: WoundData) -> dict[str, Any]:
         "healed_on": iso(w["healed_on"]),
         "status": traj.status,
         "rule": traj.rule,
+        "reasons": traj.reasons,
         "rules": dict(rules_dict(rules)),  # a copy: callers may change the document
+        "episode": traj.episode,
+        "episodes": traj.episodes,
         "baseline": traj.baseline,
         "latest": traj.latest,
         "par_pct": traj.par_pct,
+        "area_methods": traj.area_methods,
+        "week4_checkpoint": traj.week4_checkpoint.to_dict(),
         "par_week4_pct": traj.par_week4_pct,
         "par_week4_note": traj.par_week4_note,
+        "recent_change": None if traj.recent_change is None else traj.recent_change.to_dict(),
         "weekly_area_change_cm2": traj.weekly_area_change_cm2,
         "gilman_cm_per_week": traj.gilman_cm_per_week,
         "k_per_day": traj.k_per_day,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,3 +38,7 @@ class Wound(RecordMixin, Base):
     onset_date: Mapped[date]
     status: Mapped[str] = mapped_column(sa.String(10), default="open")
     healed_on: Mapped[date | None]
+    # Earlier healings the wound was reopened after, oldest first: {healed_on,
+    # reopened_at, reopened_by ("assessment" or "amendment"), assessment_id}.
+    # Each ends a healing episode of the trajectory (app/clinical/episodes.py).
+    closures: Mapped[list[Any] | None]

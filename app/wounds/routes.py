@@ -66,6 +66,12 @@ register_record(
         docs={
             "patch": """Amend a wound (If-Match required). Earlier versions stay in its history.
 
+            Setting `status` open on a healed wound reopens it: `healed_on` is
+            cleared and the healed date moves into `closures` (with when it was
+            reopened), so the trajectory keeps the healing episode it ended. An
+            open measurement after the healed date reopens the wound the same way
+            (see POST /wounds/{wound_id}/assessments).
+
             Correcting `in_skin_fold` grades the wound's assessments again (the
             CTCAE/RTOG skin-fold rule reads it), and so does linking the wound to
             another `radiotherapy_course_id` (their acute/late phase reads the

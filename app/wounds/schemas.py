@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from app.core.schemas import ListArgsSchema, RecordSchema, StrictSchema
 from app.wounds.models import ETIOLOGIES, LATERALITIES, WOUND_STATUSES
+
+
+class ClosureSchema(Schema):
+    """An earlier healing of the wound, and how the wound was reopened after it."""
+
+    healed_on = fields.String(metadata={"description": "The healed date as it was recorded"})
+    reopened_at = fields.String(metadata={"description": "When the wound was reopened (UTC)"})
+    reopened_by = fields.String(
+        validate=validate.OneOf(("assessment", "amendment")),
+        metadata={
+            "description": "assessment: an open measurement after the healed date reopened it;"
+            " amendment: a PATCH to status open"
+        },
+    )
+    assessment_id = fields.String(
+        allow_none=True, metadata={"description": "The assessment that reopened it"}
+    )
 
 
 class WoundSchema(RecordSchema):
@@ -27,6 +44,15 @@ class WoundSchema(RecordSchema):
     healed_on = fields.Date(
         allow_none=True, metadata={"description": "Required when status is healed"}
     )
+    closures = fields.List(
+        fields.Nested(ClosureSchema),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Earlier healings the wound was reopened after, oldest first; each"
+            " ends a healing episode of the trajectory"
+        },
+    )
 
 
 class WoundUpdateSchema(StrictSchema):
@@ -38,7 +64,10 @@ class WoundUpdateSchema(StrictSchema):
     onset_date = fields.Date()
     status = fields.String(
         validate=validate.OneOf(WOUND_STATUSES),
-        metadata={"description": "Setting open clears healed_on"},
+        metadata={
+            "description": "Setting open clears healed_on; a healed date cleared so is kept"
+            " in closures"
+        },
     )
     healed_on = fields.Date(allow_none=True)
 

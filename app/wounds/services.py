@@ -5,12 +5,16 @@ Rules a clinician expects (each failure is a 422 naming the field):
 - status "healed" needs healed_on, on or after onset_date and not in the future;
 - status "open" has no healed_on (a PATCH reopening a wound clears it);
 - radiotherapy_course_id names a course of the same patient.
+
+Reopening a healed wound, by a PATCH to status open or by an open measurement
+after its healed date (app/assessments/services.py), keeps the healed date in
+``closures``: the healing episode it ended stays visible in the trajectory.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,11 +66,43 @@ def create_wound(session: Session, patient: Patient, data: dict[str, Any]) -> tu
     )
 
 
+def _closure(
+    wound: Wound, reopened_at: datetime, by: str, assessment_id: uuid.UUID | None
+) -> list[Any]:
+    """The wound's closures with its current healing added (before it is reopened)."""
+    assert wound.healed_on is not None  # a healed wound has its date (_check_rules)
+    entry = {
+        "healed_on": wound.healed_on.isoformat(),
+        "reopened_at": reopened_at.astimezone(UTC).isoformat(),
+        "reopened_by": by,
+        "assessment_id": None if assessment_id is None else str(assessment_id),
+    }
+    return [*(wound.closures or []), entry]
+
+
+def reopen_wound(
+    session: Session, wound: Wound, *, at: datetime, assessment_id: uuid.UUID
+) -> Wound:
+    """Reopen a healed wound because the assessment ``assessment_id`` measured an
+    open area at ``at``, after its healed date. The healed date moves into
+    ``closures``; the change is an amendment like any other (a new version in the
+    wound's history, an audit event, a delta-sync update), made by the user who
+    recorded the assessment."""
+    wound.closures = _closure(wound, at, "assessment", assessment_id)
+    wound.status = "open"
+    wound.healed_on = None
+    session.flush()
+    return wound
+
+
 def update_wound(session: Session, wound: Wound, changes: dict[str, Any]) -> Wound:
-    """Amend a wound (If-Match required). Reopening (status open) clears healed_on."""
+    """Amend a wound (If-Match required). Reopening (status open) clears healed_on
+    and keeps the healing it ends in ``closures``."""
     require_if_match(wound, _dump)  # a stale client hears 412 before rule checks
     if changes.get("status") == "open" and "healed_on" not in changes:
         changes["healed_on"] = None
+    if wound.status == "healed" and changes.get("status") == "open":
+        changes["closures"] = _closure(wound, datetime.now(UTC), "amendment", None)
     merged = {
         "onset_date": changes.get("onset_date", wound.onset_date),
         "status": changes.get("status", wound.status),

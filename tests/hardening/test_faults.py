@@ -173,7 +173,8 @@ def test_device_clock_skew(app, nurse, ahead, status):
     ).json["id"]
     at = (datetime.now(UTC) + ahead).isoformat()
     r = nurse.post(
-        f"/api/v1/wounds/{wound}/assessments", json={"assessed_at": at, "length_cm": 2.0}
+        f"/api/v1/wounds/{wound}/assessments",
+        json={"assessed_at": at, "length_cm": 2.0, "width_cm": 1.0},
     )
     assert r.status_code == status, r.get_data(as_text=True)[:300]
     if status == 422:

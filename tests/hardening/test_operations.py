@@ -143,7 +143,8 @@ def test_backup_and_restore_keep_every_record_and_photo(app, nurse, tmp_path, mo
     patient = nurse.post("/api/v1/patients", json=patient_body()).json["id"]
     wound = _wound(nurse, patient)
     at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    nurse.post(f"/api/v1/wounds/{wound}/assessments", json={"assessed_at": at, "length_cm": 2})
+    body = {"assessed_at": at, "length_cm": 2, "width_cm": 1}
+    assert nurse.post(f"/api/v1/wounds/{wound}/assessments", json=body).status_code == 201
     photos = [_photo(nurse, wound, shade) for shade in (40, 90, 140)]
 
     runner = app.test_cli_runner()

@@ -266,7 +266,7 @@ def etag_conflicts(stack: Stack, plan: dict[str, Any], rounds: int = 20) -> list
         wound = plan["wounds"][i % len(plan["wounds"])]
         created = a.post(
             f"{first}/api/v1/wounds/{wound}/assessments",
-            json={"assessed_at": datetime.now(UTC).isoformat(), "length_cm": 2},
+            json={"assessed_at": datetime.now(UTC).isoformat(), "length_cm": 2, "width_cm": 1},
             timeout=30,
         )
         if created.status_code != 201:

@@ -893,3 +893,25 @@ def test_photo_amendments_are_checked_and_write_nothing_when_refused(
     assert r.json["taken_at"].startswith("2026-02-01T08:30:00")
     assert r.json["taken_at_source"] == "client"
     assert_problem(nurse.patch(url, json={"assessment_id": None}, headers={"If-Match": etag}), 412)
+
+
+def test_a_tracing_that_opens_an_area_after_the_healed_date_reopens_the_wound(app, nurse, wound):
+    """The traced area makes the assessment an open measurement after the
+    wound's healed date: the wound has recurred (as when it is measured)."""
+    from app.extensions import db
+    from app.wounds.models import Wound
+
+    healed = (datetime.now(UTC) - timedelta(days=3)).date()
+    with app.app_context():
+        w = db.session.get(Wound, wound)
+        w.status, w.healed_on = "healed", healed
+        db.session.commit()
+    body = {"assessed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
+    assessment = nurse.post(f"/api/v1/wounds/{wound}/assessments", json=body).json["id"]
+    assert nurse.get(f"/api/v1/wounds/{wound}").json["status"] == "healed"  # nothing measured
+    photo = _traced_photo(nurse, wound)
+    assert _patch(nurse, photo["id"], {"assessment_id": assessment}).status_code == 200
+    w = nurse.get(f"/api/v1/wounds/{wound}").json
+    assert (w["status"], w["healed_on"]) == ("open", None)
+    assert w["closures"][0]["healed_on"] == healed.isoformat()
+    assert w["closures"][0]["assessment_id"] == assessment

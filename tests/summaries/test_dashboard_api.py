@@ -89,6 +89,7 @@ def test_dashboard_order_flags_and_counts(nurse, ward):
         "on_track": 1,
         "stalled": 1,
         "deteriorating": 1,
+        "recurred": 0,
         "insufficient_data": 1,
     }
     assert body["counts"]["overdue"] == 1 and body["counts"]["grade_3_plus"] == 1

@@ -412,50 +412,88 @@ def test_chart_etag_revalidation(app, clinic, nurse):
 # ------------------------------------------- dashboard shortcut == full trajectory
 
 
+_SHORTCUT_KEYS = (
+    "status",
+    "rule",
+    "reasons",
+    "baseline",
+    "latest",
+    "par_pct",
+    "par_week4_pct",
+    "par_week4_note",
+    "week4_checkpoint",
+    "recent_change",
+    "area_methods",
+    "days_to_closure",
+    "episode",
+)
+
+
+def _random_rows(rng, n):
+    """Assessment rows as statuses_for reads them: irregular intervals (equal
+    instants too), growth, closure and reopening, and areas by different
+    methods (a traced area with or without the ruler's length and width)."""
+    from datetime import UTC, datetime
+
+    t = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    area = rng.uniform(0.5, 20)
+    rows = []
+    for _ in range(n):
+        closed = rng.random() < 0.08
+        a = 0.0 if closed else round(area, 2)
+        kind = rng.random()
+        if closed and kind < 0.5:
+            row = ("w", t, None, True, None, None, None, None, None)
+        elif kind < 0.2:
+            row = ("w", t, a, closed, "traced", a, None, 2.0, round(a, 1) or 0.5)
+        elif kind < 0.3:
+            row = ("w", t, a, closed, "traced", a, None, None, None)
+        elif kind < 0.4:
+            row = ("w", t, a, closed, "measured", None, a, None, None)
+        else:
+            row = ("w", t, a, closed, "ellipse", None, None, 2.0, a / 2.0)
+        rows.append(row)
+        t += timedelta(days=rng.choice((0, 1, 3, 7, 7, 7, 10, 14)), hours=rng.randint(0, 3))
+        area = max(0.0, area * rng.uniform(0.6, 1.25) - (0.5 if rng.random() < 0.1 else 0))
+    return rows
+
+
 def test_status_from_deciding_points_matches_full_series():
     """The dashboard feeds compute_trajectory only the assessments its status
     depends on; on random series (irregular intervals, growth, closure and
-    reopening, equal timestamps) the status, rule and PAR must be identical."""
+    reopening, equal timestamps, mixed area methods, healed dates) the status,
+    reasons, PAR and checkpoint must be identical."""
     import random
-    from datetime import UTC, datetime
 
-    from app.clinical.trajectory import Measurement, TrajectoryRules, compute_trajectory
-    from app.summaries.statuses import statuses_for
+    from app.clinical.trajectory import TrajectoryRules, compute_trajectory
+    from app.summaries.statuses import as_utc, measurement, statuses_for
 
     rng = random.Random(20261128)
     rules_list = [TrajectoryRules(), TrajectoryRules(par_threshold_pct=55, par_week=3)]
     for case in range(3000):
         rules = rules_list[case % 2]
-        n = rng.randint(1, 30)
-        t = datetime(2024, 1, 1, 9, tzinfo=UTC)
-        area = rng.uniform(0.5, 20)
-        rows = []
-        for _ in range(n):
-            closed = rng.random() < 0.08
-            a = 0.0 if closed else round(area, 2)
-            rows.append(("w", t, None if closed and rng.random() < 0.5 else a, closed))
-            t += timedelta(days=rng.choice((0, 1, 3, 7, 7, 7, 10, 14)), hours=rng.randint(0, 3))
-            area = max(0.0, area * rng.uniform(0.6, 1.25) - (0.5 if rng.random() < 0.1 else 0))
+        rows = _random_rows(rng, rng.randint(1, 30))
+        healed_on = closures = None
+        if case % 7 == 0:
+            healed_on = (rows[-1][1] + timedelta(days=rng.randint(-40, 5))).date()
+        if case % 11 == 0:
+            closures = [(rows[0][1] + timedelta(days=rng.randint(0, 60))).date()]
+        points = [measurement(as_utc(r[1]), *r[2:9], seq=i) for i, r in enumerate(rows)]
         full = compute_trajectory(
-            [
-                Measurement(at=r[1], area_cm2=float(r[2] if r[2] is not None else 0.0), closed=r[3])
-                for r in rows
-            ],
+            [m for m in points if m is not None],
+            healed_on=healed_on,
+            past_closures=closures or (),
+            irradiated=case % 3 == 0,
             rules=rules,
         )
-        # as PostgreSQL's driver gives assessed_at, and as SQLite stores it (text)
-        as_text = [(r[0], r[1].replace(tzinfo=None).isoformat(" "), *r[2:]) for r in rows]
-        for short in (statuses_for(rows, rules), statuses_for(as_text, rules)):
-            for key in (
-                "status",
-                "rule",
-                "baseline",
-                "latest",
-                "par_pct",
-                "par_week4_pct",
-                "par_week4_note",
-                "days_to_closure",
-            ):
+        # as PostgreSQL's driver gives assessed_at, and as SQLite stores it (text,
+        # microseconds always written: test_stored_instant_matches_the_database)
+        as_text = [
+            (r[0], r[1].replace(tzinfo=None).isoformat(" ", "microseconds"), *r[2:]) for r in rows
+        ]
+        for form in (rows, as_text):
+            short = statuses_for(form, rules, healed_on, closures or (), case % 3 == 0)
+            for key in _SHORTCUT_KEYS:
                 assert getattr(short, key) == getattr(full, key), (case, key)
 
 
@@ -472,15 +510,20 @@ def test_an_assessment_exactly_on_the_window_start_keeps_its_neighbours():
     rules = TrajectoryRules()
     t0 = datetime(2024, 1, 1, 9, tzinfo=UTC)
     latest = t0 + timedelta(days=59, microseconds=57_649_999_999)
-    on_start = latest - timedelta(days=rules.stall_window_days)
+    on_start = latest - timedelta(days=rules.recent_window_days)
     times = sorted({t0 + timedelta(days=d, hours=5) for d in range(0, 59, 6)} | {on_start, latest})
     i = times.index(on_start)
     days = [(t - t0) / timedelta(days=1) for t in times]
-    assert days[i] != days[-1] - rules.stall_window_days  # the floats disagree with the tie
-    rows = [("w", t, round(12.0 * 0.96**k, 2), False) for k, t in enumerate(times)]
-    as_text = [(r[0], r[1].replace(tzinfo=None).isoformat(" "), *r[2:]) for r in rows]
+    assert days[i] != days[-1] - rules.recent_window_days  # the floats disagree with the tie
+    rows = [
+        ("w", t, round(12.0 * 0.96**k, 2), False, None, None, None, None, None)
+        for k, t in enumerate(times)
+    ]
+    as_text = [
+        (r[0], r[1].replace(tzinfo=None).isoformat(" ", "microseconds"), *r[2:]) for r in rows
+    ]
     for form in (rows, as_text):
-        kept = _status_indices([r[1] for r in form], [False] * len(form), rules)
+        kept = _status_indices([r[1] for r in form], rules)
         assert {i - 1, i, i + 1} <= set(kept)
         full = compute_trajectory([Measurement(r[1], r[2]) for r in rows], rules=rules)
         short = statuses_for(form, rules)

@@ -305,6 +305,24 @@ def test_wound_page_has_chart_photos_grades_procedures_and_rule(app, nurse, smal
 
     det = client.get(f"/web/wounds/{small_clinic.deteriorating}").text
     assert "overridden" in det and "necrosis at the margin on review" in det
+    # the week-4 checkpoint and the last four weeks: 3 x 3 cm to 2.95 x 2.95 cm
+    # since day 7, (1 - (2.95/3)^2) = 3.3% smaller
+    assert "Week-4 checkpoint</dt><dd>missed (" in html
+    assert "<dt>Last 28.0 days</dt><dd>3.3 % smaller</dd>" in html
+
+
+def test_wound_page_writes_growth_as_growth(app, clinic, nurse):
+    """A wound that grew (less than the deteriorating margin) over the last four
+    weeks is "larger", never a negative "smaller"."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.summaries import helpers as h
+
+    start = datetime.now(UTC).date() - timedelta(days=60)
+    wid = h.wound(app, clinic, h.patient(app, clinic), onset_date=start)
+    h.series(nurse, wid, start, [(0, 10), (28, 4), (56, 4.3)])
+    html = sign_in(app, nurse.email).get(f"/web/wounds/{wid}").text
+    assert "<dd>7.5 % larger</dd>" in html and "% smaller" not in html
 
 
 def test_wound_page_drops_a_withdrawn_override(app, nurse, clinician, small_clinic):

@@ -1,7 +1,7 @@
 """Wounds through the HTTP API."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -77,15 +77,36 @@ def test_offline_sync_in_order_create_read_amend_history(nurse, admin):
     r = nurse.patch(f"/api/v1/wounds/{wid}", json={"status": "open"}, etag='"v1"')
     assert r.status_code == 412 and r.json["current"]["status"] == "healed"
 
-    # Reopening clears healed_on.
+    # Reopening clears healed_on and keeps the healing it ends among the closures.
+    assert nurse.get(f"/api/v1/wounds/{wid}").json["closures"] is None
     r = nurse.patch(f"/api/v1/wounds/{wid}", json={"status": "open"}, etag='"v2"')
     assert r.status_code == 200 and r.json["healed_on"] is None and r.json["version"] == 3
+    (closure,) = r.json["closures"]
+    assert closure["healed_on"] == healed
+    assert closure["reopened_by"] == "amendment" and closure["assessment_id"] is None
+    assert datetime.fromisoformat(closure["reopened_at"]).utcoffset() == timedelta(0)
 
     versions = nurse.get(f"/api/v1/wounds/{wid}/history").json["items"]
     assert [v["version"] for v in versions] == [1, 2, 3]
     assert versions[1]["changed_fields"] == ["healed_on", "status"]
     assert versions[1]["data"]["healed_on"] == healed
     assert versions[1]["changed_by"] == str(nurse.user_id)
+    assert versions[2]["changed_fields"] == ["closures", "healed_on", "status"]
+
+    # Healed and reopened again: the closures add up; the record keeps them.
+    again = (ONSET + timedelta(days=38)).isoformat()
+    r = nurse.patch(
+        f"/api/v1/wounds/{wid}", json={"status": "healed", "healed_on": again}, etag='"v3"'
+    )
+    assert r.status_code == 200 and len(r.json["closures"]) == 1
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"status": "open"}, etag='"v4"')
+    assert [c["healed_on"] for c in r.json["closures"]] == [healed, again]
+    # An open wound set open again adds nothing.
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"status": "open"}, etag='"v5"')
+    assert len(r.json["closures"]) == 2
+    # The closures are the service's to write.
+    r = nurse.patch(f"/api/v1/wounds/{wid}", json={"closures": []}, etag='"v6"')
+    assert r.status_code == 422 and "closures" in r.json["errors"]
 
 
 def test_delete_restore_and_tombstones(nurse, admin, patient, wound):
