@@ -36,7 +36,13 @@ from app.clinical.trajectory import HEALED
 from app.clinics.models import Clinic
 from app.core import audit
 from app.core.db import utcnow
-from app.summaries.statuses import as_utc, overdue_days, statuses_for, trajectory_rules
+from app.summaries.statuses import (
+    as_utc,
+    overdue_days,
+    past_closures,
+    statuses_for,
+    trajectory_rules,
+)
 from app.therapy.models import LabResult, SystemicTherapy, TherapyChange
 from app.wounds.models import Wound
 
@@ -52,6 +58,7 @@ _WOUND = (
     Wound.healed_on,
     Wound.onset_date,
     Wound.deleted_at,
+    Wound.closures,
     Clinic.par_threshold_pct,
     Clinic.overdue_assessment_days,
     Clinic.alert_grade_threshold,
@@ -116,6 +123,13 @@ _LOAD_PARTS: dict[str, tuple[Any, Any, Any]] = {
     "assessed_at": (None, None, Assessment.assessed_at),
     "area_cm2": (None, None, Assessment.area_cm2),
     "closed": (None, None, Assessment.closed),
+    # The rest of what statuses_for reads of an assessment (the area methods).
+    "area_method": (None, None, Assessment.area_method),
+    "traced_area_cm2": (None, None, Assessment.traced_area_cm2),
+    "measured_area_cm2": (None, None, Assessment.measured_area_cm2),
+    "length_cm": (None, None, Assessment.length_cm),
+    "width_cm": (None, None, Assessment.width_cm),
+    "created_at": (None, None, Assessment.created_at),
     "part": (sa.literal_column("0"), sa.literal_column("1"), sa.literal_column("2")),
     "assessment_id": (None, None, Assessment.id),
     "alert_id": (None, Alert.id, None),
@@ -158,10 +172,11 @@ _LOAD_STMT = sa.union_all(
 )
 
 
-def _in_time_order(row: Any) -> tuple[Any, Any]:
-    """Sort key of an assessment row as fetched: assessed_at then id (SQLite's
-    fixed-width text and hex digits sort as the values do)."""
-    return row.assessed_at, row.assessment_id
+def _in_time_order(row: Any) -> tuple[Any, Any, Any]:
+    """Sort key of an assessment row as fetched: the trajectory's total order,
+    assessed_at, then creation, then id (SQLite's fixed-width text and hex
+    digits sort as the values do)."""
+    return row.assessed_at, row.created_at, row.assessment_id
 
 
 _WOUND_KEYS = tuple(c.key for c in _WOUND)
@@ -310,13 +325,26 @@ def wound_decisions(
     rules = alert_rules(w)
     # The status, rule and PAR at week 4 of compute_trajectory, fed only the
     # assessments they depend on (as the dashboard does).
-    traj = statuses_for(rows, trajectory_rules(w.par_threshold_pct), w.healed_on)
+    traj = statuses_for(
+        rows,
+        trajectory_rules(w.par_threshold_pct),
+        w.healed_on,
+        closures=past_closures(w.closures),
+    )
     healed = traj.status == HEALED
     latest = rows[-1] if rows else None
-    closed = [bool(r.closed) or r.area_cm2 == 0 for r in rows if r.area_cm2 is not None or r.closed]
+    # A healing the wound was reopened after (Wound.closures) is a closure
+    # before every later assessment, as a closed assessment is.
+    closed = [True] if w.closures else []
+    closed += [
+        bool(r.closed) or r.area_cm2 == 0 for r in rows if r.area_cm2 is not None or r.closed
+    ]
+    # PAR at week 4 counts only once the checkpoint is due (never read back
+    # from an earlier week).
+    due = traj.week4_checkpoint.state in ("met", "missed")
     last_on = as_utc(latest.assessed_at).date() if latest is not None else None
     return [
-        rules_.week4_missed(None if healed else traj.par_week4_pct, rules),
+        rules_.week4_missed(traj.par_week4_pct if due and not healed else None, rules),
         rules_.deteriorating(traj.status, traj.rule),
         rules_.recurrence(closed, healed),
         rules_.grade(ctcae, rules, _scale(w)),

@@ -3,6 +3,8 @@ one per wound and kind, acknowledged with a note, listed with clinic isolation."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from tests.alerts.conftest import alerts, post
@@ -207,3 +209,44 @@ def test_a_clinician_override_is_the_grade_alerts_follow(nurse, clinician, wound
     assert clinician.post(url, json=withdraw).status_code == 201
     (again,) = alerts(nurse, wound_id=wound, status="open")
     assert again["figures"]["grade"] == 3
+
+
+def test_recurrence_after_a_recorded_healing(app, clinic, nurse):
+    """A wound recorded healed and reopened by a later open measurement (the
+    healing kept in Wound.closures) has recurred: one recurrence alert."""
+    from tests.alerts.conftest import NOW, make_wound
+
+    wound = make_wound(
+        app, clinic, in_skin_fold=False, onset_date=(NOW - timedelta(days=10)).date()
+    )
+    post(nurse, wound, 9)
+    w = nurse.get(f"/api/v1/wounds/{wound}")
+    healed_on = (NOW - timedelta(days=6)).date().isoformat()
+    r = nurse.patch(
+        f"/api/v1/wounds/{wound}",
+        etag=w.headers["ETag"],
+        json={"status": "healed", "healed_on": healed_on},
+    )
+    assert r.status_code == 200, r.json
+    assert alerts(nurse, wound_id=wound, kind="recurrence") == []
+    post(nurse, wound, 2, length_cm=1.0, width_cm=1.0)
+    reopened = nurse.get(f"/api/v1/wounds/{wound}").json
+    assert reopened["status"] == "open" and reopened["closures"][0]["healed_on"] == healed_on
+    (alert,) = alerts(nurse, wound_id=wound, kind="recurrence")
+    assert alert["status"] == "open"
+
+
+def test_week4_alert_waits_for_the_checkpoint(app, clinic, nurse):
+    """PAR from day 21 is not PAR at week 4: no alert until an assessment on or
+    after day 28 shows the miss."""
+    from tests.alerts.conftest import NOW, make_wound
+
+    wound = make_wound(
+        app, clinic, in_skin_fold=False, onset_date=(NOW - timedelta(days=40)).date()
+    )
+    post(nurse, wound, 35, length_cm=4.0, width_cm=4.0)
+    post(nurse, wound, 14, length_cm=3.8, width_cm=3.8)  # day 21: 10% smaller
+    assert alerts(nurse, wound_id=wound, kind="week4_missed") == []
+    post(nurse, wound, 5, length_cm=3.7, width_cm=3.7)  # day 30: still far from 40%
+    (alert,) = alerts(nurse, wound_id=wound, kind="week4_missed")
+    assert alert["status"] == "open" and alert["figures"]["par_week4_pct"] < 40
