@@ -102,7 +102,11 @@ def test_concurrent_retries_of_one_upload_keep_one_photo_with_all_its_files(
 
 def _assessment(nurse, app, clinic) -> str:
     wound = make_wound(app, clinic)
-    body = {"assessed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(), "length_cm": 2}
+    body = {
+        "assessed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "length_cm": 2,
+        "width_cm": 1.5,
+    }
     r = nurse.post(f"/api/v1/wounds/{wound}/assessments", json=body)
     assert r.status_code == 201, r.get_data(as_text=True)
     return f"/api/v1/assessments/{r.json['id']}"
