@@ -63,3 +63,25 @@ def wound_list_args(
         return schema.load(valid), errors
     except ValidationError:  # e.g. a valid clinic_id refused with the rest: none at all
         return schema.load({}), errors
+
+
+def board_context(
+    board: dict[str, Any], clinics: list[Any], errors: dict[str, list[str]], keys: tuple[str, ...]
+) -> dict[str, Any]:
+    """What both wound lists' templates read besides their own extras: the
+    board, the clinic chosen, the form's values as sent (``keys``; list keys as
+    lists) and the next page's arguments."""
+    filters: dict[str, Any] = {
+        key: request.args.getlist(key) if key in LIST_KEYS else request.args.get(key, "")
+        for key in keys
+    }
+    filters["sort"] = request.args.get("sort", "priority")
+    return {
+        "board": board,
+        "clinics": clinics,
+        "clinic_id": board["clinic_id"],
+        "clinic_name": next((c.name for c in clinics if str(c.id) == board["clinic_id"]), ""),
+        "filters": filters,
+        "errors": errors,
+        "next_args": request.args.to_dict(flat=False) | {"cursor": board["next_cursor"]},
+    }

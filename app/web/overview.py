@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from app.clinical.trajectory import STATUSES
@@ -12,7 +12,7 @@ from app.extensions import db
 from app.summaries import dashboard
 from app.summaries.schemas import DashboardArgsSchema
 from app.web.blueprint import bp, error_page, show_times_of
-from app.web.filters import wound_list_args
+from app.web.filters import board_context, wound_list_args
 from app.wounds.models import ETIOLOGIES
 
 FILTER_KEYS = ("clinic_id", "status", "grade_min", "site", "etiology", "sort", "cursor")
@@ -31,26 +31,12 @@ def overview() -> ResponseReturnValue:
     args, errors = wound_list_args(clinics, DashboardArgsSchema(), FILTER_KEYS)
     board = dashboard.dashboard(db.session, args)
     show_times_of(board["clinic_id"])
-    filters = {
-        "status": request.args.getlist("status"),
-        "grade_min": request.args.get("grade_min", ""),
-        "site": request.args.get("site", ""),
-        "etiology": request.args.get("etiology", ""),
-        "sort": request.args.get("sort", "priority"),
-    }
-    next_args = request.args.to_dict(flat=False) | {"cursor": board["next_cursor"]}
     return render_template(
         "overview.html",
-        board=board,
-        clinics=clinics,
-        clinic_id=board["clinic_id"],
-        clinic_name=next((c.name for c in clinics if str(c.id) == board["clinic_id"]), ""),
-        filters=filters,
-        errors=errors,
+        **board_context(board, clinics, errors, ("status", "grade_min", "site", "etiology")),
         statuses=STATUSES,
         etiologies=ETIOLOGIES,
         sorts=dashboard.SORTS,
-        next_args=next_args,
         # "grade >= 3" and the grade filter read the clinic's primary scale.
         scale_name=board["primary_grade_scale"].upper(),
     ), (422 if errors else 200)

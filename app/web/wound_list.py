@@ -14,7 +14,7 @@ from app.extensions import db
 from app.summaries import dashboard
 from app.summaries.schemas import DashboardArgsSchema
 from app.web.blueprint import bp, error_page, show_times_of
-from app.web.filters import wound_list_args
+from app.web.filters import board_context, wound_list_args
 from app.wounds.models import ETIOLOGIES, WOUND_STATUSES
 
 FILTER_KEYS = ("clinic_id", "record", "status", "site", "etiology", "sort", "cursor")
@@ -32,27 +32,13 @@ def wound_list() -> ResponseReturnValue:
     records = args.get("record") or list(WOUND_STATUSES)
     board = dashboard.dashboard(db.session, args | {"record": records})
     show_times_of(board["clinic_id"])
-    filters = {
-        "record": request.args.getlist("record"),
-        "status": request.args.getlist("status"),
-        "site": request.args.get("site", ""),
-        "etiology": request.args.get("etiology", ""),
-        "sort": request.args.get("sort", "priority"),
-    }
-    next_args = request.args.to_dict(flat=False) | {"cursor": board["next_cursor"]}
     return render_template(
         "wound_list.html",
-        board=board,
-        clinics=clinics,
-        clinic_id=board["clinic_id"],
-        clinic_name=next((c.name for c in clinics if str(c.id) == board["clinic_id"]), ""),
-        filters=filters,
-        errors=errors,
+        **board_context(board, clinics, errors, ("record", "status", "site", "etiology")),
         records=WOUND_STATUSES,
         statuses=STATUSES,
         etiologies=ETIOLOGIES,
         sorts=dashboard.SORTS,
-        next_args=next_args,
         first_args=(
             {k: v for k, v in request.args.to_dict(flat=False).items() if k != "cursor"}
             if request.args.get("cursor")
