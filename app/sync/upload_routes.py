@@ -7,7 +7,9 @@ from flask.views import MethodView
 from flask.wrappers import Response
 from flask_smorest import Blueprint
 
+from app.core.security import allow_larger_body
 from app.extensions import db
+from app.photos import services as photo_services
 from app.sync import tus, uploads
 from app.sync.schemas import UploadSchema
 
@@ -46,6 +48,16 @@ def _after(response: Response) -> Response:
     uploads.after_response(response.status_code)
     response.headers.setdefault("Tus-Resumable", tus.VERSION)
     return response
+
+
+# A PATCH carries a piece of a photo: up to the photo limit, not the JSON one
+# every other route has (app/core/security.py). More than the upload holds is
+# the upload's own 413 (uploads.append).
+allow_larger_body(
+    "uploads.UploadResource",
+    lambda: int(current_app.config["PHOTO_MAX_BYTES"]),
+    lambda: photo_services.too_large(current_app.config["PHOTO_MAX_BYTES"]),
+)
 
 
 @blp.route("/uploads")

@@ -140,6 +140,24 @@ def test_an_upload_in_pieces_becomes_the_photo_a_plain_upload_makes(app, nurse, 
         "Photo-Location"]  # fmt: skip
 
 
+def test_a_piece_larger_than_the_json_limit_is_taken(app, nurse, wound):
+    """A PATCH body is a piece of a photo: the photo limit holds, not the 1 MB
+    JSON limit of other routes."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (700, 700, 3), dtype=np.uint8), "RGB").save(buf, "PNG")
+    data = buf.getvalue()
+    assert len(data) > app.config["MAX_JSON_BYTES"]
+    r = create(nurse, len(data), wound_id=wound, id=str(uuid.uuid4()))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    done = patch(nurse, r.headers["Location"], 0, data)
+    assert done.status_code == 204, done.get_data(as_text=True)
+    assert done.headers["Photo-Location"].startswith("/api/v1/photos/")
+
+
 def test_a_body_cut_short_keeps_what_arrived(app, nurse, wound):
     url = create(nurse, len(PHOTO), wound_id=wound).headers["Location"]
     sent = len(PHOTO) * 6 // 10
