@@ -262,7 +262,11 @@ def run(results: list[dict]) -> None:
 
     # Serving a thumb through the stack vs reading the same file from disk.
     thumb_url = photo["urls"]["thumb"]
-    key = f"photos/{photo['clinic_id']}/{photo['wound_id']}/{photo['id']}/thumb.jpg"
+    from app.extensions import db
+    from app.photos.models import Photo
+
+    with app.app_context():  # each upload attempt stores under a key of its own
+        key = db.session.get(Photo, uuid.UUID(photo["id"])).storage_keys["thumb"]
     thumb_path = Path(app.config["STORAGE_DIR"]) / key
 
     def serve() -> None:
