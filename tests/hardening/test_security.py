@@ -24,6 +24,9 @@ import sqlalchemy as sa
 from tests.core.graph import BODIES, STEPS, RecordGraph, table_of
 from tests.core.routes import Operation, openapi, operations
 
+# The record graph registers a webhook; it must stay off the network.
+pytestmark = pytest.mark.usefixtures("local_webhooks")
+
 ANY = "*any id*"
 
 # Record types that are (or lead to) identifiable patient data.
