@@ -138,6 +138,15 @@ def ctx(app) -> Iterator:
 
 
 @pytest.fixture
+def local_webhooks(app, monkeypatch) -> None:
+    """Webhooks registered in a test send nothing and resolve no host: delivery
+    is left to the test (deliver_due), and any http(s) host is accepted, so a
+    URL such as https://example.org/hook needs no DNS."""
+    monkeypatch.setitem(app.config, "WEBHOOK_AUTODELIVER", False)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

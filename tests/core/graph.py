@@ -7,7 +7,13 @@ the create route is not in the OpenAPI document yet, or refuses the body, it
 raises ``Unavailable`` with the reason, so the test can skip that type and say why.
 
 To cover a new record type, add a ``Step`` to STEPS (and, if its path segment
-is not its table name, a line to SEGMENT_TABLES).
+is not its table name, a line to SEGMENT_TABLES). A record no route creates by
+itself (an alert, a webhook message) has a Step whose request causes it and a
+``find`` that returns its id.
+
+The graph registers a webhook (https://example.org/hook): a module using the
+graph takes the ``local_webhooks`` fixture (tests/conftest.py), so nothing
+resolves or sends anything over the network.
 """
 
 from __future__ import annotations
@@ -26,11 +32,16 @@ from tests.factories import patient_body
 TODAY = date.today()
 DAY = (TODAY - timedelta(days=20)).isoformat()
 NOW = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+# Later than NOW, so the alert Step's assessment is the wound's latest.
+RECENT = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+# CTCAE grade 3 (moist desquamation beyond the skin folds): opens a grade alert.
+GRADE3 = {"erythema": "brisk", "desquamation": "moist", "moist_beyond_skin_folds": True}
 
 # Path segment before a record id -> the table it names, where they differ.
 SEGMENT_TABLES = {
     "exports": "export_jobs",
     "fractions": "fraction_deliveries",
+    "messages": "webhook_messages",
 }
 
 
@@ -66,6 +77,38 @@ class Step:
     multipart: bool = False
     # A create that takes its fields in headers and no body (the tus creation).
     headers: Callable[[RecordGraph], dict[str, str]] | None = None
+    # A record the request opens as a side effect (its route creates another
+    # type): the id of this record, from the graph and the request's response.
+    find: Callable[[RecordGraph, Any], str | None] | None = None
+    # Records that must exist before the request (besides its path's).
+    needs: tuple[str, ...] = ()
+
+
+def _open_grade_alert(g: RecordGraph, r: Any) -> str | None:
+    wound = g.id_of("wounds")
+    listed = g.actors["nurse"].get(
+        "/api/v1/alerts", query_string={"wound_id": wound, "kind": "grade", "status": "open"}
+    )
+    items = listed.json["items"] if listed.status_code == 200 else []
+    return items[0]["id"] if items else None
+
+
+def _queued_message(g: RecordGraph, r: Any) -> str | None:
+    """The webhook's first outbox message. The API names a message only in a
+    delivery attempt, and the graph sends nothing, so it is read from the table."""
+    import sqlalchemy as sa
+
+    from app.alerts.models import WebhookMessage
+    from app.extensions import db
+
+    hook = uuid.UUID(g.id_of("webhooks"))
+    with g.actors["nurse"].app.app_context():
+        return db.session.scalar(
+            sa.select(WebhookMessage.id)
+            .where(WebhookMessage.webhook_id == hook)
+            .order_by(WebhookMessage.created_at, WebhookMessage.id)
+            .limit(1)
+        )
 
 
 STEPS: dict[str, Step] = {
@@ -134,6 +177,45 @@ STEPS: dict[str, Step] = {
                 "exudate_amount": "small",
                 "findings": {"erythema": "brisk", "desquamation": "moist"},
             },
+        ),
+        Step(
+            "alerts",
+            "post",
+            "/api/v1/wounds/{wound_id}/assessments",
+            "nurse",
+            lambda g: {
+                "assessed_at": RECENT,
+                "length_cm": 3.0,
+                "width_cm": 2.0,
+                "findings": GRADE3,
+            },
+            find=_open_grade_alert,
+        ),
+        Step(
+            "webhooks",
+            "post",
+            "/api/v1/clinics/{clinic_id}/webhooks",
+            "clinic_admin",
+            lambda g: {
+                "url": "https://example.org/hook",
+                "events": ["alert.opened", "alert.acknowledged", "alert.resolved"],
+            },
+        ),
+        Step(
+            # A wound never assessed since an onset long ago is overdue: its
+            # alert, opened with the wound, queues an alert.opened message.
+            "webhook_messages",
+            "post",
+            "/api/v1/patients/{patient_id}/wounds",
+            "nurse",
+            lambda g: {
+                "body_site": "sternum",
+                "laterality": "midline",
+                "etiology": "radiation_dermatitis",
+                "onset_date": (TODAY - timedelta(days=90)).isoformat(),
+            },
+            find=_queued_message,
+            needs=("webhooks",),
         ),
         Step(
             "procedures",
@@ -241,6 +323,7 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
     ("patch", "/api/v1/therapy-changes/{change_id}"): lambda: {"reason": "amended"},
     ("patch", "/api/v1/topical-treatments/{topical_id}"): lambda: {"notes": "amended"},
     ("patch", "/api/v1/lab-results/{lab_id}"): lambda: {"value": 3.2},
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"): lambda: {"note": "called the patient"},
 }
 
 
@@ -282,6 +365,8 @@ class RecordGraph:
         values = {}
         for param in op.params:
             values[param] = self.id_of(table_of(op, param))
+        for needed in step.needs:
+            self.id_of(needed)
         body = step.body(self)
         actor = self.actors[step.role]
         kw = {"data": body, "content_type": "multipart/form-data"} if step.multipart else {}
@@ -292,14 +377,19 @@ class RecordGraph:
             raise Unavailable(
                 f"{op} as {step.role} answered {r.status_code}: {r.get_data()[:300]!r}"
             )
-        return r.json["id"]
+        if step.find is None:
+            return r.json["id"]
+        found = step.find(self, r)
+        if found is None:
+            raise Unavailable(f"{op} as {step.role} opened no {table} record")
+        return found
 
     def request_kwargs(self, op: Operation) -> dict[str, Any] | None:
         """Test-client keyword arguments carrying a valid body for ``op`` (a
         create's own, or one from BODIES); {} when it takes no body; None when
         it takes one this module does not know."""
         for step in STEPS.values():
-            if (step.method, step.path) == (op.method, op.path):
+            if step.find is None and (step.method, step.path) == (op.method, op.path):
                 if step.headers is not None:
                     return {}
                 if step.multipart:

@@ -14,6 +14,9 @@ from app.core.access import PERMISSIONS
 from tests.core.routes import PUBLIC, operations
 from tests.factories import patient_body
 
+# Webhooks created here must stay off the network.
+pytestmark = pytest.mark.usefixtures("local_webhooks")
+
 ROLES = ("admin", "clinic_admin", "clinician", "nurse", "researcher")
 
 
@@ -210,6 +213,27 @@ MATRIX: dict[tuple[str, str], tuple[str, Call]] = {
         lambda w: (f"/api/v1/patients/{w.patient(deleted=True)}/restore", {}),
     ),
     ("get", "/api/v1/audit-events"): ("audit:read", lambda w: ("/api/v1/audit-events", {})),
+    # Webhooks are clinic settings; the digest is a member's own subscription
+    # to the clinic's (clinical) alerts (app/alerts/services.py).
+    ("get", "/api/v1/clinics/{clinic_id}/webhooks"): (
+        "clinic:settings",
+        lambda w: (f"/api/v1/clinics/{w.clinic}/webhooks", {}),
+    ),
+    ("post", "/api/v1/clinics/{clinic_id}/webhooks"): (
+        "clinic:settings",
+        lambda w: (
+            f"/api/v1/clinics/{w.clinic}/webhooks",
+            {"json": {"url": "https://example.org/hook", "events": ["alert.opened"]}},
+        ),
+    ),
+    ("put", "/api/v1/clinics/{clinic_id}/alert-digest"): (
+        "clinical:read",
+        lambda w: (f"/api/v1/clinics/{w.clinic}/alert-digest", {}),
+    ),
+    ("delete", "/api/v1/clinics/{clinic_id}/alert-digest"): (
+        "clinical:read",
+        lambda w: (f"/api/v1/clinics/{w.clinic}/alert-digest", {}),
+    ),
 }
 
 

@@ -14,6 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+# Webhooks created here must stay off the network.
+pytestmark = pytest.mark.usefixtures("local_webhooks")
+
 OPERATIONS = [
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/refresh"),
@@ -30,6 +33,10 @@ OPERATIONS = [
     ("GET", "/api/v1/clinics/{clinic_id}/research-grants"),
     ("POST", "/api/v1/clinics/{clinic_id}/research-grants"),
     ("DELETE", "/api/v1/research-grants/{grant_id}"),
+    ("GET", "/api/v1/clinics/{clinic_id}/webhooks"),
+    ("POST", "/api/v1/clinics/{clinic_id}/webhooks"),
+    ("PUT", "/api/v1/clinics/{clinic_id}/alert-digest"),
+    ("DELETE", "/api/v1/clinics/{clinic_id}/alert-digest"),
 ]
 
 

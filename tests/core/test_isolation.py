@@ -23,6 +23,9 @@ import pytest
 from tests.core.graph import STEPS, RecordGraph, Unavailable, table_of
 from tests.core.routes import Operation, operations
 
+# The record graph registers a webhook; it must stay off the network.
+pytestmark = pytest.mark.usefixtures("local_webhooks")
+
 OUTSIDER_ROLES = ("clinic_admin", "clinician", "nurse", "researcher")
 RECORD_TYPES = ["clinics", *STEPS]
 

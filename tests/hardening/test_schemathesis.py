@@ -43,6 +43,9 @@ from schemathesis.specs.openapi.checks import (
 from tests.core.graph import STEPS, RecordGraph, Unavailable, table_of
 from tests.core.routes import Operation
 
+# The record graph registers a webhook; it must stay off the network.
+pytestmark = pytest.mark.usefixtures("local_webhooks")
+
 # Every date-time the fuzzer sends is an ordinary time with an offset or one
 # of the calendar's ends that has no instant in UTC (year 1 east of Greenwich,
 # year 9999 west of it): every datetime parameter of every route must refuse
