@@ -2,11 +2,12 @@
 service's own OpenAPI document (schemathesis 4 strategies driven by hypothesis).
 
 For each role (a member of clinic A, or the system admin) and each operation,
-valid and invalid requests are generated; path ids that look like UUIDs are
-replaced by real records of clinic A (tests/core/graph.py creates one of each
-type through the API), so bodies reach the services instead of stopping at a
-404. PATCH/PUT carry the record's current ETag, so amendments get past the
-If-Match check. Every response must:
+valid and invalid requests are generated; path ids that look like UUIDs (and
+ids of another form, a webhook message's) are replaced by real records of
+clinic A (tests/core/graph.py creates one of each type through the API), so
+bodies reach the services instead of stopping at a 404. PATCH/PUT carry the
+record's current ETag, so amendments get past the If-Match check. Every
+response must:
 
 - not be a 5xx (no request may produce a server error through bad input);
 - have a documented status code, content type and body schema
@@ -148,7 +149,10 @@ def _fuzz(operation: Any, role: str, actors: dict[str, Any], ids: dict[str, str]
     )
     def check(case: Any) -> None:
         for name, value in (case.path_parameters or {}).items():
-            if real.get(name) and _is_uuid(value):
+            # A generated UUID becomes the real record's; an id that is no UUID
+            # (a webhook message's msg_...) is always the real one, or no
+            # generated string would ever name a record.
+            if real.get(name) and (_is_uuid(value) or not _is_uuid(real[name])):
                 case.path_parameters[name] = real[name]
         headers = dict(actor.headers)
         if case.method in ("PATCH", "PUT") and all(real.values()):
