@@ -232,54 +232,43 @@ def _set_failed(
         )
 
 
-def mark_stale(engine: sa.Engine, stale_after: int, job_id: uuid.UUID | None = None) -> int:
-    """Report running jobs whose worker stopped sending heartbeats as failed (retryable)."""
-    cutoff = _now() - timedelta(seconds=stale_after)
-    stmt = sa.update(ExportJob).where(
-        ExportJob.status == "running",
-        sa.or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < cutoff),
-    )
+def _fail_where(engine: sa.Engine, where: Any, job_id: uuid.UUID | None, error: str) -> int:
+    """Mark the jobs matching ``where`` (only ``job_id``, if given) failed
+    (retryable) with ``error``; how many there were."""
+    stmt = sa.update(ExportJob).where(where)
     if job_id is not None:
         stmt = stmt.where(ExportJob.id == job_id)
     with engine.begin() as conn:
-        return int(
-            conn.execute(
-                stmt.values(
-                    status="failed",
-                    finished_at=_now(),
-                    error=(
-                        f"The worker stopped responding (no heartbeat for over {stale_after} s);"
-                        " it probably died. Nothing was published. Retry with"
-                        " POST /api/v1/exports/{id}/retry."
-                    ),
-                )
-            ).rowcount
-            or 0
-        )
+        result = conn.execute(stmt.values(status="failed", finished_at=_now(), error=error))
+        return int(result.rowcount or 0)
+
+
+def mark_stale(engine: sa.Engine, stale_after: int, job_id: uuid.UUID | None = None) -> int:
+    """Report running jobs whose worker stopped sending heartbeats as failed (retryable)."""
+    cutoff = _now() - timedelta(seconds=stale_after)
+    silent = sa.or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < cutoff)
+    return _fail_where(
+        engine,
+        sa.and_(ExportJob.status == "running", silent),
+        job_id,
+        f"The worker stopped responding (no heartbeat for over {stale_after} s);"
+        " it probably died. Nothing was published. Retry with"
+        " POST /api/v1/exports/{id}/retry.",
+    )
 
 
 def mark_stale_queued(engine: sa.Engine, stale_after: int, job_id: uuid.UUID | None = None) -> int:
     """Report queued jobs that nobody took from the queue in time as failed (retryable)."""
     cutoff = _now() - timedelta(seconds=stale_after)
     queued_at = sa.func.coalesce(ExportJob.heartbeat_at, ExportJob.created_at)
-    stmt = sa.update(ExportJob).where(ExportJob.status == "queued", queued_at < cutoff)
-    if job_id is not None:
-        stmt = stmt.where(ExportJob.id == job_id)
-    with engine.begin() as conn:
-        return int(
-            conn.execute(
-                stmt.values(
-                    status="failed",
-                    finished_at=_now(),
-                    error=(
-                        f"No worker took the job from the queue within {stale_after} s (the"
-                        " queue message was lost, or no export worker is running). Nothing"
-                        " was exported. Retry with POST /api/v1/exports/{id}/retry."
-                    ),
-                )
-            ).rowcount
-            or 0
-        )
+    return _fail_where(
+        engine,
+        sa.and_(ExportJob.status == "queued", queued_at < cutoff),
+        job_id,
+        f"No worker took the job from the queue within {stale_after} s (the"
+        " queue message was lost, or no export worker is running). Nothing"
+        " was exported. Retry with POST /api/v1/exports/{id}/retry.",
+    )
 
 
 def report_stale(app: Flask, job_id: uuid.UUID | None = None) -> None:
