@@ -88,7 +88,7 @@ def enabled() -> bool:
 # --- loading ------------------------------------------------------------------
 #
 # What a write to wounds needs comes in ONE SELECT for any number of wounds
-# (_LOAD_STMT), built once (expanding ``ids``) and run on the session's
+# (_load_stmt()), built once (expanding ``ids``) and run on the session's
 # connection: the ORM's result machinery cost more than the queries themselves
 # on an assessment create (tests/bench/bench_alerts.py).
 
@@ -137,12 +137,6 @@ _LOAD_PARTS: dict[str, tuple[Any, Any, Any]] = {
     "alert_figures": (None, Alert.figures, None),
     **{c.key: (c, None, None) for c in _WOUND},
 }
-#: The columns of parts 0 and 1, with their types.
-_TYPED: dict[str, Any] = {
-    "alert_id": Alert.id.type,
-    "alert_figures": Alert.figures.type,
-    **{c.key: c.type for c in _WOUND},
-}
 _RAW = sa.types.NullType()
 
 
@@ -160,16 +154,23 @@ def _load_part(i: int) -> list[Any]:
     return columns
 
 
-# Not ordered: sorting the union cost SQLite more than sorting each wound's
-# few dozen assessments in Python (_wounds).
-_LOAD_STMT = sa.union_all(
-    sa.select(*_load_part(0))
-    .select_from(Wound)
-    .join(Clinic, Clinic.id == Wound.clinic_id)
-    .where(Wound.id.in_(_IDS)),
-    sa.select(*_load_part(1)).where(Alert.wound_id.in_(_IDS), Alert.resolved_at.is_(None)),
-    sa.select(*_load_part(2)).where(Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None)),
-)
+# Built on first use, not at import: a foreign-key column takes its type from
+# the column it refers to (SQLAlchemy 2.1), which is NullType until that model
+# is imported, and a NULL cast to NullType does not compile. Not ordered:
+# sorting the union cost SQLite more than sorting each wound's few dozen
+# assessments in Python (_wounds).
+@functools.cache
+def _load_stmt() -> sa.CompoundSelect[Any]:
+    return sa.union_all(
+        sa.select(*_load_part(0))
+        .select_from(Wound)
+        .join(Clinic, Clinic.id == Wound.clinic_id)
+        .where(Wound.id.in_(_IDS)),
+        sa.select(*_load_part(1)).where(Alert.wound_id.in_(_IDS), Alert.resolved_at.is_(None)),
+        sa.select(*_load_part(2)).where(
+            Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None)
+        ),
+    )
 
 
 def _in_time_order(row: Any) -> tuple[Any, Any, Any]:
@@ -185,9 +186,14 @@ _WOUND_KEYS = tuple(c.key for c in _WOUND)
 @functools.cache
 def _processors(dialect: sa.Dialect) -> dict[str, Any]:
     """Name -> the result processor of its column type (identity where it has
-    none), for the rows of parts 0 and 1 of _LOAD_STMT."""
+    none), for the rows of parts 0 and 1 of _load_stmt()."""
+    typed: dict[str, Any] = {
+        "alert_id": Alert.id.type,
+        "alert_figures": Alert.figures.type,
+        **{c.key: c.type for c in _WOUND},
+    }
     out = {}
-    for name, type_ in _TYPED.items():
+    for name, type_ in typed.items():
         # Numbers (floats, integers) come from every driver as they are; a
         # numeric processor would also want the column's type code, unknown here.
         processor = (
@@ -274,7 +280,7 @@ def _wounds(
     connection = session.connection()
     processors = _processors(connection.dialect)
     raw: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-    for row in connection.execute(_LOAD_STMT, {"ids": wound_ids}).all():
+    for row in connection.execute(_load_stmt(), {"ids": wound_ids}).all():
         raw[row.part].append(row)
     by_raw_id = {row.wound_id: _wound_row(row, processors) for row in raw[0]}
     active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
