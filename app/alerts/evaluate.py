@@ -36,6 +36,7 @@ from app.clinical.trajectory import HEALED
 from app.clinics.models import Clinic
 from app.core import audit
 from app.core.db import utcnow
+from app.core.timezones import local_date
 from app.summaries.statuses import (
     as_utc,
     overdue_days,
@@ -65,6 +66,7 @@ _WOUND = (
     Clinic.alert_lab_grade_threshold,
     Clinic.alert_infection_min_signs,
     Clinic.primary_grade_scale,
+    Clinic.timezone,
 )
 
 
@@ -327,7 +329,7 @@ def wound_decisions(
 ) -> list[rules_.Decision]:
     """The decisions of WOUND_KINDS for one open wound (a row of _WOUND), its
     assessment rows in time order, and its latest assessment's effective CTCAE
-    grade and signs of infection."""
+    grade and signs of infection; ``today`` is the clinic's calendar day."""
     rules = alert_rules(w)
     # The status, rule and PAR at week 4 of compute_trajectory, fed only the
     # assessments they depend on (as the dashboard does).
@@ -348,7 +350,7 @@ def wound_decisions(
     # PAR at week 4 counts only once the checkpoint is due (never read back
     # from an earlier week).
     due = traj.week4_checkpoint.state in ("met", "missed")
-    last_on = as_utc(latest.assessed_at).date() if latest is not None else None
+    last_on = local_date(as_utc(latest.assessed_at), w.timezone) if latest is not None else None
     return [
         rules_.week4_missed(traj.par_week4_pct if due and not healed else None, rules),
         rules_.deteriorating(traj.status, traj.rule),
@@ -468,7 +470,7 @@ def evaluate_wounds(
             ctcae, signs = _created_latest(mine, scale)
         elif rows:
             ctcae, signs = _latest(session, w.id, scale)
-        decisions = wound_decisions(w, rows, ctcae, signs, now.date())
+        decisions = wound_decisions(w, rows, ctcae, signs, local_date(now, w.timezone))
         apply(session, w, decisions, active.get(w.id, {}), now)
 
 

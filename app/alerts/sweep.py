@@ -18,6 +18,7 @@ from app.assessments.models import Assessment
 from app.clinical import alerts as rules_
 from app.clinics.models import Clinic
 from app.core.db import utcnow
+from app.core.timezones import local_date
 from app.summaries.statuses import as_utc
 from app.wounds.models import Wound
 
@@ -60,10 +61,11 @@ def _sweep_clinic(session: Session, clinic_id: Any, now: datetime) -> tuple[int,
         )
     ):
         active[alert.wound_id]["overdue"] = alert
-    today = now.date()
     opened = resolved = 0
     for w in wounds:
-        last_on = as_utc(w.last_at).date() if w.last_at is not None else None
+        # Days are the clinic's calendar days: overdue turns at its midnight.
+        today = local_date(now, w.timezone)
+        last_on = local_date(as_utc(w.last_at), w.timezone) if w.last_at is not None else None
         decision = rules_.overdue(last_on, w.onset_date, today, alert_rules(w))
         o, r = apply(session, w, [decision], active.get(w.id, {}), now)
         opened, resolved = opened + o, resolved + r

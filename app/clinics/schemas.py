@@ -48,8 +48,9 @@ class ClinicSchema(StrictSchema):
     timezone = fields.String(
         validate=[validate.Length(min=1, max=MAX_ZONE_LENGTH), _known_zone],
         metadata={
-            "description": "IANA time zone the clinic pages show times in (default UTC);"
-            " the API answers in UTC whatever it is"
+            "description": "IANA time zone the clinic pages show times in (default UTC),"
+            " and whose calendar days count days since an assessment (dashboard, overdue"
+            " alert); the API answers times in UTC whatever it is"
         },
     )
     primary_grade_scale = fields.String(

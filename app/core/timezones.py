@@ -1,13 +1,15 @@
 """IANA time zones: which names a clinic may choose, and the zone of a name.
 
-The service stores and answers in UTC; a clinic's zone only decides how the
-clinic pages print times. Names are checked against the zones this machine
-knows (the system database, else the pinned ``tzdata`` package), so a zone
-that was accepted can always be loaded.
+The service stores and answers in UTC; a clinic's zone decides how the
+clinic pages print times and which calendar day "today" is when days since an
+assessment are counted (the dashboard, the overdue rule). Names are checked
+against the zones this machine knows (the system database, else the pinned
+``tzdata`` package), so a zone that was accepted can always be loaded.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -30,3 +32,11 @@ def zone(name: str | None) -> ZoneInfo:
     """The zone called ``name``; UTC for None or a name this machine does not know
     (a page must still print, in the zone the service answers in)."""
     return ZoneInfo(name if name is not None and is_zone(name) else DEFAULT_ZONE)
+
+
+def local_date(moment: datetime, name: str | None) -> date:
+    """The calendar day ``moment`` (aware) falls on in the zone called ``name``:
+    what a clinic means by "today" and by the day of an assessment, so that
+    "days since the last assessment" and overdue counts turn over at the
+    clinic's midnight, not at UTC's."""
+    return moment.astimezone(zone(name)).date()

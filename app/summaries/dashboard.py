@@ -34,6 +34,7 @@ from app.core.access import not_found, require
 from app.core.errors import field_error
 from app.core.formats import iso
 from app.core.pagination import bad_cursor, decode_cursor, encode_cursor
+from app.core.timezones import local_date
 from app.patients.models import Patient
 from app.summaries.statuses import (
     as_utc,
@@ -214,9 +215,11 @@ def dashboard_statements(
     return wounds, assessments, overrides
 
 
-def _clinic_settings(session: Session, clinic_id: uuid.UUID) -> tuple[TrajectoryRules, int, str]:
-    """The clinic's trajectory thresholds, overdue interval and primary grading
-    scale (404 if it is gone)."""
+def _clinic_settings(
+    session: Session, clinic_id: uuid.UUID
+) -> tuple[TrajectoryRules, int, str, str]:
+    """The clinic's trajectory thresholds, overdue interval, primary grading
+    scale and time zone (404 if it is gone)."""
     clinic = (
         session.connection()
         .execute(
@@ -224,13 +227,14 @@ def _clinic_settings(session: Session, clinic_id: uuid.UUID) -> tuple[Trajectory
                 Clinic.par_threshold_pct,
                 Clinic.overdue_assessment_days,
                 Clinic.primary_grade_scale,
+                Clinic.timezone,
             ).where(Clinic.id == clinic_id)
         )
         .first()
     )
     if clinic is None:
         raise not_found("clinic")
-    return trajectory_rules(clinic[0]), overdue_days(clinic[1]), clinic[2] or "ctcae"
+    return trajectory_rules(clinic[0]), overdue_days(clinic[1]), clinic[2] or "ctcae", clinic[3]
 
 
 def _item(
@@ -241,12 +245,14 @@ def _item(
     today: date,
     due_days: int,
     scale: str,
+    zone_name: str,
 ) -> dict[str, Any]:
     """One wound's dashboard entry, from its row and its assessment rows
     (wound_id, assessed_at, area, closed, area_method, traced, measured,
     length, width, ctcae, rtog, assessment id) in order; the latest grades are
     effective (an override in force applied). ``grade`` is the one on the
-    clinic's primary ``scale``."""
+    clinic's primary ``scale``. Days since the last assessment are calendar
+    days of the clinic's zone (``today`` is the clinic's)."""
     healed_on = w[10] if w[9] == "healed" else None
     traj = statuses_for(
         rows,
@@ -261,7 +267,7 @@ def _item(
         ctcae = o.get("ctcae", last[9])
         rtog = o.get("rtog", last[10])
         last_at = as_utc(last[1])
-        days = (today - last_at.date()).days
+        days = (today - local_date(last_at, zone_name)).days
     else:
         ctcae = rtog = None
         last_at = None
@@ -359,8 +365,8 @@ def dashboard(
     ``grade_min`` (which narrow the list the way a dashboard tab would)."""
     user = require("clinical:read")
     clinic_id = _resolve_clinic(user, args.get("clinic_id"))
-    today = (now or datetime.now(UTC)).date()
-    rules, due_days, scale = _clinic_settings(session, clinic_id)
+    rules, due_days, scale, zone_name = _clinic_settings(session, clinic_id)
+    today = local_date(now or datetime.now(UTC), zone_name)
 
     wounds_stmt, assess_stmt, override_stmt = dashboard_statements(clinic_id, args, today)
     conn = session.connection()
@@ -374,7 +380,7 @@ def dashboard(
         (aid, scale, value, value) for aid, scale, value in conn.execute(override_stmt)
     )
     items = [
-        _item(w, assessments.get(w[0], ()), overrides, rules, today, due_days, scale)
+        _item(w, assessments.get(w[0], ()), overrides, rules, today, due_days, scale, zone_name)
         for w in wounds
     ]
     counts = _counts(items)

@@ -386,8 +386,15 @@ class DashboardItemSchema(Schema):
     episode = fields.Integer(metadata={"description": "The current healing episode"})
     assessment_count = fields.Integer()
     last_assessed_at = fields.String(allow_none=True)
-    days_since_assessment = fields.Integer()
-    overdue = fields.Boolean()
+    days_since_assessment = fields.Integer(
+        metadata={
+            "description": "Calendar days in the clinic's time zone since the last assessment"
+            " (since onset when there is none)"
+        }
+    )
+    overdue = fields.Boolean(
+        metadata={"description": "days_since_assessment above the clinic's overdue days"}
+    )
     latest_grade = fields.Nested(
         DashboardGradesSchema,
         metadata={
