@@ -1,9 +1,8 @@
 """Heavy libraries stay out of a server process until a request needs them.
 
 matplotlib (charts), OpenCV and numpy (marker detection, outlines), scikit-image
-and SciPy (the outline fallback), pyarrow (Parquet
-exports), pillow-heif (HEIF uploads), boto3 (S3 storage) and rq/redis (queued
-exports) together add well over 100 MB of resident memory to every worker; the
+and SciPy (the outline fallback), pyarrow (Parquet exports), pillow-heif (HEIF
+uploads), boto3 (S3 storage) and rq/redis (queued exports) together add well over 100 MB of resident memory to every worker; the
 photo upload memory budget (tests/bench/bench_photos.py) depends on them being
 imported lazily. A fresh interpreter is used because the test session itself
 has imported most of them already.

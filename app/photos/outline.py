@@ -86,11 +86,12 @@ class _Crop:
 
 
 def propose(
-    image: Image.Image,
+    image: Image.Image | npt.NDArray[np.uint8],
     seed: tuple[float, float],
     box: tuple[float, float, float, float] | None = None,
 ) -> Outline:
-    """The outline of the wound under ``seed`` (x, y in pixels of ``image``).
+    """The outline of the wound under ``seed`` (x, y in pixels of ``image``,
+    a Pillow image or an RGB array).
 
     ``box`` (x0, y0, x1, y1), when given, bounds the wound. Raises NoOutline
     when neither method finds a plausible region round the tap.
@@ -98,7 +99,7 @@ def propose(
     import cv2
     import numpy as np
 
-    full = np.asarray(image.convert("RGB"))
+    full = image if isinstance(image, np.ndarray) else np.asarray(image.convert("RGB"))
     height, width = full.shape[:2]
     scale = min(1.0, WORK_SIDE / max(width, height))
     work = full
