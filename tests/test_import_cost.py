@@ -2,10 +2,11 @@
 
 matplotlib (charts), OpenCV and numpy (marker detection, outlines), scikit-image
 and SciPy (the outline fallback), pyarrow (Parquet exports), pillow-heif (HEIF
-uploads), boto3 (S3 storage) and rq/redis (queued exports) together add well over 100 MB of resident memory to every worker; the
-photo upload memory budget (tests/bench/bench_photos.py) depends on them being
-imported lazily. A fresh interpreter is used because the test session itself
-has imported most of them already.
+uploads), boto3 (S3 storage) and rq/redis (queued exports) together add well
+over 100 MB of resident memory to every worker; the photo upload and outline
+memory budgets (tests/bench/bench_photos.py, bench_outline.py) depend on them
+being imported lazily. A fresh interpreter is used because the test session
+itself has imported most of them already.
 """
 
 from __future__ import annotations

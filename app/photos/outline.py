@@ -5,8 +5,9 @@ module proposes the wound's edge as a polygon in pixels of the stored upright
 image, for the nurse to accept or correct. It is classical and local: no model,
 no weights, nothing downloaded.
 
-1. A working copy, longest side at most ``WORK_SIDE`` px, is smoothed (a median
-   filter removes hair-like lines and sensor noise) and converted to CIELAB.
+1. A working copy, longest side at most ``WORK_SIDE`` px, is cleaned: a
+   morphological closing removes thin dark lines (hair), a median filter the
+   sensor noise.
 2. Extent: every pixel is placed on the colour axis from the surrounding skin
    (the image's median colour) to the colour under the tap; the connected
    region on the wound's side of the midpoint, after a morphological opening,
@@ -14,13 +15,15 @@ no weights, nothing downloaded.
 3. GrabCut (Rother, Kolmogorov & Blake 2004, ACM TOG 23:309) on a crop round
    that box: outside the box is skin, the tap is wound, the first guess is
    "probably wound", the rest "probably skin".
-4. When GrabCut gives nothing usable (no region at the tap, a sliver, or the
-   whole box), the random walker (Grady 2006, IEEE TPAMI 28:1768, as
-   implemented by scikit-image) segments the same crop from the same labels.
+4. When GrabCut gives nothing usable (no region at the tap, a speck, the
+   whole box, or a region the colour of the skin round it), the random
+   walker (Grady 2006, IEEE TPAMI 28:1768, as implemented by scikit-image)
+   segments the same crop from the tap and the outside of the box.
 5. A small wound at working scale is refined on the full-resolution crop:
    GrabCut again, free only in a band round the upscaled edge.
-6. The edge is simplified (Douglas-Peucker, ``cv2.approxPolyDP``) to at most
-   ``MAX_POINTS`` vertices and checked to be a simple polygon.
+6. The edge is simplified (Douglas & Peucker 1973, Cartographica 10:112;
+   ``cv2.approxPolyDP``) to at most ``MAX_POINTS`` vertices and checked to be
+   a simple polygon.
 
 Accuracy was measured on generated photos only (tests/photos/test_outline.py);
 on real photos it still needs clinical validation. OpenCV, numpy and
