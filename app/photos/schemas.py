@@ -207,11 +207,13 @@ class OutlineSchema(Schema):
 
     points = fields.List(
         fields.List(fields.Float()),
+        dump_only=True,
         metadata={"description": "[[x, y], ...] in pixels of the stored upright image"},
     )
-    method = fields.String(metadata={"description": "grabcut | random_walker"})
+    method = fields.String(dump_only=True, metadata={"description": "grabcut | random_walker"})
     area_cm2 = fields.Float(
-        metadata={"description": "Area of the outline; only when the photo is calibrated"}
+        dump_only=True,
+        metadata={"description": "Area of the outline; only when the photo is calibrated"},
     )
 
 
