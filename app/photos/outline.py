@@ -217,7 +217,7 @@ def _grown(rect: _Crop, fraction: float, shape: tuple[int, ...]) -> _Crop:
     )
 
 
-def _initial_mask(crop: _Crop, rect: _Crop, guess: Mask | None, seed: tuple[int, int]) -> Mask:
+def _initial_mask(crop: _Crop, rect: _Crop, guess: Mask, seed: tuple[int, int]) -> Mask:
     """GrabCut's labels on the crop: skin outside the box, wound at the tap."""
     import cv2
     import numpy as np
@@ -228,11 +228,10 @@ def _initial_mask(crop: _Crop, rect: _Crop, guess: Mask | None, seed: tuple[int,
         slice(rect.x0 - crop.x0, rect.x1 - crop.x0),
     )
     mask[inner] = cv2.GC_PR_BGD
-    if guess is not None:
-        mine = guess[crop.y0 : crop.y1, crop.x0 : crop.x1].astype(bool)
-        inside = np.zeros_like(mine)
-        inside[inner] = True
-        mask[mine & inside] = cv2.GC_PR_FGD
+    mine = guess[crop.y0 : crop.y1, crop.x0 : crop.x1].astype(bool)
+    inside = np.zeros_like(mine)
+    inside[inner] = True
+    mask[mine & inside] = cv2.GC_PR_FGD
     cv2.circle(mask, (seed[0] - crop.x0, seed[1] - crop.y0), _SEED_RADIUS, cv2.GC_FGD, -1)
     return mask
 
