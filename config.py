@@ -78,6 +78,15 @@ def load_config() -> dict[str, object]:
         "MAX_JSON_BYTES": _env_int("MAX_JSON_BYTES", 1024 * 1024),
         "PHOTO_MAX_BYTES": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _env_int("MAX_UPLOAD_PIXELS", 50_000_000),
+        # Outline proposals (POST /photos/{id}/outline): a photo over
+        # OUTLINE_MAX_PIXELS is decoded at half size; each process computes at
+        # most OUTLINE_CONCURRENCY at once (a decoded 12 MP photo is 36 MB),
+        # a request waits OUTLINE_WAIT_SECONDS for a turn before a 503; and a
+        # user may ask OUTLINE_RATE_LIMIT.
+        "OUTLINE_MAX_PIXELS": _env_int("OUTLINE_MAX_PIXELS", 16_000_000),
+        "OUTLINE_CONCURRENCY": _env_int("OUTLINE_CONCURRENCY", 1),
+        "OUTLINE_WAIT_SECONDS": _env_int("OUTLINE_WAIT_SECONDS", 10),
+        "OUTLINE_RATE_LIMIT": os.environ.get("OUTLINE_RATE_LIMIT", "30 per minute"),
         # Tokens: opaque, hashed at rest.
         "ACCESS_TOKEN_IDLE_SECONDS": _env_int("ACCESS_TOKEN_IDLE_SECONDS", 30 * 60),
         "ACCESS_TOKEN_MAX_SECONDS": _env_int("ACCESS_TOKEN_MAX_SECONDS", 12 * 3600),

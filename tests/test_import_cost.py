@@ -1,11 +1,12 @@
 """Heavy libraries stay out of a server process until a request needs them.
 
-matplotlib (charts), OpenCV and numpy (marker detection), pyarrow (Parquet
-exports), pillow-heif (HEIF uploads), boto3 (S3 storage) and rq/redis (queued
-exports) together add well over 100 MB of resident memory to every worker; the
-photo upload memory budget (tests/bench/bench_photos.py) depends on them being
-imported lazily. A fresh interpreter is used because the test session itself
-has imported most of them already.
+matplotlib (charts), OpenCV and numpy (marker detection, outlines), scikit-image
+and SciPy (the outline fallback), pyarrow (Parquet exports), pillow-heif (HEIF
+uploads), boto3 (S3 storage) and rq/redis (queued exports) together add well
+over 100 MB of resident memory to every worker; the photo upload and outline
+memory budgets (tests/bench/bench_photos.py, bench_outline.py) depend on them
+being imported lazily. A fresh interpreter is used because the test session
+itself has imported most of them already.
 """
 
 from __future__ import annotations
@@ -17,7 +18,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-HEAVY = ("matplotlib", "cv2", "numpy", "pyarrow", "pillow_heif", "boto3", "rq", "redis")
+HEAVY = (
+    "matplotlib",
+    "cv2",
+    "numpy",
+    "scipy",
+    "skimage",
+    "pyarrow",
+    "pillow_heif",
+    "boto3",
+    "rq",
+    "redis",
+)
 
 
 def test_create_app_imports_no_heavy_library(tmp_path: Path) -> None:

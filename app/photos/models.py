@@ -43,4 +43,7 @@ class Photo(RecordMixin, Base):
     traced_perimeter_cm: Mapped[float | None]
     traced_length_cm: Mapped[float | None]
     traced_width_cm: Mapped[float | None]
+    # how the points were made (manual | grabcut | random_walker) and the tap [x, y]
+    tracing_method: Mapped[str | None] = mapped_column(sa.String(20))
+    tracing_seed: Mapped[list[Any] | None]
     uploaded_by: Mapped[uuid.UUID | None]

@@ -12,19 +12,21 @@ from marshmallow import ValidationError
 from werkzeug.formparser import FormDataParser
 
 from app.clinics.models import Clinic
-from app.core.access import get_record, require
+from app.core.access import current_user, get_record, require
 from app.core.errors import Problem, field_error, validation_problem
 from app.core.etags import etag_header
 from app.core.resource import RecordType, register_record
 from app.core.schemas import page_schema
 from app.core.security import allow_larger_body
-from app.extensions import db
-from app.photos import calibration, services
+from app.extensions import db, limiter
+from app.photos import calibration, proposals, services
 from app.photos.models import Photo
 from app.photos.schemas import (
     ContentArgsSchema,
     ManualCalibrationSchema,
     MarkerArgsSchema,
+    OutlineInputSchema,
+    OutlineSchema,
     PhotoListArgsSchema,
     PhotoSchema,
     PhotoUpdateSchema,
@@ -231,10 +233,42 @@ class PhotoTracingResource(MethodView):
         """Trace the wound edge (pixels of the stored upright image). Returns
         {area_cm2, perimeter_cm, length_cm, width_cm} (the contract's answer)
         beside the photo's own fields, whose `tracing` repeats them with the
-        points; the linked assessment then uses the traced area."""
+        points; the linked assessment then uses the traced area. `method` and
+        `seed` record how the points were made: by hand, or from an accepted
+        (and perhaps corrected) outline proposal and its tap."""
         photo = get_record(db.session, Photo, photo_id, "clinical:write")
-        photo = services.set_tracing(db.session, photo, data["points"])
+        photo = services.set_tracing(
+            db.session, photo, data["points"], data["method"], data.get("seed")
+        )
         return photo, 200, etag_header(photo)
+
+
+def _outline_limit() -> str:
+    return str(current_app.config["OUTLINE_RATE_LIMIT"])
+
+
+def _outline_key() -> str:
+    # Authenticated before the limits are counted (app/core/access.py).
+    return f"outline:{current_user().id}"
+
+
+@blp.route("/photos/<uuid:photo_id>/outline")
+class PhotoOutlineResource(MethodView):
+    decorators = [limiter.limit(_outline_limit, key_func=_outline_key, scope="outline")]
+
+    @blp.arguments(OutlineInputSchema)
+    @blp.response(200, OutlineSchema)
+    @blp.alt_response(429, description="More proposals than OUTLINE_RATE_LIMIT")
+    @blp.alt_response(503, description="Every outline slot of the server busy; retry")
+    def post(self, data, photo_id):
+        """Propose the wound's edge from one tap inside it (`seed`, and
+        optionally a `box` round it), in pixels of the stored upright image,
+        for the nurse to accept or correct; nothing is stored. GrabCut, with
+        the random walker as fallback; `area_cm2` only when the photo is
+        calibrated. Send the accepted outline with PUT /photos/{id}/tracing
+        (with `method` and `seed`). A 422 on `seed` when no edge is found."""
+        photo = get_record(db.session, Photo, photo_id, "clinical:write")
+        return proposals.propose_outline(photo, data["seed"], data.get("box"))
 
 
 @blp.route("/calibration-marker")

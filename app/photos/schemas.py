@@ -22,6 +22,7 @@ MARKER_SIZE_RANGE = validate.Range(min=0.5, max=30, error="must be between 0.5 a
 # 0.5 px/cm (a 2 m wide frame at 100 px) to 20000 px/cm (a macro shot): beyond is nonsense.
 PX_PER_CM_RANGE = validate.Range(min=0.5, max=20000, error="must be between 0.5 and 20000")
 MAX_TRACING_POINTS = 10_000
+TRACING_METHODS = ("manual", "grabcut", "random_walker")
 
 
 class PhotoUploadSchema(StrictSchema):
@@ -80,6 +81,13 @@ class TracingResultSchema(Schema):
 
 class TracingSchema(TracingResultSchema):
     points = fields.List(fields.List(fields.Float()))
+    method = fields.String(
+        allow_none=True,
+        metadata={"description": "manual | grabcut | random_walker; null: not recorded"},
+    )
+    seed = fields.List(
+        fields.Float(), allow_none=True, metadata={"description": "The tap [x, y], if any"}
+    )
 
 
 class PhotoUrlsSchema(Schema):
@@ -121,6 +129,8 @@ class PhotoSchema(RecordSchema):
             "perimeter_cm": obj.traced_perimeter_cm,
             "length_cm": obj.traced_length_cm,
             "width_cm": obj.traced_width_cm,
+            "method": obj.tracing_method,
+            "seed": obj.tracing_seed,
         }
 
     def _urls(self, obj: Any) -> dict[str, str]:
@@ -151,12 +161,59 @@ class ManualCalibrationSchema(StrictSchema):
     px_per_cm = fields.Float(required=True, validate=PX_PER_CM_RANGE)
 
 
+def _pair(description: str, **kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.Float(allow_nan=False),
+        validate=validate.Length(equal=2),
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
 class TracingInputSchema(StrictSchema):
     points = fields.List(
         fields.List(fields.Float(allow_nan=False), validate=validate.Length(equal=2)),
         required=True,
         validate=validate.Length(min=3, max=MAX_TRACING_POINTS),
         metadata={"description": "[[x, y], ...] in pixels of the stored upright image"},
+    )
+    method = fields.String(
+        load_default="manual",
+        validate=validate.OneOf(TRACING_METHODS),
+        metadata={
+            "description": "How the points were made: manual (default), or the method of the "
+            "accepted outline proposal (POST /photos/{id}/outline), corrected or not"
+        },
+    )
+    seed = _pair("The tap [x, y] the proposal started from (pixels of the stored image)")
+
+
+class OutlineInputSchema(StrictSchema):
+    seed = _pair(
+        "[x, y], a tap inside the wound, in pixels of the stored upright image", required=True
+    )
+    box = fields.List(
+        fields.Float(allow_nan=False),
+        validate=validate.Length(equal=4),
+        metadata={
+            "description": "Optional [x0, y0, x1, y1] round the wound (pixels of the stored "
+            "upright image); it must hold the seed"
+        },
+    )
+
+
+class OutlineSchema(Schema):
+    """A proposed wound edge, for the nurse to accept or correct. Nothing is stored."""
+
+    points = fields.List(
+        fields.List(fields.Float()),
+        dump_only=True,
+        metadata={"description": "[[x, y], ...] in pixels of the stored upright image"},
+    )
+    method = fields.String(dump_only=True, metadata={"description": "grabcut | random_walker"})
+    area_cm2 = fields.Float(
+        dump_only=True,
+        metadata={"description": "Area of the outline; only when the photo is calibrated"},
     )
 
 

@@ -450,17 +450,34 @@ def set_manual_calibration(session: Session, photo: Photo, px_per_cm: float) -> 
     return photo
 
 
-def set_tracing(session: Session, photo: Photo, points: list[list[float]]) -> Photo:
-    """Measure a traced outline; the linked assessment then uses the traced area."""
+def outside(photo: Photo, x: float, y: float) -> str | None:
+    """Why (x, y) is not a point of the stored upright image, or None."""
+    if 0 <= x <= photo.width and 0 <= y <= photo.height:
+        return None
+    return (
+        f"({x:g}, {y:g}) lies outside the image "
+        f"({photo.width} x {photo.height} px, upright as stored)"
+    )
+
+
+def set_tracing(
+    session: Session,
+    photo: Photo,
+    points: list[list[float]],
+    method: str = "manual",
+    seed: list[float] | None = None,
+) -> Photo:
+    """Measure a traced outline; the linked assessment then uses the traced area.
+    ``method`` and ``seed`` record how the points were made (a proposal's tap)."""
     _if_match_when_sent(photo)
     for i, (x, y) in enumerate(points):
-        if not (0 <= x <= photo.width and 0 <= y <= photo.height):
-            raise field_error(
-                "points",
-                f"point {i} ({x:g}, {y:g}) lies outside the image "
-                f"({photo.width} x {photo.height} px, upright as stored)",
-            )
+        if (why := outside(photo, x, y)) is not None:
+            raise field_error("points", f"point {i} {why}")
+    if seed is not None and (why := outside(photo, *seed)) is not None:
+        raise field_error("seed", why)
     _measure(session, photo, points)
+    photo.tracing_method = method
+    photo.tracing_seed = [float(seed[0]), float(seed[1])] if seed is not None else None
     session.flush()
     return photo
 

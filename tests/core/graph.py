@@ -319,6 +319,7 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
     ("put", "/api/v1/photos/{photo_id}/tracing"): lambda: {
         "points": [[100, 70], [220, 70], [220, 170], [100, 170]]
     },
+    ("post", "/api/v1/photos/{photo_id}/outline"): lambda: {"seed": [160, 120]},
     ("patch", "/api/v1/systemic-therapies/{therapy_id}"): lambda: {"dose": 900},
     ("patch", "/api/v1/therapy-changes/{change_id}"): lambda: {"reason": "amended"},
     ("patch", "/api/v1/topical-treatments/{topical_id}"): lambda: {"notes": "amended"},
