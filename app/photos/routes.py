@@ -25,6 +25,7 @@ from app.photos.schemas import (
     ContentArgsSchema,
     ManualCalibrationSchema,
     MarkerArgsSchema,
+    MarkerCalibrationSchema,
     PhotoListArgsSchema,
     PhotoSchema,
     PhotoUpdateSchema,
@@ -222,6 +223,20 @@ class PhotoCalibrationResource(MethodView):
         photo = services.set_manual_calibration(db.session, photo, data["px_per_cm"])
         return photo, 200, etag_header(photo)
 
+    @blp.arguments(MarkerCalibrationSchema)
+    @blp.response(200, PhotoSchema)
+    @blp.alt_response(412, description="The photo changed since you read it")
+    @blp.alt_response(422, description="No marker found in the photo (nothing changed)")
+    @blp.alt_response(428, description="If-Match is missing")
+    def post(self, data, photo_id):
+        """Detect the printed marker again on the stored image, with the size of
+        its black square (If-Match required). The marker calibration replaces
+        the photo's scale and an existing tracing is re-measured; the old
+        calibration stays in the history."""
+        photo = get_record(db.session, Photo, photo_id, "clinical:write")
+        photo = services.detect_again(db.session, photo, data["marker_size_cm"])
+        return photo, 200, etag_header(photo)
+
 
 @blp.route("/photos/<uuid:photo_id>/tracing")
 class PhotoTracingResource(MethodView):
@@ -252,7 +267,7 @@ class CalibrationMarkerResource(MethodView):
                 if clinic is not None and clinic.default_marker_size_cm:
                     size = clinic.default_marker_size_cm
                     break
-        size = float(size or 2.0)
+        size = float(size or calibration.DEFAULT_MARKER_SIZE_CM)
         if args["format"] == "png":
             data, mimetype = calibration.marker_png(size), "image/png"
         else:

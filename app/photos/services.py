@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -179,46 +180,59 @@ class Upload:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _marker_analysis(marker_size_cm: float | None) -> Any:
-    """The callback process_upload runs on the upright image: marker detection.
+def _detect(upright: Image.Image, large: Image.Image, marker_size_cm: float) -> dict[str, Any]:
+    """Marker detection as stored in ``marker_detection`` (plus the homography).
 
-    Detection never fails an upload; whatever goes wrong becomes
+    Detection never fails a request; whatever goes wrong becomes
     ``{"found": false, "reason": ...}``.
     """
+    try:
+        det = calibration.detect_marker_two_pass(upright, marker_size_cm, preview=large)
+    except Exception as exc:  # OpenCV on odd input: report, do not fail the upload
+        log.warning("marker detection failed: %s: %s", type(exc).__name__, exc)
+        return {"found": False, "reason": "Marker detection failed on this image."}
+    if not det.found:
+        return {"found": False, "reason": det.reason}
+    return {
+        "found": True,
+        "reason": None,
+        "marker_id": det.marker_id,
+        "marker_size_cm": marker_size_cm,
+        "corners_px": det.corners_px,
+        "px_per_cm": det.px_per_cm,
+        "homography": det.homography,
+    }
+
+
+def _marker_analysis(marker_size_cm: float) -> Any:
+    """The callback process_upload runs on the upright image: marker detection."""
 
     def analyse(upright: Image.Image, large: Image.Image) -> dict[str, Any]:
-        if marker_size_cm is None:
-            return {
-                "found": False,
-                "reason": "No marker size: send marker_size_cm, or set the clinic's default "
-                "marker size, to calibrate from a printed marker; or set the scale manually.",
-            }
-        try:
-            det = calibration.detect_marker_two_pass(upright, marker_size_cm, preview=large)
-        except Exception as exc:  # OpenCV on odd input: report, do not fail the upload
-            log.warning("marker detection failed: %s: %s", type(exc).__name__, exc)
-            return {"found": False, "reason": "Marker detection failed on this image."}
-        if not det.found:
-            return {"found": False, "reason": det.reason}
-        return {
-            "found": True,
-            "reason": None,
-            "marker_id": det.marker_id,
-            "marker_size_cm": marker_size_cm,
-            "corners_px": det.corners_px,
-            "px_per_cm": det.px_per_cm,
-            "homography": det.homography,
-        }
+        return _detect(upright, large, marker_size_cm)
 
     return analyse
 
 
-def _capture_time(client: datetime | None, exif: datetime | None) -> tuple[datetime, str]:
-    """The photo's capture time and where it came from (client, exif or server).
+def _apply_detection(photo: Photo, detection: dict[str, Any], marker_size_cm: float) -> None:
+    photo.marker_size_cm = marker_size_cm
+    photo.marker_detection = {k: v for k, v in detection.items() if k != "homography"}
+    if detection.get("found"):
+        photo.px_per_cm = detection["px_per_cm"]
+        photo.homography = detection["homography"]
+        photo.calibration_source = "marker"
+
+
+def _capture_time(
+    client: datetime | None, exif: datetime | None, assessment: Assessment | None
+) -> tuple[datetime, str]:
+    """The photo's capture time and where it came from: client, exif,
+    assessment (the linked assessment's time) or server (the upload time).
 
     EXIF times without an offset are camera-local with no zone; they are read as
     UTC (the app sends taken_at with an offset, which wins). Implausible EXIF
-    times (before 2005, or in the future) are ignored.
+    times (before 2005, or in the future) are ignored. A photo queued offline
+    may reach the server days after it was taken, so the assessment it
+    documents is a better guess than the upload time.
     """
     if client is not None:
         return client.astimezone(UTC), "client"
@@ -227,7 +241,14 @@ def _capture_time(client: datetime | None, exif: datetime | None) -> tuple[datet
         skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
         if _EXIF_EARLIEST <= aware <= datetime.now(UTC) + skew:
             return aware.astimezone(UTC), "exif"
+    if assessment is not None:
+        return _aware(assessment.assessed_at), "assessment"
     return utcnow(), "server"
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _replay(existing: Photo, wound: Wound, sha256: str) -> Photo:
@@ -281,15 +302,13 @@ def upload_photo(
     """
     user = current_user()
     wound = get_record(session, Wound, wound_id, "clinical:write", audit_read=False)
+    assessment = None
     if upload.assessment_id is not None:
         assessment = records.load_parent(session, Assessment, upload.assessment_id, "assessment_id")
         if assessment.wound_id != wound.id:
             raise field_error("assessment_id", "belongs to another wound")
     records.not_in_future("taken_at", upload.taken_at)
-    marker_size = upload.marker_size_cm
-    if marker_size is None:
-        clinic = session.get(Clinic, wound.clinic_id)
-        marker_size = clinic.default_marker_size_cm if clinic is not None else None
+    marker_size = upload.marker_size_cm or _clinic_marker_size(session, wound.clinic_id)
     limits = imaging.ImageLimits(
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
         max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
@@ -314,7 +333,7 @@ def upload_photo(
             ) from exc
         except StorageError as exc:
             raise storage_problem(exc) from exc
-        taken_at, taken_source = _capture_time(upload.taken_at, processed.taken_at)
+        taken_at, taken_source = _capture_time(upload.taken_at, processed.taken_at, assessment)
         detection: dict[str, Any] = processed.analysis or {"found": False, "reason": None}
         photo = Photo(
             id=upload.client_id or uuid.uuid4(),
@@ -328,23 +347,27 @@ def upload_photo(
             bytes_in=received.size,
             taken_at=taken_at,
             taken_at_source=taken_source,
-            marker_size_cm=marker_size,
-            marker_detection={k: v for k, v in detection.items() if k != "homography"},
             uploaded_by=user.id,
             created_by=user.id,
             updated_by=user.id,
             create_hash=fingerprint({"wound_id": wound.id, "sha256": processed.sha256}),
         )
-        if detection.get("found"):
-            photo.px_per_cm = detection["px_per_cm"]
-            photo.homography = detection["homography"]
-            photo.calibration_source = "marker"
+        _apply_detection(photo, detection, marker_size)
         attempt = uuid.uuid4().hex[:16]
         photo.storage_keys = {size: storage_key(photo, size, attempt) for size in processed.files}
         _store_files(photo, processed.files)
         return _insert(session, photo, wound, upload)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _clinic_marker_size(session: Session, clinic_id: uuid.UUID) -> float:
+    """The clinic's marker size, else the printed marker's default: a photo
+    is never left uncalibrated only because nobody gave a size."""
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is not None and clinic.default_marker_size_cm:
+        return float(clinic.default_marker_size_cm)
+    return calibration.DEFAULT_MARKER_SIZE_CM
 
 
 def _store_files(photo: Photo, files: dict[str, str]) -> None:
@@ -403,12 +426,26 @@ def amend_photo(session: Session, photo: Photo, changes: dict[str, Any]) -> Phot
         records.not_in_future("taken_at", changes["taken_at"])
         changes["taken_at"] = changes["taken_at"].astimezone(UTC)
         changes["taken_at_source"] = "client"
+    elif "assessment_id" in changes and photo.taken_at_source in ("assessment", "server"):
+        changes.update(_time_from_link(session, photo, new_assessment))
     before = photo.assessment_id
     records.amend(session, photo, changes, _dump)
     if photo.assessment_id != before:
         for assessment_id in (before, photo.assessment_id):
             _retrace(session, assessment_id)
     return photo
+
+
+def _time_from_link(
+    session: Session, photo: Photo, assessment_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """A photo with no capture time of its own follows the assessment it is
+    linked to; unlinked, it falls back to its upload time."""
+    if assessment_id is not None:
+        assessment = session.get(Assessment, assessment_id)
+        if assessment is not None:
+            return {"taken_at": _aware(assessment.assessed_at), "taken_at_source": "assessment"}
+    return {"taken_at": _aware(photo.created_at), "taken_at_source": "server"}
 
 
 def delete_photo(session: Session, photo: Photo) -> Photo:
@@ -448,6 +485,55 @@ def set_manual_calibration(session: Session, photo: Photo, px_per_cm: float) -> 
         _measure(session, photo, photo.tracing_points)
     session.flush()
     return photo
+
+
+def detect_again(session: Session, photo: Photo, marker_size_cm: float) -> Photo:
+    """Run marker detection again on the stored image with ``marker_size_cm``
+    (If-Match required, like every amendment). Found: the marker calibration
+    replaces the old one and an existing tracing is re-measured. Not found: a
+    422 with the detector's reason, and the photo is left as it was."""
+    require_if_match(photo, _dump)
+    upright, large = _stored_images(photo)
+    try:
+        detection = _detect(upright, large, marker_size_cm)
+    finally:
+        upright.close()
+        large.close()
+    if not detection["found"]:
+        raise Problem(
+            422,
+            "No marker found",
+            detection["reason"],
+            type_=_PROBLEMS + "marker-not-found",
+            errors={"marker_size_cm": [detection["reason"]]},
+        )
+    _apply_detection(photo, detection, marker_size_cm)
+    if photo.tracing_points:
+        _measure(session, photo, photo.tracing_points)
+    session.flush()
+    return photo
+
+
+def _stored_images(photo: Photo) -> tuple[Image.Image, Image.Image]:
+    """The stored original and large copies, decoded (both upright already)."""
+    images: list[Image.Image] = []
+    try:
+        for size in ("original", "large"):
+            key = (photo.storage_keys or {}).get(size)
+            if key is None:
+                raise KeyNotFound(size)
+            with storage().open(key) as body:
+                img = Image.open(io.BytesIO(body.read()))  # Pillow needs a seekable file
+                img.load()
+            images.append(img)
+    except KeyNotFound as exc:
+        log.error("photo %s: file %s is missing", photo.id, exc)
+        raise Problem(
+            409, "Conflict", "The file of this photo is missing from storage; it cannot be read."
+        ) from exc
+    except StorageError as exc:
+        raise storage_problem(exc) from exc
+    return images[0], images[1]
 
 
 def set_tracing(session: Session, photo: Photo, points: list[list[float]]) -> Photo:
