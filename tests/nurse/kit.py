@@ -80,7 +80,10 @@ def trace_shape(page: Any) -> None:
     for corner in path:
         for step in range(1, 9):
             t = step / 8
-            touch("touchMove", [(prev[0] + (corner[0] - prev[0]) * t, prev[1] + (corner[1] - prev[1]) * t)])
+            touch(
+                "touchMove",
+                [(prev[0] + (corner[0] - prev[0]) * t, prev[1] + (corner[1] - prev[1]) * t)],
+            )
         prev = corner
     touch("touchEnd", [])
     cdp.detach()

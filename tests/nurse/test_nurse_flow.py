@@ -69,7 +69,7 @@ def shell_bytes(page) -> int:
 
 
 def test_the_whole_flow_online(app, live_server, phone, nurse, tmp_path):
-    context, page, problems = phone()
+    _context, page, problems = phone()
     page.goto(live_server + "/app/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert axe_violations(page) == []

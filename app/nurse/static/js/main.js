@@ -235,28 +235,30 @@ function attentionCard(item) {
   return card;
 }
 
-// A 422: each refused field, its message, and an input to correct it.
+// A 422: each refused field, its message, and inputs to correct it (one per
+// member when the field is a group, such as the tissue percentages).
 function correctionForm(item, problem) {
   const form = h("form", { class: "correction" }, h("p", { text: problem.detail || "The server refused some values:" }));
-  const names = Object.keys(problem.errors);
-  names.forEach((name, i) => {
-    const id = `fix-${item.seq}-${i}`;
+  const paths = [];
+  for (const [name, texts] of Object.entries(problem.errors)) {
+    form.append(h("p", { class: "error", text: `${name}: ${[].concat(texts).join(" ")}` }));
     const value = getPath(item.body, name);
-    form.append(h("div", { class: "field" },
-      h("label", { for: id, text: `${name}: ${[].concat(problem.errors[name]).join(" ")}` }),
-      h("input", { id, name, value: typeof value === "object" ? JSON.stringify(value) : value ?? "" })));
-  });
+    const members = value && typeof value === "object" ? Object.keys(value).map((k) => `${name}.${k}`) : [name];
+    for (const path of members) {
+      const id = `fix-${item.seq}-${paths.length}`;
+      paths.push(path);
+      form.append(h("div", { class: "field" }, h("label", { for: id, text: path }),
+        h("input", { id, name: path, value: getPath(item.body, path) ?? "" })));
+    }
+  }
   form.append(h("button", { type: "submit", text: "Correct and send again" }), discardButton(item));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = structuredClone(item.body);
-    for (const name of names) {
-      const raw = form.elements[name].value;
-      const old = getPath(item.body, name);
-      let value = raw;
-      if (typeof old === "number" && raw !== "") value = Number(raw);
-      else if (typeof old === "object" && raw !== "") value = JSON.parse(raw);
-      setPath(body, name, value);
+    for (const path of paths) {
+      const raw = form.elements[path].value;
+      const number = typeof getPath(item.body, path) === "number";
+      setPath(body, path, number && raw !== "" ? Number(raw) : raw);
     }
     app.outbox.resolve(item.seq, "retry", { body });
   });
