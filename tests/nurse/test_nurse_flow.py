@@ -101,7 +101,9 @@ def test_the_whole_flow_online(app, live_server, phone, nurse, tmp_path):
     assert "PUSH score\n" in text and "needs" not in text
     assert "Healing" in text
     assert axe_violations(page) == []
-    shoot(page, "nurse-wound")
+    page.get_by_role("heading", name="Latest assessment").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -120)")
+    shoot(page, "nurse-wound", full_page=False)
     assert_landed_once(nurse, "NURSE-1")
     assert problems == [], sorted(set(problems))
 

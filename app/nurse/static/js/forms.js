@@ -17,6 +17,18 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// A client id (UUID v4). crypto.randomUUID exists only in secure contexts; a
+// phone trying the app over plain http on the local network has only
+// getRandomValues.
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export function setPath(target, path, value) {
   const parts = path.split(".");
   let node = target;

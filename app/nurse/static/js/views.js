@@ -11,7 +11,7 @@ import { StorageFull } from "./db.js";
 import {
   ASSESSMENT_FIELDS, EXTRA_ASSESSMENT_FIELDS, PATIENT_FIELDS, PROCEDURE_FIELDS, WOUND_FIELDS,
 } from "./fields.js";
-import { collect, h, localNow, renderFields } from "./forms.js";
+import { collect, h, localNow, renderFields, uuid } from "./forms.js";
 import { Tracer } from "./trace.js";
 
 const $ = (id) => document.getElementById(id);
@@ -148,7 +148,7 @@ export class Views {
 
   async registerPatient(event) {
     event.preventDefault();
-    const body = { ...collect(event.target, PATIENT_FIELDS), id: crypto.randomUUID(), clinic_id: this.clinic.id };
+    const body = { ...collect(event.target, PATIENT_FIELDS), id: uuid(), clinic_id: this.clinic.id };
     const record = ref("patient", body.id, this.clinic.id);
     const item = { method: "POST", url: "/api/v1/patients", body, label: `Patient ${body.mrn}` };
     if (!(await this.save(record, body, item, "clinic-name"))) return;
@@ -185,7 +185,7 @@ export class Views {
 
   async createWound(event) {
     event.preventDefault();
-    const body = { ...collect(event.target, WOUND_FIELDS), id: crypto.randomUUID() };
+    const body = { ...collect(event.target, WOUND_FIELDS), id: uuid() };
     const record = ref("wound", body.id, this.patient.id);
     const url = `/api/v1/patients/${this.patient.id}/wounds`;
     if (!(await this.save(record, body, { method: "POST", url, body, label: "Wound" }, "patient-title"))) return;
@@ -315,7 +315,7 @@ export class Views {
         `This photo is ${(file.size / 1048576).toFixed(1)} MB; the server takes at most ${(max / 1048576).toFixed(0)} MB. Take it again at a lower resolution.`;
       return;
     }
-    const id = crypto.randomUUID();
+    const id = uuid();
     const record = ref("photo", id, this.wound.id);
     try {
       await this.store.put("records", { ...record, data: { id, wound_id: this.wound.id }, local: true });
@@ -369,7 +369,7 @@ export class Views {
 
   async saveAssessment(event) {
     event.preventDefault();
-    const body = { ...collect(event.target, ASSESSMENT), id: crypto.randomUUID() };
+    const body = { ...collect(event.target, ASSESSMENT), id: uuid() };
     const record = ref("assessment", body.id, this.wound.id);
     const item = { method: "POST", url: `/api/v1/wounds/${this.wound.id}/assessments`, body, label: "Assessment" };
     if (!(await this.save(record, body, item, "results"))) return;
@@ -390,7 +390,7 @@ export class Views {
 
   async saveProcedure(event) {
     event.preventDefault();
-    const body = { ...collect(event.target, PROCEDURE_FIELDS), id: crypto.randomUUID() };
+    const body = { ...collect(event.target, PROCEDURE_FIELDS), id: uuid() };
     const record = ref("procedure", body.id, this.wound.id);
     const item = { method: "POST", url: `/api/v1/wounds/${this.wound.id}/procedures`, body, label: "Procedure" };
     if (!(await this.save(record, body, item, "procedure-status"))) return;
