@@ -266,3 +266,49 @@ def test_a_photo_over_the_server_limit_is_not_queued(app, live_server, phone, nu
         waiting(page, 0)
     finally:
         app.config["PHOTO_MAX_BYTES"] = limit
+
+
+AGE_SESSION = """async () => {
+  const db = await new Promise(r => {
+    const q = indexedDB.open('wt-nurse');
+    q.onsuccess = () => r(q.result);
+  });
+  const store = () => db.transaction('session', 'readwrite').objectStore('session');
+  const row = await new Promise(r => {
+    const q = store().get('current');
+    q.onsuccess = () => r(q.result);
+  });
+  row.last_active = Date.now() - 31 * 60 * 1000;
+  await new Promise(r => { const q = store().put(row, 'current'); q.onsuccess = r; });
+  db.close();
+}"""
+
+SESSION = """async () => {
+  const db = await new Promise(r => {
+    const q = indexedDB.open('wt-nurse');
+    q.onsuccess = () => r(q.result);
+  });
+  const q = db.transaction('session').objectStore('session').get('current');
+  const row = await new Promise(r => { q.onsuccess = () => r(q.result); });
+  db.close();
+  return row || null;
+}"""
+
+COUNT_PERSIST = """
+  window.__persistAsked = 0;
+  if (navigator.storage) {
+    navigator.storage.persist = () => { window.__persistAsked += 1; return Promise.resolve(true); };
+  }
+"""
+
+
+def test_idle_for_half_an_hour_signs_out(app, live_server, phone, nurse):
+    _context, page, _ = phone()
+    page.add_init_script(COUNT_PERSIST)
+    sign_in(page, live_server, nurse.email)
+    assert page.evaluate("window.__persistAsked") == 1  # persistent storage, asked at sign-in
+    assert page.evaluate(SESSION)["refresh_token"]
+    page.evaluate(AGE_SESSION)
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.evaluate(SESSION) is None  # the refresh token is forgotten
