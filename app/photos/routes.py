@@ -19,7 +19,7 @@ from app.core.resource import RecordType, register_record
 from app.core.schemas import page_schema
 from app.core.security import allow_larger_body
 from app.extensions import db
-from app.photos import calibration, services
+from app.photos import calibration, services, serving
 from app.photos.models import Photo
 from app.photos.schemas import (
     ContentArgsSchema,
@@ -209,7 +209,7 @@ class PhotoContentResource(MethodView):
         """The photo's bytes (original, large <= 1600 px, thumb <= 320 px), for
         users of its clinic only. Cacheable privately; revalidate with the ETag."""
         photo = get_record(db.session, Photo, photo_id)
-        return services.content_response(photo, args["size"], if_none_match=request.if_none_match)
+        return serving.content_response(photo, args["size"], if_none_match=request.if_none_match)
 
 
 @blp.route("/photos/<uuid:photo_id>/calibration")
