@@ -226,10 +226,13 @@ def _blueprints() -> list[Any]:
 
 
 def _register_web(app: Flask) -> None:
-    """The clinic pages (cookie sessions), beside the bearer-token API."""
+    """The clinic pages (cookie sessions) and the nurse app's files, beside the
+    bearer-token API."""
+    from app.nurse.routes import bp as nurse_bp
     from app.web.routes import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(nurse_bp)
 
 
 __all__ = ["create_app"]

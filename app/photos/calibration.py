@@ -17,8 +17,8 @@ the marker's own top-left corner.
 OpenCV and numpy are imported inside the functions that use them, not at the
 top: together they add about 45 MB to every process that imports this module
 (the upload route does, for every photo), and only marker detection, the
-homography and the printable marker need them. Uploads without a marker size
-never load them.
+homography and the printable marker need them: a process that serves no
+upload never loads them.
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ MARKER_DICTIONARY: Final = 0
 """cv2.aruco.DICT_4X4_50, as a literal so that importing this module does not
 load OpenCV (tests/photos/test_calibration.py checks the two agree)."""
 MARKER_ID: Final = 0
+DEFAULT_MARKER_SIZE_CM: Final = 2.0
+"""Edge of the printed marker's black square when nobody says otherwise: the
+size GET /api/v1/calibration-marker prints by default, and the size a photo
+is calibrated with when neither the upload nor the clinic gives one."""
 _MARKER_CELLS: Final = 6  # 4x4 data bits plus a one-cell black border on each side
 _CM_PER_INCH: Final = 2.54
 
@@ -223,7 +227,7 @@ def _exact_dpi(size_cm: float, dpi: float) -> float:
     return side / size_cm * _CM_PER_INCH
 
 
-def marker_png(size_cm: float = 2.0, dpi: int = 300) -> bytes:
+def marker_png(size_cm: float = DEFAULT_MARKER_SIZE_CM, dpi: int = 300) -> bytes:
     """PNG of the calibration marker whose black square prints at ``size_cm``.
 
     The file carries its resolution (pHYs), adjusted by well under 1% so that
@@ -240,7 +244,7 @@ def marker_png(size_cm: float = 2.0, dpi: int = 300) -> bytes:
 _A4_CM: Final = (21.0, 29.7)
 
 
-def marker_page(size_cm: float = 2.0, dpi: int = 300) -> Image.Image:
+def marker_page(size_cm: float = DEFAULT_MARKER_SIZE_CM, dpi: int = 300) -> Image.Image:
     """An A4 page image (at the exact DPI) with the marker label at the top left.
 
     A full page, not a label-sized one, so print dialogs have no reason to
@@ -255,7 +259,7 @@ def marker_page(size_cm: float = 2.0, dpi: int = 300) -> Image.Image:
     return page
 
 
-def marker_pdf(size_cm: float = 2.0) -> bytes:
+def marker_pdf(size_cm: float = DEFAULT_MARKER_SIZE_CM) -> bytes:
     """One-page A4 PDF with the marker at true size (``size_cm`` black square)."""
     if not size_cm > 0:
         raise ValueError("size_cm must be positive")

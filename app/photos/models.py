@@ -31,7 +31,8 @@ class Photo(RecordMixin, Base):
     format_in: Mapped[str] = mapped_column(sa.String(10))
     bytes_in: Mapped[int]
     taken_at: Mapped[datetime | None]
-    taken_at_source: Mapped[str | None] = mapped_column(sa.String(10))  # client | exif
+    # client | exif | assessment | server (the upload time)
+    taken_at_source: Mapped[str | None] = mapped_column(sa.String(10))
     storage_keys: Mapped[dict[str, Any]]
     marker_size_cm: Mapped[float | None]
     px_per_cm: Mapped[float | None]

@@ -20,7 +20,8 @@ from app.core.errors import Problem, field_error
 from app.core.storage import KeyNotFound, StorageError
 from app.photos import outline
 from app.photos.models import Photo
-from app.photos.services import outside, storage, storage_problem
+from app.photos.scale import outside
+from app.photos.services import storage, storage_problem
 
 if TYPE_CHECKING:
     import numpy as np

@@ -19,12 +19,13 @@ from app.core.resource import RecordType, register_record
 from app.core.schemas import page_schema
 from app.core.security import allow_larger_body
 from app.extensions import db, limiter
-from app.photos import calibration, proposals, services
+from app.photos import calibration, proposals, scale, services, serving
 from app.photos.models import Photo
 from app.photos.schemas import (
     ContentArgsSchema,
     ManualCalibrationSchema,
     MarkerArgsSchema,
+    MarkerCalibrationSchema,
     OutlineInputSchema,
     OutlineSchema,
     PhotoListArgsSchema,
@@ -210,7 +211,7 @@ class PhotoContentResource(MethodView):
         """The photo's bytes (original, large <= 1600 px, thumb <= 320 px), for
         users of its clinic only. Cacheable privately; revalidate with the ETag."""
         photo = get_record(db.session, Photo, photo_id)
-        return services.content_response(photo, args["size"], if_none_match=request.if_none_match)
+        return serving.content_response(photo, args["size"], if_none_match=request.if_none_match)
 
 
 @blp.route("/photos/<uuid:photo_id>/calibration")
@@ -221,7 +222,21 @@ class PhotoCalibrationResource(MethodView):
         """Set the scale by hand (px per cm), replacing a marker calibration; an
         existing tracing is re-measured. If-Match is honoured when sent."""
         photo = get_record(db.session, Photo, photo_id, "clinical:write")
-        photo = services.set_manual_calibration(db.session, photo, data["px_per_cm"])
+        photo = scale.set_manual_calibration(db.session, photo, data["px_per_cm"])
+        return photo, 200, etag_header(photo)
+
+    @blp.arguments(MarkerCalibrationSchema)
+    @blp.response(200, PhotoSchema)
+    @blp.alt_response(412, description="The photo changed since you read it")
+    @blp.alt_response(422, description="No marker found in the photo (nothing changed)")
+    @blp.alt_response(428, description="If-Match is missing")
+    def post(self, data, photo_id):
+        """Detect the printed marker again on the stored image, with the size of
+        its black square (If-Match required). The marker calibration replaces
+        the photo's scale and an existing tracing is re-measured; the old
+        calibration stays in the history."""
+        photo = get_record(db.session, Photo, photo_id, "clinical:write")
+        photo = scale.detect_again(db.session, photo, data["marker_size_cm"])
         return photo, 200, etag_header(photo)
 
 
@@ -237,7 +252,7 @@ class PhotoTracingResource(MethodView):
         `seed` record how the points were made: by hand, or from an accepted
         (and perhaps corrected) outline proposal and its tap."""
         photo = get_record(db.session, Photo, photo_id, "clinical:write")
-        photo = services.set_tracing(
+        photo = scale.set_tracing(
             db.session, photo, data["points"], data["method"], data.get("seed")
         )
         return photo, 200, etag_header(photo)
@@ -286,7 +301,7 @@ class CalibrationMarkerResource(MethodView):
                 if clinic is not None and clinic.default_marker_size_cm:
                     size = clinic.default_marker_size_cm
                     break
-        size = float(size or 2.0)
+        size = float(size or calibration.DEFAULT_MARKER_SIZE_CM)
         if args["format"] == "png":
             data, mimetype = calibration.marker_png(size), "image/png"
         else:

@@ -35,11 +35,17 @@ class PhotoUploadSchema(StrictSchema):
         metadata={"description": "Assessment of the same wound this photo documents"}
     )
     taken_at = OffsetDateTime(
-        metadata={"description": "Capture time with offset; default: EXIF capture time"}
+        metadata={
+            "description": "Capture time with offset; default: EXIF capture time, else "
+            "the linked assessment's time, else the upload time"
+        }
     )
     marker_size_cm = fields.Float(
         validate=MARKER_SIZE_RANGE,
-        metadata={"description": "Edge of the printed marker's black square; default: clinic's"},
+        metadata={
+            "description": "Edge of the printed marker's black square; default: the "
+            "clinic's, else the printed marker's default (2 cm)"
+        },
     )
 
 
@@ -108,7 +114,12 @@ class PhotoSchema(RecordSchema):
     format_in = fields.String(dump_only=True, metadata={"description": "Uploaded format"})
     taken_at = fields.AwareDateTime(dump_only=True)
     taken_at_source = fields.String(
-        dump_only=True, metadata={"description": "client | exif | server (upload time)"}
+        dump_only=True,
+        metadata={
+            "description": "Where taken_at came from: client (sent with the upload or "
+            "corrected), exif (the camera's clock), assessment (no capture time: the linked "
+            "assessment's time) or server (no capture time and no assessment: the upload time)"
+        },
     )
     calibration = MethodNested(CalibrationSchema, "_calibration", allow_none=True)
     marker_detection = fields.Nested(MarkerDetectionSchema, dump_only=True, allow_none=True)
@@ -155,6 +166,14 @@ class PhotoListArgsSchema(ListArgsSchema):
 
 class ContentArgsSchema(StrictSchema):
     size = fields.String(load_default="large", validate=validate.OneOf(SIZES))
+
+
+class MarkerCalibrationSchema(StrictSchema):
+    marker_size_cm = fields.Float(
+        required=True,
+        validate=MARKER_SIZE_RANGE,
+        metadata={"description": "Edge of the printed marker's black square in this photo"},
+    )
 
 
 class ManualCalibrationSchema(StrictSchema):

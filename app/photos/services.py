@@ -1,4 +1,5 @@
-"""Wound photos: receive, process, store, serve, calibrate and trace.
+"""Wound photos: receive, process and store (scale.py calibrates and traces them,
+serving.py serves them).
 
 The bytes live in storage (``current_app.extensions["storage"]``), the row in
 the database. A row and its files appear together or not at all:
@@ -37,7 +38,6 @@ from sqlalchemy.orm import Session
 
 from app.assessments.models import Assessment
 from app.assessments.services import derive_again, wound_facts
-from app.clinical.geometry import GeometryError, measure_outline
 from app.clinics.models import Clinic
 from app.core import records, scratch
 from app.core.access import current_user, get_record, in_clinic, scoped
@@ -45,7 +45,7 @@ from app.core.db import utcnow
 from app.core.errors import Problem, field_error
 from app.core.etags import require_if_match
 from app.core.idempotency import fingerprint, undoable
-from app.core.storage import KeyNotFound, Storage, StorageError
+from app.core.storage import Storage, StorageError
 from app.photos import calibration, imaging
 from app.photos.models import Photo
 from app.photos.schemas import PhotoSchema
@@ -53,9 +53,9 @@ from app.wounds.models import Wound
 
 log = logging.getLogger(__name__)
 
-_dump = PhotoSchema().dump
+dump = PhotoSchema().dump
 _COPY_CHUNK = 1024 * 1024
-_PROBLEMS = "https://woundtrack.example/problems/"
+PROBLEMS = "https://woundtrack.example/problems/"
 # EXIF clocks are often unset (2000-01-01, 1970); older capture times are not believed.
 _EXIF_EARLIEST = datetime(2005, 1, 1, tzinfo=UTC)
 
@@ -76,13 +76,13 @@ def storage_problem(exc: StorageError) -> Problem:
             507,
             "Insufficient Storage",
             "The photo store is full; nothing was saved. Tell your administrator, then retry.",
-            type_=_PROBLEMS + "storage-full",
+            type_=PROBLEMS + "storage-full",
         )
     return Problem(
         503,
         "Service Unavailable",
         "The photo store is not reachable right now; nothing was saved. Retry shortly.",
-        type_=_PROBLEMS + "storage-unavailable",
+        type_=PROBLEMS + "storage-unavailable",
         headers={"Retry-After": "10"},
     )
 
@@ -92,7 +92,7 @@ def too_large(limit: int) -> Problem:
         413,
         "Photo too large",
         f"The upload is larger than the limit of {limit / 1048576:.0f} MB. Send a smaller photo.",
-        type_=_PROBLEMS + "photo-too-large",
+        type_=PROBLEMS + "photo-too-large",
     )
 
 
@@ -179,46 +179,59 @@ class Upload:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _marker_analysis(marker_size_cm: float | None) -> Any:
-    """The callback process_upload runs on the upright image: marker detection.
+def detect(upright: Image.Image, large: Image.Image, marker_size_cm: float) -> dict[str, Any]:
+    """Marker detection as stored in ``marker_detection`` (plus the homography).
 
-    Detection never fails an upload; whatever goes wrong becomes
+    Detection never fails a request; whatever goes wrong becomes
     ``{"found": false, "reason": ...}``.
     """
+    try:
+        det = calibration.detect_marker_two_pass(upright, marker_size_cm, preview=large)
+    except Exception as exc:  # OpenCV on odd input: report, do not fail the upload
+        log.warning("marker detection failed: %s: %s", type(exc).__name__, exc)
+        return {"found": False, "reason": "Marker detection failed on this image."}
+    if not det.found:
+        return {"found": False, "reason": det.reason}
+    return {
+        "found": True,
+        "reason": None,
+        "marker_id": det.marker_id,
+        "marker_size_cm": marker_size_cm,
+        "corners_px": det.corners_px,
+        "px_per_cm": det.px_per_cm,
+        "homography": det.homography,
+    }
+
+
+def _marker_analysis(marker_size_cm: float) -> Any:
+    """The callback process_upload runs on the upright image: marker detection."""
 
     def analyse(upright: Image.Image, large: Image.Image) -> dict[str, Any]:
-        if marker_size_cm is None:
-            return {
-                "found": False,
-                "reason": "No marker size: send marker_size_cm, or set the clinic's default "
-                "marker size, to calibrate from a printed marker; or set the scale manually.",
-            }
-        try:
-            det = calibration.detect_marker_two_pass(upright, marker_size_cm, preview=large)
-        except Exception as exc:  # OpenCV on odd input: report, do not fail the upload
-            log.warning("marker detection failed: %s: %s", type(exc).__name__, exc)
-            return {"found": False, "reason": "Marker detection failed on this image."}
-        if not det.found:
-            return {"found": False, "reason": det.reason}
-        return {
-            "found": True,
-            "reason": None,
-            "marker_id": det.marker_id,
-            "marker_size_cm": marker_size_cm,
-            "corners_px": det.corners_px,
-            "px_per_cm": det.px_per_cm,
-            "homography": det.homography,
-        }
+        return detect(upright, large, marker_size_cm)
 
     return analyse
 
 
-def _capture_time(client: datetime | None, exif: datetime | None) -> tuple[datetime, str]:
-    """The photo's capture time and where it came from (client, exif or server).
+def apply_detection(photo: Photo, detection: dict[str, Any], marker_size_cm: float) -> None:
+    photo.marker_size_cm = marker_size_cm
+    photo.marker_detection = {k: v for k, v in detection.items() if k != "homography"}
+    if detection.get("found"):
+        photo.px_per_cm = detection["px_per_cm"]
+        photo.homography = detection["homography"]
+        photo.calibration_source = "marker"
+
+
+def _capture_time(
+    client: datetime | None, exif: datetime | None, assessment: Assessment | None
+) -> tuple[datetime, str]:
+    """The photo's capture time and where it came from: client, exif,
+    assessment (the linked assessment's time) or server (the upload time).
 
     EXIF times without an offset are camera-local with no zone; they are read as
     UTC (the app sends taken_at with an offset, which wins). Implausible EXIF
-    times (before 2005, or in the future) are ignored.
+    times (before 2005, or in the future) are ignored. A photo queued offline
+    may reach the server days after it was taken, so the assessment it
+    documents is a better guess than the upload time.
     """
     if client is not None:
         return client.astimezone(UTC), "client"
@@ -227,7 +240,14 @@ def _capture_time(client: datetime | None, exif: datetime | None) -> tuple[datet
         skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
         if _EXIF_EARLIEST <= aware <= datetime.now(UTC) + skew:
             return aware.astimezone(UTC), "exif"
+    if assessment is not None:
+        return _aware(assessment.assessed_at), "assessment"
     return utcnow(), "server"
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _replay(existing: Photo, wound: Wound, sha256: str) -> Photo:
@@ -240,8 +260,8 @@ def _replay(existing: Photo, wound: Wound, sha256: str) -> Photo:
         409,
         "Conflict",
         "This id was already used for a different photo.",
-        type_=_PROBLEMS + "id-reused",
-        stored=_dump(existing),
+        type_=PROBLEMS + "id-reused",
+        stored=dump(existing),
     )
 
 
@@ -256,7 +276,7 @@ def _duplicate(session: Session, wound: Wound, sha256: str) -> Photo | None:
             "Conflict",
             "This photo was uploaded to this wound before and then deleted. "
             "An admin can restore it; it cannot be uploaded twice.",
-            type_=_PROBLEMS + "photo-deleted",
+            type_=PROBLEMS + "photo-deleted",
             photo_id=str(existing.id),
         )
     return existing
@@ -281,15 +301,13 @@ def upload_photo(
     """
     user = current_user()
     wound = get_record(session, Wound, wound_id, "clinical:write", audit_read=False)
+    assessment = None
     if upload.assessment_id is not None:
         assessment = records.load_parent(session, Assessment, upload.assessment_id, "assessment_id")
         if assessment.wound_id != wound.id:
             raise field_error("assessment_id", "belongs to another wound")
     records.not_in_future("taken_at", upload.taken_at)
-    marker_size = upload.marker_size_cm
-    if marker_size is None:
-        clinic = session.get(Clinic, wound.clinic_id)
-        marker_size = clinic.default_marker_size_cm if clinic is not None else None
+    marker_size = upload.marker_size_cm or _clinic_marker_size(session, wound.clinic_id)
     limits = imaging.ImageLimits(
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
         max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
@@ -310,11 +328,11 @@ def upload_photo(
             )
         except imaging.ImageRejected as exc:
             raise Problem(
-                exc.status, exc.title, exc.detail, type_=_PROBLEMS + f"photo-{exc.status}"
+                exc.status, exc.title, exc.detail, type_=PROBLEMS + f"photo-{exc.status}"
             ) from exc
         except StorageError as exc:
             raise storage_problem(exc) from exc
-        taken_at, taken_source = _capture_time(upload.taken_at, processed.taken_at)
+        taken_at, taken_source = _capture_time(upload.taken_at, processed.taken_at, assessment)
         detection: dict[str, Any] = processed.analysis or {"found": False, "reason": None}
         photo = Photo(
             id=upload.client_id or uuid.uuid4(),
@@ -328,23 +346,27 @@ def upload_photo(
             bytes_in=received.size,
             taken_at=taken_at,
             taken_at_source=taken_source,
-            marker_size_cm=marker_size,
-            marker_detection={k: v for k, v in detection.items() if k != "homography"},
             uploaded_by=user.id,
             created_by=user.id,
             updated_by=user.id,
             create_hash=fingerprint({"wound_id": wound.id, "sha256": processed.sha256}),
         )
-        if detection.get("found"):
-            photo.px_per_cm = detection["px_per_cm"]
-            photo.homography = detection["homography"]
-            photo.calibration_source = "marker"
+        apply_detection(photo, detection, marker_size)
         attempt = uuid.uuid4().hex[:16]
         photo.storage_keys = {size: storage_key(photo, size, attempt) for size in processed.files}
         _store_files(photo, processed.files)
         return _insert(session, photo, wound, upload)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _clinic_marker_size(session: Session, clinic_id: uuid.UUID) -> float:
+    """The clinic's marker size, else the printed marker's default: a photo
+    is never left uncalibrated only because nobody gave a size."""
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is not None and clinic.default_marker_size_cm:
+        return float(clinic.default_marker_size_cm)
+    return calibration.DEFAULT_MARKER_SIZE_CM
 
 
 def _store_files(photo: Photo, files: dict[str, str]) -> None:
@@ -393,7 +415,7 @@ def amend_photo(session: Session, photo: Photo, changes: dict[str, Any]) -> Phot
     """Link the photo to another assessment of its wound, unlink it (null), or
     correct its capture time (If-Match). A traced area moves with the link: the
     assessment the photo leaves and the one it joins are both re-traced."""
-    require_if_match(photo, _dump)  # a stale client hears 412 before rule checks
+    require_if_match(photo, dump)  # a stale client hears 412 before rule checks
     new_assessment = changes.get("assessment_id")
     if new_assessment is not None:
         assessment = records.load_parent(session, Assessment, new_assessment, "assessment_id")
@@ -403,105 +425,47 @@ def amend_photo(session: Session, photo: Photo, changes: dict[str, Any]) -> Phot
         records.not_in_future("taken_at", changes["taken_at"])
         changes["taken_at"] = changes["taken_at"].astimezone(UTC)
         changes["taken_at_source"] = "client"
+    elif "assessment_id" in changes and photo.taken_at_source in ("assessment", "server"):
+        changes.update(_time_from_link(session, photo, new_assessment))
     before = photo.assessment_id
-    records.amend(session, photo, changes, _dump)
+    records.amend(session, photo, changes, dump)
     if photo.assessment_id != before:
         for assessment_id in (before, photo.assessment_id):
-            _retrace(session, assessment_id)
+            retrace(session, assessment_id)
     return photo
+
+
+def _time_from_link(
+    session: Session, photo: Photo, assessment_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """A photo with no capture time of its own follows the assessment it is
+    linked to; unlinked, it falls back to its upload time."""
+    if assessment_id is not None:
+        assessment = session.get(Assessment, assessment_id)
+        if assessment is not None:
+            return {"taken_at": _aware(assessment.assessed_at), "taken_at_source": "assessment"}
+    return {"taken_at": _aware(photo.created_at), "taken_at_source": "server"}
 
 
 def delete_photo(session: Session, photo: Photo) -> Photo:
     """Soft delete (If-Match); the files stay, so an admin can restore it. Its
     assessment no longer uses its traced area."""
-    records.soft_delete(session, photo, _dump)
-    _retrace(session, photo.assessment_id)
+    records.soft_delete(session, photo, dump)
+    retrace(session, photo.assessment_id)
     return photo
 
 
 def restore_photo(session: Session, photo_id: uuid.UUID) -> Photo:
     """Undo a delete (admin); its assessment is re-traced."""
     photo = records.restore(session, Photo, photo_id)
-    _retrace(session, photo.assessment_id)
+    retrace(session, photo.assessment_id)
     return photo
 
 
 # --- calibration and tracing ---------------------------------------------------
 
 
-def _if_match_when_sent(photo: Photo) -> None:
-    """PUTs honour If-Match when the client sends it (412 when stale)."""
-    from flask import request
-
-    if request.headers.get("If-Match"):
-        require_if_match(photo, _dump)
-
-
-def set_manual_calibration(session: Session, photo: Photo, px_per_cm: float) -> Photo:
-    """A scale measured by hand (e.g. a ruler in the photo). Replaces a marker
-    calibration, including its homography; an existing tracing is re-measured."""
-    _if_match_when_sent(photo)
-    photo.px_per_cm = px_per_cm
-    photo.calibration_source = "manual"
-    photo.homography = None
-    if photo.tracing_points:
-        _measure(session, photo, photo.tracing_points)
-    session.flush()
-    return photo
-
-
-def outside(photo: Photo, x: float, y: float) -> str | None:
-    """Why (x, y) is not a point of the stored upright image, or None."""
-    if 0 <= x <= photo.width and 0 <= y <= photo.height:
-        return None
-    return (
-        f"({x:g}, {y:g}) lies outside the image "
-        f"({photo.width} x {photo.height} px, upright as stored)"
-    )
-
-
-def set_tracing(
-    session: Session,
-    photo: Photo,
-    points: list[list[float]],
-    method: str = "manual",
-    seed: list[float] | None = None,
-) -> Photo:
-    """Measure a traced outline; the linked assessment then uses the traced area.
-    ``method`` and ``seed`` record how the points were made (a proposal's tap)."""
-    _if_match_when_sent(photo)
-    for i, (x, y) in enumerate(points):
-        if (why := outside(photo, x, y)) is not None:
-            raise field_error("points", f"point {i} {why}")
-    if seed is not None and (why := outside(photo, *seed)) is not None:
-        raise field_error("seed", why)
-    _measure(session, photo, points)
-    photo.tracing_method = method
-    photo.tracing_seed = [float(seed[0]), float(seed[1])] if seed is not None else None
-    session.flush()
-    return photo
-
-
-def _measure(session: Session, photo: Photo, points: list[list[float]]) -> None:
-    if photo.homography is None and photo.px_per_cm is None:
-        raise field_error(
-            "points",
-            "cannot be measured: the photo is not calibrated (no marker was found). "
-            "Set the scale with PUT /photos/{id}/calibration first.",
-        )
-    try:
-        m = measure_outline(points, px_per_cm=photo.px_per_cm, homography=photo.homography)
-    except GeometryError as exc:
-        raise field_error("points", str(exc)) from exc
-    photo.tracing_points = [[float(x), float(y)] for x, y in points]
-    photo.traced_area_cm2 = m.area_cm2
-    photo.traced_perimeter_cm = m.perimeter_cm
-    photo.traced_length_cm = m.length_cm
-    photo.traced_width_cm = m.width_cm
-    _retrace(session, photo.assessment_id)
-
-
-def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
+def retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
     """Give the assessment the traced area and perimeter of its linked, live,
     traced photo (the most recently changed, when there are several), or none,
     and re-derive its area and scores."""
@@ -526,48 +490,3 @@ def _retrace(session: Session, assessment_id: uuid.UUID | None) -> None:
     assessment.traced_area_cm2 = source.traced_area_cm2 if source else None
     assessment.traced_perimeter_cm = source.traced_perimeter_cm if source else None
     derive_again(session, assessment, wound)
-
-
-# --- serving ----------------------------------------------------------------------
-
-
-def content_response(photo: Photo, size: str, *, if_none_match: Any) -> Any:
-    """Stream one stored size of a photo, for the API and the clinic pages alike.
-
-    The files under a photo id never change, so id + size is a strong ETag; a
-    matching If-None-Match answers 304 without touching storage. Caching is
-    private (patient images), and the file name is made here, never taken
-    from the upload.
-    """
-    from flask.wrappers import Response
-
-    key = (photo.storage_keys or {}).get(size)
-    etag = f"{photo.id}.{size}"
-    headers = {
-        "Cache-Control": "private, no-cache",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'inline; filename="wound-photo-{photo.id}-{size}.jpg"',
-    }
-    if if_none_match.contains(etag) or if_none_match.star_tag:
-        resp = Response(status=304, headers=headers)
-        resp.set_etag(etag)
-        return resp
-    store = storage()
-    try:
-        if key is None:
-            raise KeyNotFound(size)
-        length = store.size(key)
-        body = store.open(key)
-    except KeyNotFound as exc:
-        log.error("photo %s: file %s is missing", photo.id, key)
-        raise Problem(
-            404,
-            "Not Found",
-            "The file of this photo is missing from storage (reported to the administrators).",
-        ) from exc
-    except StorageError as exc:
-        raise storage_problem(exc) from exc
-    resp = Response(body, mimetype="image/jpeg", headers=headers, direct_passthrough=True)
-    resp.content_length = length
-    resp.set_etag(etag)
-    return resp

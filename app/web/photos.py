@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from app.core.access import get_record
 from app.core.errors import Problem
 from app.extensions import db
-from app.photos import services as photo_services
+from app.photos import serving as photo_serving
 from app.photos.models import Photo
 from app.web.blueprint import bp, show_times_of
 from app.wounds.models import Wound
@@ -33,4 +33,4 @@ def photo_content(photo_id: uuid.UUID, size: str) -> ResponseReturnValue:
     if size not in PHOTO_SIZES:
         raise Problem(404, "Not Found", "Photo sizes here are thumb and large.")
     photo = get_record(db.session, Photo, photo_id)
-    return photo_services.content_response(photo, size, if_none_match=request.if_none_match)
+    return photo_serving.content_response(photo, size, if_none_match=request.if_none_match)

@@ -316,6 +316,7 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
     ("patch", "/api/v1/procedures/{procedure_id}"): lambda: {"notes": "amended"},
     ("patch", "/api/v1/photos/{photo_id}"): lambda: {"taken_at": NOW},
     ("put", "/api/v1/photos/{photo_id}/calibration"): lambda: {"px_per_cm": 40.0},
+    ("post", "/api/v1/photos/{photo_id}/calibration"): lambda: {"marker_size_cm": 2.0},
     ("put", "/api/v1/photos/{photo_id}/tracing"): lambda: {
         "points": [[100, 70], [220, 70], [220, 170], [100, 170]]
     },

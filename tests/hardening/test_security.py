@@ -161,7 +161,7 @@ def test_server_owned_fields_are_refused_in_every_writable_body(client, graph, i
         assert owned, f"{op}: no readOnly members documented"
         for field in owned:
             headers = {}
-            if op.method in ("patch", "put"):
+            if op.method in ("patch", "put") or op.path.endswith("/calibration"):
                 current = actor.get(url.removesuffix("/calibration").removesuffix("/tracing"))
                 headers["If-Match"] = current.headers.get("ETag", "")
             r = actor.request(

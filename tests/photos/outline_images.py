@@ -42,6 +42,7 @@ class Spec:
     contrast: float
     hairs: int
     seed: int
+    marker: bool = True  # False: no printed marker, so an upload stays uncalibrated
 
 
 @dataclass
@@ -147,7 +148,8 @@ def render(spec: Spec) -> Photo:
     img += rng.normal(0, 4, img.shape).astype(np.float32)  # sensor noise
     out = np.clip(img, 0, 255).astype(np.uint8)
     _hairs(out, spec, rng)
-    _marker(out, truth, rng)
+    if spec.marker:
+        _marker(out, truth, rng)
     inner = cv2.erode(truth, np.ones((5, 5), np.uint8), iterations=max(1, spec.radius // 10))
     ys, xs = np.nonzero(inner)
     pick = int(rng.integers(0, len(xs)))
