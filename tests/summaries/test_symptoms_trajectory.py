@@ -33,9 +33,7 @@ def test_no_symptoms_reported(app, clinic, nurse):
     }
 
 
-def test_symptoms_beside_the_effective_grade_of_the_same_assessment(
-    app, clinic, nurse, clinician
-):
+def test_symptoms_beside_the_effective_grade_of_the_same_assessment(app, clinic, nurse, clinician):
     wid = h.wound(app, clinic, h.patient(app, clinic), onset_date=START)
     first = _visit(
         nurse,
