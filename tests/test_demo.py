@@ -219,6 +219,29 @@ def test_cohort_trajectories_and_dashboard(seeded, client):
     assert 0 < board["counts"]["grade_3_plus"] < 27
 
 
+def test_symptoms_only_where_the_report_allows(seeded, client):
+    """The seed case report speaks of pain only: the seed wound has no itch,
+    burning or PRO-CTCAE skin reaction. Cohort patients report them, following
+    their wound's course."""
+    headers = _sign_in(client, "nurse@demo.example")
+
+    def current(wound_id):
+        r = client.get(f"/api/v1/wounds/{wound_id}/trajectory", headers=headers)
+        return r.json["symptoms"]["current"]
+
+    seed = current(SEED_WOUND_ID)
+    assert seed["pain_score"] is not None
+    assert (seed["itch_nrs"], seed["burning_nrs"], seed["pro_skin_reaction"]) == (None,) * 3
+    worsening = current(demo_id("wound", 2))  # deteriorating
+    assert worsening["pro_skin_reaction"]["latest"]["value"] == "very_severe"
+    assert worsening["burning_nrs"]["trend"]["direction"] == "worse"
+    healed = current(demo_id("wound", 3))
+    assert healed["pro_skin_reaction"]["latest"]["value"] == "none"
+    assert healed["pro_skin_reaction"]["trend"]["direction"] == "better"
+    not_asked = current(demo_id("wound", 5))
+    assert not_asked["pain_score"] is not None and not_asked["itch_nrs"] is None
+
+
 def test_a_visit_today_is_never_seeded_in_the_future():
     """The cohort's latest weekly visit can fall on today; at 10:00 it would be
     in the future for a seed run before 10:00 UTC (the API refuses it)."""

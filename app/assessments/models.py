@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clinical.symptoms import NRS_MAX, NRS_MIN, PRO_LEVELS
 from app.core.db import Base, RecordMixin, new_id, utcnow
 
 EXUDATE_AMOUNTS = ("none", "scant", "small", "moderate", "large")
@@ -30,6 +31,16 @@ class Assessment(RecordMixin, Base):
         sa.CheckConstraint("length_cm IS NULL OR length_cm >= 0", name="length_nonneg"),
         sa.CheckConstraint("width_cm IS NULL OR width_cm >= 0", name="width_nonneg"),
         sa.CheckConstraint("depth_cm IS NULL OR depth_cm >= 0", name="depth_nonneg"),
+        sa.CheckConstraint(
+            sa.column("pro_skin_reaction").in_(PRO_LEVELS), name="pro_skin_reaction"
+        ),
+        *(
+            sa.CheckConstraint(
+                f"{name} IS NULL OR ({name} >= {NRS_MIN} AND {name} <= {NRS_MAX})",
+                name=f"{name}_range",
+            )
+            for name in ("pain_score", "itch_nrs", "burning_nrs")
+        ),
     )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("clinics.id"))
@@ -46,7 +57,13 @@ class Assessment(RecordMixin, Base):
     slough_pct: Mapped[float | None]
     necrotic_pct: Mapped[float | None]
     closed: Mapped[bool] = mapped_column(default=False)
+    # Patient-reported symptoms (app/clinical/symptoms.py), null = not asked:
+    # pain, itch and burning on 0-10 numeric rating scales, and the PRO-CTCAE
+    # "Radiation skin reaction" severity level.
     pain_score: Mapped[int | None]
+    itch_nrs: Mapped[int | None]
+    burning_nrs: Mapped[int | None]
+    pro_skin_reaction: Mapped[str | None] = mapped_column(sa.String(20))
     odor: Mapped[bool | None]
     infection_signs: Mapped[bool | None]
     notes: Mapped[str | None] = mapped_column(sa.Text)

@@ -26,6 +26,7 @@ from app.clinical.grading import (
     ULCERATION,
 )
 from app.clinical.scores import BWAT_HEALED_ITEMS, BWAT_ITEMS, bwat_items
+from app.clinical.symptoms import NRS_MAX, NRS_MIN, PRO_LEVELS
 from app.clinical.ulceration import TERM as SKIN_ULCERATION
 from app.core.schemas import ListArgsSchema, OffsetDateTime, RecordSchema, StrictSchema
 
@@ -96,6 +97,16 @@ def pct() -> StrictFloat:
 
 def length(maximum: float) -> StrictFloat:
     return StrictFloat(allow_none=True, validate=validate.Range(min=0, max=maximum))
+
+
+def nrs(description: str) -> fields.Integer:
+    """A patient's 0-10 numeric rating (a JSON integer); null = not asked."""
+    return fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=NRS_MIN, max=NRS_MAX),
+        metadata={"description": description},
+    )
 
 
 class TissueSchema(StrictSchema):
@@ -210,8 +221,26 @@ class _AssessmentInput(StrictSchema):
     closed = StrictBool(
         metadata={"description": "Wound closed (resurfaced); then no area may be positive"}
     )
-    pain_score = fields.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=0, max=10)
+    pain_score = nrs(
+        "Patient-reported pain, 0-10 numeric rating scale (0 no pain, 10 worst pain imaginable;"
+        " Hawker 2011)"
+    )
+    itch_nrs = nrs(
+        "Patient-reported itch, 0-10 numeric rating scale (0 no itch, 10 worst itch imaginable;"
+        " Reich 2012)"
+    )
+    burning_nrs = nrs(
+        "Patient-reported burning, 0-10 numeric rating scale (0 no burning, 10 worst burning"
+        " imaginable; the pain NRS applied by analogy)"
+    )
+    pro_skin_reaction = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(PRO_LEVELS),
+        metadata={
+            "description": "PRO-CTCAE 'Radiation skin reaction' severity at its worst in the "
+            "last 7 days, as the patient rated it: none (0), mild (1), moderate (2), severe (3), "
+            "very_severe (4); null = not asked or not applicable"
+        },
     )
     odor = StrictBool(allow_none=True)
     infection_signs = StrictBool(allow_none=True)

@@ -207,8 +207,34 @@ def _visit(
         else ("dry" if traits.trajectory == "healing" and week >= 4 else "moist"),
         moist_beyond_folds=worse and not traits.in_fold and week >= 2,
         infection=worse and week >= 5,
+        symptoms=_symptoms(traits, week, closed),
     )
     return closed
+
+
+def _symptoms(traits: _CohortWound, week: int, closed: bool) -> dict[str, object] | None:
+    """What the patient reported besides pain, following the wound's course:
+    burning and a severe skin reaction while it worsens, itch as it heals.
+    Every fifth wound's patient was not asked. A generator of its own per visit, so
+    the areas and grades drawn from the cohort's generator stay as they were."""
+    if traits.number % 5 == 0:
+        return None
+    rng = random.Random(f"symptoms-{traits.number}-{week}")  # noqa: S311 - fixed seed, not crypto
+    if closed:
+        return {"itch_nrs": rng.randint(0, 2), "burning_nrs": 0, "pro_skin_reaction": "none"}
+    if traits.worse:
+        reaction = "very_severe" if week >= 4 else "severe"
+        return {
+            "itch_nrs": rng.randint(2, 5),
+            "burning_nrs": min(10, 5 + week // 2 + rng.randint(0, 1)),
+            "pro_skin_reaction": reaction,
+        }
+    healing = traits.trajectory in ("healing", "healed") and week >= 3
+    return {
+        "itch_nrs": rng.randint(3, 6) if healing else rng.randint(1, 4),
+        "burning_nrs": rng.randint(0, 2) if healing else rng.randint(2, 4),
+        "pro_skin_reaction": "mild" if healing else "moderate",
+    }
 
 
 def _area_factor(trajectory: str, week: int, rng: random.Random) -> float:

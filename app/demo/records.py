@@ -86,10 +86,13 @@ def assessment(
     moist_beyond_folds: bool = False,
     notes: str | None = None,
     infection: bool = False,
+    symptoms: dict[str, Any] | None = None,
 ) -> None:
     """POST /wounds/{id}/assessments: a visit's measurements, tissue mix
     (epithelial, granulation, slough, necrotic %) and structured skin findings,
-    from which the service derives the area, the grades and the scores."""
+    from which the service derives the area, the grades and the scores;
+    ``symptoms``: itch, burning and PRO-CTCAE skin reaction when the patient
+    was asked (pain is always recorded)."""
     epi, gran, slough, necrotic = tissue
     body: dict[str, Any] = {
         "id": str(record_id),
@@ -122,6 +125,7 @@ def assessment(
             "life_threatening": False,
         },
     }
+    body.update(symptoms or {})
     # The service reads its wound as the API's create does: a row of facts
     # with the course's dates (acute or late).
     facts = assessment_services.wound_facts(load.session, wound.id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES
 from app.clinical.late_effects import PHASES
+from app.clinical.symptoms import PRO_LEVELS
 from app.exports import deid
 from app.patients.models import SEXES
 from app.procedures.models import DEBRIDEMENT_METHODS, PROCEDURE_KINDS, PRP_ACTIVATORS, PRP_FORMS
@@ -195,7 +196,37 @@ ASSESSMENT_COLUMNS = (
     Column("slough_pct", "number", "Slough share of the bed", "%"),
     Column("necrotic_pct", "number", "Necrotic tissue / eschar share of the bed", "%"),
     Column("closed", "yesno", "Wound closed at this visit"),
-    Column("pain_score", "integer", "Pain score 0-10", "points"),
+    Column(
+        "pain_score",
+        "integer",
+        "Patient-reported pain, 0-10 numeric rating scale: 0 no pain, 10 worst pain imaginable"
+        " (Hawker 2011); 1-4 mild, 5-6 moderate, 7-10 severe (Serlin 1995); empty = not asked",
+        "points",
+    ),
+    Column(
+        "itch_nrs",
+        "integer",
+        "Patient-reported itch, 0-10 numeric rating scale: 0 no itch, 10 worst itch imaginable;"
+        " 1-3 mild, 4-6 moderate, 7-8 severe, 9-10 very severe (Reich 2012, derived on the"
+        " visual analogue scale); empty = not asked",
+        "points",
+    ),
+    Column(
+        "burning_nrs",
+        "integer",
+        "Patient-reported burning, 0-10 numeric rating scale: 0 no burning, 10 worst burning"
+        " imaginable; read like the pain NRS, by analogy (no burning scale of its own is"
+        " validated for radiation dermatitis); empty = not asked",
+        "points",
+    ),
+    Column(
+        "pro_skin_reaction",
+        "dropdown",
+        "PRO-CTCAE 'Radiation skin reaction' severity at its worst in the last 7 days, rated"
+        " by the patient (NCI PRO-CTCAE Item Library v1.0); scored none 0, mild 1, moderate 2,"
+        " severe 3, very_severe 4; empty = not asked or not applicable",
+        choices=PRO_LEVELS,
+    ),
     Column("push_area", "integer", "PUSH 3.0 length x width sub-score (0-10)", "points"),
     Column("push_exudate", "integer", "PUSH 3.0 exudate sub-score (0-3)", "points"),
     Column("push_tissue", "integer", "PUSH 3.0 tissue type sub-score (0-4)", "points"),

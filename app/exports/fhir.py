@@ -16,6 +16,12 @@ nothing reaches a resource that the tables would not carry. Resources:
 - Observation "CTCAE grade" per graded assessment: the grade in effect as NCIt
   (C41338 grade 1 mild, C41339 2 moderate, C41340 3 severe, C41337 4
   life-threatening, C48275 5 death; grade 0 as text).
+- Observation per patient-reported symptom of an assessment (category survey):
+  pain as LOINC 72514-3 (pain severity 0-10 verbal numeric rating, reported),
+  valueInteger; itch and burning NRS (valueInteger) and the PRO-CTCAE
+  "Radiation skin reaction" severity (valueCodeableConcept, its 0-4 score as
+  the Coding's ordinalValue) in the local code system SYMPTOMS_SYSTEM: we found
+  no LOINC code for them we are sure of.
 - Procedure per debridement (SNOMED CT 36777000 Debridement) and per PRP
   application (text only: no SNOMED code we are sure of).
 
@@ -33,6 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.clinical.symptoms import PRO_LABELS, PRO_SCORE
 from app.exports import deid
 from app.exports.dataset import BATCHES, Progress
 from app.exports.dictionary import TABLES
@@ -48,6 +55,16 @@ UCUM = "http://unitsofmeasure.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 SNOMED = "http://snomed.info/sct"
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+SYMPTOMS_SYSTEM = "https://woundtrack.example/fhir/CodeSystem/patient-reported-symptoms"
+ORDINAL_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+SURVEY = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+        }
+    ]
+}
 
 ICD10CM_DISPLAY = {
     "L58.0": "Acute radiodermatitis",
@@ -68,6 +85,25 @@ SIZE_COMPONENTS = (
     ("width_cm", "39125-0", "Wound width", "cm"),
     ("depth_cm", "39127-6", "Wound depth", "cm"),
     ("area_cm2", "89260-4", "Wound area", "cm2"),
+)
+
+
+# (column, code system, code, display) of each patient-reported symptom.
+SYMPTOM_CODES = (
+    (
+        "pain_score",
+        LOINC,
+        "72514-3",
+        "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+    ),
+    ("itch_nrs", SYMPTOMS_SYSTEM, "itch-nrs", "Itch intensity, 0-10 numeric rating scale"),
+    ("burning_nrs", SYMPTOMS_SYSTEM, "burning-nrs", "Burning intensity, 0-10 numeric rating scale"),
+    (
+        "pro_skin_reaction",
+        SYMPTOMS_SYSTEM,
+        "pro-ctcae-radiation-skin-reaction-severity",
+        "PRO-CTCAE Radiation skin reaction, severity (last 7 days, at its worst)",
+    ),
 )
 
 
@@ -189,6 +225,40 @@ def grade_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, An
     }
 
 
+def _level(level: str) -> dict[str, Any]:
+    """A PRO-CTCAE severity level as a CodeableConcept, its 0-4 score the ordinal value."""
+    coding = {
+        "extension": [{"url": ORDINAL_URL, "valueDecimal": PRO_SCORE[level]}],
+        "system": SYMPTOMS_SYSTEM,
+        "code": level,
+        "display": PRO_LABELS[level],
+    }
+    return {"coding": [coding], "text": PRO_LABELS[level]}
+
+
+def symptom_observations(row: dict[str, Any], key: bytes, aid: str) -> Iterator[dict[str, Any]]:
+    """One Observation per symptom the patient reported at this assessment."""
+    for column, system, code, display in SYMPTOM_CODES:
+        value = row[column]
+        if value is None:
+            continue
+        observation: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": deid.pseudonym(key, f"observation-{column}", aid),
+            "extension": _day(row["visit_day"]),
+            "status": "final",
+            "category": [SURVEY],
+            "code": {"coding": [{"system": system, "code": code, "display": display}]},
+            "subject": _ref("Patient", row["patient_id"]),
+            "focus": [_ref("Condition", row["wound_id"])],
+        }
+        if column == "pro_skin_reaction":
+            observation["valueCodeableConcept"] = _level(value)
+        else:
+            observation["valueInteger"] = value
+        yield observation
+
+
 def procedures(row: dict[str, Any], key: bytes) -> Iterator[dict[str, Any]]:
     """Procedure resources for one procedure row: debridement and/or PRP."""
     base = {
@@ -234,6 +304,7 @@ def write_json(path: Path, data: Any) -> Path:
 def _assessment_observations(row: dict[str, Any], key: bytes) -> Iterator[dict[str, Any] | None]:
     yield size_observation(row, key, row["assessment_id"])
     yield grade_observation(row, key, row["assessment_id"])
+    yield from symptom_observations(row, key, row["assessment_id"])
 
 
 #: Which resources each exported table's rows become, in the order they are written.

@@ -130,7 +130,7 @@ def _wound_filter(sel: Selection) -> list[Any]:
 
 _a = Assessment
 
-# The assessment stream's 26 columns, in row order, named once: the query
+# The assessment stream's columns, in row order, named once: the query
 # selects them (``assessment_query``) and the row builder finds each one by its
 # name (``ASSESSMENT_POSITION``), so the two cannot drift apart. Ids come as
 # hex text and ``closed`` as 0/1 (REDCap yes/no), both converted by the
@@ -153,6 +153,9 @@ ASSESSMENT_SOURCE: tuple[tuple[str, sa.ColumnElement[Any] | QueryableAttribute[A
     ("necrotic_pct", _a.necrotic_pct),
     ("closed", sa.cast(_a.closed, sa.Integer)),
     ("pain_score", _a.pain_score),
+    ("itch_nrs", _a.itch_nrs),
+    ("burning_nrs", _a.burning_nrs),
+    ("pro_skin_reaction", _a.pro_skin_reaction),
     ("push_area", _a.push_area),
     ("push_exudate", _a.push_exudate),
     ("push_tissue", _a.push_tissue),

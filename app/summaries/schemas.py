@@ -24,6 +24,7 @@ from app.summaries.healing_schemas import (
     TrajectoryRecallSchema,
     TrajectoryRecentChangeSchema,
 )
+from app.summaries.symptom_schemas import TrajectorySymptomsSchema
 from app.therapy.models import CHANGE_KINDS
 from app.wounds.models import ETIOLOGIES, WOUND_STATUSES
 
@@ -344,6 +345,10 @@ class TrajectorySchema(Schema):
     radiotherapy = fields.Nested(TrajectoryRadiotherapySchema, allow_none=True)
     dose_at_onset_cgy = fields.Float(allow_none=True)
     grade_history = fields.Nested(TrajectoryGradeHistorySchema)
+    symptoms = fields.Nested(
+        TrajectorySymptomsSchema,
+        metadata={"description": "Patient-reported symptoms beside the clinician's grade"},
+    )
     therapy = fields.Nested(TrajectoryTherapySchema, allow_none=True)
     radiation_recall = fields.Nested(
         TrajectoryRecallSchema,

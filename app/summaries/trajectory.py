@@ -42,6 +42,8 @@ from app.summaries.statuses import (
     rules_dict,
     trajectory_rules,
 )
+from app.summaries.symptoms import COLUMNS as SYMPTOM_COLUMNS
+from app.summaries.symptoms import symptom_block
 from app.therapy.context import therapy_context, topicals_for_wound
 from app.therapy.models import LabResult
 from app.wounds.models import Wound
@@ -100,6 +102,7 @@ _SERIES_COLUMNS = (
     Assessment.measured_area_cm2,
     Assessment.traced_perimeter_cm,
     Assessment.version,
+    *(getattr(Assessment, column) for column in SYMPTOM_COLUMNS),
 )
 
 
@@ -579,6 +582,7 @@ def build_trajectory(data: WoundData) -> dict[str, Any]:
         "radiotherapy": radiotherapy,
         "dose_at_onset_cgy": radiotherapy["dose_at_onset_cgy"] if radiotherapy else None,
         "grade_history": _grade_history(series),
+        "symptoms": symptom_block(data.assessments, series, traj.episode),
         "therapy": data.therapy,
         "radiation_recall": data.recall,
     }

@@ -54,7 +54,7 @@ def _repeat() -> int:
 
 # Bumped when the schema or the cohort changes, so an older database kept under
 # build/ is not reused.
-DB_VERSION = 2
+DB_VERSION = 3
 
 
 def _db_path(rows: int) -> Path:
@@ -131,6 +131,7 @@ def _build(db: Path, rows: int) -> dict[str, str]:
 
     from app.assessments.models import Assessment, GradeOverride
     from app.auth.models import User
+    from app.clinical.symptoms import PRO_LEVELS
     from app.clinics.models import Clinic
     from app.extensions import db as fdb
     from app.patients.models import Patient
@@ -312,6 +313,11 @@ def _build(db: Path, rows: int) -> dict[str, str]:
                                 12,
                                 2,
                                 2,
+                                # Patient-reported symptoms on every visit.
+                                v % 11,
+                                (v + 3) % 11,
+                                (v + 5) % 11,
+                                PRO_LEVELS[v % 5],
                                 *stamps,
                             )
 
@@ -337,6 +343,10 @@ def _build(db: Path, rows: int) -> dict[str, str]:
                         "push_total",
                         "ctcae_grade",
                         "rtog_grade",
+                        "pain_score",
+                        "itch_nrs",
+                        "burning_nrs",
+                        "pro_skin_reaction",
                         *stamp_names,
                     ),
                     assessments(),

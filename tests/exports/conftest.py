@@ -185,6 +185,17 @@ def build_cohort(app: Any, clinic_id: uuid.UUID, staff_ids: list[uuid.UUID]) -> 
                     notes="Ottoline Quarrendale lives at 14 Larkspur Close, Wetherby",
                     ctcae_grade=2,
                     rtog_grade=2,
+                    # Patient-reported at the first two visits only.
+                    **[
+                        {
+                            "pain_score": 3,
+                            "itch_nrs": 5,
+                            "burning_nrs": 2,
+                            "pro_skin_reaction": "moderate",
+                        },
+                        {"pain_score": 2, "pro_skin_reaction": "very_severe"},
+                        {},
+                    ][i],
                 )
             )
         s.add_all(assessments)

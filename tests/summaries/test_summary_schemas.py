@@ -41,8 +41,23 @@ def rich(app, clinic, nurse, clinician) -> dict[str, Any]:
         fractions=[(START - timedelta(days=30 - d), 200.0) for d in range(12)],
     )
     wid = h.wound(app, clinic, pid, onset_date=START, radiotherapy_course_id=cid)
+    # Symptoms reported at some visits only, rising: every symptoms shape is reached.
+    reported = [
+        {"pain_score": 2, "pro_skin_reaction": "mild"},
+        {},
+        {"itch_nrs": 3, "burning_nrs": 1},
+        {},
+        {"pain_score": 6, "pro_skin_reaction": "severe", "itch_nrs": 4},
+    ]
     rows = [
-        h.assess(nurse, wid, h.at(START + timedelta(days=7 * week)), length_cm=side, width_cm=side)
+        h.assess(
+            nurse,
+            wid,
+            h.at(START + timedelta(days=7 * week)),
+            length_cm=side,
+            width_cm=side,
+            **reported[week],
+        )
         for week, side in enumerate([3.0, 2.9, 2.9, 3.2, 3.4])
     ]
     r = clinician.post(
@@ -210,6 +225,8 @@ def test_trajectory_is_what_the_service_builds_and_documents(app, client, nurse,
     assert body["procedures"][1]["prp"]["volume_ml"] == 4.5
     assert body["series"][-1]["overridden"] == {"ctcae": True, "rtog": False}
     assert body["grade_history"]["worst_ctcae"]["value"] == 3
+    assert body["symptoms"]["current"]["pain_score"]["trend"]["direction"] == "worse"
+    assert body["symptoms"]["current"]["itch_nrs"]["trend"]["change"] == 1
     therapy = body["therapy"]
     if therapy is not None:  # app/therapy offers therapy_context
         assert therapy["dose_changes"][0]["kind"] == "dose_reduced"

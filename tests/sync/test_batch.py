@@ -140,6 +140,37 @@ def test_a_failure_undoes_none_of_the_others_and_writes_nothing(app, nurse):
     assert nurse.get(f"/api/v1/patients/{third}").status_code == 200
 
 
+def test_symptoms_recorded_offline_arrive_through_the_batch(app, nurse):
+    """A phone queues a visit with the patient's symptoms and a later amendment;
+    a bad rating is the single route's 422 naming the field."""
+    pid, wid, aid = (str(uuid.uuid4()) for _ in range(3))
+    symptoms = {"pain_score": 4, "itch_nrs": 6, "burning_nrs": 2, "pro_skin_reaction": "moderate"}
+    r = batch(
+        nurse,
+        sub("p", "POST", "/api/v1/patients", {**patient_body(), "id": pid}),
+        sub("w", "POST", f"/api/v1/patients/{pid}/wounds", wound_body(id=wid)),
+        sub("a", "POST", f"/api/v1/wounds/{wid}/assessments", assessment_body(id=aid, **symptoms)),
+        sub(
+            "amend",
+            "PATCH",
+            f"/api/v1/assessments/{aid}",
+            {"itch_nrs": 3, "pro_skin_reaction": "mild"},
+            headers={"If-Match": '"v1"'},
+        ),
+        sub("bad", "POST", f"/api/v1/wounds/{wid}/assessments", assessment_body(itch_nrs=12)),
+    )
+    assert statuses(r) == [("p", 201), ("w", 201), ("a", 201), ("amend", 200), ("bad", 422)]
+    created = r.json["responses"][2]["body"]
+    assert {k: created[k] for k in symptoms} == symptoms
+    assert list(r.json["responses"][4]["body"]["errors"]) == ["itch_nrs"]
+    stored = nurse.get(f"/api/v1/assessments/{aid}").json
+    assert (stored["itch_nrs"], stored["pro_skin_reaction"], stored["pain_score"]) == (
+        3,
+        "mild",
+        4,
+    )
+
+
 def test_sending_the_batch_again_replays_its_creates(app, nurse):
     """A batch whose answer was lost is sent again: every create with a client
     id answers the stored record (200), and nothing is created twice."""

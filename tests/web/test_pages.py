@@ -325,6 +325,39 @@ def test_wound_page_writes_growth_as_growth(app, clinic, nurse):
     assert "<dd>7.5 % larger</dd>" in html and "% smaller" not in html
 
 
+def test_wound_page_shows_symptoms_beside_the_grade(app, clinic, nurse):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.summaries import helpers as h
+
+    start = datetime.now(UTC).date() - timedelta(days=20)
+    wid = h.wound(app, clinic, h.patient(app, clinic), onset_date=start)
+    client = sign_in(app, nurse.email)
+    h.series(nurse, wid, start, [(0, 3.0)])
+    assert "No symptoms reported yet." in client.get(f"/web/wounds/{wid}").text
+    for day, body in (
+        (7, {"pain_score": 2, "pro_skin_reaction": "mild"}),
+        (14, {"pain_score": 6, "itch_nrs": 3, "pro_skin_reaction": "very_severe"}),
+    ):
+        h.assess(
+            nurse,
+            wid,
+            h.at(start + timedelta(days=day)),
+            area_cm2=3.0,
+            findings={"erythema": "brisk"},
+            **body,
+        )
+    html = client.get(f"/web/wounds/{wid}").text
+    assert "Patient-reported symptoms" in html and "No symptoms reported yet." not in html
+    section = html[html.index('id="sym-h"') : html.index('id="proc-h"')]
+    # Two visits with symptoms; pain 6 and a very severe reaction are flagged, itch 3 is not.
+    assert section.count("<tr>") == 3
+    assert section.count("moderate+</span>") == 2 and "very severe" in section
+    assert "Pain: latest 6, worst 6, worse (+4 since the episode's first report)" in section
+    assert "Itch: latest 3, worst 3</li>" in section
+    assert section.count('class="grade grade-2"') == 2  # brisk erythema: CTCAE 2
+
+
 def test_wound_page_drops_a_withdrawn_override(app, nurse, clinician, small_clinic):
     client = sign_in(app, nurse.email)
     url = f"/web/wounds/{small_clinic.deteriorating}"
