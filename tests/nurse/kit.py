@@ -98,6 +98,11 @@ def record_assessment(page: Any) -> None:
     page.get_by_label("Exudate amount").select_option("moderate")
     page.get_by_label("Bright redness").check()
     page.get_by_label("Moist peeling (wet, weeping skin)").check()
+    # what the patient reports
+    page.get_by_label("Pain (0 to 10)").fill("3")
+    page.get_by_label("Itch (0 to 10)").fill("4")
+    page.get_by_label("Burning (0 to 10)").fill("2")
+    page.get_by_label("Skin reaction at its worst in the last 7 days").select_option("moderate")
     page.get_by_role("button", name="Save assessment").click()
 
 

@@ -56,6 +56,9 @@ def assert_landed_once(nurse, mrn: str) -> None:
     assert assessment["area_method"] == "traced"
     assert assessment["area_cm2"] == pytest.approx(photo["tracing"]["area_cm2"])
     assert got["procedures"][0]["kind"] == "debridement"
+    reported = {k: assessment[k] for k in ("pain_score", "itch_nrs", "burning_nrs")}
+    assert reported == {"pain_score": 3, "itch_nrs": 4, "burning_nrs": 2}
+    assert assessment["pro_skin_reaction"] == "moderate"
 
 
 def shell_bytes(page) -> int:
@@ -101,8 +104,10 @@ def test_the_whole_flow_online(app, live_server, phone, nurse, tmp_path):
     assert "PUSH score\n" in text and "needs" not in text
     assert "Healing" in text
     assert axe_violations(page) == []
-    page.get_by_role("heading", name="Latest assessment").scroll_into_view_if_needed()
-    page.evaluate("window.scrollBy(0, -120)")
+    # (in one step: a refresh from the server may replace the heading meanwhile)
+    page.evaluate(
+        "document.querySelector('#results h3').scrollIntoView(); window.scrollBy(0, -120)"
+    )
     shoot(page, "nurse-wound", full_page=False)
     assert_landed_once(nurse, "NURSE-1")
     assert problems == [], sorted(set(problems))

@@ -2,9 +2,9 @@
 // (a dotted path: "tissue.slough_pct" is {tissue: {slough_pct}}) and how it is
 // asked. forms.js turns a list into inputs and the inputs back into a body.
 //
-// To ask more on the assessment (e.g. patient-reported symptoms, once the API
-// has them), add entries to EXTRA_ASSESSMENT_FIELDS: they appear at the end of
-// the form and go into the body like every other field.
+// What the patient reports (beside pain, asked above) is in
+// EXTRA_ASSESSMENT_FIELDS: it appears at the end of the assessment form and
+// goes into the body like every other field; more questions go there too.
 
 export const BODY_SITES = [
   "scalp", "face", "neck", "axilla", "breast", "inframammary fold", "chest wall",
@@ -72,7 +72,12 @@ export const ASSESSMENT_FIELDS = [
   { name: "notes", label: "Notes", type: "textarea" },
 ];
 
-export const EXTRA_ASSESSMENT_FIELDS = [];
+export const EXTRA_ASSESSMENT_FIELDS = [
+  { name: "itch_nrs", label: "Itch (0 to 10)", type: "number", min: 0, max: 10, step: 1 },
+  { name: "burning_nrs", label: "Burning (0 to 10)", type: "number", min: 0, max: 10, step: 1 },
+  { name: "pro_skin_reaction", label: "Skin reaction at its worst in the last 7 days, as the patient rates it",
+    type: "select", options: choices("none", "mild", "moderate", "severe", "very_severe") },
+];
 
 export const PROCEDURE_FIELDS = [
   { name: "performed_at", label: "Date and time", type: "datetime", required: true },
