@@ -33,6 +33,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.clinical.interchange import (
+    SNOMED,
+    condition_code,
+    ctcae_grade_value,
+    size_components,
+    size_panel_code,
+)
 from app.exports import deid
 from app.exports.dataset import BATCHES, Progress
 from app.exports.dictionary import TABLES
@@ -42,33 +49,6 @@ EXT_BASE = "https://woundtrack.example/fhir/StructureDefinition/"
 STUDY_DAY_URL = EXT_BASE + "study-day"
 AGE_URL = EXT_BASE + "age-years"
 DAY_ZERO_URL = EXT_BASE + "day-zero"
-
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-SNOMED = "http://snomed.info/sct"
-NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
-
-ICD10CM_DISPLAY = {
-    "L58.0": "Acute radiodermatitis",
-    "L58.1": "Chronic radiodermatitis",
-    "L58.9": "Radiodermatitis, unspecified",
-}
-
-NCIT_GRADES = {
-    1: ("C41338", "Grade 1 Mild Adverse Event"),
-    2: ("C41339", "Grade 2 Moderate Adverse Event"),
-    3: ("C41340", "Grade 3 Severe Adverse Event"),
-    4: ("C41337", "Grade 4 Life Threatening or Disabling Adverse Event"),
-    5: ("C48275", "Grade 5 Death Related to Adverse Event"),
-}
-
-SIZE_COMPONENTS = (
-    ("length_cm", "39126-8", "Wound length", "cm"),
-    ("width_cm", "39125-0", "Wound width", "cm"),
-    ("depth_cm", "39127-6", "Wound depth", "cm"),
-    ("area_cm2", "89260-4", "Wound area", "cm2"),
-)
 
 
 def _day(value: int | None) -> list[dict[str, Any]]:
@@ -89,19 +69,6 @@ def patient(row: dict[str, Any]) -> dict[str, Any]:
             {"url": DAY_ZERO_URL, "valueCode": row["day_zero"]},
         ],
         "gender": row["sex"],
-    }
-
-
-def condition_code(etiology: str, icd10cm: str | None) -> dict[str, Any]:
-    """The Condition's code: the wound's ICD-10-CM radiodermatitis code (L58.0
-    acute, L58.1 chronic, L58.9 unspecified; rows.radiation_context), or text
-    only for other etiologies."""
-    if icd10cm is None:
-        return {"text": f"Wound ({etiology})"}
-    display = ICD10CM_DISPLAY[icd10cm]
-    return {
-        "coding": [{"system": ICD10CM, "code": icd10cm, "display": display}],
-        "text": display,
     }
 
 
@@ -136,20 +103,9 @@ def condition(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _quantity(value: float, unit: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
-
-
 def size_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, Any] | None:
     """Wound size panel (LOINC 72287-6) with one component per measured dimension."""
-    components = [
-        {
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
-            "valueQuantity": _quantity(float(row[name]), unit),
-        }
-        for name, code, display, unit in SIZE_COMPONENTS
-        if row[name] is not None
-    ]
+    components = size_components(row)
     if not components:
         return None
     return {
@@ -157,7 +113,7 @@ def size_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, Any
         "id": deid.pseudonym(key, "observation-size", aid),
         "extension": _day(row["visit_day"]),
         "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": "72287-6", "display": "Wound size panel"}]},
+        "code": size_panel_code(),
         "subject": _ref("Patient", row["patient_id"]),
         "focus": [_ref("Condition", row["wound_id"])],
         "component": components,
@@ -169,14 +125,7 @@ def grade_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, An
     grade = row["ctcae_grade"]
     if grade is None:
         return None
-    if grade in NCIT_GRADES:
-        code, display = NCIT_GRADES[grade]
-        value = {
-            "coding": [{"system": NCIT, "code": code, "display": display}],
-            "text": f"Grade {grade}",
-        }
-    else:
-        value = {"text": f"Grade {grade}"}
+    value = ctcae_grade_value(grade)
     return {
         "resourceType": "Observation",
         "id": deid.pseudonym(key, "observation-ctcae", aid),
