@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
+from flask.cli import with_appcontext
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
@@ -111,6 +112,7 @@ def smart_client_cli() -> None:
 
 
 @smart_client_cli.command("create")
+@with_appcontext
 @click.option("--name", required=True)
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
 @click.option("--scope", default="patient/*.read launch/patient", show_default=True)

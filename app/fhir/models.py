@@ -31,6 +31,8 @@ class SmartClient(ClientMixin, Base):
 
     __tablename__ = "smart_clients"
     __audit_type__ = "smart_client"
+    # Audited; no versions: registration and revocation are its whole history.
+    __versioned__ = False
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)

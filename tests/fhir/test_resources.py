@@ -77,9 +77,7 @@ def test_observations_size_panel_grades_push_and_labs(record, nurse):
     }
     first = min(by_kind["size"], key=lambda o: o["effectiveDateTime"])
     assert _codes(first["code"]) == {(LOINC, "72287-6")}
-    components = {
-        next(iter(_codes(c["code"])))[1]: c["valueQuantity"] for c in first["component"]
-    }
+    components = {next(iter(_codes(c["code"])))[1]: c["valueQuantity"] for c in first["component"]}
     assert components["39126-8"]["value"] == 3.0 and components["39126-8"]["code"] == "cm"
     assert components["39125-0"]["value"] == 3.0
     assert components["39127-6"]["value"] == 0.3
@@ -145,12 +143,11 @@ def test_procedures_medication_media_and_binary(record, nurse):
         nurse.get(f"{FHIR}/MedicationStatement", query_string={"patient": record.patient_id}).json
     )
     assert med["medicationCodeableConcept"]["text"] == "anlotinib" and med["status"] == "active"
-    (media,) = entries(
-        nurse.get(f"{FHIR}/Media", query_string={"patient": record.patient_id}).json
-    )
+    (media,) = entries(nurse.get(f"{FHIR}/Media", query_string={"patient": record.patient_id}).json)
     assert media["id"] == record.photo_id and media["content"]["contentType"] == "image/jpeg"
-    urls = [media["content"]["url"]] + [e["valueAttachment"]["url"] for e in media["extension"]
-                                        if "valueAttachment" in e]
+    urls = [media["content"]["url"]] + [
+        e["valueAttachment"]["url"] for e in media["extension"] if "valueAttachment" in e
+    ]
     assert sorted(urls) == sorted(
         f"Binary/{record.photo_id}-{s}" for s in ("original", "large", "thumb")
     )
