@@ -18,11 +18,15 @@ from app.core.access import clinic_clause, in_clinic, not_found, require
 from app.core.db import utcnow
 from app.core.errors import field_error
 from app.core.pagination import paginate_args
-from app.core.schemas import ListArgsSchema, page_schema
+from app.core.schemas import page_schema
 from app.extensions import db
 from app.fhir import oauth
 from app.fhir.models import SmartClient, SmartToken
-from app.fhir.schemas import SmartClientCreateSchema, SmartClientSchema
+from app.fhir.schemas import (
+    SmartClientCreateSchema,
+    SmartClientListArgsSchema,
+    SmartClientSchema,
+)
 
 blp = Blueprint(
     "smart-clients",
@@ -72,7 +76,7 @@ def revoke(session: Session, client: SmartClient) -> None:
 
 @blp.route("/smart-clients")
 class SmartClientsResource(MethodView):
-    @blp.arguments(ListArgsSchema, location="query")
+    @blp.arguments(SmartClientListArgsSchema, location="query")
     @blp.response(200, page_schema(SmartClientSchema))
     def get(self, args):
         """Registered apps of your clinics (all of them for an admin)."""

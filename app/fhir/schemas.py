@@ -7,7 +7,7 @@ from typing import Any
 from authlib.common.security import is_secure_transport
 from marshmallow import ValidationError, fields, validate, validates
 
-from app.core.schemas import StrictSchema
+from app.core.schemas import ListArgsSchema, StrictSchema
 from app.fhir.models import SCOPES
 
 _SCOPES = " ".join(SCOPES)
@@ -62,3 +62,10 @@ class SmartClientSchema(StrictSchema):
     clinic_id = fields.UUID(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class SmartClientListArgsSchema(ListArgsSchema):
+    """Pages of registered apps (no delta feed: an app has no updated_at)."""
+
+    class Meta(ListArgsSchema.Meta):
+        exclude = ("updated_since",)
