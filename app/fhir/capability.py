@@ -52,6 +52,13 @@ def _resource(resource_type: str) -> dict[str, Any]:
 def statement(base: str, authorize_url: str, software_version: str = "1") -> dict[str, Any]:
     resources = [_resource(t) for t in PARAMS]
     resources.append({"type": "Binary", "interaction": [{"code": "read"}]})
+    resources.append(
+        {
+            "type": "Practitioner",
+            "interaction": [{"code": "read"}],
+            "documentation": "Only the caller's own (the id token's fhirUser).",
+        }
+    )
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
+from authlib.oidc.core import AuthorizationCodeMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, new_id, utcnow
@@ -95,6 +96,8 @@ class SmartAuthorizationCode(AuthorizationCodeMixin, Base):
     code_challenge_method: Mapped[str] = mapped_column(sa.String(10))
     # The patient chosen at consent for patient/* scopes (launch/patient).
     patient_id: Mapped[uuid.UUID | None]
+    # OpenID Connect: the app's nonce, echoed in the id token.
+    nonce: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -104,6 +107,18 @@ class SmartAuthorizationCode(AuthorizationCodeMixin, Base):
 
     def get_scope(self) -> str:
         return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.created_at.timestamp())
+
+    def get_acr(self) -> None:
+        return None
+
+    def get_amr(self) -> None:
+        return None
 
 
 class SmartToken(TokenMixin, Base):

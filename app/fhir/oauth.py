@@ -27,6 +27,7 @@ from app.auth.models import User
 from app.core.access import Principal
 from app.core.db import utcnow
 from app.extensions import db
+from app.fhir import openid
 from app.fhir.models import (
     CODE_LIFETIME,
     SCOPES,
@@ -72,6 +73,7 @@ class SmartCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge=data["code_challenge"],
             code_challenge_method=data["code_challenge_method"],
             patient_id=getattr(request, "smart_patient_id", None),
+            nonce=data.get("nonce"),
             expires_at=utcnow() + CODE_LIFETIME,
         )
         db.session.add(item)
@@ -137,8 +139,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": TOKEN_LIFETIME_SECONDS})
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", list(SCOPES))
     server.init_app(app, query_client=_query_client, save_token=_save_token)
+    openid.init_app(app)
     if not server._token_grants:  # one registration per process (several test apps)
-        server.register_grant(SmartCodeGrant, [S256Challenge(required=True)])
+        server.register_grant(
+            SmartCodeGrant, [S256Challenge(required=True), openid.SmartOpenIDCode()]
+        )
 
 
 def new_client(
@@ -213,6 +218,8 @@ def smart_configuration(base: str, authorize_url: str) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "scopes_supported": list(SCOPES),
         "code_challenge_methods_supported": ["S256"],
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "id_token_signing_alg_values_supported": [openid.ALG],
         "capabilities": [
             "launch-standalone",
             "client-public",
@@ -220,5 +227,6 @@ def smart_configuration(base: str, authorize_url: str) -> dict[str, Any]:
             "context-standalone-patient",
             "permission-patient",
             "permission-user",
+            "sso-openid-connect",
         ],
     }

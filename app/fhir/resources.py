@@ -243,6 +243,17 @@ def binary(photo: Any, size: str, data: str) -> dict[str, Any]:
     }
 
 
+def practitioner(user: Any) -> dict[str, Any]:
+    """A WoundTrack user (clinic staff) as a Practitioner: name and email."""
+    return {
+        "resourceType": "Practitioner",
+        "id": str(user.id),
+        "active": True,
+        "name": [{"text": user.name}],
+        "telecom": [{"system": "email", "value": user.email, "use": "work"}],
+    }
+
+
 def operation_outcome(severity: str, code: str, text: str) -> dict[str, Any]:
     return {
         "resourceType": "OperationOutcome",

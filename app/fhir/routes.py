@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from app.core import access
 from app.core.errors import Problem
 from app.extensions import db
-from app.fhir import capability, oauth, services
+from app.fhir import capability, oauth, openid, services
 from app.fhir import resources as r
 from app.fhir import search as fs
 from app.fhir.registry import BY_TYPE
@@ -27,7 +27,7 @@ from app.photos.models import Photo
 FHIR_JSON = "application/fhir+json"
 bp = Blueprint("fhir", __name__, url_prefix="/fhir/R4")
 
-PUBLIC = frozenset({"fhir.metadata", "fhir.smart_configuration", "fhir.token"})
+PUBLIC = frozenset({"fhir.metadata", "fhir.smart_configuration", "fhir.jwks", "fhir.token"})
 
 
 def base_url() -> str:
@@ -107,6 +107,12 @@ def smart_configuration() -> Response:
     return Response(json.dumps(body), mimetype="application/json")
 
 
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """The public key of the id tokens (OpenID Connect, ``openid`` scope)."""
+    return Response(json.dumps(openid.jwks()), mimetype="application/json")
+
+
 @bp.post("/auth/token")
 def token() -> Response:
     """The OAuth 2.0 token endpoint (authorization code + PKCE verifier)."""
@@ -179,6 +185,15 @@ def read(resource_type: str, resource_id: str) -> Response:
             404, "not-found", f"No {resource_type}/{resource_id}, or it is not in your clinics."
         )
     return fhir_response(resource, ETag=f'W/"{resource["meta"]["versionId"]}"')
+
+
+@bp.get("/Practitioner/<practitioner_id>")
+def practitioner(practitioner_id: str) -> Response:
+    """The signed-in user, as the id token's ``fhirUser`` names them. Only
+    one's own: staff records are not part of the wound record."""
+    if practitioner_id != str(g.user.id):
+        raise FhirError(404, "not-found", f"No Practitioner/{practitioner_id} for you to read.")
+    return fhir_response(r.practitioner(g.user))
 
 
 @bp.get("/Binary/<binary_id>")

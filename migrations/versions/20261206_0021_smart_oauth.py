@@ -47,6 +47,7 @@ def upgrade():
         sa.Column("code_challenge", sa.String(length=128), nullable=False),
         sa.Column("code_challenge_method", sa.String(length=10), nullable=False),
         sa.Column("patient_id", sa.Uuid(), nullable=True),
+        sa.Column("nonce", sa.String(length=255), nullable=True),
         sa.Column("created_at", _AT, nullable=False),
         sa.Column("expires_at", _AT, nullable=False),
         sa.Column("used_at", _AT, nullable=True),

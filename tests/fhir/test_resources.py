@@ -180,6 +180,7 @@ def test_capability_statement_and_smart_configuration(client):
         "MedicationStatement",
         "Media",
         "Binary",
+        "Practitioner",
     }
     assert {p["name"] for p in served["Observation"]["searchParam"]} == {
         "patient",
@@ -196,4 +197,8 @@ def test_capability_statement_and_smart_configuration(client):
     smart = client.get(f"{FHIR}/.well-known/smart-configuration").json
     assert smart["code_challenge_methods_supported"] == ["S256"]
     assert smart["authorization_endpoint"].endswith("/web/smart/authorize")
-    assert "patient/*.read" in smart["scopes_supported"]
+    assert {"patient/*.read", "user/*.read", "openid", "fhirUser"} <= set(smart["scopes_supported"])
+    assert (
+        client.get(smart["jwks_uri"].replace("http://localhost", "")).json["keys"][0]["kty"]
+        == "RSA"
+    )

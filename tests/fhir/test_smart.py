@@ -8,6 +8,7 @@ import base64
 import hashlib
 import re
 import secrets
+import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -106,11 +107,11 @@ def test_smart_flow_with_pkce_reads_only_the_chosen_patient(
 ):
     other = h.patient(app, clinic, mrn="FHIR-0002")
     base = live_server
-    client = _register(clinic_admin, clinic_id=str(clinic))
+    scope = "patient/*.read launch/patient openid fhirUser"
+    client = _register(clinic_admin, scope=scope, clinic_id=str(clinic))
     assert "client_secret" not in client and client["confidential"] is False
     verifier, challenge = _pkce()
-    scope = "patient/*.read launch/patient"
-    url = _authorize_url(base, client["client_id"], scope, challenge)
+    url = _authorize_url(base, client["client_id"], scope, challenge, nonce="n-42")
     answer = _sign_in_and_consent(base, url, email_of(app, nurse.user_id), mrn="FHIR-0001")
     assert answer.status_code == 302, answer.text[:400]
     back = urlsplit(answer.headers["Location"])
@@ -128,7 +129,7 @@ def test_smart_flow_with_pkce_reads_only_the_chosen_patient(
     assert issued.status_code == 200, issued.text
     token = issued.json()
     assert token["token_type"].lower() == "bearer" and token["patient"] == str(record.patient_id)
-    assert set(token["scope"].split()) == {"patient/*.read", "launch/patient"}
+    assert set(token["scope"].split()) == set(scope.split())
     again = _token(base, client["client_id"], code, verifier)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
@@ -140,6 +141,26 @@ def test_smart_flow_with_pkce_reads_only_the_chosen_patient(
     assert obs["total"] == 13
     # Read-only FHIR: the REST API does not take it.
     assert http.get(f"{base}/api/v1/patients", headers=bearer).status_code == 401
+    _check_id_token(base, token, client["client_id"], nurse, bearer)
+
+
+def _check_id_token(base, token, client_id, user, bearer):
+    """OpenID Connect: the id token verifies with the published key set and
+    names the user, whose Practitioner the fhirUser URL reads."""
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    from tests.fhir.conftest import validate
+
+    keys = KeySet.import_key_set(http.get(f"{base}{FHIR}/.well-known/jwks.json").json())
+    claims = jwt.decode(token["id_token"], keys, algorithms=["RS256"]).claims
+    assert claims["iss"] == f"{base}{FHIR}" and claims["aud"] == [client_id]
+    assert claims["nonce"] == "n-42" and claims["sub"] == str(user.user_id)
+    assert claims["fhirUser"] == f"{base}{FHIR}/Practitioner/{user.user_id}"
+    me = http.get(claims["fhirUser"], headers=bearer)
+    assert me.status_code == 200 and validate(me.json()).id == str(user.user_id)
+    other = http.get(f"{base}{FHIR}/Practitioner/{uuid.uuid4()}", headers=bearer)
+    assert other.status_code == 404
 
 
 def test_user_scope_reads_the_clinic_and_deny_redirects_with_an_error(
@@ -171,7 +192,7 @@ def test_user_scope_reads_the_clinic_and_deny_redirects_with_an_error(
         auth=(client["client_id"], client["client_secret"]),
     )
     assert issued.status_code == 200, issued.text
-    assert "patient" not in issued.json()
+    assert "patient" not in issued.json() and "id_token" not in issued.json()
     bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
     patients = http.get(f"{base}{FHIR}/Patient", headers=bearer).json()
     assert {e["resource"]["id"] for e in patients["entry"]} == {str(record.patient_id), str(other)}
