@@ -17,7 +17,7 @@ import requests
 from tests.factories import PASSWORD
 from tests.fhir.conftest import FHIR
 from tests.summaries import helpers as h
-from tests.web.conftest import email_of
+from tests.web.conftest import email_of, page_problems
 
 REDIRECT = "http://127.0.0.1:9/callback"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -83,6 +83,7 @@ def _sign_in_and_consent(base, url, email, decision="allow", mrn=None) -> reques
         },
     )
     assert signed.status_code == 200 and "Allow Wound viewer?" in signed.text, signed.text[:400]
+    assert page_problems(signed.text) == []
     form = {"csrf_token": _CSRF.search(signed.text).group(1), "decision": decision}
     if mrn is not None:
         form["mrn"] = mrn
@@ -276,3 +277,30 @@ def test_cli_registers_a_client(app):
         args=["smart-client", "create", "--name", "EHR", "--redirect-uri", "http://x.example/cb"]
     )
     assert bad.exit_code != 0
+
+
+def test_consent_needs_a_patient_of_the_users_clinics(live_server, app, record, admin, outsider):
+    base = live_server
+    client = _register(admin)
+    url = _authorize_url(base, client["client_id"], "patient/*.read", _pkce()[1])
+    unknown = _sign_in_and_consent(base, url, email_of(app, outsider.user_id), mrn="FHIR-0001")
+    assert unknown.status_code == 400 and "No patient with this MRN" in unknown.text
+    assert page_problems(unknown.text) == []
+
+
+def test_researchers_cannot_consent(live_server, app, admin, researcher):
+    base = live_server
+    client = _register(admin)
+    url = _authorize_url(base, client["client_id"], "patient/*.read", _pkce()[1])
+    s = requests.Session()
+    page = s.get(url)
+    answer = s.post(
+        f"{base}/web/sign-in",
+        data={
+            "email": email_of(app, researcher.user_id),
+            "password": PASSWORD,
+            "csrf_token": _CSRF.search(page.text).group(1),
+            "next": parse_qs(urlsplit(page.url).query)["next"][0],
+        },
+    )
+    assert answer.status_code == 403 and "Allow" not in answer.text
