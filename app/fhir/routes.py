@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, json, request, url_for
 from werkzeug.exceptions import HTTPException
@@ -124,17 +125,12 @@ def token() -> Response:
 
 
 def _bundle(resource_type: str, query: fs.Query, page: services.Page) -> dict[str, Any]:
-    base = base_url()
-    applied = "&".join(f"{n}={v}" for n, v in query.params)
-    links = [{"relation": "self", "url": f"{base}/{resource_type}?{applied}".rstrip("?")}]
+    url = f"{base_url()}/{resource_type}"
+    applied = urlencode(query.params)
+    links = [{"relation": "self", "url": f"{url}?{applied}" if applied else url}]
     if page.next_cursor:
-        sep = "&" if applied else ""
-        links.append(
-            {
-                "relation": "next",
-                "url": f"{base}/{resource_type}?{applied}{sep}_cursor={page.next_cursor}",
-            }
-        )
+        after = urlencode([*query.params, ("_cursor", page.next_cursor)])
+        links.append({"relation": "next", "url": f"{url}?{after}"})
     out: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -144,7 +140,7 @@ def _bundle(resource_type: str, query: fs.Query, page: services.Page) -> dict[st
     if not query.summary_count:
         out["entry"] = [
             {
-                "fullUrl": f"{base}/{res['resourceType']}/{res['id']}",
+                "fullUrl": f"{base_url()}/{res['resourceType']}/{res['id']}",
                 "resource": res,
                 "search": {"mode": "match"},
             }

@@ -39,6 +39,15 @@ def test_paging_follows_next_links_without_loss_or_repeat(record, nurse):
         assert parse_qs(urlsplit(url).query)["_count"] == ["2"]
         bundle = nurse.get(_path(url)).json
     assert pages == 7 and len(seen) == total == len(set(seen))
+    # Values with reserved characters survive the next link ("+" of a time zone, "|").
+    since = "ge2000-01-01T00:00:00+00:00"
+    q = {"patient": record.patient_id, "code": "http://loinc.org|72287-6", "_lastUpdated": since}
+    bundle = nurse.get(f"{FHIR}/Observation", query_string={**q, "_count": 2}).json
+    seen = [o["id"] for o in entries(bundle)]
+    while (url := _next(bundle)) is not None:
+        bundle = nurse.get(_path(url)).json
+        seen += [o["id"] for o in entries(bundle)]
+    assert len(seen) == len(set(seen)) == 3
     times = [
         o["effectiveDateTime"]
         for o in entries(nurse.get(f"{FHIR}/Observation", query_string={**q, "_count": 50}).json)
