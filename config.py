@@ -73,6 +73,9 @@ def load_config() -> dict[str, object]:
         "TEMP_DIR": os.environ.get("TEMP_DIR") or None,
         "TEMP_STALE_SECONDS": _env_int("TEMP_STALE_SECONDS", 6 * 3600),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # The RSA private key (PEM) that signs SMART id tokens (app/fhir/openid.py):
+        # unset, each process makes its own, which only suits a single process.
+        "SMART_ID_TOKEN_KEY": os.environ.get("SMART_ID_TOKEN_KEY") or None,
         # Request bodies: JSON is small; photo uploads have their own limit.
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 64 * 1024,
         "MAX_JSON_BYTES": _env_int("MAX_JSON_BYTES", 1024 * 1024),

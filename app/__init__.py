@@ -96,6 +96,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.core import docs
 
     app.register_blueprint(docs.bp)
+    _register_fhir(app)
     _register_web(app)
 
     from app.core.errors import register_error_handlers
@@ -156,6 +157,7 @@ def _import_models() -> None:
     import app.core.audit
     import app.core.history
     import app.exports.models
+    import app.fhir.models
     import app.patients.models
     import app.photos.models
     import app.procedures.models
@@ -195,6 +197,7 @@ def _blueprints() -> list[Any]:
     from app.clinics.routes import blp as clinics
     from app.core.health import blp as health
     from app.exports.routes import blp as exports
+    from app.fhir.clients import blp as smart_clients
     from app.patients.routes import blp as patients
     from app.photos.routes import blp as photos
     from app.procedures.routes import blp as procedures
@@ -219,10 +222,21 @@ def _blueprints() -> list[Any]:
         summaries,
         alerts,
         exports,
+        smart_clients,
         sync,
         uploads,
         audit,
     ]
+
+
+def _register_fhir(app: Flask) -> None:
+    """The FHIR R4 read API and its SMART App Launch server, beside the REST API
+    (it describes itself with its own CapabilityStatement, not OpenAPI)."""
+    from app.fhir import oauth
+    from app.fhir.routes import bp
+
+    oauth.init_app(app)
+    app.register_blueprint(bp)
 
 
 def _register_web(app: Flask) -> None:

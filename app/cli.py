@@ -16,9 +16,10 @@ def init_app(app: Flask) -> None:
     """Register the commands (the worker's comes from app.worker, by create_app)."""
     from app.alerts.cli import alerts_cli
     from app.core import backup
+    from app.fhir.clients import smart_client_cli
     from app.photos.cli import storage_check
 
-    for command in (create_admin, seed_demo_command, storage_check, alerts_cli):
+    for command in (create_admin, seed_demo_command, storage_check, alerts_cli, smart_client_cli):
         app.cli.add_command(command)
     backup.init_app(app)
 

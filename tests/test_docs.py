@@ -23,7 +23,7 @@ from tests.core.routes import HTTP_METHODS, openapi
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 API_DOC = DOCS / "api.md"
 # Other pages that name API paths in passing; they must not name stale ones either.
-OTHER_DOCS = ("clinical-reference.md", "seed-case.md")
+OTHER_DOCS = ("clinical-reference.md", "seed-case.md", "fhir.md")
 BASE = "/api/v1"
 
 # Served by the app but not operations of the OpenAPI document itself: the

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "users:manage": ("admin", "clinic_admin"),
     "audit:read": ("admin", "clinic_admin"),
     "grants:manage": ("admin", "clinic_admin"),
+    "smart_clients:manage": ("admin", "clinic_admin"),
     "export:create": ("admin", "clinic_admin", "researcher"),
     "self:read": ("admin", "clinic_admin", "clinician", "nurse", "researcher"),
 }

@@ -39,7 +39,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.clinical.symptoms import PRO_LABELS, PRO_SCORE
+from app.clinical.interchange import (
+    SNOMED,
+    condition_code,
+    ctcae_grade_value,
+    size_components,
+    size_panel_code,
+    symptom_observation_parts,
+)
 from app.exports import deid
 from app.exports.dataset import BATCHES, Progress
 from app.exports.dictionary import TABLES
@@ -49,62 +56,6 @@ EXT_BASE = "https://woundtrack.example/fhir/StructureDefinition/"
 STUDY_DAY_URL = EXT_BASE + "study-day"
 AGE_URL = EXT_BASE + "age-years"
 DAY_ZERO_URL = EXT_BASE + "day-zero"
-
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-SNOMED = "http://snomed.info/sct"
-NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
-SYMPTOMS_SYSTEM = "https://woundtrack.example/fhir/CodeSystem/patient-reported-symptoms"
-ORDINAL_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
-SURVEY = {
-    "coding": [
-        {
-            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-            "code": "survey",
-        }
-    ]
-}
-
-ICD10CM_DISPLAY = {
-    "L58.0": "Acute radiodermatitis",
-    "L58.1": "Chronic radiodermatitis",
-    "L58.9": "Radiodermatitis, unspecified",
-}
-
-NCIT_GRADES = {
-    1: ("C41338", "Grade 1 Mild Adverse Event"),
-    2: ("C41339", "Grade 2 Moderate Adverse Event"),
-    3: ("C41340", "Grade 3 Severe Adverse Event"),
-    4: ("C41337", "Grade 4 Life Threatening or Disabling Adverse Event"),
-    5: ("C48275", "Grade 5 Death Related to Adverse Event"),
-}
-
-SIZE_COMPONENTS = (
-    ("length_cm", "39126-8", "Wound length", "cm"),
-    ("width_cm", "39125-0", "Wound width", "cm"),
-    ("depth_cm", "39127-6", "Wound depth", "cm"),
-    ("area_cm2", "89260-4", "Wound area", "cm2"),
-)
-
-
-# (column, code system, code, display) of each patient-reported symptom.
-SYMPTOM_CODES = (
-    (
-        "pain_score",
-        LOINC,
-        "72514-3",
-        "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
-    ),
-    ("itch_nrs", SYMPTOMS_SYSTEM, "itch-nrs", "Itch intensity, 0-10 numeric rating scale"),
-    ("burning_nrs", SYMPTOMS_SYSTEM, "burning-nrs", "Burning intensity, 0-10 numeric rating scale"),
-    (
-        "pro_skin_reaction",
-        SYMPTOMS_SYSTEM,
-        "pro-ctcae-radiation-skin-reaction-severity",
-        "PRO-CTCAE Radiation skin reaction, severity (last 7 days, at its worst)",
-    ),
-)
 
 
 def _day(value: int | None) -> list[dict[str, Any]]:
@@ -125,19 +76,6 @@ def patient(row: dict[str, Any]) -> dict[str, Any]:
             {"url": DAY_ZERO_URL, "valueCode": row["day_zero"]},
         ],
         "gender": row["sex"],
-    }
-
-
-def condition_code(etiology: str, icd10cm: str | None) -> dict[str, Any]:
-    """The Condition's code: the wound's ICD-10-CM radiodermatitis code (L58.0
-    acute, L58.1 chronic, L58.9 unspecified; rows.radiation_context), or text
-    only for other etiologies."""
-    if icd10cm is None:
-        return {"text": f"Wound ({etiology})"}
-    display = ICD10CM_DISPLAY[icd10cm]
-    return {
-        "coding": [{"system": ICD10CM, "code": icd10cm, "display": display}],
-        "text": display,
     }
 
 
@@ -172,20 +110,9 @@ def condition(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _quantity(value: float, unit: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
-
-
 def size_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, Any] | None:
     """Wound size panel (LOINC 72287-6) with one component per measured dimension."""
-    components = [
-        {
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
-            "valueQuantity": _quantity(float(row[name]), unit),
-        }
-        for name, code, display, unit in SIZE_COMPONENTS
-        if row[name] is not None
-    ]
+    components = size_components(row)
     if not components:
         return None
     return {
@@ -193,7 +120,7 @@ def size_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, Any
         "id": deid.pseudonym(key, "observation-size", aid),
         "extension": _day(row["visit_day"]),
         "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": "72287-6", "display": "Wound size panel"}]},
+        "code": size_panel_code(),
         "subject": _ref("Patient", row["patient_id"]),
         "focus": [_ref("Condition", row["wound_id"])],
         "component": components,
@@ -205,14 +132,7 @@ def grade_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, An
     grade = row["ctcae_grade"]
     if grade is None:
         return None
-    if grade in NCIT_GRADES:
-        code, display = NCIT_GRADES[grade]
-        value = {
-            "coding": [{"system": NCIT, "code": code, "display": display}],
-            "text": f"Grade {grade}",
-        }
-    else:
-        value = {"text": f"Grade {grade}"}
+    value = ctcae_grade_value(grade)
     return {
         "resourceType": "Observation",
         "id": deid.pseudonym(key, "observation-ctcae", aid),
@@ -225,38 +145,18 @@ def grade_observation(row: dict[str, Any], key: bytes, aid: str) -> dict[str, An
     }
 
 
-def _level(level: str) -> dict[str, Any]:
-    """A PRO-CTCAE severity level as a CodeableConcept, its 0-4 score the ordinal value."""
-    coding = {
-        "extension": [{"url": ORDINAL_URL, "valueDecimal": PRO_SCORE[level]}],
-        "system": SYMPTOMS_SYSTEM,
-        "code": level,
-        "display": PRO_LABELS[level],
-    }
-    return {"coding": [coding], "text": PRO_LABELS[level]}
-
-
 def symptom_observations(row: dict[str, Any], key: bytes, aid: str) -> Iterator[dict[str, Any]]:
     """One Observation per symptom the patient reported at this assessment."""
-    for column, system, code, display in SYMPTOM_CODES:
-        value = row[column]
-        if value is None:
-            continue
-        observation: dict[str, Any] = {
+    for column, parts in symptom_observation_parts(row):
+        yield {
             "resourceType": "Observation",
             "id": deid.pseudonym(key, f"observation-{column}", aid),
             "extension": _day(row["visit_day"]),
             "status": "final",
-            "category": [SURVEY],
-            "code": {"coding": [{"system": system, "code": code, "display": display}]},
+            **parts,
             "subject": _ref("Patient", row["patient_id"]),
             "focus": [_ref("Condition", row["wound_id"])],
         }
-        if column == "pro_skin_reaction":
-            observation["valueCodeableConcept"] = _level(value)
-        else:
-            observation["valueInteger"] = value
-        yield observation
 
 
 def procedures(row: dict[str, Any], key: bytes) -> Iterator[dict[str, Any]]:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES
-from app.clinical import late_effects
+from app.clinical import interchange, late_effects
 from app.clinical import therapy as tx
 from app.exports import deid
 from app.exports.context import HEMATOLOGIC, Batch, PatientInfo, Therapy
@@ -133,10 +133,6 @@ def worst_grades(labs: Iterable[tuple[date, str, int]], onset: date, end: date) 
     return [worst[t] for t in HEMATOLOGIC]
 
 
-RADIATION_ETIOLOGIES = ("radiation_dermatitis", "radiation_ulcer")
-ICD10CM_BY_PHASE = {late_effects.ACUTE: "L58.0", late_effects.LATE: "L58.1", None: "L58.9"}
-
-
 _NO_COURSE: tuple[date | None, date | None] = (None, None)
 
 
@@ -161,7 +157,7 @@ def radiation_context(
     end_day = None if end is None else (end - day_zero).days
     pairs = [(agent, schedule) for agent, _, schedule in therapies]
     recall = int(late_effects.radiation_recall(onset, end, pairs).flagged) if start else 0
-    icd = ICD10CM_BY_PHASE[phase] if etiology in RADIATION_ETIOLOGIES else None
+    icd = interchange.radiodermatitis_icd10cm(etiology, phase)
     return end_day, phase, recall, icd
 
 

@@ -16,12 +16,24 @@ from app.web import (
     patients,
     photos,
     sign_in,
+    smart,
     wound_list,
     wounds,
 )
 from app.web.blueprint import bp
 
 # The page modules are imported for their routes (the @bp decorators).
-PAGE_MODULES = (sign_in, overview, patients, wound_list, wounds, photos, audit, exports, alerts)
+PAGE_MODULES = (
+    sign_in,
+    overview,
+    patients,
+    wound_list,
+    wounds,
+    photos,
+    audit,
+    exports,
+    alerts,
+    smart,
+)
 
 __all__ = ["PAGE_MODULES", "bp"]

@@ -290,6 +290,17 @@ STEPS: dict[str, Step] = {
             },
         ),
         Step(
+            "smart_clients",
+            "post",
+            "/api/v1/smart-clients",
+            "clinic_admin",
+            lambda g: {
+                "name": "Wound viewer",
+                "redirect_uris": ["https://apps.example.org/callback"],
+                "clinic_id": str(g.clinic),
+            },
+        ),
+        Step(
             "export_jobs",
             "post",
             "/api/v1/exports",

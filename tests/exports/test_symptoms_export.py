@@ -63,7 +63,7 @@ def test_parquet_types_the_symptoms(researcher, clinic, cohort, grant):
 def test_fhir_observations_of_the_symptoms(researcher, clinic, cohort, grant):
     from fhir.resources.R4B import get_fhir_model_class
 
-    from app.exports.fhir import SYMPTOMS_SYSTEM
+    from app.clinical.interchange import SYMPTOMS_SYSTEM
 
     grant(clinic, researcher.user_id)
     zf = export(researcher, clinic, "fhir_ndjson")

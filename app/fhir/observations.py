@@ -1,0 +1,218 @@
+"""The kinds of Observation the FHIR API serves: the one place to add one.
+
+Each kind is a ``Source`` (app/fhir/sources.py): the table its rows come
+from, the clause that picks the rows that have a value, its code(s) for the
+``code`` search parameter, its category, and the function that builds the
+resource. To serve a new kind (erythema measures...), write its builder here
+and append its Source to OBSERVATIONS; search, paging, read, access and audit
+then apply to it unchanged. Keep the ``kind`` short and unique: it prefixes the resource ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.assessments.models import Assessment
+from app.clinical import interchange as ix
+from app.fhir import resources as r
+from app.fhir.sources import Source
+from app.therapy.models import LabResult
+from app.wounds.models import Wound
+
+EXAM = "exam"
+SURVEY = "survey"
+LABORATORY = "laboratory"
+
+_WOUND = ((Wound, sa.and_(Assessment.wound_id == Wound.id, Wound.deleted_at.is_(None)), False),)
+
+
+def _size(row: Any) -> dict[str, Any]:
+    a, patient_id = row
+    values = {
+        "length_cm": a.length_cm,
+        "width_cm": a.width_cm,
+        "depth_cm": a.depth_cm,
+        "area_cm2": a.area_cm2,
+    }
+    return r.observation(
+        "size",
+        a,
+        patient_id,
+        category=EXAM,
+        code=ix.size_panel_code(),
+        when=a.assessed_at,
+        value={"component": ix.size_components(values)},
+        focus=a.wound_id,
+    )
+
+
+def _grade_in_effect(a: Any, scale: str, derived: int | None) -> int | None:
+    """The clinician's override in force on ``scale``, else the derived grade."""
+    override = a.current_override(scale)
+    return override.value if override is not None else derived
+
+
+def _ctcae(row: Any) -> dict[str, Any]:
+    a, patient_id = row
+    grade = _grade_in_effect(a, "ctcae", a.ctcae_grade)
+    return r.observation(
+        "ctcae",
+        a,
+        patient_id,
+        category=EXAM,
+        code=ix.coding(ix.LOCAL_OBSERVATION, *ix.CTCAE_DERMATITIS),
+        when=a.assessed_at,
+        value={"valueCodeableConcept": ix.ctcae_grade_value(grade)},
+        focus=a.wound_id,
+    )
+
+
+def _rtog(row: Any) -> dict[str, Any]:
+    a, patient_id = row
+    return r.observation(
+        "rtog",
+        a,
+        patient_id,
+        category=EXAM,
+        code=ix.coding(ix.LOCAL_OBSERVATION, *ix.RTOG_ACUTE_SKIN),
+        when=a.assessed_at,
+        value={"valueInteger": _grade_in_effect(a, "rtog", a.rtog_grade)},
+        focus=a.wound_id,
+    )
+
+
+def _push(row: Any) -> dict[str, Any]:
+    a, patient_id = row
+    return r.observation(
+        "push",
+        a,
+        patient_id,
+        category=SURVEY,
+        code=ix.coding(ix.LOCAL_OBSERVATION, *ix.PUSH_TOTAL),
+        when=a.assessed_at,
+        value={"valueInteger": a.push_total},
+        focus=a.wound_id,
+    )
+
+
+# Resource-id prefix of each patient-reported symptom's Observation.
+_SYMPTOM_KINDS = {
+    "pain_score": "pain",
+    "itch_nrs": "itch",
+    "burning_nrs": "burning",
+    "pro_skin_reaction": "skinpro",
+}
+
+
+def _symptom(field: str) -> Any:
+    """The builder of one patient-reported symptom's Observation (the shared
+    coding of app/clinical/interchange.py)."""
+
+    def build(row: Any) -> dict[str, Any]:
+        a, patient_id = row
+        ((_, parts),) = ix.symptom_observation_parts({field: getattr(a, field)})
+        value = {k: v for k, v in parts.items() if k.startswith("value")}
+        return r.observation(
+            _SYMPTOM_KINDS[field],
+            a,
+            patient_id,
+            category=SURVEY,
+            code=parts["code"],
+            when=a.assessed_at,
+            value=value,
+            focus=a.wound_id,
+        )
+
+    return build
+
+
+def _lab(row: Any) -> dict[str, Any]:
+    lab = row[0]
+    return r.observation(
+        "lab",
+        lab,
+        lab.patient_id,
+        category=LABORATORY,
+        code=ix.lab_code(lab.test),
+        when=lab.taken_at,
+        value={"valueQuantity": ix.lab_value(lab.test, lab.canonical_value)},
+    )
+
+
+def _assessment_kind(
+    kind: str, build: Any, where: Any, code: tuple[str, str], category: str
+) -> Source:
+    return Source(
+        "Observation",
+        kind,
+        Assessment,
+        Assessment.assessed_at,
+        Wound.patient_id,
+        build,
+        extra=(Wound.patient_id,),
+        joins=_WOUND,
+        where=where,
+        codes={code: None},
+        category=category,
+    )
+
+
+OBSERVATIONS: tuple[Source, ...] = (
+    _assessment_kind(
+        "size",
+        _size,
+        lambda: sa.or_(
+            Assessment.length_cm.is_not(None),
+            Assessment.width_cm.is_not(None),
+            Assessment.depth_cm.is_not(None),
+            Assessment.area_cm2.is_not(None),
+        ),
+        (ix.LOINC, ix.SIZE_PANEL[0]),
+        EXAM,
+    ),
+    _assessment_kind(
+        "ctcae",
+        _ctcae,
+        lambda: Assessment.ctcae_grade.is_not(None),
+        (ix.LOCAL_OBSERVATION, ix.CTCAE_DERMATITIS[0]),
+        EXAM,
+    ),
+    _assessment_kind(
+        "rtog",
+        _rtog,
+        lambda: Assessment.rtog_grade.is_not(None),
+        (ix.LOCAL_OBSERVATION, ix.RTOG_ACUTE_SKIN[0]),
+        EXAM,
+    ),
+    _assessment_kind(
+        "push",
+        _push,
+        lambda: Assessment.push_total.is_not(None),
+        (ix.LOCAL_OBSERVATION, ix.PUSH_TOTAL[0]),
+        SURVEY,
+    ),
+    *(
+        _assessment_kind(
+            _SYMPTOM_KINDS[field],
+            _symptom(field),
+            lambda field=field: getattr(Assessment, field).is_not(None),
+            (system, code),
+            SURVEY,
+        )
+        for field, system, code, _display in ix.SYMPTOM_CODES
+    ),
+    Source(
+        "Observation",
+        "lab",
+        LabResult,
+        LabResult.taken_at,
+        LabResult.patient_id,
+        _lab,
+        codes={
+            (ix.LOINC, code): LabResult.test == test for test, (code, _, _) in ix.LAB_CODES.items()
+        },
+        category=LABORATORY,
+    ),
+)
