@@ -40,6 +40,13 @@ ITA_CATEGORIES: tuple[tuple[float, str], ...] = (
     (-30.0, "brown"),
 )
 
+# What erythema_index computes, as the API and the exports state it.
+ERYTHEMA_INDEX_METHOD = {
+    "name": "Diffey log-reflectance erythema index",
+    "formula": "EI = 100 x log10(R / G), R and G the linear red and green reflectances",
+    "source": "Diffey BL, Oliver RI, Farr PM. Br J Dermatol 1984;111:663-672",
+}
+
 
 class ColourError(ValueError):
     """A value outside the domain of a colour formula."""

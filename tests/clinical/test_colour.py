@@ -64,6 +64,22 @@ def test_delta_e_2000_agrees_with_colour_science_on_random_pairs():
         assert delta_e_2000(lab1, lab2) == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("lab1", "lab2"),
+    [
+        # On the axes: hue 180 (a* < 0, b* = 0), hue 90 (a* = 0, b* = 1) and
+        # chroma products of exactly 1 with hues exactly 180 degrees apart.
+        ((50.0, -10.0, 0.0), (55.0, 5.0, 3.0)),
+        ((50.0, 0.0, 1.0), (50.0, 3.0, 0.0)),
+        ((50.0, 0.0, 2.0), (50.0, 0.0, -0.5)),
+        ((40.0, 0.0, -0.5), (45.0, 0.0, 2.0)),
+    ],
+)
+def test_delta_e_2000_on_hue_edge_cases_agrees_with_colour_science(lab1, lab2):
+    expected = float(colour.delta_E(np.array(lab1), np.array(lab2), method="CIE 2000"))
+    assert delta_e_2000(lab1, lab2) == pytest.approx(expected, abs=1e-9)
+
+
 def test_delta_e_2000_of_a_colour_with_itself_is_zero():
     assert delta_e_2000((55.0, 20.0, 15.0), (55.0, 20.0, 15.0)) == 0.0
 
@@ -118,6 +134,12 @@ def test_lab_known_value_mid_grey():
     assert lab[1:] == pytest.approx((0.0, 0.0), abs=1e-9)
 
 
+def test_xyz_to_lab_is_relative_to_the_white():
+    # Tristimulus values on a 0-100 scale with a white on the same scale.
+    scaled = xyz_to_lab((20.0, 30.0, 40.0), white=tuple(100 * v for v in D65_WHITE))
+    assert scaled == pytest.approx(xyz_to_lab((0.2, 0.3, 0.4)), abs=1e-9)
+
+
 def test_xyz_to_lab_toe_is_linear():
     # Below (6/29)^3 the CIE formula is linear: L* = 903.3 Y (Y = 0.001 -> 0.9033).
     assert xyz_to_lab((0.00095, 0.001, 0.00109))[0] == pytest.approx(0.903296, abs=1e-5)
@@ -163,11 +185,19 @@ def test_erythema_index_is_100_log10_red_over_green():
 
 @pytest.mark.parametrize(("red", "green"), [(0.0, 0.3), (0.3, 0.0), (-0.1, 0.3)])
 def test_erythema_index_needs_positive_reflectances(red, green):
-    with pytest.raises(ColourError, match="above 0"):
+    with pytest.raises(ColourError, match=r"^the erythema index needs red and green"):
         erythema_index(red, green)
 
 
-@pytest.mark.parametrize("bad", [(1.0, 2.0), (1.0, 2.0, 3.0, 4.0), (1.0, math.nan, 0.0)])
-def test_triples_are_checked(bad):
-    with pytest.raises(ColourError):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ((1.0, 2.0), r"^expected three components, got 2$"),
+        ((1.0, 2.0, 3.0, 4.0), r"^expected three components, got 4$"),
+        ((1.0, math.nan, 0.0), r"^colour components must be finite numbers$"),
+        ((1.0, 0.0, math.inf), r"^colour components must be finite numbers$"),
+    ],
+)
+def test_triples_are_checked(bad, message):
+    with pytest.raises(ColourError, match=message):
         linear_rgb_to_lab(bad)
