@@ -172,10 +172,7 @@ def photo_calibration(session: Session, photo: Photo) -> Calibration:
 
 
 def _check_outline(points: list[list[float]], photo: Photo, field: str) -> None:
-    try:
-        validate_outline(points)
-    except GeometryError as exc:
-        raise field_error(field, str(exc)) from exc
+    # Inside the image first: that bounds the numbers the polygon test multiplies.
     for i, (x, y) in enumerate(points):
         if not (0 <= x <= photo.width and 0 <= y <= photo.height):
             raise field_error(
@@ -183,6 +180,10 @@ def _check_outline(points: list[list[float]], photo: Photo, field: str) -> None:
                 f"point {i} ({x:g}, {y:g}) lies outside the image "
                 f"({photo.width} x {photo.height} px, upright as stored)",
             )
+    try:
+        validate_outline(points)
+    except GeometryError as exc:
+        raise field_error(field, str(exc)) from exc
 
 
 def _region(image: Image.Image, points: list[list[float]], field: str) -> RegionColour:
