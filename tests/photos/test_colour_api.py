@@ -218,3 +218,22 @@ def test_measures_of_a_deleted_photo_are_out_of_reach(nurse, plain_photo):
 def test_ita_is_null_for_a_region_that_is_not_skin_coloured():
     assert ita_degrees(60.0, -5.0) is None
     assert math.isclose(ita_degrees(60.0, 10.0), 45.0)
+
+
+def test_the_trajectory_shows_the_erythema_series(nurse, wound, plain_photo):
+    url = f"/api/v1/wounds/{wound}/trajectory"
+    before = nurse.get(url)
+    assert before.json["erythema"] == []
+    m = _measure(nurse, plain_photo["id"]).json
+    after = nurse.get(url)
+    assert after.headers.get("ETag") != before.headers.get("ETag")
+    (point,) = after.json["erythema"]
+    assert point["measure_id"] == m["id"] and point["photo_id"] == plain_photo["id"]
+    assert point["delta_a"] == pytest.approx(m["delta_a"])
+    assert point["a"] == pytest.approx(m["region"]["a"])
+    assert point["erythema_index"] == pytest.approx(m["region"]["erythema_index"])
+    assert point["calibration"] == "uncalibrated"
+    # A deleted photo takes its measures off the trajectory.
+    photo_url = f"/api/v1/photos/{plain_photo['id']}"
+    nurse.delete(photo_url, etag=nurse.get(photo_url).headers["ETag"])
+    assert nurse.get(url).json["erythema"] == []
