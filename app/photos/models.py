@@ -91,3 +91,17 @@ class PhotoColourMeasure(RecordMixin, Base):
     calibration_method: Mapped[str] = mapped_column(sa.String(20))
     calibration: Mapped[dict[str, Any]]
     measured_by: Mapped[uuid.UUID | None]
+
+
+# The measured values of a colour measure, in the order the research export
+# lists them (region, reference, differences).
+COLOUR_VALUES: tuple[Any, ...] = (
+    *(
+        getattr(PhotoColourMeasure, f"{side}_{name}")
+        for side in ("region", "reference")
+        for name in ("l", "a", "b", "ita", "erythema_index")
+    ),
+    PhotoColourMeasure.delta_a,
+    PhotoColourMeasure.delta_e2000,
+    PhotoColourMeasure.delta_erythema_index,
+)
