@@ -237,3 +237,14 @@ def test_the_trajectory_shows_the_erythema_series(nurse, wound, plain_photo):
     photo_url = f"/api/v1/photos/{plain_photo['id']}"
     nurse.delete(photo_url, etag=nurse.get(photo_url).headers["ETag"])
     assert nurse.get(url).json["erythema"] == []
+
+
+def test_the_wound_page_lists_the_measures(app, nurse, wound, plain_photo):
+    from tests.web.conftest import sign_in
+
+    page = f"/web/wounds/{wound}"
+    assert "Erythema from photos" not in sign_in(app, nurse.email).get(page).text
+    m = _measure(nurse, plain_photo["id"]).json
+    html = sign_in(app, nurse.email).get(page).text
+    assert "Erythema from photos" in html
+    assert f"{m['delta_a']:.1f}" in html and "uncalibrated (same photo only)" in html
