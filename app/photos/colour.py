@@ -52,6 +52,8 @@ MAX_CARD_DELTA_E = 10.0
 CARD = "ColorChecker24 - After November 2014"
 DETECTOR = "colour-checker-detection segmentation"
 CORRECTION = "3x3 colour-correction matrix, least squares (Cheung 2004, colour-science)"
+# Rows of the region's bounding box read at a time (memory: see _region).
+_STRIP_ROWS = 256
 # Pixel values as stored, taken as sRGB: 8-bit value -> linear.
 _LINEAR = tuple(formulas.srgb_to_linear(v / 255) for v in range(256))
 _UNCALIBRATED_NOTE = "no colour card: region and reference are compared within one photo"
@@ -187,30 +189,35 @@ def _check_outline(points: list[list[float]], photo: Photo, field: str) -> None:
 
 
 def _region(image: Image.Image, points: list[list[float]], field: str) -> RegionColour:
-    """Mean linear RGB of the pixels inside the outline (uncorrected)."""
-    import numpy as np
+    """Mean linear RGB of the pixels inside the outline (uncorrected).
 
+    The outline's bounding box is read in strips of _STRIP_ROWS rows; Pillow
+    counts each strip's pixels inside the outline per 8-bit value and channel
+    (a masked histogram), so the memory used is a strip's, whatever the size
+    of the region, and no pixel is converted to floating point."""
     left = max(0, math.floor(min(x for x, _ in points)))
     top = max(0, math.floor(min(y for _, y in points)))
     right = min(image.width, math.ceil(max(x for x, _ in points)) + 1)
     bottom = min(image.height, math.ceil(max(y for _, y in points)) + 1)
-    box = image.crop((left, top, right, bottom))
-    mask_image = Image.new("1", box.size, 0)
-    ImageDraw.Draw(mask_image).polygon([(x - left, y - top) for x, y in points], fill=1)
-    mask = np.asarray(mask_image, dtype=bool)
-    pixels = int(mask.sum())
+    counts = [0] * 768  # red, green, blue: 256 values each
+    for y0 in range(top, bottom, _STRIP_ROWS):
+        y1 = min(bottom, y0 + _STRIP_ROWS)
+        mask = Image.new("1", (right - left, y1 - y0), 0)
+        ImageDraw.Draw(mask).polygon([(x - left, y - y0) for x, y in points], fill=1)
+        with image.crop((left, y0, right, y1)) as strip:
+            counts = [a + b for a, b in zip(counts, strip.histogram(mask=mask), strict=True)]
+    pixels = sum(counts[:256])
     if pixels < MIN_REGION_PIXELS:
         raise field_error(
             field,
             f"covers {pixels} pixels; at least {MIN_REGION_PIXELS} are needed "
             "(a region of about 20 x 20 px or more)",
         )
-    values = np.asarray(box)
-    linear = np.asarray(_LINEAR)
-    means = [
-        float(np.bincount(values[..., c][mask], minlength=256) @ linear) / pixels for c in range(3)
-    ]
-    return RegionColour(pixels, (means[0], means[1], means[2]), None, 0.0)
+    r, g, b = (
+        sum(n * v for n, v in zip(counts[c * 256 : (c + 1) * 256], _LINEAR, strict=True)) / pixels
+        for c in range(3)
+    )
+    return RegionColour(pixels, (r, g, b), None, 0.0)
 
 
 def _colour_of(region: RegionColour, calibration: Calibration, field: str) -> RegionColour:

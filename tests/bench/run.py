@@ -22,6 +22,7 @@ MODULES = (
     "tests.bench.bench_records",
     "tests.bench.bench_alerts",
     "tests.bench.bench_photos",
+    "tests.bench.bench_colour",
     "tests.bench.bench_summaries",
     "tests.bench.bench_exports",
     "tests.bench.bench_sync",
