@@ -10,10 +10,10 @@ unirradiated skin, calibrated with a 24-patch colour card when one is in view.
    whose mean residual is over MAX_CARD_DELTA_E (a misread card, mixed
    lighting): "uncalibrated", and pixel values are taken as sRGB as they are.
 2. Regions, on the stored upright image at full resolution, read through the
-   polygon's bounding box only: the pixels inside the outline are counted per
-   8-bit value and channel, so memory grows with the box, never with a float
-   copy of it. Means are taken in linear RGB (what a spectrometer integrating
-   over the area would see), corrected with the matrix, then converted with
+   polygon's bounding box a strip at a time: the pixels inside the outline are
+   counted per 8-bit value and channel, so no float copy of them is made. Means
+   are taken in linear RGB (what a spectrometer integrating over the area
+   would see), corrected with the matrix, then converted with
    app/clinical/colour.py.
 
 colour-science, colour-checker-detection and numpy are imported here, inside
@@ -188,8 +188,10 @@ def _check_outline(points: list[list[float]], photo: Photo, field: str) -> None:
         raise field_error(field, str(exc)) from exc
 
 
-def _region(image: Image.Image, points: list[list[float]], field: str) -> RegionColour:
-    """Mean linear RGB of the pixels inside the outline (uncorrected).
+def _region(
+    image: Image.Image, points: list[list[float]], field: str
+) -> tuple[int, tuple[float, float, float]]:
+    """The pixel count and mean linear RGB (uncorrected) inside the outline.
 
     The outline's bounding box is read in strips of _STRIP_ROWS rows; Pillow
     counts each strip's pixels inside the outline per 8-bit value and channel
@@ -217,16 +219,18 @@ def _region(image: Image.Image, points: list[list[float]], field: str) -> Region
         sum(n * v for n, v in zip(counts[c * 256 : (c + 1) * 256], _LINEAR, strict=True)) / pixels
         for c in range(3)
     )
-    return RegionColour(pixels, (r, g, b), None, 0.0)
+    return pixels, (r, g, b)
 
 
-def _colour_of(region: RegionColour, calibration: Calibration, field: str) -> RegionColour:
-    rgb = calibration.correct(region.lab)
+def _colour_of(
+    raw: tuple[int, tuple[float, float, float]], calibration: Calibration, field: str
+) -> RegionColour:
+    pixels, rgb = raw[0], calibration.correct(raw[1])
     if rgb[0] <= 0 or rgb[1] <= 0:
         raise field_error(field, "is black (no red or green light): no skin colour to measure")
     lab = formulas.linear_rgb_to_lab(rgb)
     return RegionColour(
-        region.pixels,
+        pixels,
         lab,
         formulas.ita_degrees(lab[0], lab[2]),
         formulas.erythema_index(rgb[0], rgb[1]),
