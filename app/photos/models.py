@@ -52,7 +52,13 @@ class PhotoColourMeasure(RecordMixin, Base):
     capture time (``measured_at``): CIELAB L*, a*, b* (D65) of each region,
     their differences, ITA and an erythema index, and the calibration used. A
     correction of the outlines is an amendment (history keeps the earlier
-    values); the photo itself is never changed."""
+    values); the photo itself is never changed.
+
+    As a FHIR Observation: effective[x] = ``measured_at``; subject and focus
+    from the wound; derivedFrom the photo (and ``reference_photo_id``);
+    method = ``calibration_method``; one component per value, CIELAB L*, a*,
+    b* and the erythema index unitless (UCUM "1"), ITA in degrees (UCUM
+    "deg"); bodySite from the wound."""
 
     __tablename__ = "photo_colour_measures"
     __audit_type__ = "photo_colour_measure"
