@@ -13,11 +13,12 @@ FLASK  := $(BIN)/flask --app wsgi
 .PHONY: run test lint format bench load browser migrate runtime-check clean
 
 # The service's own packages (requirements.txt) ...
-$(BIN)/.installed: requirements.txt
+$(BIN)/.installed: requirements.txt requirements-nodeps.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 # ... and, for tests, lint and benchmarks, requirements-dev.txt on top.

@@ -18,6 +18,10 @@ Sources:
   set): C41338 grade 1 mild ... C48275 grade 5 death.
 * The HL7 Skin & Wound IG's wound size observation uses the LOINC panel and
   components above.
+* Erythema measured on a photo (CIELAB L*, a*, b*, ITA, erythema index of
+  the treated region and the reference skin, and their differences) has no
+  LOINC code; it is one observation in ``LOCAL_OBSERVATION`` with a component
+  per value, unitless (UCUM "1") but the ITA in degrees ("deg").
 
 * Patient-reported symptoms: pain as LOINC 72514-3 (Pain severity - 0-10
   verbal numeric rating [Score] - Reported). Itch and burning on 0-10 scales
@@ -88,6 +92,37 @@ LAB_CODES: Final = {
 CTCAE_DERMATITIS: Final = ("ctcae-dermatitis-radiation", "CTCAE v5.0 Dermatitis radiation grade")
 RTOG_ACUTE_SKIN: Final = ("rtog-acute-skin", "RTOG acute radiation morbidity grade, skin")
 PUSH_TOTAL: Final = ("push-total", "PUSH 3.0 total score")
+ERYTHEMA_COLOUR: Final = (
+    "erythema-colour",
+    "Skin colour of treated skin against unirradiated skin, from a photo (CIELAB D65)",
+)
+# (field of the colour measure, local code, display, UCUM unit) of each
+# component of the erythema observation (app/clinical/colour.py computes them).
+COLOUR_COMPONENTS: Final = (
+    ("region_l", "region-cielab-l", "CIELAB L* of the treated region", "1"),
+    ("region_a", "region-cielab-a", "CIELAB a* of the treated region", "1"),
+    ("region_b", "region-cielab-b", "CIELAB b* of the treated region", "1"),
+    ("region_ita", "region-ita", "Individual typology angle of the treated region", "deg"),
+    ("region_erythema_index", "region-erythema-index", "Erythema index of the treated region", "1"),
+    ("reference_l", "reference-cielab-l", "CIELAB L* of the reference skin", "1"),
+    ("reference_a", "reference-cielab-a", "CIELAB a* of the reference skin", "1"),
+    ("reference_b", "reference-cielab-b", "CIELAB b* of the reference skin", "1"),
+    ("reference_ita", "reference-ita", "Individual typology angle of the reference skin", "deg"),
+    (
+        "reference_erythema_index",
+        "reference-erythema-index",
+        "Erythema index of the reference skin",
+        "1",
+    ),
+    ("delta_a", "delta-a", "a* of the region minus a* of the reference", "1"),
+    ("delta_e2000", "delta-e2000", "CIEDE2000 colour difference, region to reference", "1"),
+    (
+        "delta_erythema_index",
+        "delta-erythema-index",
+        "Erythema index of the region minus that of the reference",
+        "1",
+    ),
+)
 
 SYMPTOMS_SYSTEM: Final = LOCAL_BASE + "CodeSystem/patient-reported-symptoms"
 ORDINAL_URL: Final = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
@@ -226,3 +261,17 @@ def symptom_observation_parts(values: dict[str, Any]) -> list[tuple[str, dict[st
             parts["valueInteger"] = int(value)
         out.append((field, parts))
     return out
+
+
+def colour_components(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The components of an erythema observation: each value of
+    COLOUR_COMPONENTS present in ``values`` (a colour measure's fields), as a
+    UCUM Quantity; an ITA that could not be computed (b* of 0) is left out."""
+    return [
+        {
+            "code": coding(LOCAL_OBSERVATION, code, display),
+            "valueQuantity": quantity(float(values[field]), unit),
+        }
+        for field, code, display, unit in COLOUR_COMPONENTS
+        if values.get(field) is not None
+    ]

@@ -26,6 +26,7 @@ from app.clinical import therapy as tx
 from app.exports.doses import DoseCurve, curve
 from app.exports.queries import Hex, chunks, fetch, hex_text
 from app.patients.models import Patient
+from app.photos.models import COLOUR_VALUES, Photo, PhotoColourMeasure
 from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
 from app.radiotherapy.timing import course_window, timing_columns
@@ -240,6 +241,31 @@ def wound_procedures(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, list
     return out
 
 
+def wound_colour_measures(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, list[Any]]:
+    """Per wound: the live colour measures of its live photos in time order, as
+    (id, wound_id, measured_at, *COLOUR_VALUES, calibration, reference_photo_id)."""
+    m = PhotoColourMeasure
+    out: dict[Hex, list[Any]] = defaultdict(list)
+    for chunk in chunks(wound_ids):
+        rows: Sequence[Any] = fetch(
+            conn,
+            sa.select(
+                hex_text(m.id),
+                hex_text(m.wound_id),
+                m.measured_at,
+                *COLOUR_VALUES,
+                m.calibration,
+                m.reference_photo_id,
+            )
+            .join(Photo, Photo.id == m.photo_id)
+            .where(m.wound_id.in_(chunk), m.deleted_at.is_(None), Photo.deleted_at.is_(None))
+            .order_by(m.wound_id, m.measured_at, m.id),
+        )
+        for row in rows:
+            out[row[1]].append(row)
+    return out
+
+
 def effective_overrides(conn: sa.Connection, wound_ids: set[Hex]) -> dict[Hex, dict[str, int]]:
     """Per assessment of the given wounds: the override in force on each scale
     (later ones supersede earlier ones; a withdrawal, value None, leaves the
@@ -369,6 +395,7 @@ class Batch:
     labs: dict[Hex, list[tuple[date, str, int]]] = field(default_factory=dict)
     # Each live course's (first day, last day) (timing.course_window; None: not known).
     course_windows: dict[Hex, tuple[date | None, date | None]] = field(default_factory=dict)
+    colour_measures: dict[Hex, list[Any]] = field(default_factory=dict)
 
 
 def load_batch(
@@ -389,6 +416,8 @@ def load_batch(
         overrides=effective_overrides(conn, wound_ids) if want_assessments else {},
         follow_up_ends={},
     )
+    if "colour_measures" in tables:
+        batch.colour_measures = wound_colour_measures(conn, wound_ids)
     if want_wounds:
         if not want_assessments:  # else the assessment stream gives them
             batch.follow_up_ends.update(follow_up_ends(conn, wound_ids))

@@ -112,6 +112,8 @@ def export_batches(
                 yield "wounds", make.wounds(wounds, batch)
             if "procedures" in tables:
                 yield "procedures", make.procedures(wounds, batch)
+            if "colour_measures" in tables:
+                yield "colour_measures", make.colour_measures(wounds, batch)
         if assessments is not None:
             assessments.finish()
     finally:

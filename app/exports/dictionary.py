@@ -315,11 +315,62 @@ PROCEDURE_COLUMNS = (
     Column("prp_activator", "dropdown", "PRP activator", choices=PRP_ACTIVATORS),
 )
 
+CALIBRATION_METHODS = ("colour_checker", "uncalibrated")
+_CIELAB = "CIELAB (D65, CIE 15:2004) from the photo"
+
+
+def _colour_columns(side: str, what: str) -> tuple[Column, ...]:
+    return (
+        Column(f"{side}_L", "number", f"L* of the {what}; {_CIELAB}"),
+        Column(f"{side}_a", "number", f"a* (green - / red +) of the {what}; {_CIELAB}"),
+        Column(f"{side}_b", "number", f"b* (blue - / yellow +) of the {what}; {_CIELAB}"),
+        Column(
+            f"{side}_ita",
+            "number",
+            f"Individual typology angle of the {what}, arctan((L* - 50) / b*) (Chardon 1991);"
+            " empty when b* <= 0",
+            "degrees",
+        ),
+        Column(
+            f"{side}_erythema_index",
+            "number",
+            f"Erythema index of the {what}, 100 x log10(R/G) of linear reflectances (Diffey 1984)",
+        ),
+    )
+
+
+COLOUR_MEASURE_COLUMNS = (
+    Column("colour_measure_id", "text", "Pseudonymous colour measure id"),
+    Column("wound_id", "text", "Pseudonymous wound id"),
+    Column("patient_id", "text", "Pseudonymous patient id"),
+    Column("day", "integer", "Day the photo was taken (UTC date). " + DAY_ZERO_NOTE, "days"),
+    Column("days_since_onset", "integer", "day - the wound's onset_day", "days"),
+    *_colour_columns("region", "treated region"),
+    *_colour_columns("reference", "unirradiated reference skin"),
+    Column("delta_a", "number", "region_a - reference_a"),
+    Column("delta_e2000", "number", "CIEDE2000 difference between region and reference"),
+    Column("delta_erythema_index", "number", "region - reference erythema index"),
+    Column(
+        "calibration",
+        "dropdown",
+        "colour_checker: corrected with a 24-patch colour card found in the photo;"
+        " uncalibrated: pixel values taken as sRGB (compare within one photo only)",
+        choices=CALIBRATION_METHODS,
+    ),
+    Column(
+        "card_delta_e2000_mean",
+        "number",
+        "Mean CIEDE2000 of the card's 24 patches after correction (empty when uncalibrated)",
+    ),
+    Column("reference_on_other_photo", "yesno", "The reference was traced on another photo"),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "patients": PATIENT_COLUMNS,
     "wounds": WOUND_COLUMNS,
     "assessments": ASSESSMENT_COLUMNS,
     "procedures": PROCEDURE_COLUMNS,
+    "colour_measures": COLOUR_MEASURE_COLUMNS,
 }
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.assessments.models import Assessment
 from app.patients.models import Patient
+from app.photos.models import Photo, PhotoColourMeasure
 from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.wounds.models import Wound
 
@@ -228,6 +229,17 @@ def _procedure_query(sel: Selection) -> sa.Select[*tuple[Any, ...]]:
     )
 
 
+def _colour_query(sel: Selection) -> sa.Select[*tuple[Any, ...]]:
+    m = PhotoColourMeasure
+    return (
+        sa.select(m.id)
+        .join(Photo, Photo.id == m.photo_id)
+        .join(Wound, Wound.id == m.wound_id)
+        .join(Patient, Patient.id == Wound.patient_id)
+        .where(m.deleted_at.is_(None), Photo.deleted_at.is_(None), *_wound_filter(sel))
+    )
+
+
 def _patient_query(sel: Selection) -> sa.Select[*tuple[Any, ...]]:
     selected = sa.select(Wound.patient_id).join(Patient, Patient.id == Wound.patient_id)
     selected = selected.where(*_wound_filter(sel))
@@ -246,6 +258,7 @@ def counts(conn: sa.Connection, sel: Selection) -> dict[str, int]:
         ("wounds", wound_query(sel)),
         ("assessments", assessment_query(sel)),
         ("procedures", _procedure_query(sel)),
+        ("colour_measures", _colour_query(sel)),
     ):
         sub = stmt.order_by(None).subquery()
         out[name] = int(conn.scalar(sa.select(sa.func.count()).select_from(sub)) or 0)

@@ -20,7 +20,7 @@ from app.clinical import interchange, late_effects
 from app.clinical import therapy as tx
 from app.exports import deid
 from app.exports.context import HEMATOLOGIC, Batch, PatientInfo, Therapy
-from app.exports.dictionary import ASSESSMENT_COLUMNS
+from app.exports.dictionary import ASSESSMENT_COLUMNS, CALIBRATION_METHODS
 from app.exports.doses import wound_dose
 from app.exports.queries import ASSESSMENT_POSITION, Hex, Selection
 from app.patients.models import SEXES
@@ -52,6 +52,7 @@ _PROCEDURE_KINDS = _vocabulary(PROCEDURE_KINDS).get
 _DEBRIDEMENT_METHODS = _vocabulary(DEBRIDEMENT_METHODS).get
 _PRP_FORMS = _vocabulary(PRP_FORMS).get
 _PRP_ACTIVATORS = _vocabulary(PRP_ACTIVATORS).get
+_CALIBRATIONS = _vocabulary(CALIBRATION_METHODS).get
 
 
 def _copied(first: str, last: str) -> slice:
@@ -192,6 +193,7 @@ class RowMaker:
         pseudonyms = deid.Pseudonymizer(sel.key)
         self.assessment_pseudonyms = pseudonyms.many_for_kind("assessment")
         self.procedure_pseudonym = pseudonyms.for_kind("procedure")
+        self.colour_pseudonym = pseudonyms.for_kind("colour_measure")
         self.wound_pseudonym = pseudonyms.for_kind("wound")
         self.patient_pseudonym = pseudonyms.for_kind("patient")
         self.site_classes: dict[str | None, str] = {}  # body-site text -> class, bounded
@@ -360,6 +362,37 @@ class RowMaker:
                 )
             )
         return out
+
+    def colour_measures(self, wounds: list[Any], batch: Batch) -> list[tuple[Any, ...]]:
+        """The colour measures of the batch's wounds, wound by wound in time order;
+        no outlines, no photo ids."""
+        rows: list[tuple[Any, ...]] = []
+        for wound in wounds:
+            wid, pid, onset = wound[0], wound[1], wound[7]
+            measures = batch.colour_measures.get(wid)
+            info = batch.infos.get(pid)
+            if not measures or info is None:
+                continue
+            onset_day = (onset - info.day_zero).days
+            w_pseudonym, p_pseudonym = self.wound_pseudonym(wid), self.patient_pseudonym(pid)
+            for mid, _, at, *values, calibration, reference_photo in measures:
+                day = (at.date() - info.day_zero).days
+                rows.append(
+                    (
+                        self.colour_pseudonym(mid),
+                        w_pseudonym,
+                        p_pseudonym,
+                        day,
+                        day - onset_day,
+                        *(_num(v) for v in values),
+                        _CALIBRATIONS(calibration.get("method"), "uncalibrated"),
+                        _num(calibration.get("delta_e2000_mean"))
+                        if calibration.get("method") == "colour_checker"
+                        else None,
+                        _yesno(reference_photo is not None),
+                    )
+                )
+        return rows
 
     def wounds(self, rows: list[Any], batch: Batch) -> list[tuple[Any, ...]]:
         """One row per wound with healing, dose, therapy and lab context."""

@@ -56,6 +56,7 @@ class RowCountsSchema(Schema):
     wounds = fields.Integer()
     assessments = fields.Integer()
     procedures = fields.Integer()
+    colour_measures = fields.Integer()
     Patient = fields.Integer()
     Condition = fields.Integer()
     Observation = fields.Integer()

@@ -3,7 +3,7 @@
 Each kind is a ``Source`` (app/fhir/sources.py): the table its rows come
 from, the clause that picks the rows that have a value, its code(s) for the
 ``code`` search parameter, its category, and the function that builds the
-resource. To serve a new kind (erythema measures...), write its builder here
+resource. To serve a new kind, write its builder here
 and append its Source to OBSERVATIONS; search, paging, read, access and audit
 then apply to it unchanged. Keep the ``kind`` short and unique: it prefixes the resource ids.
 """
@@ -18,6 +18,7 @@ from app.assessments.models import Assessment
 from app.clinical import interchange as ix
 from app.fhir import resources as r
 from app.fhir.sources import Source
+from app.photos.models import Photo, PhotoColourMeasure
 from app.therapy.models import LabResult
 from app.wounds.models import Wound
 
@@ -128,6 +129,25 @@ def _symptom(field: str) -> Any:
     return build
 
 
+def _erythema(row: Any) -> dict[str, Any]:
+    m, patient_id = row
+    values = {field: getattr(m, field) for field, *_ in ix.COLOUR_COMPONENTS}
+    out = r.observation(
+        "erythema",
+        m,
+        patient_id,
+        category=EXAM,
+        code=ix.coding(ix.LOCAL_OBSERVATION, *ix.ERYTHEMA_COLOUR),
+        when=m.measured_at,
+        value={"component": ix.colour_components(values)},
+        focus=m.wound_id,
+    )
+    out["method"] = {"text": m.calibration_method.replace("_", " ")}
+    photos = [m.photo_id] + ([m.reference_photo_id] if m.reference_photo_id else [])
+    out["derivedFrom"] = [{"reference": f"Media/{photo_id}"} for photo_id in photos]
+    return out
+
+
 def _lab(row: Any) -> dict[str, Any]:
     lab = row[0]
     return r.observation(
@@ -202,6 +222,30 @@ OBSERVATIONS: tuple[Source, ...] = (
             SURVEY,
         )
         for field, system, code, _display in ix.SYMPTOM_CODES
+    ),
+    Source(
+        "Observation",
+        "erythema",
+        PhotoColourMeasure,
+        PhotoColourMeasure.measured_at,
+        Wound.patient_id,
+        _erythema,
+        extra=(Wound.patient_id,),
+        joins=(
+            (
+                Wound,
+                sa.and_(PhotoColourMeasure.wound_id == Wound.id, Wound.deleted_at.is_(None)),
+                False,
+            ),
+            # a measure of a deleted photo is not served (nor on the trajectory)
+            (
+                Photo,
+                sa.and_(PhotoColourMeasure.photo_id == Photo.id, Photo.deleted_at.is_(None)),
+                False,
+            ),
+        ),
+        codes={(ix.LOCAL_OBSERVATION, ix.ERYTHEMA_COLOUR[0]): None},
+        category=EXAM,
     ),
     Source(
         "Observation",

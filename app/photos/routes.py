@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.formparser import FormDataParser
 
 from app.clinics.models import Clinic
+from app.core import records
 from app.core.access import current_user, get_record, require
 from app.core.errors import Problem, field_error, validation_problem
 from app.core.etags import etag_header
@@ -19,9 +20,13 @@ from app.core.resource import RecordType, register_record
 from app.core.schemas import page_schema
 from app.core.security import allow_larger_body
 from app.extensions import db, limiter
-from app.photos import calibration, proposals, scale, services, serving
-from app.photos.models import Photo
+from app.photos import calibration, colour, proposals, scale, services, serving
+from app.photos.models import Photo, PhotoColourMeasure
 from app.photos.schemas import (
+    ColourMeasureInputSchema,
+    ColourMeasureListArgsSchema,
+    ColourMeasureSchema,
+    ColourMeasureUpdateSchema,
     ContentArgsSchema,
     ManualCalibrationSchema,
     MarkerArgsSchema,
@@ -284,6 +289,56 @@ class PhotoOutlineResource(MethodView):
         (with `method` and `seed`). A 422 on `seed` when no edge is found."""
         photo = get_record(db.session, Photo, photo_id, "clinical:write")
         return proposals.propose_outline(photo, data["seed"], data.get("box"))
+
+
+@blp.route("/photos/<uuid:photo_id>/colour")
+class PhotoColourResource(MethodView):
+    @blp.arguments(ColourMeasureListArgsSchema, location="query")
+    @blp.response(200, page_schema(ColourMeasureSchema))
+    def get(self, args, photo_id):
+        """Colour measures of a photo, oldest first; `updated_since` for delta sync."""
+        require("clinical:read")
+        photo = records.load_parent(db.session, Photo, photo_id)
+        return colour.list_measures(db.session, photo, args)
+
+    @blp.arguments(ColourMeasureInputSchema)
+    @blp.response(201, ColourMeasureSchema)
+    @blp.alt_response(200, schema=ColourMeasureSchema, description="Replay of an earlier create")
+    @blp.alt_response(
+        409, description="The id was used for different content; the stored record is in `stored`"
+    )
+    def post(self, data, photo_id):
+        """Measure erythema: mean CIELAB L*, a*, b* (D65) of the treated `region`
+        and of unirradiated `reference` skin, `delta_a` (region - reference),
+        ITA, an erythema index (formula and source in `erythema_index_method`)
+        and the `calibration` used. A 24-patch colour card in the photo is found
+        and fitted (residual delta E 2000 reported); without one the answer says
+        `uncalibrated` and the reference must be on the same photo. Stored with
+        the photo, which itself is never changed."""
+        require("clinical:write")
+        photo = records.load_parent(db.session, Photo, photo_id)
+        measure, created = colour.create_measure(db.session, photo, data)
+        return measure, 201 if created else 200, etag_header(measure)
+
+
+register_record(
+    blp,
+    RecordType(
+        name="PhotoColourMeasure",
+        path="/colour-measures/<uuid:measure_id>",
+        model=PhotoColourMeasure,
+        schema=ColourMeasureSchema,
+        update_schema=ColourMeasureUpdateSchema,
+        update=colour.amend_measure,
+        delete=colour.delete_measure,
+        noun="colour measure",
+        docs={
+            "patch": """Correct the region, the reference or the reference photo (If-Match
+            required): the colour is measured again, and the earlier values stay in the
+            history.""",
+        },
+    ),
+)
 
 
 @blp.route("/calibration-marker")

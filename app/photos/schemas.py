@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
+from app.clinical.colour import ERYTHEMA_INDEX_METHOD, ita_category
 from app.core.schemas import (
     ListArgsSchema,
     MethodNested,
@@ -242,3 +243,129 @@ class MarkerArgsSchema(StrictSchema):
         validate=MARKER_SIZE_RANGE,
         metadata={"description": "Edge of the black square; default: clinic's, else 2 cm"},
     )
+
+
+# --- colour measures (app/photos/colour.py) -------------------------------------
+
+
+def _outline(description: str, **kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.List(fields.Float(allow_nan=False), validate=validate.Length(equal=2)),
+        validate=validate.Length(min=3, max=MAX_TRACING_POINTS),
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+_REGION = (
+    "The treated skin region: [[x, y], ...] in pixels of the stored upright image, "
+    "a simple polygon of at least 3 points covering at least 400 pixels"
+)
+_REFERENCE = (
+    "Unirradiated skin to compare with (same rules), on this photo or on `reference_photo_id`"
+)
+_REFERENCE_PHOTO = (
+    "Optional: another photo of the same patient (e.g. the contralateral side) on which "
+    "the reference is traced. Needs a colour card found in both photos."
+)
+
+
+class ColourMeasureInputSchema(StrictSchema):
+    id = fields.UUID(
+        metadata={"description": "Client-generated UUID for offline-safe creates (optional)"}
+    )
+    region = _outline(_REGION, required=True)
+    reference = _outline(_REFERENCE, required=True)
+    reference_photo_id = fields.UUID(allow_none=True, metadata={"description": _REFERENCE_PHOTO})
+
+
+class ColourMeasureUpdateSchema(StrictSchema):
+    """PATCH: a corrected outline or reference photo; the colour is measured again."""
+
+    region = _outline(_REGION)
+    reference = _outline(_REFERENCE)
+    reference_photo_id = fields.UUID(allow_none=True, metadata={"description": _REFERENCE_PHOTO})
+
+
+class RegionColourSchema(Schema):
+    points = fields.List(fields.List(fields.Float()))
+    pixels = fields.Integer(metadata={"description": "Pixels inside the outline"})
+    L = fields.Float(metadata={"description": "CIELAB L* (D65)"})
+    a = fields.Float(metadata={"description": "CIELAB a* (D65): green (-) to red (+)"})
+    b = fields.Float(metadata={"description": "CIELAB b* (D65): blue (-) to yellow (+)"})
+    ita = fields.Float(
+        allow_none=True,
+        metadata={"description": "Individual typology angle, degrees (null when b* <= 0)"},
+    )
+    ita_category = fields.String(allow_none=True, metadata={"description": "Del Bino 2006"})
+    erythema_index = fields.Float(metadata={"description": "100 x log10(R/G)"})
+
+
+class MethodSchema(Schema):
+    name = fields.String()
+    formula = fields.String()
+    source = fields.String()
+
+
+class ColourCalibrationSchema(Schema):
+    method = fields.String(metadata={"description": "colour_checker | uncalibrated"})
+    reason = fields.String(metadata={"description": "Why uncalibrated"})
+    note = fields.String()
+    card = fields.String()
+    detector = fields.String()
+    correction = fields.String()
+    patches = fields.Integer()
+    delta_e2000_mean = fields.Float(
+        metadata={"description": "Mean CIEDE2000 of the card's patches after correction"}
+    )
+    delta_e2000_max = fields.Float()
+    matrix = fields.List(fields.List(fields.Float()), metadata={"description": "3x3, linear RGB"})
+    reference_photo = fields.Dict(metadata={"description": "The reference photo's calibration"})
+
+
+class ColourMeasureSchema(RecordSchema):
+    """Colour of a treated region against unirradiated skin, measured on a photo."""
+
+    clinic_id = fields.UUID(dump_only=True)
+    wound_id = fields.UUID(dump_only=True)
+    photo_id = fields.UUID(dump_only=True)
+    reference_photo_id = fields.UUID(dump_only=True, allow_none=True)
+    measured_at = fields.AwareDateTime(
+        dump_only=True, metadata={"description": "The photo's capture time"}
+    )
+    measured_by = fields.UUID(dump_only=True, allow_none=True)
+    region = MethodNested(RegionColourSchema, "_region")
+    reference = MethodNested(RegionColourSchema, "_reference")
+    delta_a = fields.Float(dump_only=True, metadata={"description": "a* region - reference"})
+    delta_e2000 = fields.Float(
+        dump_only=True, metadata={"description": "CIEDE2000 between region and reference"}
+    )
+    delta_erythema_index = fields.Float(dump_only=True)
+    erythema_index_method = MethodNested(MethodSchema, "_ei_method")
+    calibration = fields.Nested(ColourCalibrationSchema, dump_only=True)
+
+    def _side(self, obj: Any, side: str) -> dict[str, Any]:
+        ita = getattr(obj, f"{side}_ita")
+        return {
+            "points": getattr(obj, f"{side}_points"),
+            "pixels": getattr(obj, f"{side}_pixels"),
+            "L": getattr(obj, f"{side}_l"),
+            "a": getattr(obj, f"{side}_a"),
+            "b": getattr(obj, f"{side}_b"),
+            "ita": ita,
+            "ita_category": ita_category(ita),
+            "erythema_index": getattr(obj, f"{side}_erythema_index"),
+        }
+
+    def _region(self, obj: Any) -> dict[str, Any]:
+        return self._side(obj, "region")
+
+    def _reference(self, obj: Any) -> dict[str, Any]:
+        return self._side(obj, "reference")
+
+    def _ei_method(self, obj: Any) -> dict[str, str]:
+        return ERYTHEMA_INDEX_METHOD
+
+
+class ColourMeasureListArgsSchema(ListArgsSchema):
+    pass

@@ -305,6 +305,24 @@ class TrajectoryTherapySchema(Schema):
     labs_at_procedures = fields.List(fields.Nested(TrajectoryLabsAtProcedureSchema))
 
 
+class TrajectoryErythemaSchema(Schema):
+    """One colour measure of a photo of the wound (POST /photos/{id}/colour)."""
+
+    measure_id = fields.String()
+    photo_id = fields.String()
+    at = fields.String(metadata={"description": "The photo's capture time"})
+    L = fields.Float(metadata={"description": "CIELAB L* (D65) of the treated region"})
+    a = fields.Float(metadata={"description": "CIELAB a* of the treated region"})
+    b = fields.Float(metadata={"description": "CIELAB b* of the treated region"})
+    reference_a = fields.Float(metadata={"description": "a* of the unirradiated reference"})
+    delta_a = fields.Float(metadata={"description": "a* region - reference"})
+    delta_e2000 = fields.Float()
+    ita = fields.Float(allow_none=True, metadata={"description": "ITA of the region, degrees"})
+    erythema_index = fields.Float(metadata={"description": "100 x log10(R/G) of the region"})
+    delta_erythema_index = fields.Float()
+    calibration = fields.String(metadata={"description": "colour_checker | uncalibrated"})
+
+
 class TrajectorySchema(Schema):
     wound_id = fields.String()
     patient_id = fields.String()
@@ -342,6 +360,10 @@ class TrajectorySchema(Schema):
     days_to_closure = fields.Integer(allow_none=True)
     series = fields.List(fields.Nested(SeriesItemSchema))
     procedures = fields.List(fields.Nested(TrajectoryProcedureSchema))
+    erythema = fields.List(
+        fields.Nested(TrajectoryErythemaSchema),
+        metadata={"description": "Colour measures of the wound's photos, oldest first"},
+    )
     radiotherapy = fields.Nested(TrajectoryRadiotherapySchema, allow_none=True)
     dose_at_onset_cgy = fields.Float(allow_none=True)
     grade_history = fields.Nested(TrajectoryGradeHistorySchema)

@@ -34,6 +34,7 @@ from app.core.db import UUIDText
 from app.core.formats import iso
 from app.procedures.models import PROCEDURE_DETAILS, Procedure
 from app.radiotherapy.models import FractionDelivery, RadiotherapyCourse, RadiotherapyPhase
+from app.summaries.erythema import erythema_series, load_erythema
 from app.summaries.recall import recall_block
 from app.summaries.statuses import (
     in_irradiated_field,
@@ -69,6 +70,7 @@ class WoundData:
     fractions: Sequence[Any] = field(default_factory=list)
     therapy: dict[str, Any] | None = None
     recall: dict[str, Any] | None = None  # radiation recall (app/summaries/recall.py)
+    erythema: Sequence[Any] = field(default_factory=list)  # app/summaries/erythema.py
 
 
 _WOUND_COLUMNS = (
@@ -198,6 +200,7 @@ def load_wound(session: Session, wound_id: uuid.UUID) -> WoundData:
         overrides=_latest_overrides(override_rows),
         override_rows=override_rows,
         procedures=conn.execute(_PROCEDURES_STMT, params).mappings().all(),
+        erythema=load_erythema(conn, wound_id),
     )
     if wound["course_start"] is not None:
         course = {"course_id": wound["radiotherapy_course_id"]}
@@ -323,6 +326,7 @@ def data_version(data: WoundData, *extra: Any) -> str:
         *[(a["id"], a["version"]) for a in data.assessments],
         *[o["id"] for o in data.override_rows],
         *[(p["id"], p["version"]) for p in data.procedures],
+        *[(e["id"], e["version"]) for e in data.erythema],
         *[(f["delivered_on"], f["dose_cgy"]) for f in data.fractions],
         json.dumps(data.therapy, sort_keys=True, default=str) if data.therapy else None,
         *extra,
@@ -579,6 +583,7 @@ def build_trajectory(data: WoundData) -> dict[str, Any]:
         "days_to_closure": traj.days_to_closure,
         "series": series,
         "procedures": _procedures(data.procedures, series, data.assessments),
+        "erythema": erythema_series(list(data.erythema)),
         "radiotherapy": radiotherapy,
         "dose_at_onset_cgy": radiotherapy["dose_at_onset_cgy"] if radiotherapy else None,
         "grade_history": _grade_history(series),

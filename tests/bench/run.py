@@ -23,6 +23,7 @@ MODULES = (
     "tests.bench.bench_alerts",
     "tests.bench.bench_photos",
     "tests.bench.bench_outline",
+    "tests.bench.bench_colour",
     "tests.bench.bench_summaries",
     "tests.bench.bench_exports",
     "tests.bench.bench_sync",

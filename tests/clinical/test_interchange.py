@@ -195,3 +195,29 @@ def test_pro_ctcae_levels_carry_their_score_as_the_ordinal_value(level, score, l
     assert coding["extension"] == [{"url": ORDINAL, "valueDecimal": score}]
     assert coding["display"] == value["text"]
     assert label.lower() in value["text"].lower()
+
+
+def test_erythema_components_carry_each_value_with_its_unit():
+    values = {"region_a": 21.5, "region_ita": None, "reference_ita": -12.0, "delta_a": 3}
+    parts = ix.colour_components(values)
+    codes = [p["code"]["coding"][0]["code"] for p in parts]
+    assert codes == ["region-cielab-a", "reference-ita", "delta-a"]  # order of COLOUR_COMPONENTS
+    region_a, reference_ita, delta_a = parts
+    assert region_a["code"] == {
+        "coding": [
+            {
+                "system": ix.LOCAL_OBSERVATION,
+                "code": "region-cielab-a",
+                "display": "CIELAB a* of the treated region",
+            }
+        ],
+        "text": "CIELAB a* of the treated region",
+    }
+    assert region_a["valueQuantity"] == {"value": 21.5, "unit": "1", "system": UCUM, "code": "1"}
+    assert reference_ita["valueQuantity"]["code"] == "deg"
+    assert reference_ita["valueQuantity"]["value"] == -12.0
+    assert delta_a["valueQuantity"]["value"] == 3.0 and isinstance(
+        delta_a["valueQuantity"]["value"], float
+    )
+    assert ix.colour_components({}) == []
+    assert len(ix.COLOUR_COMPONENTS) == 13

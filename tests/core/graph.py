@@ -42,6 +42,7 @@ SEGMENT_TABLES = {
     "exports": "export_jobs",
     "fractions": "fraction_deliveries",
     "messages": "webhook_messages",
+    "colour-measures": "photo_colour_measures",
 }
 
 
@@ -51,6 +52,11 @@ def table_of(op: Operation, param: str) -> str:
     index = segments.index("{" + param + "}")
     segment = segments[index - 1]
     return SEGMENT_TABLES.get(segment, segment.replace("-", "_"))
+
+
+# Outlines on _png(): inside its lesion, and on the skin around it.
+INSIDE_LESION = [[130, 95], [190, 95], [190, 145], [130, 145]]
+OUTSIDE_LESION = [[10, 10], [90, 10], [90, 60], [10, 60]]
 
 
 class Unavailable(Exception):
@@ -233,6 +239,13 @@ STEPS: dict[str, Step] = {
             multipart=True,
         ),
         Step(
+            "photo_colour_measures",
+            "post",
+            "/api/v1/photos/{photo_id}/colour",
+            "nurse",
+            lambda g: {"region": INSIDE_LESION, "reference": OUTSIDE_LESION},
+        ),
+        Step(
             "systemic_therapies",
             "post",
             "/api/v1/patients/{patient_id}/systemic-therapies",
@@ -332,6 +345,7 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
         "points": [[100, 70], [220, 70], [220, 170], [100, 170]]
     },
     ("post", "/api/v1/photos/{photo_id}/outline"): lambda: {"seed": [160, 120]},
+    ("patch", "/api/v1/colour-measures/{measure_id}"): lambda: {"reference": OUTSIDE_LESION},
     ("patch", "/api/v1/systemic-therapies/{therapy_id}"): lambda: {"dose": 900},
     ("patch", "/api/v1/therapy-changes/{change_id}"): lambda: {"reason": "amended"},
     ("patch", "/api/v1/topical-treatments/{topical_id}"): lambda: {"notes": "amended"},

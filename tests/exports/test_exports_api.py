@@ -201,7 +201,13 @@ def test_job_reports_progress_row_counts_and_is_audited(app, researcher, clinic,
     body = wait_done(researcher, queued["id"])
     assert body["status"] == "done"
     assert body["progress"]["done"] == body["progress"]["total"] == 2 + 2 + 9 + 4
-    assert body["row_counts"] == {"patients": 2, "wounds": 2, "assessments": 9, "procedures": 4}
+    assert body["row_counts"] == {
+        "patients": 2,
+        "wounds": 2,
+        "assessments": 9,
+        "procedures": 4,
+        "colour_measures": 0,
+    }
     assert body["download_url"] == f"/api/v1/exports/{queued['id']}/download"
     assert body["expires_at"] is not None and body["retryable"] is False
     download(researcher, queued["id"])
@@ -409,6 +415,7 @@ def test_csv_content_follows_the_seed_case(researcher, clinic, cohort, grant):
     zf = export(researcher, clinic, "csv")
     assert sorted(zf.namelist()) == [
         "assessments.csv",
+        "colour_measures.csv",
         "data_dictionary.csv",
         "patients.csv",
         "procedures.csv",
@@ -453,7 +460,7 @@ def test_csv_content_follows_the_seed_case(researcher, clinic, cohort, grant):
     dictionary = _csv(zf, "data_dictionary.csv")
     assert list(dictionary[0]) == ["variable", "form", "type", "units", "choices", "description"]
     documented = {(d["form"], d["variable"]) for d in dictionary}
-    for name in ("patients", "wounds", "assessments", "procedures"):
+    for name in ("patients", "wounds", "assessments", "procedures", "colour_measures"):
         header = next(csv.reader(io.StringIO(zf.read(f"{name}.csv").decode())))
         assert {(name, h) for h in header} <= documented
     day_zero = next(d for d in dictionary if d["variable"] == "day_zero")
@@ -595,7 +602,8 @@ def test_no_identifying_value_in_any_output(app, researcher, clinic, cohort, gra
             scanned += 1
             for value in cohort.identifiers:
                 assert value.lower() not in text, f"{value!r} leaked into {fmt}/{name}"
-    assert scanned == 15  # 5 files per format, every one of them scanned
+    # 6 files in CSV and Parquet (5 tables and the dictionary), 5 in FHIR: all scanned.
+    assert scanned == 17
 
 
 def test_pseudonyms_join_for_one_researcher_and_not_across(
