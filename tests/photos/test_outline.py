@@ -52,10 +52,17 @@ def test_points_are_in_pixels_of_the_full_image() -> None:
 def test_a_small_lesion_is_refined_at_full_resolution(monkeypatch) -> None:
     photo = render(Spec("small", (4000, 3000), "medium", "blob", 70, 0.6, 8, 11))
     refined = _propose(photo)
+    assert _propose(photo).points == refined.points  # seeded: the same tap, the same edge
     monkeypatch.setattr(outline, "REFINE_BELOW", 0)  # never refine
     coarse = _propose(photo)
-    assert iou(photo.truth, refined.points) > iou(photo.truth, coarse.points)
+    # Refined, the edge lies on full-resolution pixels; the coarse one on the
+    # working copy's grid (half-pixel centres scaled up). On generated small
+    # lesions refining moves IoU either way by a few hundredths (the docs).
+    assert refined.points != coarse.points
+    assert all(float(x).is_integer() and float(y).is_integer() for x, y in refined.points)
+    assert not all(float(x).is_integer() for x, _ in coarse.points)
     assert iou(photo.truth, refined.points) >= 0.9
+    assert iou(photo.truth, coarse.points) >= 0.9
 
 
 def test_a_box_bounds_the_outline() -> None:
