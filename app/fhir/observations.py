@@ -3,9 +3,10 @@
 Each kind is a ``Source`` (app/fhir/sources.py): the table its rows come
 from, the clause that picks the rows that have a value, its code(s) for the
 ``code`` search parameter, its category, and the function that builds the
-resource. To serve a new kind, write its builder here
-and append its Source to OBSERVATIONS; search, paging, read, access and audit
-then apply to it unchanged. Keep the ``kind`` short and unique: it prefixes the resource ids.
+resource. To serve a new kind, append its Source to OBSERVATIONS (an
+assessment's value: ``_assessment_kind``; another table: a builder and a
+Source); search, paging, read, access and audit then apply to it unchanged.
+Keep the ``kind`` short and unique: it prefixes the resource ids.
 """
 
 from __future__ import annotations
@@ -29,73 +30,26 @@ LABORATORY = "laboratory"
 _WOUND = ((Wound, sa.and_(Assessment.wound_id == Wound.id, Wound.deleted_at.is_(None)), False),)
 
 
-def _size(row: Any) -> dict[str, Any]:
-    a, patient_id = row
-    values = {
-        "length_cm": a.length_cm,
-        "width_cm": a.width_cm,
-        "depth_cm": a.depth_cm,
-        "area_cm2": a.area_cm2,
-    }
-    return r.observation(
-        "size",
-        a,
-        patient_id,
-        category=EXAM,
-        code=ix.size_panel_code(),
-        when=a.assessed_at,
-        value={"component": ix.size_components(values)},
-        focus=a.wound_id,
-    )
-
-
 def _grade_in_effect(a: Any, scale: str, derived: int | None) -> int | None:
     """The clinician's override in force on ``scale``, else the derived grade."""
     override = a.current_override(scale)
     return override.value if override is not None else derived
 
 
-def _ctcae(row: Any) -> dict[str, Any]:
-    a, patient_id = row
-    grade = _grade_in_effect(a, "ctcae", a.ctcae_grade)
-    return r.observation(
-        "ctcae",
-        a,
-        patient_id,
-        category=EXAM,
-        code=ix.coding(ix.LOCAL_OBSERVATION, *ix.CTCAE_DERMATITIS),
-        when=a.assessed_at,
-        value={"valueCodeableConcept": ix.ctcae_grade_value(grade)},
-        focus=a.wound_id,
-    )
+def _size(a: Any) -> dict[str, Any]:
+    dims = ("length_cm", "width_cm", "depth_cm", "area_cm2")
+    return {"component": ix.size_components({d: getattr(a, d) for d in dims})}
 
 
-def _rtog(row: Any) -> dict[str, Any]:
-    a, patient_id = row
-    return r.observation(
-        "rtog",
-        a,
-        patient_id,
-        category=EXAM,
-        code=ix.coding(ix.LOCAL_OBSERVATION, *ix.RTOG_ACUTE_SKIN),
-        when=a.assessed_at,
-        value={"valueInteger": _grade_in_effect(a, "rtog", a.rtog_grade)},
-        focus=a.wound_id,
-    )
+def _symptom(field: str) -> Any:
+    """The value[x] of one patient-reported symptom (the shared coding of
+    app/clinical/interchange.py)."""
 
+    def value(a: Any) -> dict[str, Any]:
+        ((_, parts),) = ix.symptom_observation_parts({field: getattr(a, field)})
+        return {k: v for k, v in parts.items() if k.startswith("value")}
 
-def _push(row: Any) -> dict[str, Any]:
-    a, patient_id = row
-    return r.observation(
-        "push",
-        a,
-        patient_id,
-        category=SURVEY,
-        code=ix.coding(ix.LOCAL_OBSERVATION, *ix.PUSH_TOTAL),
-        when=a.assessed_at,
-        value={"valueInteger": a.push_total},
-        focus=a.wound_id,
-    )
+    return value
 
 
 # Resource-id prefix of each patient-reported symptom's Observation.
@@ -105,28 +59,6 @@ _SYMPTOM_KINDS = {
     "burning_nrs": "burning",
     "pro_skin_reaction": "skinpro",
 }
-
-
-def _symptom(field: str) -> Any:
-    """The builder of one patient-reported symptom's Observation (the shared
-    coding of app/clinical/interchange.py)."""
-
-    def build(row: Any) -> dict[str, Any]:
-        a, patient_id = row
-        ((_, parts),) = ix.symptom_observation_parts({field: getattr(a, field)})
-        value = {k: v for k, v in parts.items() if k.startswith("value")}
-        return r.observation(
-            _SYMPTOM_KINDS[field],
-            a,
-            patient_id,
-            category=SURVEY,
-            code=parts["code"],
-            when=a.assessed_at,
-            value=value,
-            focus=a.wound_id,
-        )
-
-    return build
 
 
 def _erythema(row: Any) -> dict[str, Any]:
@@ -162,8 +94,31 @@ def _lab(row: Any) -> dict[str, Any]:
 
 
 def _assessment_kind(
-    kind: str, build: Any, where: Any, code: tuple[str, str], category: str
+    kind: str,
+    concept: dict[str, Any],
+    category: str,
+    where: Any,
+    value: Any,
 ) -> Source:
+    """An Observation of each assessment that has a value for it (``where``):
+    its ``concept`` (whose first coding is what the ``code`` search matches)
+    and ``value(assessment)``, the value[x] or components, at the assessment's
+    time, focused on the wound."""
+
+    def build(row: Any) -> dict[str, Any]:
+        a, patient_id = row
+        return r.observation(
+            kind,
+            a,
+            patient_id,
+            category=category,
+            code=concept,
+            when=a.assessed_at,
+            value=value(a),
+            focus=a.wound_id,
+        )
+
+    first = concept["coding"][0]
     return Source(
         "Observation",
         kind,
@@ -174,7 +129,7 @@ def _assessment_kind(
         extra=(Wound.patient_id,),
         joins=_WOUND,
         where=where,
-        codes={code: None},
+        codes={(first["system"], first["code"]): None},
         category=category,
     )
 
@@ -182,46 +137,50 @@ def _assessment_kind(
 OBSERVATIONS: tuple[Source, ...] = (
     _assessment_kind(
         "size",
-        _size,
+        ix.size_panel_code(),
+        EXAM,
         lambda: sa.or_(
             Assessment.length_cm.is_not(None),
             Assessment.width_cm.is_not(None),
             Assessment.depth_cm.is_not(None),
             Assessment.area_cm2.is_not(None),
         ),
-        (ix.LOINC, ix.SIZE_PANEL[0]),
-        EXAM,
+        _size,
     ),
     _assessment_kind(
         "ctcae",
-        _ctcae,
-        lambda: Assessment.ctcae_grade.is_not(None),
-        (ix.LOCAL_OBSERVATION, ix.CTCAE_DERMATITIS[0]),
+        ix.coding(ix.LOCAL_OBSERVATION, *ix.CTCAE_DERMATITIS),
         EXAM,
+        lambda: Assessment.ctcae_grade.is_not(None),
+        lambda a: {
+            "valueCodeableConcept": ix.ctcae_grade_value(
+                _grade_in_effect(a, "ctcae", a.ctcae_grade)
+            )
+        },
     ),
     _assessment_kind(
         "rtog",
-        _rtog,
-        lambda: Assessment.rtog_grade.is_not(None),
-        (ix.LOCAL_OBSERVATION, ix.RTOG_ACUTE_SKIN[0]),
+        ix.coding(ix.LOCAL_OBSERVATION, *ix.RTOG_ACUTE_SKIN),
         EXAM,
+        lambda: Assessment.rtog_grade.is_not(None),
+        lambda a: {"valueInteger": _grade_in_effect(a, "rtog", a.rtog_grade)},
     ),
     _assessment_kind(
         "push",
-        _push,
-        lambda: Assessment.push_total.is_not(None),
-        (ix.LOCAL_OBSERVATION, ix.PUSH_TOTAL[0]),
+        ix.coding(ix.LOCAL_OBSERVATION, *ix.PUSH_TOTAL),
         SURVEY,
+        lambda: Assessment.push_total.is_not(None),
+        lambda a: {"valueInteger": a.push_total},
     ),
     *(
         _assessment_kind(
             _SYMPTOM_KINDS[field],
-            _symptom(field),
-            lambda field=field: getattr(Assessment, field).is_not(None),
-            (system, code),
+            {"coding": [{"system": system, "code": code, "display": display}]},
             SURVEY,
+            lambda field=field: getattr(Assessment, field).is_not(None),
+            _symptom(field),
         )
-        for field, system, code, _display in ix.SYMPTOM_CODES
+        for field, system, code, display in ix.SYMPTOM_CODES
     ),
     Source(
         "Observation",
