@@ -265,3 +265,19 @@ def _capture_logs() -> Iterator[CapturedLogs]:
 def captured_logs() -> CapturedLogs:
     """The log records of the whole run so far (see tests/hardening/test_security.py)."""
     return _CAPTURED
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The test app on 127.0.0.1 and a free port, in a background thread (for
+    a real browser or HTTP client)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from tests.bench.bench_photos import PeakRss, _uploader
-from tests.bench.common import env_int, make_app
+from tests.bench.common import env_int, existing_app, make_app
 from tests.photos.outline_images import Spec, iou, render
 
 REPEAT = env_int("BENCH_OUTLINE_REPEAT", 3)
@@ -81,19 +81,7 @@ def _memory_in_fresh_process(app, data: bytes, tap: tuple[float, float]) -> tupl
 
 
 def _memory_child(path: str, tap: list[float], database_url: str, storage_dir: str):
-    import logging
-
-    from app import create_app
-
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "STORAGE_DIR": storage_dir,
-            "RATELIMIT_ENABLED": False,
-            "LOG_FORMAT": "text",
-        }
-    )
-    logging.getLogger("app.access").setLevel(logging.WARNING)
+    app = existing_app(database_url, storage_dir)
     upload, nurse = _uploader(app)
     warm = render(Spec("warm", (800, 600), "light", "ellipse", 80, 0.6, 2, 5))
     _outline(nurse, upload(_jpeg(warm.image))["id"], warm.tap)  # every module loaded

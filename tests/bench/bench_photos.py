@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from tests.bench.common import env_int, make_app
+from tests.bench.common import env_int, existing_app, make_app
 
 REPEAT = env_int("BENCH_PHOTO_REPEAT", 5)
 WIDTH, HEIGHT = 4000, 3000
@@ -137,19 +137,7 @@ def _memory_in_fresh_process(app, path: Path) -> tuple[float, float]:
 
 
 def _memory_child(path: str, database_url: str, storage_dir: str) -> tuple[float, float]:
-    import logging
-
-    from app import create_app
-
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "STORAGE_DIR": storage_dir,
-            "RATELIMIT_ENABLED": False,
-            "LOG_FORMAT": "text",
-        }
-    )
-    logging.getLogger("app.access").setLevel(logging.WARNING)
+    app = existing_app(database_url, storage_dir)
     upload, _ = _uploader(app)
     small = io.BytesIO()
     Image.new("RGB", (640, 480), (200, 150, 140)).save(small, "JPEG")

@@ -34,6 +34,25 @@ def make_app(database_url: str | None = None, **overrides):
     return app
 
 
+def existing_app(database_url: str, storage_dir: str):
+    """An app on a database another process migrated, its access log quiet:
+    what a child process measuring memory serves from."""
+    import logging
+
+    from app import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "STORAGE_DIR": storage_dir,
+            "RATELIMIT_ENABLED": False,
+            "LOG_FORMAT": "text",
+        }
+    )
+    logging.getLogger("app.access").setLevel(logging.WARNING)
+    return app
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,9 +6,7 @@ of every resource against the FHIR R4B models of fhir.resources."""
 from __future__ import annotations
 
 import io
-import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -117,21 +115,6 @@ def record(app, clinic, nurse) -> Record:
         lab,
         r.json["id"],
     )
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The test app on 127.0.0.1 and a free port, in a background thread."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 __all__ = ["FHIR", "Record", "date", "entries", "jpeg", "validate"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import chromium, live_server  # noqa: F401 - shared fixtures
+from tests.web.conftest import chromium  # noqa: F401 - shared fixture
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},

@@ -5,31 +5,16 @@ relative Location, resumption by HEAD) is what the server understands."""
 from __future__ import annotations
 
 import io
-import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
-from werkzeug.serving import make_server
 
 from tests.assessments.helpers import make_wound
 from tests.photos.test_imaging import CORPUS
 
 PHOTO = (CORPUS / "hopper.jpg").read_bytes()
-
-
-@pytest.fixture
-def live_server(app, tmp_path, monkeypatch) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def test_tuspy_uploads_resumes_and_the_photo_is_stored(app, live_server, nurse, clinic):
