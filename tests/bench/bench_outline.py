@@ -18,10 +18,7 @@ proposes the outline of the 12 MP photo.
 from __future__ import annotations
 
 import io
-import json
 import math
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from tests.bench.bench_photos import PeakRss, _uploader
-from tests.bench.common import env_int, existing_app, make_app
+from tests.bench.common import env_int, existing_app, in_fresh_process, make_app
 from tests.photos.outline_images import Spec, iou, render
 
 REPEAT = env_int("BENCH_OUTLINE_REPEAT", 3)
@@ -69,15 +66,7 @@ def _memory_in_fresh_process(app, data: bytes, tap: tuple[float, float]) -> tupl
     path = tmp / "photo.jpg"
     path.write_bytes(data)
     args = (str(path), list(tap), app.config["SQLALCHEMY_DATABASE_URI"], app.config["STORAGE_DIR"])
-    code = (
-        "import json; from tests.bench.bench_outline import _memory_child; "
-        f"print(json.dumps(_memory_child(*{args!r})))"
-    )
-    out = subprocess.run(  # noqa: S603 - our own module
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
-    before, peak = json.loads(out.strip().splitlines()[-1])
-    return float(before), float(peak)
+    return in_fresh_process("tests.bench.bench_outline", "_memory_child", *args)
 
 
 def _memory_child(path: str, tap: list[float], database_url: str, storage_dir: str):

@@ -10,12 +10,9 @@ marker search, storage writes (fsync), the database row and the audit event.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from tests.bench.common import env_int, existing_app, make_app
+from tests.bench.common import env_int, existing_app, in_fresh_process, make_app
 
 REPEAT = env_int("BENCH_PHOTO_REPEAT", 5)
 WIDTH, HEIGHT = 4000, 3000
@@ -125,15 +122,7 @@ def _memory_in_fresh_process(app, path: Path) -> tuple[float, float]:
     process: an app on the already migrated database (a server process does not
     run migrations), warmed by one small upload, that has not seen a 12 MP photo."""
     args = (str(path), app.config["SQLALCHEMY_DATABASE_URI"], app.config["STORAGE_DIR"])
-    code = (
-        "import json, sys; from tests.bench.bench_photos import _memory_child; "
-        f"print(json.dumps(_memory_child(*{args!r})))"
-    )
-    out = subprocess.run(  # noqa: S603 - our own module
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
-    before, peak = json.loads(out.strip().splitlines()[-1])
-    return float(before), float(peak)
+    return in_fresh_process("tests.bench.bench_photos", "_memory_child", *args)
 
 
 def _memory_child(path: str, database_url: str, storage_dir: str) -> tuple[float, float]:

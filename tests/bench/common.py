@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,6 +55,17 @@ def existing_app(database_url: str, storage_dir: str):
     )
     logging.getLogger("app.access").setLevel(logging.WARNING)
     return app
+
+
+def in_fresh_process(module: str, function: str, *args: Any) -> tuple[float, float]:
+    """``module.function(*args)`` (which answers (RSS before, peak RSS)) run in
+    a new Python process, so that nothing this process loaded or grew counts."""
+    code = f"import json; from {module} import {function}; print(json.dumps({function}(*{args!r})))"
+    out = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    before, peak = json.loads(out.strip().splitlines()[-1])
+    return float(before), float(peak)
 
 
 def peak_rss_mb() -> float:
