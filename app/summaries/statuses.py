@@ -31,14 +31,23 @@ def trajectory_rules(clinic_par_threshold_pct: float | None) -> TrajectoryRules:
     one, else PAR_THRESHOLD_PCT; PAR_WEEK and DETERIORATING_MARGIN_PCT from config.
     (No threshold is published for radiation wounds: clinical-reference.md.)"""
     cfg = current_app.config
-    return TrajectoryRules(
-        par_threshold_pct=float(
+    return _trajectory_rules(
+        float(
             clinic_par_threshold_pct
             if clinic_par_threshold_pct is not None
             else cfg["PAR_THRESHOLD_PCT"]
         ),
-        par_week=int(cfg["PAR_WEEK"]),
-        deteriorating_margin_pct=float(cfg["DETERIORATING_MARGIN_PCT"]),
+        int(cfg["PAR_WEEK"]),
+        float(cfg["DETERIORATING_MARGIN_PCT"]),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _trajectory_rules(threshold_pct: float, week: int, margin_pct: float) -> TrajectoryRules:
+    """One TrajectoryRules per value (they are frozen, and few: one per clinic
+    threshold), built and checked once."""
+    return TrajectoryRules(
+        par_threshold_pct=threshold_pct, par_week=week, deteriorating_margin_pct=margin_pct
     )
 
 
@@ -182,14 +191,7 @@ def statuses_for(
     # An assessment without an area counts only when it found the wound closed.
     measured = [row for row in rows if row[2] is not None or row[3]]
     kept: Sequence[int] = range(len(measured))
-    if (
-        len(measured) > 6
-        and healed_on is None
-        and not closures
-        # no closure: nothing closed, no area of 0 (C loops over the columns)
-        and True not in map(_CLOSED, measured)
-        and 0 not in map(_AREA, measured)
-    ):
+    if len(measured) > 6 and healed_on is None and not closures and not any_closure(measured):
         kept = _status_indices([row[1] for row in measured], rules)
     chosen = [measured[i] for i in kept]
     # The other methods' areas are read only when the areas compared were not
@@ -219,6 +221,12 @@ def statuses_for(
 
 _CLOSED = itemgetter(3)
 _AREA = itemgetter(2)
+
+
+def any_closure(rows: Sequence[Any]) -> bool:
+    """Some assessment row (as statuses_for reads them) found the wound closed:
+    marked closed, or an area of 0. (C loops over the two columns.)"""
+    return True in map(_CLOSED, rows) or 0 in map(_AREA, rows)
 
 
 def _measured(m: Measurement | None) -> Measurement:
