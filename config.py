@@ -157,6 +157,10 @@ def load_config() -> dict[str, object]:
         "DB_STATEMENT_TIMEOUT_MS": _env_int("DB_STATEMENT_TIMEOUT_MS", 30_000),
         "DB_POOL_TIMEOUT_SECONDS": _env_float("DB_POOL_TIMEOUT_SECONDS", 10.0),
         "DB_BUSY_TIMEOUT_MS": _env_int("DB_BUSY_TIMEOUT_MS", 30_000),  # SQLite
+        # Flask-Migrate (Alembic, Mako) where migrations run: the flask command
+        # line, which sets FLASK_RUN_FROM_CLI before it builds the app. A web
+        # worker never migrates and is about 10 MB smaller without them.
+        "MIGRATIONS": _env_bool("MIGRATIONS", os.environ.get("FLASK_RUN_FROM_CLI") == "true"),
         "HEALTH_DB_TIMEOUT_SECONDS": _env_float("HEALTH_DB_TIMEOUT_SECONDS", 3.0),
         # flask-smorest / OpenAPI
         "API_TITLE": "WoundTrack API",

@@ -42,6 +42,17 @@ class WoundTrackFlask(Flask):
         return response
 
 
+def _register_migrations(app: Flask) -> None:
+    """``flask db`` and flask_migrate.upgrade() (the tests, the benchmarks):
+    Flask-Migrate on the migrations directory. Only where MIGRATIONS is set:
+    Alembic and Mako cost each web worker about 10 MB for nothing."""
+    from flask_migrate import Migrate
+
+    from app.extensions import db
+
+    Migrate(app, db, directory=str(_migrations_dir()), compare_type=True)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = WoundTrackFlask(__name__, instance_relative_config=False)
     # Responses keep the schemas' field order (id first, as documented) rather
@@ -62,7 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logs.configure(app)
 
     from app.core.engine import engine_options
-    from app.extensions import api, db, limiter, migrate
+    from app.extensions import api, db, limiter
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config
@@ -72,7 +83,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from app.core.sqlite import configure_sqlite
 
         configure_sqlite(db.engine, busy_timeout_ms=int(app.config["DB_BUSY_TIMEOUT_MS"]))
-    migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
+    if app.config["MIGRATIONS"]:
+        _register_migrations(app)
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)

@@ -2,7 +2,6 @@
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_migrate import Migrate
 from flask_smorest import Blueprint
 from flask_sqlalchemy import SQLAlchemy
 
@@ -11,7 +10,6 @@ from app.core.errors import ProblemApi
 from app.core.jsonbody import ProblemParser
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 api = ProblemApi()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 

@@ -62,6 +62,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
             "STORAGE_URL": None,
             "REDIS_URL": None,
             "LOG_FORMAT": "text",
+            "MIGRATIONS": True,
         }
     )
     with application.app_context():

@@ -72,6 +72,7 @@ def _app(db: Path, storage: str) -> Any:
             "REDIS_URL": None,
             "LOG_FORMAT": "text",
             "SECRET_KEY": "bench-secret",
+            "MIGRATIONS": True,
         }
     )
 

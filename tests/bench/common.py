@@ -27,6 +27,7 @@ def make_app(database_url: str | None = None, **overrides):
             "STORAGE_DIR": str(tmp / "storage"),
             "RATELIMIT_ENABLED": False,
             "LOG_FORMAT": "text",
+            "MIGRATIONS": True,
             **overrides,
         }
     )
