@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from app.clinical.therapy import Change, Schedule, last_day
 from app.clinical.trajectory import HEALED
 from app.clinics.models import Clinic
 from app.core import audit
-from app.core.db import utcnow
+from app.core.db import typed_null, utcnow
 from app.core.timezones import local_date
 from app.summaries.statuses import (
     any_closure,
@@ -96,17 +97,16 @@ def enabled() -> bool:
 
 # --- loading ------------------------------------------------------------------
 #
-# Two small SELECTs per wound, run on the session's connection (the ORM's
-# result machinery cost more than the queries on an assessment create:
-# tests/bench/bench_alerts.py), one wound at a time by equality: an expanding
-# IN cost more to prepare than the statement itself for the one wound a
-# create changes.
+# What a write to wounds needs comes in ONE SELECT for any number of wounds
+# (_load_stmt()), built once (expanding ``ids``) and run on the session's
+# connection: the ORM's result machinery cost more than the queries themselves
+# on an assessment create (tests/bench/bench_alerts.py).
 
-_WOUND_ID = sa.bindparam("wound_id")
+_IDS = sa.bindparam("ids", expanding=True)
 
-# The wound, its clinic's thresholds and its unresolved alerts (one row per
-# alert, or one row with no alert).
-_WOUND_STMT = (
+# The wounds, their clinic's thresholds and their unresolved alerts (one row per
+# alert, or one row with no alert): the lab rule's loader.
+_WOUNDS_STMT = (
     sa.select(
         *_WOUND,
         Alert.id.label("alert_id"),
@@ -115,37 +115,113 @@ _WOUND_STMT = (
     )
     .join(Clinic, Clinic.id == Wound.clinic_id)
     .outerjoin(Alert, sa.and_(Alert.wound_id == Wound.id, Alert.resolved_at.is_(None)))
-    .where(Wound.id == _WOUND_ID)
+    .where(Wound.id.in_(_IDS))
 )
 
-# The wound's live assessments in the trajectory's order (assessed_at, then
-# creation, then id: ix_assessments_wound_time hands them over so), with the
-# columns statuses_for reads (wound id, assessed_at, area, closed, the area
-# methods) and the id. As the driver gives them: type processing would cost
-# more than the query on a long series, and none is needed (statuses_for
-# parses assessed_at, closed is read as a truth value, the id is only
-# compared, through _as_uuid).
-_SERIES_STMT = (
-    sa.select(
-        *(
-            sa.type_coerce(column, sa.types.NullType()).label(column.key)
-            for column in (
-                Assessment.wound_id,
-                Assessment.assessed_at,
-                Assessment.area_cm2,
-                Assessment.closed,
-                Assessment.area_method,
-                Assessment.traced_area_cm2,
-                Assessment.measured_area_cm2,
-                Assessment.length_cm,
-                Assessment.width_cm,
-                Assessment.id,
-            )
-        )
+
+# Three parts in one result, told apart by ``part``: each wound with its
+# clinic's thresholds (0), its unresolved alerts (1), its assessments in time
+# order (2). The first four columns are what statuses_for reads of an
+# assessment row (wound id, assessed_at, area, closed), so the rows of part 2
+# are its input as they come. Every column is fetched as the driver gives it
+# (no type processing, which cost more than the query on the many assessment
+# rows): the few rows of parts 0 and 1 are processed by _processors, and
+# assessment rows need none (assessed_at is parsed by statuses_for, closed
+# read as a truth value, assessment_id only compared by _as_uuid).
+_LOAD_PARTS: dict[str, tuple[Any, Any, Any]] = {
+    "wound_id": (Wound.id, Alert.wound_id, Assessment.wound_id),
+    "assessed_at": (None, None, Assessment.assessed_at),
+    "area_cm2": (None, None, Assessment.area_cm2),
+    "closed": (None, None, Assessment.closed),
+    # The rest of what statuses_for reads of an assessment (the area methods).
+    "area_method": (None, None, Assessment.area_method),
+    "traced_area_cm2": (None, None, Assessment.traced_area_cm2),
+    "measured_area_cm2": (None, None, Assessment.measured_area_cm2),
+    "length_cm": (None, None, Assessment.length_cm),
+    "width_cm": (None, None, Assessment.width_cm),
+    "created_at": (None, None, Assessment.created_at),
+    "part": (sa.literal_column("0"), sa.literal_column("1"), sa.literal_column("2")),
+    "assessment_id": (None, None, Assessment.id),
+    "alert_id": (None, Alert.id, None),
+    "alert_kind": (None, Alert.kind, None),
+    "alert_figures": (None, Alert.figures, None),
+    **{c.key: (c, None, None) for c in _WOUND},
+}
+_RAW = sa.types.NullType()
+
+
+def _load_part(i: int) -> list[Any]:
+    """The columns of part ``i``: a NULL of the column's type where the part
+    has no such column (PostgreSQL cannot match an untyped NULL of two parts
+    with the third's type)."""
+    columns = []
+    for name, parts in _LOAD_PARTS.items():
+        column = parts[i]
+        if column is None:
+            typed = next(p for p in parts if p is not None)
+            column = typed_null(typed.type)
+        columns.append(sa.type_coerce(column, _RAW).label(name))
+    return columns
+
+
+# Built on first use, not at import: a foreign-key column takes its type from
+# the column it refers to (SQLAlchemy 2.1), which is NullType until that model
+# is imported, and a NULL cast to NullType does not compile. Not ordered:
+# sorting the union cost SQLite more than sorting each wound's few dozen
+# assessments in Python (_wounds).
+@functools.cache
+def _load_stmt() -> sa.CompoundSelect[Any]:
+    return sa.union_all(
+        sa.select(*_load_part(0))
+        .select_from(Wound)
+        .join(Clinic, Clinic.id == Wound.clinic_id)
+        .where(Wound.id.in_(_IDS)),
+        sa.select(*_load_part(1)).where(Alert.wound_id.in_(_IDS), Alert.resolved_at.is_(None)),
+        sa.select(*_load_part(2)).where(
+            Assessment.wound_id.in_(_IDS), Assessment.deleted_at.is_(None)
+        ),
     )
-    .where(Assessment.wound_id == _WOUND_ID, Assessment.deleted_at.is_(None))
-    .order_by(Assessment.assessed_at, Assessment.created_at, Assessment.id)
-)
+
+
+def _in_time_order(row: Any) -> tuple[Any, Any, Any]:
+    """Sort key of an assessment row as fetched: the trajectory's total order,
+    assessed_at, then creation, then id (SQLite's fixed-width text and hex
+    digits sort as the values do)."""
+    return row.assessed_at, row.created_at, row.assessment_id
+
+
+_WOUND_KEYS = tuple(c.key for c in _WOUND)
+
+
+@functools.cache
+def _processors(dialect: sa.Dialect) -> dict[str, Any]:
+    """Name -> the result processor of its column type (identity where it has
+    none), for the rows of parts 0 and 1 of _load_stmt()."""
+    typed: dict[str, Any] = {
+        "alert_id": Alert.id.type,
+        "alert_figures": Alert.figures.type,
+        **{c.key: c.type for c in _WOUND},
+    }
+    out = {}
+    for name, type_ in typed.items():
+        # Numbers (floats, integers) come from every driver as they are; a
+        # numeric processor would also want the column's type code, unknown here.
+        processor = (
+            None
+            if isinstance(type_, sa.Float | sa.Numeric)
+            else type_.dialect_impl(dialect).result_processor(dialect, None)
+        )
+        out[name] = processor if processor is not None else _same
+    return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _wound_row(row: Any, processors: dict[str, Any]) -> SimpleNamespace:
+    """A row of part 0: the _WOUND columns as their types give them."""
+    return SimpleNamespace(**{k: processors[k](getattr(row, k)) for k in _WOUND_KEYS})
 
 
 def _as_uuid(raw: Any) -> uuid.UUID:
@@ -190,24 +266,51 @@ class ActiveAlert:
     figures: dict[str, Any]
 
 
-def _wound(session: Session, wound_id: uuid.UUID) -> tuple[Any, dict[str, ActiveAlert]]:
-    """(the wound's row of _WOUND, or None; kind -> its unresolved alert)."""
-    rows = session.connection().execute(_WOUND_STMT, {"wound_id": wound_id}).all()
-    if not rows:
-        return None, {}
-    w = rows[0]
-    return w, {
-        row.alert_kind: ActiveAlert(
-            row.alert_id, w.clinic_id, w.id, row.alert_kind, row.alert_figures
+def _lab_wounds(
+    session: Session, wound_ids: list[uuid.UUID]
+) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]]]:
+    """For the lab rule: (the wound rows, one per wound; wound id -> kind -> its
+    unresolved alert)."""
+    wounds: dict[Any, Any] = {}
+    active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
+    for row in session.connection().execute(_WOUNDS_STMT, {"ids": wound_ids}):
+        wounds.setdefault(row.id, row)
+        if row.alert_id is not None:
+            active[row.id][row.alert_kind] = ActiveAlert(
+                row.alert_id, row.clinic_id, row.id, row.alert_kind, row.alert_figures
+            )
+    return list(wounds.values()), active
+
+
+def _wounds(
+    session: Session, wound_ids: list[uuid.UUID]
+) -> tuple[list[Any], dict[Any, dict[str, ActiveAlert]], dict[Any, list[Any]]]:
+    """(the wound rows, one per wound; wound id -> kind -> its unresolved alert;
+    wound id -> its assessment rows in time order), in one SELECT."""
+    connection = session.connection()
+    processors = _processors(connection.dialect)
+    raw: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for row in connection.execute(_load_stmt(), {"ids": wound_ids}).all():
+        raw[row.part].append(row)
+    by_raw_id = {row.wound_id: _wound_row(row, processors) for row in raw[0]}
+    active: dict[Any, dict[str, ActiveAlert]] = defaultdict(dict)
+    for row in raw[1]:
+        wound, kind = by_raw_id[row.wound_id], row.alert_kind
+        active[wound.id][kind] = ActiveAlert(
+            processors["alert_id"](row.alert_id),
+            wound.clinic_id,
+            wound.id,
+            kind,
+            processors["alert_figures"](row.alert_figures),
         )
-        for row in rows
-        if row.alert_id is not None
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in raw[2]:
+        grouped[row.wound_id].append(row)
+    series = {
+        wound.id: sorted(grouped.get(raw_id, ()), key=_in_time_order)
+        for raw_id, wound in by_raw_id.items()
     }
-
-
-def _series(session: Session, wound_id: uuid.UUID) -> list[Any]:
-    """The wound's assessment rows in time order (_SERIES_STMT)."""
-    return session.connection().execute(_SERIES_STMT, {"wound_id": wound_id}).all()
+    return list(by_raw_id.values()), active, series
 
 
 def _latest(session: Session, wound_id: uuid.UUID, scale: str) -> tuple[int | None, dict[str, Any]]:
@@ -357,28 +460,28 @@ def evaluate_wounds(
     Assessment this transaction created and flushed, with no grade override
     (the caller makes sure): when one is its wound's latest, its grade and
     signs are read from memory instead of from the database."""
+    ids = list(set(wound_ids))
+    if not ids:
+        return
     now = now or utcnow()
-    # In one order, so that two transactions take their row locks alike.
-    for wound_id in sorted(set(wound_ids)):
-        w, active = _wound(session, wound_id)
-        if w is None:
-            continue
+    wounds, active, series = _wounds(session, ids)
+    for w in wounds:
         gone = _gone(w)
         if gone is not None:
-            for alert in active.values():
+            for alert in active.get(w.id, {}).values():
                 resolve_alert(session, alert, gone, now)
             continue
-        rows = _series(session, w.id)
+        rows = series[w.id]
         scale = _scale(w)
         ctcae: int | None = None
         signs: dict[str, Any] = {}
-        mine = created.get(_as_uuid(rows[-1].id)) if rows and created else None
+        mine = created.get(_as_uuid(rows[-1].assessment_id)) if rows and created else None
         if mine is not None:
             ctcae, signs = _created_latest(mine, scale)
         elif rows:
             ctcae, signs = _latest(session, w.id, scale)
         decisions = wound_decisions(w, rows, ctcae, signs, local_date(now, w.timezone))
-        apply(session, w, decisions, active, now)
+        apply(session, w, decisions, active.get(w.id, {}), now)
 
 
 def _therapy_schedules(session: Session, patient_ids: list[Any]) -> dict[Any, list[Schedule]]:
@@ -437,16 +540,20 @@ def evaluate_labs(
     ):
         latest[pid][test] = (grade, as_utc(taken).date())
     schedules = _therapy_schedules(session, pids)
-    wound_ids = session.scalars(
-        sa.select(Wound.id)
-        .where(Wound.patient_id.in_(pids), Wound.deleted_at.is_(None), Wound.status == "open")
-        .order_by(Wound.id)
-    ).all()
-    for wound_id in wound_ids:
-        w, active = _wound(session, wound_id)
+    wound_ids = list(
+        session.scalars(
+            sa.select(Wound.id).where(
+                Wound.patient_id.in_(pids), Wound.deleted_at.is_(None), Wound.status == "open"
+            )
+        )
+    )
+    if not wound_ids:
+        return
+    wounds, active = _lab_wounds(session, wound_ids)
+    for w in wounds:
         facts = {
             test: (grade, _during(schedules.get(w.patient_id, []), on))
             for test, (grade, on) in latest.get(w.patient_id, {}).items()
         }
         decision = rules_.lab(facts, alert_rules(w))
-        apply(session, w, [decision], active, now)
+        apply(session, w, [decision], active.get(w.id, {}), now)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -30,6 +31,32 @@ def contains(column: Any, text: str) -> Any:
     LIKE's wildcards in ``text`` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
+
+
+class typed_null(sa.sql.expression.ColumnElement[Any]):
+    """NULL of a column's type, for a part of a UNION without that column.
+
+    PostgreSQL needs the CAST to match the parts' types; SQLite does not, and
+    evaluates a CAST again on every row (on a wide UNION of many rows that
+    cost more than reading the rows).
+    """
+
+    inherit_cache = True
+    # What the statement cache keys on: the type (a compiled statement is reused).
+    _traverse_internals = [("type", sa.sql.visitors.InternalTraversal.dp_type)]
+
+    def __init__(self, type_: Any) -> None:
+        self.type = sa.types.to_instance(type_)
+
+
+@compiles(typed_null)
+def _typed_null(element: typed_null, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(sa.cast(sa.null(), element.type), **kw))
+
+
+@compiles(typed_null, "sqlite")
+def _typed_null_sqlite(element: typed_null, compiler: Any, **kw: Any) -> str:
+    return "NULL"
 
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)

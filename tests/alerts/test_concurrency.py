@@ -30,15 +30,15 @@ def test_two_concurrent_evaluations_open_one_alert(app, nurse, wound, monkeypatc
         app.config["ALERTS_ENABLED"] = True
 
     looked = threading.Event()
-    real_series = evaluate._series
+    real_wounds = evaluate._wounds
 
-    def series_then_signal(session, wound_id):
-        found = real_series(session, wound_id)
+    def wounds_then_signal(session, ids):
+        found = real_wounds(session, ids)
         if threading.current_thread().name == "second":
             looked.set()
         return found
 
-    monkeypatch.setattr(evaluate, "_series", series_then_signal)
+    monkeypatch.setattr(evaluate, "_wounds", wounds_then_signal)
     errors: list[BaseException] = []
 
     def second() -> None:
