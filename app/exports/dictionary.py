@@ -79,6 +79,25 @@ WOUND_COLUMNS = (
     Column("healed_day", "integer", "Day the wound healed (empty if open)", units="days"),
     Column("days_to_closure", "integer", "healed_day - onset_day", units="days"),
     Column(
+        "first_healed_day",
+        "integer",
+        "Day the wound was first recorded healed (it may have reopened since; empty if"
+        " never healed)",
+        units="days",
+    ),
+    Column(
+        "times_reopened",
+        "integer",
+        "How often a recorded healing ended with the wound open again (a recurrence, or"
+        " a healing recorded in error and undone)",
+    ),
+    Column(
+        "last_reopened_day",
+        "integer",
+        "Day the wound was last reopened after a recorded healing (empty if never)",
+        units="days",
+    ),
+    Column(
         "follow_up_end_day",
         "integer",
         "Healed day, else the day of the last assessment (else onset)",

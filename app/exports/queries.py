@@ -205,6 +205,7 @@ def wound_query(sel: Selection) -> sa.Select[*tuple[Any, ...]]:
             Wound.onset_date,
             Wound.healed_on,
             hex_text(Wound.radiotherapy_course_id),
+            Wound.closures,
         )
         .join(Patient, Patient.id == Wound.patient_id)
         .where(*_wound_filter(sel))

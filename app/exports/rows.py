@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from app.assessments.models import AREA_METHODS, EXUDATE_AMOUNTS, EXUDATE_TYPES
@@ -160,6 +160,22 @@ def radiation_context(
     recall = int(late_effects.radiation_recall(onset, end, pairs).flagged) if start else 0
     icd = interchange.radiodermatitis_icd10cm(etiology, phase)
     return end_day, phase, recall, icd
+
+
+def healings(
+    closures: list[Any] | None, healed_on: date | None
+) -> tuple[date | None, int, date | None]:
+    """(the first recorded healing, how often a healing was undone by reopening,
+    the last reopening's UTC date) of a wound: Wound.closures keeps each healing
+    it was reopened after (app/wounds/services.py), oldest first."""
+    closures = closures or []
+    first = date.fromisoformat(closures[0]["healed_on"]) if closures else healed_on
+    last = (
+        datetime.fromisoformat(closures[-1]["reopened_at"]).astimezone(UTC).date()
+        if closures
+        else None
+    )
+    return first, len(closures), last
 
 
 def _site_class(cache: dict[str | None, str], site: str | None) -> str:
@@ -400,7 +416,7 @@ class RowMaker:
         assert doses is not None
         site_classes = self.site_classes
         out = []
-        for wid, pid, site, lat, fold, etiology, status, onset, healed, course_id in rows:
+        for wid, pid, site, lat, fold, etiology, status, onset, healed, course_id, closures in rows:
             info = batch.infos.get(pid)
             if info is None:
                 continue
@@ -411,6 +427,7 @@ class RowMaker:
             }
             onset_day = (onset - info.day_zero).days
             healed_day = None if healed is None else (healed - info.day_zero).days
+            first_healed, times_reopened, last_reopened = healings(closures, healed)
             out.append(
                 (
                     self.wound_pseudonym(wid),
@@ -423,6 +440,9 @@ class RowMaker:
                     onset_day,
                     healed_day,
                     None if healed_day is None else healed_day - onset_day,
+                    None if first_healed is None else (first_healed - info.day_zero).days,
+                    times_reopened,
+                    None if last_reopened is None else (last_reopened - info.day_zero).days,
                     (end - info.day_zero).days,
                     doses.on(pid, course_id, onset),
                     doses.source(pid, course_id),

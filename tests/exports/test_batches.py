@@ -103,6 +103,7 @@ def test_one_table_at_a_time_gives_the_rows_of_the_one_pass(
     monkeypatch, app, clinic, more_wounds, sizes
 ):
     from app.exports import dataset, deid
+    from app.exports.dictionary import WOUND_COLUMNS
     from app.extensions import db
 
     monkeypatch.setattr(dataset, "BATCH_SIZE", sizes[0])
@@ -121,4 +122,10 @@ def test_one_table_at_a_time_gives_the_rows_of_the_one_pass(
     assert len(together["procedures"]) == 5
     # follow-up of the open wounds (follow_up_end_day - onset_day): the last visit's
     # day, read from the assessment stream in the one pass; onset without visits
-    assert sorted(w[10] - w[7] for w in together["wounds"] if w[8] is None) == [0, 6, 14]
+    at = {c.name: i for i, c in enumerate(WOUND_COLUMNS)}
+    follow_up = [
+        w[at["follow_up_end_day"]] - w[at["onset_day"]]
+        for w in together["wounds"]
+        if w[at["healed_day"]] is None
+    ]
+    assert sorted(follow_up) == [0, 6, 14]
