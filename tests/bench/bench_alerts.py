@@ -1,5 +1,6 @@
 """What alert evaluation adds to an assessment create: the same creates with
-the rules on and off (ALERTS_ENABLED), alternated in rounds in one run.
+the rules on and off (ALERTS_ENABLED), alternating create by create in rounds
+in one run.
 
 Target (issue #21): alerts on / off <= 1.10 (the median of the rounds). The
 wounds are followed weekly-ish, up to about 50 assessments each by the end.
