@@ -47,6 +47,18 @@ def register_patient(page: Any, mrn: str, family: str = "Fictitious", given: str
     expect(page.get_by_role("heading", name=re.compile(f"MRN {mrn}"))).to_be_visible()
 
 
+def offline_at_a_new_wound(phone: Any, base: str, email: str, mrn: str) -> tuple[Any, Any]:
+    """(context, page) of a fresh phone signed in as ``email``, on a new wound
+    of a new patient ``mrn``, everything sent, then offline."""
+    context, page, _ = phone()
+    sign_in(page, base, email)
+    register_patient(page, mrn)
+    new_wound(page)
+    waiting(page, 0)
+    context.set_offline(True)
+    return context, page
+
+
 def new_wound(page: Any) -> None:
     page.get_by_text("Record a new wound").click()
     page.get_by_label("Body site").select_option("axilla")

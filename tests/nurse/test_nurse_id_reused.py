@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.nurse.kit import expect, new_wound, register_patient, sign_in, waiting
+from tests.nurse.kit import expect, offline_at_a_new_wound, waiting
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +34,7 @@ def _queued_assessment(page, nurse) -> dict:
 def test_an_id_already_used_shows_the_servers_record_and_keeps_it_on_request(
     app, live_server, phone, nurse
 ):
-    context, page, _ = phone()
-    sign_in(page, live_server, nurse.email)
-    register_patient(page, "IDREUSE-1")
-    new_wound(page)
-    waiting(page, 0)
-
-    context.set_offline(True)
+    context, page = offline_at_a_new_wound(phone, live_server, nurse.email, "IDREUSE-1")
     page.get_by_label("Length (cm)").fill("3")
     page.get_by_label("Width (cm)").fill("2")
     page.get_by_role("button", name="Save assessment").click()

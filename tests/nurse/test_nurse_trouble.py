@@ -17,6 +17,7 @@ from tests.nurse.kit import (
     expect,
     marker_photo,
     new_wound,
+    offline_at_a_new_wound,
     register_patient,
     sign_in,
     waiting,
@@ -82,12 +83,7 @@ def test_a_stale_amendment_is_shown_with_the_current_record(
 
 
 def test_a_refused_record_waits_for_the_nurse_to_correct_it(app, live_server, phone, nurse):
-    context, page, _ = phone()
-    sign_in(page, live_server, nurse.email)
-    register_patient(page, "INVALID-1")
-    new_wound(page)
-    waiting(page, 0)
-    context.set_offline(True)
+    context, page = offline_at_a_new_wound(phone, live_server, nurse.email, "INVALID-1")
     page.get_by_label("Length (cm)").fill("3")
     page.get_by_label("Width (cm)").fill("2")
     page.get_by_label("Red, bumpy (granulation) %").fill("70")
