@@ -37,8 +37,8 @@ class typed_null(sa.sql.expression.ColumnElement[Any]):
     """NULL of a column's type, for a part of a UNION without that column.
 
     PostgreSQL needs the CAST to match the parts' types; SQLite does not, and
-    evaluates a CAST again on every row (on a wide UNION of many rows that
-    cost more than reading the rows).
+    evaluates a CAST again on every row (on a wide UNION of many rows, a good
+    part of the query's cost).
     """
 
     inherit_cache = True
