@@ -23,7 +23,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base, new_id, utcnow
 
 # What a SMART app may ask for. Every resource scope is read-only.
-SCOPES = ("patient/*.read", "user/*.read", "launch/patient", "openid", "fhirUser")
+SCOPES = (
+    "patient/*.read",
+    "user/*.read",
+    "launch/patient",
+    "openid",
+    "fhirUser",
+    "offline_access",
+    "online_access",
+)
+
+#: How long a refresh token lives, by the scope that asked for one (SMART App
+#: Launch 2.0, "Scopes for requesting a refresh token"): offline_access for an
+#: app that keeps reading after the user has gone, online_access for one that
+#: reads while the user works (a working day). Each refresh issues a new one
+#: and ends the old.
+REFRESH_LIFETIMES = {"offline_access": timedelta(days=90), "online_access": timedelta(hours=12)}
 
 
 class SmartClient(ClientMixin, Base):
@@ -78,7 +93,8 @@ class SmartClient(ClientMixin, Base):
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "authorization_code"
+        # A refresh token is only issued to a scope that asks for one.
+        return grant_type in ("authorization_code", "refresh_token")
 
 
 class SmartAuthorizationCode(AuthorizationCodeMixin, Base):
@@ -135,9 +151,17 @@ class SmartToken(TokenMixin, Base):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # With offline_access or online_access: the refresh token issued with this
+    # access token (its SHA-256) and when it stops working. Revoking the row
+    # (a refresh, or the app's revocation) ends both.
+    refresh_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    refresh_expires_at: Mapped[datetime | None]
 
     def get_scope(self) -> str:
         return self.scope
+
+    def check_client(self, client: Any) -> bool:
+        return bool(self.client_id == client.client_id)
 
     def get_expires_in(self) -> int:
         return int((self.expires_at - self.issued_at).total_seconds())

@@ -1,8 +1,10 @@
 """SMART App Launch's OAuth 2.0 server, built on Authlib.
 
-Authorization code grant only (SMART App Launch 2.0), PKCE with S256 required
+Authorization code grant (SMART App Launch 2.0), PKCE with S256 required
 of every client (RFC 7636; "plain" is refused), one-use codes that live ten
-minutes. The consent page is a clinic page (app/web/smart.py, behind the same
+minutes; refresh tokens for a scope with offline_access or online_access,
+rotated on every use (the old one ends with the access token it came with).
+The consent page is a clinic page (app/web/smart.py, behind the same
 sign-in); the token endpoint is ``POST /fhir/R4/auth/token``. Tokens read
 FHIR and nothing else: the API's token lookup never sees them.
 """
@@ -30,6 +32,7 @@ from app.extensions import db
 from app.fhir import openid
 from app.fhir.models import (
     CODE_LIFETIME,
+    REFRESH_LIFETIMES,
     SCOPES,
     SmartAuthorizationCode,
     SmartClient,
@@ -59,7 +62,30 @@ class S256Challenge(CodeChallenge):
         super().validate_code_verifier(grant, result)
 
 
-class SmartCodeGrant(grants.AuthorizationCodeGrant):
+def refresh_lifetime(scope: str | None) -> timedelta | None:
+    """How long a refresh token for ``scope`` lives; None: the scope asks for none."""
+    asked = [REFRESH_LIFETIMES[s] for s in scope_to_list(scope) or [] if s in REFRESH_LIFETIMES]
+    return max(asked) if asked else None
+
+
+class _IssuesRefreshOnRequest:
+    """A refresh token goes with an access token only when the scope asks for one."""
+
+    def generate_token(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if refresh_lifetime(kwargs.get("scope")) is None:
+            kwargs["include_refresh_token"] = False
+        return super().generate_token(*args, **kwargs)  # type: ignore[misc, no-any-return]
+
+
+def _with_patient(response: tuple[int, dict[str, Any], Any], patient_id: Any) -> Any:
+    """The SMART launch context: the patient chosen at consent, in the token response."""
+    status, token, headers = response
+    if patient_id is not None:
+        token["patient"] = str(patient_id)
+    return status, token, headers
+
+
+class SmartCodeGrant(_IssuesRefreshOnRequest, grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def save_authorization_code(self, code: str, request: Any) -> SmartAuthorizationCode:
@@ -101,24 +127,57 @@ class SmartCodeGrant(grants.AuthorizationCodeGrant):
         return user if user is not None and user.is_active else None
 
     def create_token_response(self) -> tuple[int, dict[str, Any], Any]:
-        status, token, headers = super().create_token_response()
-        patient_id = self.request.authorization_code.patient_id
-        if patient_id is not None:
-            token["patient"] = str(patient_id)
-        return status, token, headers
+        response = super().create_token_response()
+        return _with_patient(response, self.request.authorization_code.patient_id)  # type: ignore[no-any-return]
+
+
+class SmartRefreshGrant(_IssuesRefreshOnRequest, grants.RefreshTokenGrant):
+    """grant_type=refresh_token: a new access token, and a new refresh token
+    in place of the one used (a stolen refresh token works once at most; the
+    app's next refresh then fails and it signs in again). A narrower scope may
+    be asked for, never a wider one."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> SmartToken | None:
+        token = db.session.scalars(
+            sa.select(SmartToken).where(SmartToken.refresh_token_hash == digest(refresh_token))
+        ).first()
+        if token is None or token.is_revoked() or token.refresh_expires_at is None:
+            return None
+        return token if token.refresh_expires_at > utcnow() else None
+
+    def authenticate_user(self, refresh_token: SmartToken) -> User | None:
+        user = db.session.get(User, refresh_token.user_id)
+        return user if user is not None and user.is_active else None
+
+    def revoke_old_credential(self, refresh_token: SmartToken) -> None:
+        refresh_token.revoked_at = utcnow()
+        db.session.flush()
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], Any]:
+        response = super().create_token_response()
+        return _with_patient(response, self.request.refresh_token.patient_id)  # type: ignore[no-any-return]
 
 
 def _save_token(token: dict[str, Any], request: Any) -> None:
     now = utcnow()
+    # The launch context comes from the code, or from the token refreshed.
+    origin = request.authorization_code or request.refresh_token
+    refresh = token.get("refresh_token")
+    lifetime = refresh_lifetime(token.get("scope"))
     db.session.add(
         SmartToken(
             token_hash=digest(token["access_token"]),
             client_id=request.client.client_id,
             user_id=request.user.id,
             scope=token.get("scope", ""),
-            patient_id=request.authorization_code.patient_id,
+            patient_id=origin.patient_id,
             issued_at=now,
             expires_at=now + timedelta(seconds=int(token["expires_in"])),
+            refresh_token_hash=digest(refresh) if refresh else None,
+            refresh_expires_at=now + lifetime if refresh and lifetime else None,
         )
     )
     db.session.flush()
@@ -136,7 +195,13 @@ server = AuthorizationServer()
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": TOKEN_LIFETIME_SECONDS})
+    # Authlib makes refresh tokens only when told to; _IssuesRefreshOnRequest
+    # then keeps them to the scopes that ask for one.
+    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
+    app.config.setdefault(
+        "OAUTH2_TOKEN_EXPIRES_IN",
+        {"authorization_code": TOKEN_LIFETIME_SECONDS, "refresh_token": TOKEN_LIFETIME_SECONDS},
+    )
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", list(SCOPES))
     server.init_app(app, query_client=_query_client, save_token=_save_token)
     openid.init_app(app)
@@ -144,6 +209,7 @@ def init_app(app: Flask) -> None:
         server.register_grant(
             SmartCodeGrant, [S256Challenge(required=True), openid.SmartOpenIDCode()]
         )
+        server.register_grant(SmartRefreshGrant)
 
 
 def new_client(
@@ -214,7 +280,7 @@ def smart_configuration(base: str, authorize_url: str) -> dict[str, Any]:
             "client_secret_post",
             "none",
         ],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "response_types_supported": ["code"],
         "scopes_supported": list(SCOPES),
         "code_challenge_methods_supported": ["S256"],
@@ -228,5 +294,7 @@ def smart_configuration(base: str, authorize_url: str) -> dict[str, Any]:
             "permission-patient",
             "permission-user",
             "sso-openid-connect",
+            "permission-offline",
+            "permission-online",
         ],
     }
