@@ -132,6 +132,8 @@ def test_a_deactivated_user_cannot_refresh(live_server, app, record, nurse, clin
     try:
         refused = _refresh(base, client["client_id"], token["refresh_token"])
         assert refused.status_code == 400, refused.text
+        assert refused.json()["error"] == "invalid_request"
+        assert _reads(base, token) == 401  # nor read with what it holds
     finally:
         with app.app_context():
             db.session.get(User, nurse.user_id).is_active = True
